@@ -1,0 +1,2 @@
+// conv kernels: filled in by its owner.
+export const CONV_KERNELS_PLACEHOLDER: i32 = 0;

@@ -1,0 +1,20 @@
+// Builds the runtime: dist/index.js (the library, one ESM file that runs anywhere), dist/cli.js (the Node CLI),
+// and the type declarations. The .wasm is built by `npm run build:wasm` (asc) into dist/ beside them.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const common = { bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning', legalComments: 'none' };
+
+await build({ ...common, entryPoints: ['ts/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] });
+if (existsSync('ts/cli.ts')) {
+  await build({
+    ...common,
+    entryPoints: ['ts/cli.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    external: ['wasmnn'], // the CLI uses the library as users get it: dist/index.js through the package's exports
+    banner: { js: '#!/usr/bin/env node' },
+  });
+}
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -1,0 +1,139 @@
+// `npm test`: the kernel specs (as-pect), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built
+// package in Node, Deno, Bun and headless Chromium. Any failure in any runtime fails the run. Each runtime also
+// reports the hash of a seeded training run; all four must agree bit for bit.
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { serve } from './serve.mjs';
+
+const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+const results = []; // { name, passed, failed, reports }
+
+async function main() {
+  const only = process.argv.slice(2); // e.g. `node scripts/test.mjs node chromium`
+  const want = (name) => only.length === 0 || only.includes(name);
+  if (want('kernels')) results.push(await runKernels());
+  const runtimes = [
+    ['node', () => runProcess('node', process.execPath, ['build/tests/suite.js'])],
+    ['deno', () => runProcess('deno', 'node_modules/.bin/deno', ['run', '--no-prompt', '--allow-read', '--allow-env', 'build/tests/suite.js'])],
+    ['bun', () => runProcess('bun', 'node_modules/.bin/bun', ['build/tests/suite.js'])],
+    ['chromium', runChromium],
+  ].filter(([name]) => want(name));
+  if (runtimes.length) await bundleSuite();
+  for (const [, run] of runtimes) results.push(await run());
+  summarise();
+}
+
+async function runKernels() {
+  const out = await capture(process.execPath, ['node_modules/@as-pect/cli/bin/asp', '--no-logo', '--summary']);
+  const m = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(stripAnsi(out.text));
+  const passed = m ? Number(m[1]) : 0;
+  const total = m ? Number(m[2]) : 0;
+  const failed = out.code !== 0 || !m ? Math.max(total - passed, 1) : total - passed;
+  if (failed) console.log(out.text);
+  return line({ name: 'kernels (as-pect)', passed, failed, reports: {} });
+}
+
+async function bundleSuite() {
+  const files = readdirSync('tests/runtime').filter((f) => f.endsWith('.test.ts')).sort();
+  mkdirSync('build/tests', { recursive: true });
+  writeFileSync('build/tests/entry.ts', files.map((f) => `import '../../tests/runtime/${f}';`).join('\n') + '\n');
+  await build({
+    entryPoints: ['build/tests/entry.ts'],
+    outfile: 'build/tests/suite.js',
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    conditions: ['import'],
+    target: 'es2022',
+    external: ['wasmnn'], // every runtime loads the built package, as users do
+    logLevel: 'warning',
+  });
+}
+
+async function runProcess(name, command, args) {
+  const out = await capture(command, args);
+  return line(parseUvu(name, out.text, out.code));
+}
+
+async function runChromium() {
+  const { chromium } = await import('playwright-core');
+  const server = await serve('.', 0);
+  const profile = `build/chromium-profile-${process.pid}`;
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let text = '';
+  try {
+    const page = await context.newPage();
+    const finished = new Promise((resolve) => {
+      page.on('console', (msg) => {
+        text += msg.text() + '\n';
+        if (/Duration:/.test(msg.text())) resolve();
+      });
+      page.on('pageerror', (err) => {
+        text += `page error: ${err.message}\n`;
+        resolve();
+      });
+    });
+    await page.goto(`${server.url}/tests/browser/index.html`);
+    await Promise.race([finished, new Promise((r) => setTimeout(r, 15 * 60_000))]);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+  return line(parseUvu('chromium', text, 0));
+}
+
+function parseUvu(name, raw, code) {
+  const text = stripAnsi(raw);
+  const total = /Total:\s+(\d+)/.exec(text);
+  const passedMatch = /Passed:\s+(\d+)/.exec(text);
+  const skipped = /Skipped:\s+(\d+)/.exec(text);
+  const reports = {};
+  for (const m of text.matchAll(/^\[report\] (\w+)=(\S+)$/gm)) reports[m[1]] = m[2];
+  const passed = passedMatch ? Number(passedMatch[1]) : 0;
+  let failed = total ? Number(total[1]) - passed - (skipped ? Number(skipped[1]) : 0) : 1;
+  if (code !== 0 && failed === 0) failed = 1; // crashed after counting
+  if (failed) console.log(text.split('\n').filter((l) => !/^\s*[•✘ ]*$/.test(l)).join('\n'));
+  return { name, passed, failed, reports };
+}
+
+function line(result) {
+  console.log(`${result.name}: ${result.passed} passed, ${result.failed} failed`);
+  return result;
+}
+
+function summarise() {
+  const hashes = results.filter((r) => r.reports.determinism).map((r) => `${r.name}=${r.reports.determinism}`);
+  let extraFail = 0;
+  if (hashes.length > 1) {
+    const distinct = new Set(hashes.map((h) => h.split('=')[1]));
+    console.log(`determinism across runtimes: ${distinct.size === 1 ? 'identical' : 'DIFFERENT'} (${hashes.join(', ')})`);
+    if (distinct.size !== 1) extraFail = 1;
+  }
+  const passed = results.reduce((a, r) => a + r.passed, 0);
+  const failed = results.reduce((a, r) => a + r.failed, 0) + extraFail;
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+function capture(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    child.on('error', (err) => resolve({ code: 1, text: text + `\ncould not start ${command}: ${err.message}` }));
+    child.on('close', (code) => resolve({ code: code ?? 1, text }));
+  });
+}
+
+function stripAnsi(s) {
+  return s.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+await main();

@@ -1,0 +1,17 @@
+// Typed errors: every public entry validates its input and throws one of these, naming the problem.
+
+/** Base class of every error wasmnn throws on purpose. */
+export class WasmnnError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** A tensor or buffer has the wrong shape or size. */
+export class ShapeError extends WasmnnError {}
+/** A value is out of range, not finite, of the wrong type, or unknown (activation, loss, optimiser names). */
+export class ValueError extends WasmnnError {}
+/** The call is not allowed in the object's current state (fit before compile, use after dispose). */
+export class StateError extends WasmnnError {}
+/** A named thing (layer type, file, weight) does not exist. */
+export class NotFoundError extends WasmnnError {}

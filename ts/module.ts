@@ -1,0 +1,61 @@
+// Loads the one wasmnn module in any runtime: Node >= 20, Deno 2, Bun 1, browsers and workers.
+// The only runtime-specific corner is reading the .wasm from a file: URL outside the browser.
+import { instantiate } from '@assemblyscript/loader';
+import { Heap } from './memory';
+import type { Kernels } from './kernels';
+import { StateError, ValueError } from './errors';
+
+/** Where the module comes from. By default it is found beside this file (`wasmnn.wasm`). */
+export interface ReadyOptions {
+  /** The module's bytes, a compiled module, a Response, or a URL (string or URL) to fetch or read. */
+  wasm?: BufferSource | WebAssembly.Module | Response | URL | string;
+}
+
+/** The instantiated module: its kernels and the heap that owns its memory. */
+export interface Backend {
+  kernels: Kernels;
+  heap: Heap;
+}
+
+let loading: Promise<Backend> | undefined;
+let loaded: Backend | undefined;
+
+/** Instantiates the module once; later calls return the same promise (idempotent). */
+export function ready(options: ReadyOptions = {}): Promise<Backend> {
+  if (!loading) {
+    loading = load(options).then((b) => (loaded = b));
+    loading.catch(() => (loading = undefined)); // a failed load may be retried
+  }
+  return loading;
+}
+
+/** The loaded backend; throws when `ready()` has not finished yet. */
+export function backend(): Backend {
+  if (!loaded) throw new StateError('wasmnn is not ready: await nn.ready() before using the library');
+  return loaded;
+}
+
+async function load(options: ReadyOptions): Promise<Backend> {
+  const source = await resolveSource(options.wasm ?? new URL('./wasmnn.wasm', import.meta.url));
+  const { exports } = await instantiate<Record<string, unknown>>(source, {});
+  const kernels = exports as unknown as Kernels;
+  return { kernels, heap: new Heap(kernels.memory, kernels.heap_base()) };
+}
+
+async function resolveSource(wasm: NonNullable<ReadyOptions['wasm']>): Promise<BufferSource | WebAssembly.Module | Response> {
+  if (typeof wasm === 'string') return resolveSource(new URL(wasm, import.meta.url));
+  if (!(wasm instanceof URL)) return wasm;
+  if (wasm.protocol === 'file:') return readFileUrl(wasm);
+  const response = await fetch(wasm);
+  if (!response.ok) throw new ValueError(`could not fetch the wasmnn module from ${wasm.href}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
+
+// fetch() of file: URLs works in Deno and Bun but not in Node, so read the file with whatever the runtime offers.
+async function readFileUrl(url: URL): Promise<Uint8Array> {
+  const g = globalThis as { Deno?: { readFile(u: URL): Promise<Uint8Array> } };
+  if (g.Deno) return g.Deno.readFile(url);
+  const fsModule = 'node:fs/promises'; // a variable, so bundlers for the browser leave it alone
+  const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(u: URL): Promise<Uint8Array> };
+  return fs.readFile(url);
+}

@@ -1,0 +1,115 @@
+// User-facing tensors: plain Float32 data in JS with a shape. They hold no module memory, so they need no dispose;
+// a model copies each batch into its own planned buffers.
+import { ShapeError, ValueError } from './errors';
+
+export type NestedArray = number | NestedArray[];
+export type TensorLike = Tensor | Float32Array | ArrayLike<number> | NestedArray[];
+
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+
+  constructor(data: Float32Array, shape: readonly number[]) {
+    checkShape(shape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== data.length) throw new ShapeError(`shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
+    this.data = data;
+    this.shape = Object.freeze(shape.slice());
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The same data seen with another shape of the same size. */
+  reshape(shape: number[]): Tensor {
+    return new Tensor(this.data, shape);
+  }
+
+  /** TF.js habits: the data (synchronously), nested arrays, and a no-op dispose. */
+  dataSync(): Float32Array {
+    return this.data;
+  }
+  arraySync(): NestedArray {
+    return nest(this.data, this.shape, 0, 0);
+  }
+  dispose(): void {}
+  toString(): string {
+    return `Tensor [${this.shape.join(', ')}]`;
+  }
+}
+
+/** A tensor from a Float32Array, any array-like of numbers, or nested arrays (shape inferred when omitted). */
+export function tensor(values: TensorLike, shape?: readonly number[]): Tensor {
+  if (values instanceof Tensor) return shape ? values.reshape(shape.slice()) : values;
+  if (Array.isArray(values) && values.some(Array.isArray)) {
+    const inferred = inferShape(values);
+    const data = new Float32Array(inferred.reduce((a, b) => a * b, 1));
+    flatten(values, data, 0);
+    return new Tensor(data, shape ?? inferred);
+  }
+  if (!(values instanceof Float32Array) && !(Array.isArray(values) || ArrayBuffer.isView(values))) {
+    throw new ValueError(`cannot make a tensor from ${typeof values}`);
+  }
+  const data = values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+  return new Tensor(data, shape ?? [data.length]);
+}
+
+export function tensor1d(values: TensorLike): Tensor {
+  return ofRank(tensor(values), 1);
+}
+export function tensor2d(values: TensorLike, shape?: [number, number]): Tensor {
+  return ofRank(tensor(values, shape), 2);
+}
+export function tensor3d(values: TensorLike, shape?: [number, number, number]): Tensor {
+  return ofRank(tensor(values, shape), 3);
+}
+export function tensor4d(values: TensorLike, shape?: [number, number, number, number]): Tensor {
+  return ofRank(tensor(values, shape), 4);
+}
+
+function ofRank(t: Tensor, rank: number): Tensor {
+  if (t.rank !== rank) throw new ShapeError(`expected a rank-${rank} tensor, got shape [${t.shape.join(', ')}]`);
+  return t;
+}
+
+function checkShape(shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`shape [${shape.join(', ')}] has a dimension that is not a whole number`);
+  }
+}
+
+function inferShape(values: NestedArray[]): number[] {
+  const shape = [values.length];
+  let level: NestedArray = values[0];
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  return shape;
+}
+
+function flatten(values: NestedArray, out: Float32Array, offset: number, depth = 0, shape = inferShape(values as NestedArray[])): number {
+  if (!Array.isArray(values)) {
+    if (typeof values !== 'number') throw new ValueError(`tensor values must be numbers, got ${typeof values}`);
+    if (depth !== shape.length) throw new ShapeError(`nested array is ragged: a number stands at depth ${depth} of ${shape.length}`);
+    out[offset] = values;
+    return offset + 1;
+  }
+  if (values.length !== shape[depth]) {
+    throw new ShapeError(`nested array is ragged: expected ${shape[depth]} entries at depth ${depth}, got ${values.length}`);
+  }
+  for (const v of values) offset = flatten(v, out, offset, depth + 1, shape);
+  return offset;
+}
+
+function nest(data: Float32Array, shape: readonly number[], depth: number, offset: number): NestedArray {
+  if (depth === shape.length) return data[offset];
+  const stride = shape.slice(depth + 1).reduce((a, b) => a * b, 1);
+  const out: NestedArray[] = [];
+  for (let i = 0; i < shape[depth]; i++) out.push(nest(data, shape, depth + 1, offset + i * stride));
+  return out;
+}

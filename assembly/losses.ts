@@ -1,2 +1,317 @@
-// losses kernels: filled in by its owner.
-export const LOSSES_KERNELS_PLACEHOLDER: i32 = 0;
+// Losses and metrics. Shapes: pred/target/grad/prob_out are (rows, cols) row-major; labels are i32 (rows);
+// w is an optional per-sample weight array (rows), pointer 0 meaning all ones.
+//
+// Keras/TF.js reduction 'sum over batch size': loss = Σ_i w_i·l_i / rows, where l_i is the per-sample loss
+// (the mean over cols for the regression and binary losses, the sum over classes for the categorical ones).
+// Every loss returns that mean and WRITES grad = dLoss/dInput, already divided by rows (and cols where l_i is a
+// mean). Elementwise math is f32 with the module's own Mathf.exp/log; row and batch sums are f64. Batches are
+// small (batch x classes), so these are plain scalar loops.
+
+/** Keras' epsilon (backend.epsilon()): probabilities are clipped to [EPS, 1 − EPS] before a log. */
+const EPS: f32 = 1e-7;
+const ONE_MINUS_EPS: f32 = 1.0 - EPS; // rounds to 1 − 2⁻²³ in f32
+
+@inline function f32At(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
+@inline function setF32(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+@inline function sampleWeight(w: usize, r: i32): f32 { return w == 0 ? 1 : f32At(w, r); }
+@inline function sign(x: f32): f32 { return x > 0 ? 1 : x < 0 ? -1 : 0; }
+@inline function clampProb(p: f32): f32 { return min<f32>(max<f32>(p, EPS), ONE_MINUS_EPS); }
+
+/** Index of the largest element of a row of `cols`; the first one on ties (as tf.argmax). */
+@inline function rowArgmax(row: usize, cols: i32): i32 {
+  let best = load<f32>(row);
+  let arg = 0;
+  for (let j = 1; j < cols; j++) {
+    const v = f32At(row, j);
+    if (v > best) {
+      best = v;
+      arg = j;
+    }
+  }
+  return arg;
+}
+
+// ---- regression losses: l_i = mean_j f(pred_ij − target_ij) ----
+
+/** l = mean (p − t)²; grad = 2(p − t)·w_i/(cols·rows). */
+export function loss_mse(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const scale: f32 = 2 * sw / (<f32>cols * <f32>rows);
+    const o = r * cols;
+    let rowSum: f64 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const d = f32At(pred, j) - f32At(target, j);
+      rowSum += <f64>(d * d);
+      setF32(grad, j, d * scale);
+    }
+    total += <f64>sw * rowSum / <f64>cols;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+/** l = mean |p − t|; grad = sign(p − t)·w_i/(cols·rows), sign(0) = 0 (TF's gradient of abs at 0). */
+export function loss_mae(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const scale: f32 = sw / (<f32>cols * <f32>rows);
+    const o = r * cols;
+    let rowSum: f64 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const d = f32At(pred, j) - f32At(target, j);
+      rowSum += <f64>abs<f32>(d);
+      setF32(grad, j, sign(d) * scale);
+    }
+    total += <f64>sw * rowSum / <f64>cols;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+/** Huber, d = p − t: l = mean(|d| ≤ δ ? d²/2 : δ·|d| − δ²/2);
+ *  grad = (|d| ≤ δ ? d : δ·sign(d))·w_i/(cols·rows). */
+export function loss_huber(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize, delta: f32): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  const halfDelta2: f32 = 0.5 * delta * delta;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const scale: f32 = sw / (<f32>cols * <f32>rows);
+    const o = r * cols;
+    let rowSum: f64 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const d = f32At(pred, j) - f32At(target, j);
+      const a = abs<f32>(d);
+      if (a <= delta) {
+        rowSum += <f64>(0.5 * d * d);
+        setF32(grad, j, d * scale);
+      } else {
+        rowSum += <f64>(delta * a - halfDelta2);
+        setF32(grad, j, delta * sign(d) * scale);
+      }
+    }
+    total += <f64>sw * rowSum / <f64>cols;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+// ---- binary cross-entropy: l_i = mean_j over the cols ----
+
+/** BCE on probabilities: pc = clip(p, ε, 1 − ε), l = −mean(t·log pc + (1 − t)·log(1 − pc)).
+ *  grad = (pc − t)/(pc(1 − pc))·w_i/(cols·rows) inside the clip range, 0 where p was clipped (the clip's own
+ *  derivative, as in TF), so p = 0 or 1 gives a finite loss (−log ε ≈ 16.1) and a zero gradient. */
+export function loss_bce(prob: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const scale: f32 = sw / (<f32>cols * <f32>rows);
+    const o = r * cols;
+    let rowSum: f64 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const p = f32At(prob, j);
+      const t = f32At(target, j);
+      const pc = clampProb(p);
+      rowSum -= <f64>(t * Mathf.log(pc) + (1 - t) * Mathf.log(1 - pc));
+      const clipped = p < EPS || p > ONE_MINUS_EPS;
+      setF32(grad, j, clipped ? 0 : (pc - t) / (pc * (1 - pc)) * scale);
+    }
+    total += <f64>sw * rowSum / <f64>cols;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+/** BCE fused with the sigmoid, on logits z: l = mean(max(z, 0) − z·t + log(1 + e^−|z|)) (never overflows);
+ *  prob_out = σ(z); grad = (σ(z) − t)·w_i/(cols·rows). */
+export function loss_sigmoid_bce(
+  logits: usize, target: usize, prob_out: usize, grad: usize, rows: i32, cols: i32, w: usize,
+): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const scale: f32 = sw / (<f32>cols * <f32>rows);
+    const o = r * cols;
+    let rowSum: f64 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const z = f32At(logits, j);
+      const t = f32At(target, j);
+      const e = Mathf.exp(-abs<f32>(z)); // in (0, 1]
+      const s: f32 = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      rowSum += <f64>(max<f32>(z, 0) - z * t + Mathf.log1p(e));
+      setF32(prob_out, j, s);
+      setF32(grad, j, (s - t) * scale);
+    }
+    total += <f64>sw * rowSum / <f64>cols;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+// ---- categorical cross-entropy: l_i = sum over the classes (cols) ----
+
+/** CCE on probabilities, as Keras/TF.js: q = p/Σp (each row renormalised), qc = clip(q, ε, 1 − ε),
+ *  l = −Σ_j t_j·log qc_j (targets one-hot or soft). Exact gradient of that, through the renormalisation:
+ *  a_j = −t_j/q_j (0 where q_j was clipped), grad_k = (a_k − Σ_j a_j·q_j)/Σp · w_i/rows.
+ *  For a softmax output (Σp = 1) that is −t/p + Σt: the constant is annihilated by the softmax backward.
+ *  Rows must have a positive sum. */
+export function loss_cce(prob: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const o = r * cols;
+    let sum: f32 = 0;
+    for (let j = o; j < o + cols; j++) sum += f32At(prob, j);
+    let rowSum: f64 = 0;
+    let c: f32 = 0; // Σ_j a_j·q_j
+    for (let j = o; j < o + cols; j++) {
+      const q = f32At(prob, j) / sum;
+      const t = f32At(target, j);
+      rowSum -= <f64>(t * Mathf.log(clampProb(q)));
+      const a: f32 = q < EPS || q > ONE_MINUS_EPS ? 0 : -t / q;
+      c += a * q;
+      setF32(grad, j, a); // a_j, finished below
+    }
+    const scale: f32 = sw / (sum * <f32>rows);
+    for (let j = o; j < o + cols; j++) setF32(grad, j, (f32At(grad, j) - c) * scale);
+    total += <f64>sw * rowSum;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+/** Softmax fused with CCE, on logits z: with lse = max z + log Σ_j e^(z_j − max z) (stable for any |z|),
+ *  l = Σ_j t_j·(lse − z_j); prob_out = softmax(z); grad = (Σt·softmax − t)·w_i/rows
+ *  (= softmax − t for targets that sum to 1). */
+export function loss_softmax_cce(
+  logits: usize, target: usize, prob_out: usize, grad: usize, rows: i32, cols: i32, w: usize,
+): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const scale: f32 = sw / <f32>rows;
+    const o = r * cols;
+    const row = logits + (<usize>o << 2);
+    const m = f32At(logits, o + rowArgmax(row, cols));
+    let sum: f32 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const e = Mathf.exp(f32At(logits, j) - m);
+      setF32(prob_out, j, e);
+      sum += e;
+    }
+    const lse = m + Mathf.log(sum);
+    let rowSum: f64 = 0;
+    let tSum: f32 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const t = f32At(target, j);
+      rowSum += <f64>(t * (lse - f32At(logits, j)));
+      tSum += t;
+    }
+    for (let j = o; j < o + cols; j++) {
+      const y = f32At(prob_out, j) / sum;
+      setF32(prob_out, j, y);
+      setF32(grad, j, (tSum * y - f32At(target, j)) * scale);
+    }
+    total += <f64>sw * rowSum;
+  }
+  return <f32>(total / <f64>rows);
+}
+
+/** Sparse CCE on probabilities: loss_cce with a one-hot target at labels[i] (TF.js' definition):
+ *  q = p/Σp, l = −log clip(q_label); grad_k = (1 − [k = label]/q_label)/Σp · w_i/rows, or 0 if q_label was
+ *  clipped. A label outside [0, cols) makes the loss NaN (the runtime validates labels) and its gradient 0. */
+export function loss_sparse_cce(prob: usize, labels: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const o = r * cols;
+    const label = load<i32>(labels + (<usize>r << 2));
+    if (label < 0 || label >= cols) {
+      for (let j = o; j < o + cols; j++) setF32(grad, j, 0);
+      total = NaN;
+      continue;
+    }
+    let sum: f32 = 0;
+    for (let j = o; j < o + cols; j++) sum += f32At(prob, j);
+    const q = f32At(prob, o + label) / sum;
+    total -= <f64>sw * <f64>Mathf.log(clampProb(q));
+    const clipped = q < EPS || q > ONE_MINUS_EPS;
+    const scale: f32 = clipped ? 0 : sw / (sum * <f32>rows);
+    for (let j = o; j < o + cols; j++) setF32(grad, j, scale);
+    if (!clipped) setF32(grad, o + label, (1 - 1 / q) * scale);
+  }
+  return <f32>(total / <f64>rows);
+}
+
+/** Softmax fused with sparse CCE, on logits z: l = lse − z_label; prob_out = softmax(z);
+ *  grad = (softmax − onehot(label))·w_i/rows. Stable for any |z|. A label outside [0, cols) gives a NaN loss
+ *  and a zero gradient (prob_out is still written). */
+export function loss_softmax_sparse_cce(
+  logits: usize, labels: usize, prob_out: usize, grad: usize, rows: i32, cols: i32, w: usize,
+): f32 {
+  if (rows <= 0) return 0;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const sw = sampleWeight(w, r);
+    const o = r * cols;
+    const label = load<i32>(labels + (<usize>r << 2));
+    const valid = label >= 0 && label < cols;
+    const scale: f32 = valid ? sw / <f32>rows : 0;
+    const m = f32At(logits, o + rowArgmax(logits + (<usize>o << 2), cols));
+    let sum: f32 = 0;
+    for (let j = o; j < o + cols; j++) {
+      const e = Mathf.exp(f32At(logits, j) - m);
+      setF32(prob_out, j, e);
+      sum += e;
+    }
+    for (let j = o; j < o + cols; j++) {
+      const y = f32At(prob_out, j) / sum;
+      setF32(prob_out, j, y);
+      setF32(grad, j, y * scale);
+    }
+    if (!valid) {
+      total = NaN;
+      continue;
+    }
+    const lse = m + Mathf.log(sum);
+    total += <f64>sw * <f64>(lse - f32At(logits, o + label));
+    setF32(grad, o + label, (f32At(prob_out, o + label) - 1) * scale);
+  }
+  return <f32>(total / <f64>rows);
+}
+
+// ---- metrics: counts, so the runtime can sum them over batches ----
+
+/** Rows of prob (rows, cols) whose argmax (first on ties) equals labels[i] (i32). */
+export function metric_correct_sparse(prob: usize, labels: usize, rows: i32, cols: i32): i32 {
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    const arg = rowArgmax(prob + (<usize>(r * cols) << 2), cols);
+    if (arg == load<i32>(labels + (<usize>r << 2))) correct++;
+  }
+  return correct;
+}
+
+/** Rows where argmax(prob) == argmax(target), both (rows, cols), first max on ties (Keras categorical_accuracy). */
+export function metric_correct_onehot(prob: usize, target: usize, rows: i32, cols: i32): i32 {
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>(r * cols) << 2;
+    if (rowArgmax(prob + o, cols) == rowArgmax(target + o, cols)) correct++;
+  }
+  return correct;
+}
+
+/** Elements (n = rows·cols) where (prob > threshold ? 1 : 0) == target, as Keras binary_accuracy (targets 0/1). */
+export function metric_correct_binary(prob: usize, target: usize, n: i32, threshold: f32): i32 {
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const predicted: f32 = f32At(prob, i) > threshold ? 1 : 0;
+    if (predicted == f32At(target, i)) correct++;
+  }
+  return correct;
+}

@@ -1,0 +1,233 @@
+// optim.ts against a scalar f64 reference written from the formulas (Keras 3 / TF2), for 3 steps with fresh
+// gradients each step, n = 1, 4, 5, 17 (SIMD body, tails, both), at a pointer 4 bytes off a 16-byte boundary too.
+// eps is large (1e-3) and gradients small, so the place of eps (inside or outside the root) shows.
+import {
+  sgd_step, momentum_step, rmsprop_step, adagrad_step, adam_step, clip_by_value, l2_penalty, l1_penalty,
+} from "../../assembly/optim";
+
+const SIZES: i32[] = [1, 4, 5, 17];
+const STEPS = 3;
+let seed: u32 = 99;
+
+function rand(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(seed >>> 8) / <f32>(1 << 24) * 2.0 - 1.0; // [-1, 1)
+}
+function buf(n: i32, shift: i32 = 0): usize {
+  const p = heap.alloc(<usize>(n + shift) * 4 + 32);
+  return ((p + 15) & ~(<usize>15)) + (<usize>shift << 2);
+}
+@inline function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
+@inline function at(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) at(p, i, v); }
+
+/** f64 mirror of an f32 buffer. */
+function mirror(p: usize, n: i32): StaticArray<f64> {
+  const r = new StaticArray<f64>(n);
+  for (let i = 0; i < n; i++) r[i] = <f64>get(p, i);
+  return r;
+}
+function close(got: f32, want: f64, what: string): void {
+  const err = Math.abs(<f64>got - want);
+  expect<bool>(err <= 2e-6 + 2e-5 * Math.abs(want)).toBe(true, what + ": got " + got.toString() + " want " + want.toString());
+}
+function closeAll(p: usize, ref: StaticArray<f64>, n: i32, what: string): void {
+  for (let i = 0; i < n; i++) close(get(p, i), ref[i], what + "[" + i.toString() + "]");
+}
+/** Gradients for one step: g in [-0.05, 0.05) with a few larger ones. */
+function newGrad(g: usize, n: i32): StaticArray<f64> {
+  for (let i = 0; i < n; i++) at(g, i, rand() * (i % 3 == 0 ? 0.5 : 0.05));
+  return mirror(g, n);
+}
+function params(n: i32, shift: i32): usize {
+  const p = buf(n + 1, shift);
+  for (let i = 0; i < n; i++) at(p, i, rand());
+  at(p, n, 555.0); // past the end: must stay
+  return p;
+}
+
+describe("optimiser steps follow the f64 formulas over 3 steps", () => {
+  it("sgd: p -= lr*g", () => {
+    for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
+      const n = SIZES[k];
+      const p = params(n, s), g = buf(n, s);
+      const rp = mirror(p, n);
+      for (let t = 0; t < STEPS; t++) {
+        const rg = newGrad(g, n);
+        sgd_step(p, g, n, 0.1);
+        for (let i = 0; i < n; i++) rp[i] -= <f64><f32>0.1 * rg[i];
+        closeAll(p, rp, n, "sgd p");
+      }
+      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+    }
+  });
+
+  it("momentum and nesterov: v = mu*v - lr*g; p += v  |  p += mu*v - lr*g", () => {
+    const lr: f64 = <f64><f32>0.05, mu: f64 = <f64><f32>0.9;
+    for (let nest = 0; nest < 2; nest++) for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
+      const n = SIZES[k];
+      const p = params(n, s), g = buf(n, s), vel = buf(n, s);
+      fill(vel, n, 0);
+      const rp = mirror(p, n);
+      const rv = new StaticArray<f64>(n);
+      for (let t = 0; t < STEPS; t++) {
+        const rg = newGrad(g, n);
+        momentum_step(p, g, vel, n, 0.05, 0.9, nest);
+        for (let i = 0; i < n; i++) {
+          rv[i] = mu * rv[i] - lr * rg[i];
+          rp[i] += nest ? mu * rv[i] - lr * rg[i] : rv[i];
+        }
+        closeAll(vel, rv, n, "momentum v");
+        closeAll(p, rp, n, nest ? "nesterov p" : "momentum p");
+      }
+      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+    }
+  });
+
+  it("rmsprop: ms = rho*ms + (1-rho)*g^2; p -= lr*g/sqrt(ms + eps)", () => {
+    const lr: f64 = <f64><f32>0.01, rho: f64 = <f64><f32>0.9, eps: f64 = <f64><f32>1e-3;
+    for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
+      const n = SIZES[k];
+      const p = params(n, s), g = buf(n, s), ms = buf(n, s);
+      fill(ms, n, 0);
+      const rp = mirror(p, n);
+      const rms = new StaticArray<f64>(n);
+      for (let t = 0; t < STEPS; t++) {
+        const rg = newGrad(g, n);
+        rmsprop_step(p, g, ms, n, 0.01, 0.9, 1e-3);
+        for (let i = 0; i < n; i++) {
+          rms[i] = rho * rms[i] + (1 - rho) * rg[i] * rg[i];
+          rp[i] -= lr * rg[i] / Math.sqrt(rms[i] + eps);
+        }
+        closeAll(ms, rms, n, "rmsprop ms");
+        closeAll(p, rp, n, "rmsprop p");
+      }
+      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+    }
+  });
+
+  it("adagrad: acc += g^2 (acc starts at 0.1); p -= lr*g/sqrt(acc + eps)", () => {
+    const lr: f64 = <f64><f32>0.1, eps: f64 = <f64><f32>1e-3;
+    for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
+      const n = SIZES[k];
+      const p = params(n, s), g = buf(n, s), acc = buf(n, s);
+      fill(acc, n, 0.1);
+      const rp = mirror(p, n);
+      const racc = mirror(acc, n);
+      for (let t = 0; t < STEPS; t++) {
+        const rg = newGrad(g, n);
+        adagrad_step(p, g, acc, n, 0.1, 1e-3);
+        for (let i = 0; i < n; i++) {
+          racc[i] += rg[i] * rg[i];
+          rp[i] -= lr * rg[i] / Math.sqrt(racc[i] + eps);
+        }
+        closeAll(acc, racc, n, "adagrad acc");
+        closeAll(p, rp, n, "adagrad p");
+      }
+      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+    }
+  });
+
+  it("adam and adamw: bias correction at t = 1, 2, 3; decay before the step", () => {
+    const lr: f64 = <f64><f32>0.01, b1: f64 = <f64><f32>0.9, b2: f64 = <f64><f32>0.999, eps: f64 = <f64><f32>1e-3;
+    const wds: f32[] = [0, 0.05];
+    for (let d = 0; d < wds.length; d++) for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
+      const n = SIZES[k];
+      const wd: f64 = <f64>wds[d];
+      const p = params(n, s), g = buf(n, s), m = buf(n, s), v = buf(n, s);
+      fill(m, n, 0);
+      fill(v, n, 0);
+      const rp = mirror(p, n);
+      const rm = new StaticArray<f64>(n), rv = new StaticArray<f64>(n);
+      for (let t = 1; t <= STEPS; t++) {
+        const rg = newGrad(g, n);
+        adam_step(p, g, m, v, n, 0.01, 0.9, 0.999, 1e-3, t, wds[d]);
+        for (let i = 0; i < n; i++) {
+          rm[i] = b1 * rm[i] + (1 - b1) * rg[i];
+          rv[i] = b2 * rv[i] + (1 - b2) * rg[i] * rg[i];
+          const mHat = rm[i] / (1 - Math.pow(b1, t));
+          const vHat = rv[i] / (1 - Math.pow(b2, t));
+          // Keras' eps sits outside √v of the uncorrected v: √v̂ + eps/√(1 − β2^t) in bias-corrected terms
+          const epsHat = eps / Math.sqrt(1 - Math.pow(b2, t));
+          rp[i] = rp[i] - lr * wd * rp[i];
+          rp[i] -= lr * mHat / (Math.sqrt(vHat) + epsHat);
+        }
+        const what = wd > 0 ? "adamw" : "adam";
+        closeAll(m, rm, n, what + " m t=" + t.toString());
+        closeAll(v, rv, n, what + " v t=" + t.toString());
+        closeAll(p, rp, n, what + " p t=" + t.toString());
+      }
+      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+    }
+  });
+
+  it("an element's update does not depend on its position (SIMD body vs scalar tail: same bits)", () => {
+    const n = 7;
+    const p = buf(n), g = buf(n), m = buf(n), v = buf(n), vel = buf(n), acc = buf(n), ms = buf(n);
+    fill(p, n, 0.3); fill(g, n, -0.0123); fill(m, n, 0.01); fill(v, n, 0.002);
+    fill(vel, n, 0.1); fill(acc, n, 0.1); fill(ms, n, 0.05);
+    for (let t = 1; t <= 3; t++) {
+      adam_step(p, g, m, v, n, 0.01, 0.9, 0.999, 1e-7, t, 0.01);
+      momentum_step(p, g, vel, n, 0.05, 0.9, 1);
+      rmsprop_step(p, g, ms, n, 0.01, 0.9, 1e-7);
+      adagrad_step(p, g, acc, n, 0.1, 1e-7);
+      sgd_step(p, g, n, 0.1);
+    }
+    for (let i = 1; i < n; i++) {
+      expect<f32>(get(p, i)).toBe(get(p, 0));
+      expect<f32>(get(m, i)).toBe(get(m, 0));
+      expect<f32>(get(v, i)).toBe(get(v, 0));
+    }
+  });
+});
+
+describe("clipping and regularisers", () => {
+  it("clip_by_value clamps to [-clip, clip]", () => {
+    const n = 9;
+    const g = buf(n);
+    for (let i = 0; i < n; i++) at(g, i, <f32>(i - 4) * 0.5); // -2 .. 2
+    clip_by_value(g, n, 1.0);
+    for (let i = 0; i < n; i++) {
+      const x: f32 = <f32>(i - 4) * 0.5;
+      expect<f32>(get(g, i)).toBe(x > 1 ? 1 : x < -1 ? -1 : x);
+    }
+  });
+
+  it("l2: returns l2*sum(w^2), adds 2*l2*w into g", () => {
+    const sizes: i32[] = [1, 3, 4, 5, 9, 17];
+    for (let k = 0; k < sizes.length; k++) {
+      const n = sizes[k];
+      const w = params(n, 1), g = buf(n, 1);
+      for (let i = 0; i < n; i++) at(g, i, rand());
+      const rw = mirror(w, n), rg = mirror(g, n);
+      const l2: f64 = <f64><f32>0.01;
+      let ref: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        ref += rw[i] * rw[i];
+        rg[i] += 2 * l2 * rw[i];
+      }
+      close(l2_penalty(w, g, n, 0.01), l2 * ref, "l2 value");
+      closeAll(g, rg, n, "l2 grad");
+    }
+  });
+
+  it("l1: returns l1*sum|w|, adds l1*sign(w) into g, sign(0) = 0", () => {
+    const sizes: i32[] = [1, 3, 4, 5, 9, 17];
+    for (let k = 0; k < sizes.length; k++) {
+      const n = sizes[k];
+      const w = params(n, 0), g = buf(n, 0);
+      for (let i = 0; i < n; i++) at(g, i, rand());
+      at(w, 0, 0.0); // a zero in the body (or the tail for n < 4)
+      at(w, n - 1, -0.0); // and one at the end
+      const rw = mirror(w, n), rg = mirror(g, n);
+      const l1: f64 = <f64><f32>0.02;
+      let ref: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        ref += Math.abs(rw[i]);
+        rg[i] += rw[i] > 0 ? l1 : rw[i] < 0 ? -l1 : 0;
+      }
+      close(l1_penalty(w, g, n, 0.02), l1 * ref, "l1 value");
+      closeAll(g, rg, n, "l1 grad");
+    }
+  });
+});

@@ -1,0 +1,202 @@
+// vector.ts against plain scalar loops, for lengths around the 4-lane (and 8-lane) body: 0..9, 17, 33,
+// and at a pointer 4 bytes past a 16-byte boundary (the runtime may hand out sub-blocks at any f32 offset).
+import {
+  vec_fill, vec_copy, vec_scale, vec_add, vec_add_inplace, vec_mul, vec_sum_squares,
+  vec_has_non_finite, vec_clip, argmax_rows, vec_max_abs_diff,
+} from "../../assembly/vector";
+
+const SIZES: i32[] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 17, 33];
+let seed: u32 = 12345;
+
+function rand(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(seed >>> 8) / <f32>(1 << 24) * 4.0 - 2.0; // [-2, 2)
+}
+
+/** n f32 at a 16-byte-aligned address plus `shift` floats. */
+function buf(n: i32, shift: i32 = 0): usize {
+  const p = heap.alloc(<usize>(n + shift) * 4 + 32);
+  return ((p + 15) & ~(<usize>15)) + (<usize>shift << 2);
+}
+function randomBuf(n: i32, shift: i32 = 0): usize {
+  const p = buf(n, shift);
+  for (let i = 0; i < n; i++) at(p, i, rand());
+  return p;
+}
+@inline function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
+@inline function at(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+function copyOf(p: usize, n: i32): usize {
+  const q = buf(n);
+  for (let i = 0; i < n; i++) at(q, i, get(p, i));
+  return q;
+}
+
+describe("elementwise kernels equal the scalar loop, element by element", () => {
+  it("fill, copy, scale, add, add_inplace, mul, clip", () => {
+    for (let s = 0; s < 2; s++) {
+      for (let k = 0; k < SIZES.length; k++) {
+        const n = SIZES[k];
+        const a = randomBuf(n + 1, s);
+        const b = randomBuf(n + 1, s);
+        const sentinel: f32 = 777.0;
+        at(a, n, sentinel); // one past the end: must never be touched
+
+        const o = buf(n + 1, s);
+        at(o, n, sentinel);
+        vec_fill(o, n, 3.25);
+        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(3.25);
+        expect<f32>(get(o, n)).toBe(sentinel, "fill wrote past n");
+
+        vec_copy(a, o, n);
+        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(get(a, i));
+        expect<f32>(get(o, n)).toBe(sentinel, "copy wrote past n");
+
+        const c = copyOf(a, n + 1);
+        vec_scale(c, n, -0.75);
+        for (let i = 0; i < n; i++) expect<f32>(get(c, i)).toBe(get(a, i) * -0.75);
+        expect<f32>(get(c, n)).toBe(sentinel, "scale wrote past n");
+
+        vec_add(a, b, o, n);
+        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(get(a, i) + get(b, i));
+        vec_mul(a, b, o, n);
+        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(get(a, i) * get(b, i));
+        expect<f32>(get(o, n)).toBe(sentinel, "add/mul wrote past n");
+
+        // aliasing: out = a, and out = b
+        const a1 = copyOf(a, n + 1);
+        vec_add(a1, b, a1, n);
+        for (let i = 0; i < n; i++) expect<f32>(get(a1, i)).toBe(get(a, i) + get(b, i));
+        const b1 = copyOf(b, n);
+        vec_mul(a, b1, b1, n);
+        for (let i = 0; i < n; i++) expect<f32>(get(b1, i)).toBe(get(a, i) * get(b, i));
+        const acc = copyOf(a, n + 1);
+        vec_add_inplace(acc, b, n);
+        for (let i = 0; i < n; i++) expect<f32>(get(acc, i)).toBe(get(a, i) + get(b, i));
+        expect<f32>(get(acc, n)).toBe(sentinel, "add_inplace wrote past n");
+
+        const cl = copyOf(a, n + 1);
+        vec_clip(cl, n, -0.5, 1.25);
+        for (let i = 0; i < n; i++) {
+          const v = get(a, i);
+          const want: f32 = v < -0.5 ? -0.5 : v > 1.25 ? 1.25 : v;
+          expect<f32>(get(cl, i)).toBe(want);
+        }
+        expect<f32>(get(cl, n)).toBe(sentinel, "clip wrote past n");
+      }
+    }
+  });
+
+  it("clip keeps NaN (body and tail lanes)", () => {
+    const x = randomBuf(7);
+    at(x, 1, NaN);
+    at(x, 6, NaN);
+    vec_clip(x, 7, -1, 1);
+    expect<bool>(isNaN(get(x, 1)) && isNaN(get(x, 6))).toBe(true, "NaN was clipped to a number");
+  });
+});
+
+describe("reductions", () => {
+  it("sum_squares matches an f64 scalar sum (relative 1e-6)", () => {
+    for (let k = 0; k < SIZES.length; k++) {
+      const n = SIZES[k];
+      for (let s = 0; s < 2; s++) {
+        const x = randomBuf(n + 1, s);
+        at(x, n, 1000.0); // past the end: would dominate the sum if read
+        let ref: f64 = 0;
+        for (let i = 0; i < n; i++) ref += <f64>get(x, i) * <f64>get(x, i);
+        const got = <f64>vec_sum_squares(x, n);
+        expect<bool>(Math.abs(got - ref) <= 1e-6 * ref + 1e-30).toBe(true, "sum_squares n=" + n.toString());
+      }
+    }
+    // a long vector: lane sums must still add up (relative error of an f32 sum)
+    const n = 1001;
+    const x = randomBuf(n);
+    let ref: f64 = 0;
+    for (let i = 0; i < n; i++) ref += <f64>get(x, i) * <f64>get(x, i);
+    expect<bool>(Math.abs(<f64>vec_sum_squares(x, n) - ref) <= 1e-5 * ref).toBe(true, "sum_squares n=1001");
+  });
+
+  it("has_non_finite finds NaN/+Inf/-Inf at every position (SIMD body and tail)", () => {
+    const n = 17;
+    const x = randomBuf(n + 1);
+    at(x, 0, F32.MAX_VALUE); // largest finite values, subnormals and -0 are finite
+    at(x, 1, -F32.MAX_VALUE);
+    at(x, 2, F32.MIN_VALUE);
+    at(x, 3, -0.0);
+    at(x, 16, -F32.MAX_VALUE);
+    at(x, n, NaN); // past the end: must not be seen
+    expect<i32>(vec_has_non_finite(x, n)).toBe(0, "finite input flagged");
+    const bad: f32[] = [NaN, Infinity, -Infinity];
+    for (let b = 0; b < bad.length; b++) {
+      for (let i = 0; i < n; i++) {
+        const keep = get(x, i);
+        at(x, i, bad[b]);
+        expect<i32>(vec_has_non_finite(x, n)).toBe(1, "missed at " + i.toString());
+        at(x, i, keep);
+      }
+    }
+    expect<i32>(vec_has_non_finite(x, 0)).toBe(0);
+    // a NaN with a payload and a negative NaN
+    store<u32>(x + 20, 0xffc00001);
+    expect<i32>(vec_has_non_finite(x, n)).toBe(1, "negative NaN missed");
+  });
+
+  it("max_abs_diff equals the scalar maximum; NaN shows", () => {
+    for (let k = 0; k < SIZES.length; k++) {
+      const n = SIZES[k];
+      const a = randomBuf(n + 1, 1);
+      const b = randomBuf(n + 1, 1);
+      at(a, n, 100.0); // past the end
+      let ref: f32 = 0;
+      for (let i = 0; i < n; i++) ref = Mathf.max(ref, Mathf.abs(get(a, i) - get(b, i)));
+      expect<f32>(vec_max_abs_diff(a, b, n)).toBe(ref);
+    }
+    const a = randomBuf(9);
+    const b = copyOf(a, 9);
+    expect<f32>(vec_max_abs_diff(a, b, 9)).toBe(0);
+    at(b, 8, get(b, 8) + 0.5); // only in the tail
+    expect<f32>(vec_max_abs_diff(a, b, 9)).toBeCloseTo(0.5, 6);
+    const keep = get(b, 2);
+    at(b, 2, NaN); // in the SIMD body
+    expect<bool>(isNaN(vec_max_abs_diff(a, b, 9))).toBe(true, "NaN difference hidden (body)");
+    at(b, 2, keep);
+    at(a, 8, NaN); // in the tail
+    expect<bool>(isNaN(vec_max_abs_diff(a, b, 9))).toBe(true, "NaN difference hidden (tail)");
+    at(a, 8, Infinity); // an infinite difference is the maximum
+    expect<f32>(vec_max_abs_diff(a, b, 9)).toBe(Infinity);
+  });
+});
+
+describe("argmax_rows", () => {
+  it("first max wins on ties; single column; negative rows", () => {
+    // 4 rows x 5 cols
+    const vals: f32[] = [
+      0.1, 0.7, 0.2, 0.7, 0.0, // tie between 1 and 3 -> 1
+      -3, -2, -1, -5, -1, //      tie between 2 and 4 -> 2
+      9, 9, 9, 9, 9, //           all equal -> 0
+      0, 0, 0, 0, 0.5, //         last column
+    ];
+    const x = buf(20);
+    for (let i = 0; i < 20; i++) at(x, i, vals[i]);
+    const out = buf(4);
+    argmax_rows(x, out, 4, 5);
+    expect<i32>(load<i32>(out)).toBe(1);
+    expect<i32>(load<i32>(out + 4)).toBe(2);
+    expect<i32>(load<i32>(out + 8)).toBe(0);
+    expect<i32>(load<i32>(out + 12)).toBe(4);
+    argmax_rows(x, out, 3, 1); // one column: always 0
+    expect<i32>(load<i32>(out + 8)).toBe(0);
+  });
+
+  it("random rows against a scalar argmax", () => {
+    const rows = 13, cols = 10;
+    const x = randomBuf(rows * cols);
+    const out = buf(rows);
+    argmax_rows(x, out, rows, cols);
+    for (let r = 0; r < rows; r++) {
+      let arg = 0;
+      for (let j = 1; j < cols; j++) if (get(x, r * cols + j) > get(x, r * cols + arg)) arg = j;
+      expect<i32>(load<i32>(out + (<usize>r << 2))).toBe(arg);
+    }
+  });
+});

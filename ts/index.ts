@@ -7,6 +7,18 @@ export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError } from '
 export { Random, permutation } from './random';
 export { ACTIVATION_NAMES } from './activations';
 export * as ops from './ops';
+export * as layers from './layers/index';
+export { Sequential, sequential } from './model';
+export type { SequentialArgs, CompileArgs } from './model';
+export type { FitArgs, History } from './training';
+export { train, Optimizer, SGD, Momentum, RMSProp, Adagrad, Adam, AdamW } from './optimizers';
+export * as schedules from './schedules';
+export * as losses from './losses';
+export * as initializers from './initializers';
+export * as regularizers from './regularizers';
+export { callbacks, Callback, EarlyStopping } from './callbacks';
+export type { CallbackHooks, Logs } from './callbacks';
+export { Perceptron } from './perceptron';
 export * as data from './data/index';
 export * as metrics from './metrics';
 export * as report from './report/index';

@@ -1,0 +1,87 @@
+// The networks `wasmnn train` can build, compiled with the chosen optimiser, and how their data is shaped.
+import * as nn from 'wasmnn';
+import type { Dataset, Labels } from './dataset';
+import { UsageError, type OptimizerName, type TrainOptions } from './options';
+
+export interface Built {
+  model: nn.Sequential;
+  /** e.g. "mlp 784-256-128-10 (relu, softmax)". */
+  description: string;
+  /** One sigmoid output read with a 0.5 threshold, instead of one softmax output per class. */
+  binary: boolean;
+  /** The samples as the model's input tensor. */
+  input(x: Float32Array, n: number): nn.Tensor;
+  /** The labels as fit and evaluate take them for the model's loss. */
+  targets(y: Labels, n: number): Labels | nn.Tensor;
+}
+
+export function buildModel(opts: TrainOptions, ds: Dataset): Built {
+  const built = opts.model === 'logreg' ? logreg(opts, ds) : opts.model === 'cnn' ? cnn(opts, ds) : mlp(opts, ds);
+  const loss = built.binary ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy';
+  built.model.compile({ optimizer: optimizer(opts.optimizer, opts.lr), loss, metrics: ['accuracy'] });
+  return built;
+}
+
+function mlp(opts: TrainOptions, ds: Dataset): Built {
+  const layers: nn.layers.Layer[] = [];
+  opts.layers.forEach((units, i) => {
+    const inputShape = i === 0 ? { inputShape: [ds.features] } : {};
+    layers.push(nn.layers.dense({ ...inputShape, units, activation: opts.activation }));
+    if (opts.dropout > 0) layers.push(nn.layers.dropout({ rate: opts.dropout }));
+  });
+  const classes = ds.classes.length;
+  const inputShape = layers.length === 0 ? { inputShape: [ds.features] } : {};
+  layers.push(nn.layers.dense({ ...inputShape, units: classes, activation: 'softmax' }));
+  const sizes = [ds.features, ...opts.layers, classes].join('-');
+  const dropout = opts.dropout > 0 ? `, dropout ${opts.dropout}` : '';
+  return {
+    model: nn.sequential({ layers, seed: opts.seed }),
+    description: `mlp ${sizes} (${opts.layers.length ? `${opts.activation}, ` : ''}softmax${dropout})`,
+    binary: false,
+    input: (x, n) => nn.tensor2d(x, [n, ds.features]),
+    targets: (y) => y,
+  };
+}
+
+/** Logistic regression: one sigmoid unit trained with binary cross-entropy. */
+function logreg(opts: TrainOptions, ds: Dataset): Built {
+  return {
+    model: nn.sequential({ layers: [nn.layers.dense({ inputShape: [ds.features], units: 1, activation: 'sigmoid' })], seed: opts.seed }),
+    description: `logistic regression ${ds.features}-1 (sigmoid)`,
+    binary: true,
+    input: (x, n) => nn.tensor2d(x, [n, ds.features]),
+    targets: (y, n) => nn.tensor2d(Float32Array.from(y), [n, 1]),
+  };
+}
+
+/** conv(8, 3x3, relu) -> maxPool 2 -> conv(16, 3x3, relu) -> maxPool 2 -> flatten -> dense 10 softmax. */
+function cnn(opts: TrainOptions, ds: Dataset): Built {
+  const layers = nn.layers as unknown as Record<string, (args: object) => nn.layers.Layer>;
+  if (!ds.image) throw new UsageError(`--model cnn needs images; ${ds.name} is a table`);
+  const [h, w, c] = ds.image;
+  const model = nn.sequential({
+    layers: [
+      layers.conv2d({ inputShape: ds.image, filters: 8, kernelSize: 3, activation: 'relu' }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.flatten({}),
+      nn.layers.dense({ units: ds.classes.length, activation: 'softmax' }),
+    ],
+    seed: opts.seed,
+  });
+  return {
+    model,
+    description: `cnn ${h}x${w}x${c} conv8 3x3 relu, pool 2, conv16 3x3 relu, pool 2, dense ${ds.classes.length} softmax`,
+    binary: false,
+    input: (x, n) => nn.tensor4d(x, [n, h, w, c]),
+    targets: (y) => y,
+  };
+}
+
+/** Whether this wasmnn has the layers the CNN needs. */
+export const hasConv = () => typeof (nn.layers as Record<string, unknown>).conv2d === 'function';
+
+function optimizer(name: OptimizerName, lr: number): nn.Optimizer {
+  return name === 'momentum' ? nn.train.momentum(lr, 0.9) : nn.train[name](lr);
+}

@@ -1,0 +1,232 @@
+// The memory-owning core of a model. Parameters, gradients, optimiser state and non-trainable state are each one
+// contiguous block, allocated once; a Plan holds every activation buffer for one batch capacity. Forward, backward
+// and the optimiser step are kernel calls over those addresses; none of them allocates.
+import { backend } from './module';
+import type { Env, Layer, Buffers } from './layers/layer';
+import type { Loss } from './losses';
+import type { Optimizer, ParameterBlock } from './optimizers';
+import { StateError } from './errors';
+
+export interface Plan {
+  capacity: number;
+  training: boolean;
+  input: number;
+  /** Output and output-gradient buffer of each layer (aliases for pass-through layers; gradients 0 in inference). */
+  outputs: number[];
+  grads: number[];
+  buffers: Buffers[];
+  /** Targets: class indices (i32) for sparse losses, or rows of the output's size; and per-sample weights. */
+  labels: number;
+  targets: number;
+  weights: number;
+  /** Where an inference plan's loss writes the gradient it does not need. */
+  lossGrad: number;
+}
+
+export class Network {
+  readonly env: Env;
+  readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
+  /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
+  stateBlock = { ptr: 0, n: 0 };
+  private readonly initRng: number;
+  private owned: number[] = [];
+  private plans: Plan[] = [];
+  private disposed = false;
+
+  constructor(readonly layers: Layer[], inputShape: number[], seed: number) {
+    const { kernels: k, heap } = backend();
+    let shape = inputShape;
+    for (const layer of layers) {
+      layer.build(shape);
+      shape = layer.outputShape;
+    }
+    // two streams from the seed: one for initial weights, one for training (dropout, shuffling), so adding a
+    // dropout layer does not change the initial weights
+    this.initRng = this.alloc(4);
+    const trainRng = this.alloc(4);
+    k.rng_seed(this.initRng, seed >>> 0);
+    k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
+    this.env = { k, heap, rng: trainRng };
+    this.placeParameters();
+  }
+
+  get outputLayer(): Layer {
+    return this.layers[this.layers.length - 1];
+  }
+
+  private placeParameters(): void {
+    let trainable = 0;
+    let fixed = 0;
+    for (const layer of this.layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
+    this.block.n = trainable;
+    this.block.params = this.alloc(trainable);
+    this.block.grads = this.alloc(trainable);
+    this.stateBlock = { ptr: this.alloc(fixed), n: fixed };
+    let t = this.block.params, g = this.block.grads, s = this.stateBlock.ptr;
+    for (const layer of this.layers) {
+      for (const p of layer.params) {
+        if (p.trainable) {
+          p.ptr = t; p.grad = g;
+          t += p.size * 4; g += p.size * 4;
+        } else {
+          p.ptr = s; p.grad = 0;
+          s += p.size * 4;
+        }
+        p.initializer.fill(this.env.k, this.initRng, p.ptr, p.size, p.fanIn, p.fanOut);
+      }
+    }
+    this.env.k.vec_fill(this.block.grads, this.block.n, 0);
+  }
+
+  /** Reserves the optimiser's state arrays (again, when the optimiser changes). */
+  prepareOptimizer(optimizer: Optimizer): void {
+    for (const s of this.block.states) this.free(s);
+    this.block.states = [];
+    for (let i = 0; i < optimizer.stateCount; i++) {
+      const ptr = this.alloc(this.block.n);
+      this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
+      this.block.states.push(ptr);
+    }
+  }
+
+  /** The plan for `capacity` rows (training plans also hold gradients); made once and kept. */
+  plan(capacity: number, training: boolean): Plan {
+    this.check();
+    const found = this.plans.find((p) => p.capacity === capacity && p.training === training);
+    if (found) return found;
+    // keep at most one plan of each kind: a new batch size replaces the old plan's memory
+    const old = this.plans.findIndex((p) => p.training === training);
+    if (old >= 0) this.releasePlan(this.plans.splice(old, 1)[0]);
+    const plan = this.makePlan(capacity, training);
+    this.plans.push(plan);
+    return plan;
+  }
+
+  private makePlan(capacity: number, training: boolean): Plan {
+    const mine: number[] = [];
+    const reserve = (floats: number) => {
+      const ptr = this.env.heap.alloc(Math.max(1, floats) * 4);
+      mine.push(ptr);
+      return ptr;
+    };
+    const first = this.layers[0];
+    const outSize = this.outputLayer.outputSize;
+    const input = reserve(capacity * first.inputSize);
+    const outputs: number[] = [], grads: number[] = [], buffers: Buffers[] = [];
+    let x = input, dx = 0;
+    this.layers.forEach((layer, i) => {
+      const last = i === this.layers.length - 1;
+      if (layer.passThrough(training)) {
+        outputs.push(x);
+        grads.push(training && last && !dx ? reserve(capacity * outSize) : dx);
+      } else {
+        outputs.push(reserve(capacity * layer.outputSize));
+        grads.push(training ? reserve(capacity * layer.outputSize) : 0);
+      }
+      buffers.push(layer.reserve(reserve, capacity, training));
+      x = outputs[i];
+      dx = grads[i];
+    });
+    const plan: Plan = {
+      capacity, training, input, outputs, grads, buffers,
+      labels: reserve(capacity), targets: reserve(capacity * outSize), weights: reserve(capacity),
+      lossGrad: training ? 0 : reserve(capacity * outSize),
+    };
+    planMemory.set(plan, mine);
+    return plan;
+  }
+
+  forward(plan: Plan, rows: number, training: boolean, logitsOnly: boolean): void {
+    const last = this.layers.length - 1;
+    let x = plan.input;
+    for (let i = 0; i <= last; i++) {
+      const layer = this.layers[i];
+      const y = plan.outputs[i];
+      if (x !== y || !layer.passThrough(plan.training)) layer.forward(this.env, plan.buffers[i], x, y, rows, training, logitsOnly && i === last);
+      x = y;
+    }
+  }
+
+  /** Input of layer i in a plan. */
+  inputOf(plan: Plan, i: number): number {
+    return i === 0 ? plan.input : plan.outputs[i - 1];
+  }
+
+  /** Backward through every layer, writing all parameter gradients; the loss gradient is in the last grads buffer. */
+  backward(plan: Plan, rows: number): void {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i];
+      if (layer.passThrough(true)) continue;
+      const dx = i === 0 ? 0 : plan.grads[i - 1];
+      if (!dx && layer.params.length === 0) continue;
+      layer.backward(this.env, plan.buffers[i], this.inputOf(plan, i), plan.outputs[i], plan.grads[i], dx, rows);
+    }
+  }
+
+  /** Adds every regulariser's gradient and returns the total penalty. */
+  regularize(): number {
+    let penalty = 0;
+    for (const layer of this.layers) for (const p of layer.params) if (p.regularizer && p.trainable) penalty += p.regularizer.apply(this.env.k, p.ptr, p.grad, p.size);
+    return penalty;
+  }
+
+  /** The loss of the last forward pass, writing its gradient; fused with the output activation where it can. */
+  loss(plan: Plan, loss: Loss, rows: number, fused: boolean, sampleWeights: boolean): number {
+    const last = this.layers.length - 1;
+    const layer = this.layers[last];
+    const target = loss.targets === 'sparse' ? plan.labels : plan.targets;
+    const grad = plan.training ? plan.grads[last] : plan.lossGrad;
+    const w = sampleWeights ? plan.weights : 0;
+    const y = plan.outputs[last];
+    if (fused && loss.fused) {
+      const z = layer.logits(plan.buffers[last], this.inputOf(plan, last), y);
+      return loss.fused(this.env.k, z, target, y, grad, rows, layer.outputSize, w);
+    }
+    return loss.compute(this.env.k, y, target, grad, rows, layer.outputSize, w);
+  }
+
+  /** Penalty of the regularisers without touching gradients (for evaluate). */
+  penalty(): number {
+    if (!this.layers.some((l) => l.params.some((p) => p.regularizer))) return 0;
+    // the kernels add into a gradient; aim them at the (not in use) gradient block and clear it afterwards
+    let total = 0;
+    for (const layer of this.layers) for (const p of layer.params) if (p.regularizer && p.grad) total += p.regularizer.apply(this.env.k, p.ptr, p.grad, p.size);
+    this.env.k.vec_fill(this.block.grads, this.block.n, 0);
+    return total;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const plan of this.plans) this.releasePlan(plan);
+    this.plans = [];
+    for (const ptr of this.owned) this.env.heap.release(ptr);
+    this.owned = [];
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  check(): void {
+    if (this.disposed) throw new StateError('this model was disposed; build a new one');
+  }
+
+  private releasePlan(plan: Plan): void {
+    for (const ptr of planMemory.get(plan) ?? []) this.env.heap.release(ptr);
+    planMemory.delete(plan);
+  }
+
+  private alloc(floats: number): number {
+    const ptr = backend().heap.alloc(Math.max(1, floats) * 4);
+    this.owned.push(ptr);
+    return ptr;
+  }
+
+  private free(ptr: number): void {
+    this.owned = this.owned.filter((p) => p !== ptr);
+    this.env.heap.release(ptr);
+  }
+}
+
+const planMemory = new WeakMap<Plan, number[]>();

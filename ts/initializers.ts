@@ -1,0 +1,81 @@
+// Weight initialisers, all drawn from the model's seeded stream inside the module (Keras' definitions).
+import type { Kernels } from './kernels';
+import { ValueError } from './errors';
+
+export interface Initializer {
+  readonly name: string;
+  readonly config: Record<string, number>;
+  /** Fills `n` floats at `ptr`; fanIn/fanOut come from the parameter's shape. */
+  fill(k: Kernels, rng: number, ptr: number, n: number, fanIn: number, fanOut: number): void;
+}
+
+// Keras draws "normal" variance-scaling weights from a normal truncated at 2 std, scaled so the result has the asked
+// std: 0.8796... is the std of a unit normal truncated to [-2, 2].
+const TRUNCATED_STD = 0.87962566103423978;
+
+function varianceScaling(name: string, scale: number, mode: 'fanIn' | 'fanAvg', distribution: 'uniform' | 'normal'): Initializer {
+  return {
+    name,
+    config: {},
+    fill(k, rng, ptr, n, fanIn, fanOut) {
+      const fan = mode === 'fanIn' ? fanIn : (fanIn + fanOut) / 2;
+      const variance = scale / Math.max(1, fan);
+      if (distribution === 'uniform') {
+        const limit = Math.sqrt(3 * variance);
+        k.rng_uniform(rng, ptr, n, -limit, limit);
+      } else {
+        k.rng_truncated_normal(rng, ptr, n, 0, Math.sqrt(variance) / TRUNCATED_STD);
+      }
+    },
+  };
+}
+
+export const glorotUniform = (): Initializer => varianceScaling('glorotUniform', 1, 'fanAvg', 'uniform');
+export const glorotNormal = (): Initializer => varianceScaling('glorotNormal', 1, 'fanAvg', 'normal');
+export const heUniform = (): Initializer => varianceScaling('heUniform', 2, 'fanIn', 'uniform');
+export const heNormal = (): Initializer => varianceScaling('heNormal', 2, 'fanIn', 'normal');
+export const leCunUniform = (): Initializer => varianceScaling('leCunUniform', 1, 'fanIn', 'uniform');
+export const leCunNormal = (): Initializer => varianceScaling('leCunNormal', 1, 'fanIn', 'normal');
+
+export function constant({ value = 0 }: { value?: number } = {}): Initializer {
+  finite(value, 'constant initializer value');
+  return { name: 'constant', config: { value }, fill: (k, _rng, ptr, n) => k.vec_fill(ptr, n, value) };
+}
+export const zeros = (): Initializer => ({ ...constant({ value: 0 }), name: 'zeros', config: {} });
+export const ones = (): Initializer => ({ ...constant({ value: 1 }), name: 'ones', config: {} });
+
+export function randomNormal({ mean = 0, stddev = 0.05 }: { mean?: number; stddev?: number } = {}): Initializer {
+  finite(mean, 'randomNormal mean');
+  finite(stddev, 'randomNormal stddev');
+  return { name: 'randomNormal', config: { mean, stddev }, fill: (k, rng, ptr, n) => k.rng_normal(rng, ptr, n, mean, stddev) };
+}
+export function truncatedNormal({ mean = 0, stddev = 0.05 }: { mean?: number; stddev?: number } = {}): Initializer {
+  finite(mean, 'truncatedNormal mean');
+  finite(stddev, 'truncatedNormal stddev');
+  return { name: 'truncatedNormal', config: { mean, stddev }, fill: (k, rng, ptr, n) => k.rng_truncated_normal(rng, ptr, n, mean, stddev) };
+}
+export function randomUniform({ minval = -0.05, maxval = 0.05 }: { minval?: number; maxval?: number } = {}): Initializer {
+  finite(minval, 'randomUniform minval');
+  finite(maxval, 'randomUniform maxval');
+  if (!(maxval > minval)) throw new ValueError(`randomUniform needs maxval > minval, got [${minval}, ${maxval})`);
+  return { name: 'randomUniform', config: { minval, maxval }, fill: (k, rng, ptr, n) => k.rng_uniform(rng, ptr, n, minval, maxval) };
+}
+
+const BY_NAME: Record<string, (config?: never) => Initializer> = {
+  glorotUniform, glorotNormal, heUniform, heNormal, leCunUniform, leCunNormal, zeros, ones,
+  randomNormal, randomUniform, truncatedNormal, constant,
+};
+
+/** An initializer object, or its name in TF.js (camelCase) or Keras (snake_case) spelling. */
+export function resolveInitializer(init: Initializer | string | undefined, fallback: () => Initializer): Initializer {
+  if (init === undefined) return fallback();
+  if (typeof init === 'object' && typeof init.fill === 'function') return init;
+  const key = String(init).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/^lecun/, 'leCun');
+  const make = BY_NAME[key];
+  if (!make) throw new ValueError(`unknown initializer '${String(init)}'; known: ${Object.keys(BY_NAME).join(', ')}`);
+  return make();
+}
+
+function finite(v: number, what: string): void {
+  if (!Number.isFinite(v)) throw new ValueError(`${what} must be a finite number, got ${v}`);
+}

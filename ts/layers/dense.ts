@@ -1,0 +1,104 @@
+// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass; backward is the activation
+// derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { resolveActivation, type Activation } from '../activations';
+import { resolveInitializer, glorotUniform, zeros, type Initializer } from '../initializers';
+import { resolveRegularizer, type Regularizer } from '../regularizers';
+import { ShapeError } from '../errors';
+
+export interface DenseArgs extends LayerArgs {
+  units: number;
+  activation?: string;
+  /** Slope of leakyRelu / scale of elu. */
+  alpha?: number;
+  useBias?: boolean;
+  kernelInitializer?: Initializer | string;
+  biasInitializer?: Initializer | string;
+  kernelRegularizer?: Regularizer | string;
+  biasRegularizer?: Regularizer | string;
+}
+
+export class Dense extends Layer {
+  readonly className = 'Dense';
+  readonly units: number;
+  readonly act: Activation;
+  readonly useBias: boolean;
+  private readonly kernelInit: Initializer;
+  private readonly biasInit: Initializer;
+  private readonly kernelReg: Regularizer | null;
+  private readonly biasReg: Regularizer | null;
+
+  constructor(args: DenseArgs) {
+    super(args);
+    this.units = positiveInt(args?.units, 'dense: units');
+    this.act = resolveActivation(args.activation, args.alpha);
+    this.useBias = args.useBias ?? true;
+    this.kernelInit = resolveInitializer(args.kernelInitializer, glorotUniform);
+    this.biasInit = resolveInitializer(args.biasInitializer, zeros);
+    this.kernelReg = resolveRegularizer(args.kernelRegularizer);
+    this.biasReg = resolveRegularizer(args.biasRegularizer);
+  }
+
+  override get activation(): Activation {
+    return this.act;
+  }
+
+  protected setup(inputShape: number[]): number[] {
+    if (inputShape.length !== 1) {
+      throw new ShapeError(`${this.name}: dense expects a flat input [features], got [${inputShape}]; add a flatten layer first`);
+    }
+    this.addParam('kernel', [inputShape[0], this.units], this.kernelInit, { regularizer: this.kernelReg });
+    if (this.useBias) this.addParam('bias', [this.units], this.biasInit, { regularizer: this.biasReg, fanIn: inputShape[0] });
+    return [this.units];
+  }
+
+  /** The pre-activation z needs its own buffer unless the output is linear (then y is z). */
+  override reserve(reserve: Reserve, capacity: number): Buffers {
+    return this.act.name === 'linear' ? {} : { z: reserve(capacity * this.units) };
+  }
+
+  override logits(b: Buffers, _x: number, y: number): number {
+    return b.z ?? y;
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number, _training: boolean, logitsOnly: boolean): void {
+    const { k } = env;
+    const [kernel, bias] = this.params;
+    const z = b.z ?? y;
+    // z(rows, units) = x(rows, in) · W(in, units)
+    k.gemm_nn(x, kernel.ptr, z, rows, this.inputShape![0], this.units, 0);
+    if (logitsOnly || this.act.code < 0) {
+      k.bias_act_forward(z, bias ? bias.ptr : 0, z, rows, this.units, 0, 0);
+      if (!logitsOnly) k.softmax_forward(z, y, rows, this.units);
+    } else {
+      k.bias_act_forward(z, bias ? bias.ptr : 0, y, rows, this.units, this.act.code, this.act.alpha);
+    }
+  }
+
+  backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+    const { k } = env;
+    const [kernel, bias] = this.params;
+    const inputs = this.inputShape![0];
+    // dz = dy ⊙ f'(z), in place in dy (unless the loss already gave dLoss/dz)
+    if (!this.fusedActivation && this.act.name !== 'linear') {
+      if (this.act.code < 0) k.softmax_backward(y, dy, dy, rows, this.units);
+      else k.act_backward(b.z, y, dy, dy, rows * this.units, this.act.code, this.act.alpha);
+    }
+    // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
+    if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
+    if (bias && bias.grad) k.bias_grad(dy, bias.grad, rows, this.units, 0);
+    // dx(rows, in) = dz(rows, units) · Wᵀ
+    if (dx) k.gemm_nt(dy, kernel.ptr, dx, rows, this.units, inputs, 0);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), units: this.units, activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}),
+      useBias: this.useBias, kernelInitializer: this.kernelInit.name, biasInitializer: this.biasInit.name,
+      ...(this.kernelReg ? { kernelRegularizer: this.kernelReg.config } : {}),
+      ...(this.biasReg ? { biasRegularizer: this.biasReg.config } : {}),
+    };
+  }
+}
+
+export const dense = (args: DenseArgs): Dense => new Dense(args);

@@ -1,0 +1,162 @@
+// The layer contract. A layer declares its parameters when built (the model places them in one contiguous block),
+// reserves its per-batch buffers when the model plans a batch size, and then runs forward and backward as a few
+// kernel calls over those pointers. Backward passes WRITE parameter gradients (each step starts fresh).
+import type { Heap } from '../memory';
+import type { Kernels } from '../kernels';
+import type { Initializer } from '../initializers';
+import type { Regularizer } from '../regularizers';
+import type { Activation } from '../activations';
+import { ShapeError, ValueError } from '../errors';
+
+/** Everything a layer's kernels need: the module's functions, its memory, and the model's dropout stream. */
+export interface Env {
+  k: Kernels;
+  heap: Heap;
+  /** Address of the model's training random stream (dropout masks). */
+  rng: number;
+}
+
+export interface Param {
+  name: string;
+  shape: number[];
+  size: number;
+  initializer: Initializer;
+  regularizer: Regularizer | null;
+  /** Trainable parameters live in the optimiser's block; the others (batch-norm statistics) in the state block. */
+  trainable: boolean;
+  fanIn: number;
+  fanOut: number;
+  /** Addresses, set when the model places its blocks; grad is 0 for non-trainable parameters. */
+  ptr: number;
+  grad: number;
+}
+
+/** Reserves `floats` floats (or i32s) in module memory for the plan being made. */
+export type Reserve = (floats: number) => number;
+
+/** Buffers of one layer for one planned batch capacity. */
+export type Buffers = Record<string, number>;
+
+export interface LayerArgs {
+  name?: string;
+  inputShape?: number[];
+  batchInputShape?: (number | null)[];
+  trainable?: boolean;
+}
+
+let counter = 0;
+
+export abstract class Layer {
+  abstract readonly className: string;
+  private givenName: string | undefined;
+  inputShape: number[] | null = null;
+  outputShape: number[] = [];
+  params: Param[] = [];
+  trainable: boolean;
+  /** Set by the model when the loss fuses with this (last) layer's activation. */
+  fusedActivation = false;
+  protected readonly configuredInputShape: number[] | null;
+
+  constructor(args: LayerArgs = {}) {
+    this.givenName = args.name;
+    this.trainable = args.trainable ?? true;
+    const shape = args.inputShape ?? (args.batchInputShape ? (args.batchInputShape.slice(1) as number[]) : null);
+    if (shape) checkShape(shape, `${args.name ?? "layer"}: inputShape`);
+    this.configuredInputShape = shape ? shape.slice() : null;
+  }
+
+  /** The layer's name: given, or made from its class like Keras does (dense_1, dropout_2, ...). */
+  get name(): string {
+    return (this.givenName ??= `${this.className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}_${++counter}`);
+  }
+  set name(value: string) {
+    this.givenName = value;
+  }
+
+  /** Floats per sample of the output. */
+  get outputSize(): number {
+    return this.outputShape.reduce((a, b) => a * b, 1);
+  }
+  get inputSize(): number {
+    return (this.inputShape ?? []).reduce((a, b) => a * b, 1);
+  }
+  get paramCount(): number {
+    return this.params.reduce((a, p) => a + p.size, 0);
+  }
+
+  /** Fixes the input shape, computes the output shape and declares the parameters. */
+  build(inputShape: number[]): void {
+    if (this.configuredInputShape && !sameShape(this.configuredInputShape, inputShape)) {
+      throw new ShapeError(`${this.name}: configured inputShape [${this.configuredInputShape}] does not match the incoming [${inputShape}]`);
+    }
+    this.inputShape = inputShape.slice();
+    this.params = [];
+    this.outputShape = this.setup(inputShape);
+  }
+
+  /** Declares parameters with addParam and returns the output shape. */
+  protected abstract setup(inputShape: number[]): number[];
+
+  protected addParam(name: string, shape: number[], initializer: Initializer, options: { regularizer?: Regularizer | null; trainable?: boolean; fanIn?: number; fanOut?: number } = {}): Param {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const param: Param = {
+      name, shape, size, initializer,
+      regularizer: options.regularizer ?? null,
+      trainable: (options.trainable ?? true) && this.trainable,
+      fanIn: options.fanIn ?? (shape.length > 1 ? shape[0] : size),
+      fanOut: options.fanOut ?? shape[shape.length - 1],
+      ptr: 0, grad: 0,
+    };
+    this.params.push(param);
+    return param;
+  }
+
+  /** True when the output is the input itself (no buffer of its own): reshapes, and dropout outside training. */
+  passThrough(_training: boolean): boolean {
+    return false;
+  }
+
+  /** Reserves the layer's own per-batch buffers (beyond its output and output gradient, which the model owns). */
+  reserve(_reserve: Reserve, _capacity: number, _training: boolean): Buffers {
+    return {};
+  }
+
+  /** y = layer(x) for `rows` samples. With logitsOnly (a fused loss follows), stop before the output activation. */
+  abstract forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean, logitsOnly: boolean): void;
+
+  /**
+   * Writes the parameter gradients and, when dx is not 0, the input gradient. dy may be overwritten (it is this
+   * layer's own output-gradient buffer). With fusedActivation, dy already holds dLoss/d(pre-activation).
+   */
+  abstract backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void;
+
+  /** The output activation, for layers that have one (Dense, Activation, Conv): fusion and summary use it. */
+  get activation(): Activation | null {
+    return null;
+  }
+
+  /** Where the pre-activation is after forward(..., logitsOnly = true). */
+  logits(_b: Buffers, _x: number, y: number): number {
+    return y;
+  }
+
+  /** The layer's constructor arguments, for saving (TF.js getConfig). */
+  getConfig(): Record<string, unknown> {
+    return { name: this.name, trainable: this.trainable, ...(this.configuredInputShape ? { inputShape: this.configuredInputShape } : {}) };
+  }
+}
+
+export function checkShape(shape: unknown, what: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new ShapeError(`${what} must be an array of whole numbers >= 1, got ${JSON.stringify(shape)}`);
+  }
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function positiveInt(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${what} must be a whole number >= 1, got ${String(v)}`);
+  return v;
+}

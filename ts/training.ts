@@ -1,0 +1,238 @@
+// The loops: fit, evaluate, predict. Data stays in JS as the user gave it; each batch is copied into the plan's
+// input buffer, and everything else is kernel calls over planned memory: a training step allocates nothing.
+import type { Sequential } from './model';
+import type { Plan } from './engine';
+import { Tensor, type TensorLike } from './tensor';
+import { MetricTracker } from './tracker';
+import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
+import { checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
+import { ShapeError, ValueError } from './errors';
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Fraction of the samples, taken from the end before shuffling (as Keras does), held out for validation. */
+  validationSplit?: number;
+  validationData?: [TensorLike, unknown];
+  /** Weight of each class in the loss, by class index. */
+  classWeight?: Record<number, number>;
+  initialEpoch?: number;
+  /** 0: silent; 1: one line per epoch through console.log. */
+  verbose?: 0 | 1;
+  callbacks?: CallbackHooks | CallbackHooks[];
+}
+
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+  params: { epochs: number; batchSize: number; samples: number; steps: number };
+}
+
+export async function fit(model: Sequential, x: TensorLike, y: unknown, args: FitArgs = {}): Promise<History> {
+  const { loss, metrics, optimizer, fused } = model.compiledWith;
+  const net = model.network;
+  // ---- check everything first: a bad call leaves the model as it was
+  const epochs = args.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`epochs must be a whole number >= 0, got ${epochs}`);
+  const batchSize = checkBatchSize(args.batchSize ?? 32);
+  const initialEpoch = args.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`initialEpoch must be a whole number >= 0, got ${initialEpoch}`);
+  const split = args.validationSplit ?? 0;
+  if (!(split >= 0 && split < 1)) throw new ValueError(`validationSplit must be in [0, 1), got ${split}`);
+  const all = checkInputs(x, model.inputShape);
+  const allTargets = checkTargets(y, loss, model.outputShape, all.n);
+  const nVal = args.validationData ? 0 : Math.floor(all.n * split);
+  const nTrain = all.n - nVal;
+  if (nTrain < 1) throw new ValueError(`no training samples left after validationSplit ${split} of ${all.n}`);
+  const rowSize = net.layers[0].inputSize;
+  const targetSize = loss.targets === 'sparse' ? 1 : net.outputLayer.outputSize;
+  const train = { x: all.data.subarray(0, nTrain * rowSize), y: allTargets.subarray(0, nTrain * targetSize), n: nTrain };
+  let val: { x: Samples; y: Float32Array | Int32Array } | null = null;
+  if (args.validationData) {
+    const [vx, vy] = args.validationData;
+    const vs = checkInputs(vx, model.inputShape, 'validationData x');
+    val = { x: vs, y: checkTargets(vy, loss, model.outputShape, vs.n, 'validationData y') };
+  } else if (nVal > 0) {
+    val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal }, y: allTargets.subarray(nTrain * targetSize) };
+  }
+  const sampleWeights = classWeights(args.classWeight, train.y, loss.targets === 'sparse', net.outputLayer.outputSize, nTrain);
+  const hooks = Array.isArray(args.callbacks) ? args.callbacks : args.callbacks ? [args.callbacks] : [];
+  for (const cb of hooks) if (cb instanceof Callback) cb.setModel(model);
+
+  // ---- plan once, then train
+  const plan = net.plan(Math.min(batchSize, nTrain), true);
+  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize);
+  const order = new Int32Array(nTrain);
+  const steps = Math.ceil(nTrain / batchSize);
+  const history: History = { epoch: [], history: {}, params: { epochs, batchSize, samples: nTrain, steps } };
+  const batchLogs: Logs = { batch: 0, size: 0, loss: 0 };
+  const { k } = net.env;
+  model.stopTraining = false;
+  await callHooks(hooks, 'onTrainBegin', {});
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    const started = Date.now();
+    await callHooks(hooks, 'onEpochBegin', epoch, {});
+    fillOrder(model, order, args.shuffle ?? true);
+    tracker.reset();
+    let penaltySum = 0;
+    for (let step = 0; step < steps; step++) {
+      const start = step * batchSize;
+      const rows = Math.min(batchSize, nTrain - start);
+      loadBatch(net.env.heap, plan, train.x, rowSize, train.y, targetSize, loss.targets === 'sparse', order, start, rows, sampleWeights);
+      net.forward(plan, rows, true, fused);
+      const value = net.loss(plan, loss, rows, fused, !!sampleWeights);
+      net.backward(plan, rows);
+      const penalty = net.regularize();
+      if (!Number.isFinite(value) || !Number.isFinite(penalty)) {
+        throw new ValueError(`the loss became ${value + penalty} at epoch ${epoch + 1}, batch ${step + 1}: lower the learning rate, clip gradients, or check the data`);
+      }
+      optimizer.apply(k, net.block, model.iterations++);
+      penaltySum += penalty * rows;
+      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
+      if (hooks.length) {
+        batchLogs.batch = step;
+        batchLogs.size = rows;
+        batchLogs.loss = value + penalty;
+        await callHooks(hooks, 'onBatchEnd', step, batchLogs);
+      }
+    }
+    const logs = tracker.results(penaltySum / nTrain);
+    if (val) {
+      const v = runEvaluate(model, val.x, val.y, null, Math.max(batchSize, 256));
+      for (const [name, value] of Object.entries(v)) logs[`val_${name}`] = value;
+    }
+    history.epoch.push(epoch);
+    for (const [name, value] of Object.entries(logs)) (history.history[name] ??= []).push(value);
+    if (args.verbose === 1) console.log(`Epoch ${epoch + 1}/${epochs} - ${((Date.now() - started) / 1000).toFixed(1)}s - ${formatLogs(logs)}`);
+    await callHooks(hooks, 'onEpochEnd', epoch, logs);
+    await yieldToEventLoop();
+  }
+  await callHooks(hooks, 'onTrainEnd', {});
+  return history;
+}
+
+export function evaluate(model: Sequential, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
+  const { loss } = model.compiledWith;
+  const batchSize = checkBatchSize(args.batchSize ?? 256);
+  const samples = checkInputs(x, model.inputShape);
+  const targets = checkTargets(y, loss, model.outputShape, samples.n);
+  let weights: Float32Array | null = null;
+  if (args.sampleWeight) {
+    if (args.sampleWeight.length !== samples.n) throw new ShapeError(`sampleWeight has ${args.sampleWeight.length} values for ${samples.n} samples`);
+    weights = Float32Array.from(args.sampleWeight);
+  }
+  if (samples.n === 0) throw new ValueError('evaluate needs at least one sample');
+  return runEvaluate(model, samples, targets, weights, batchSize);
+}
+
+function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array | Int32Array, weights: Float32Array | null, batchSize: number): Record<string, number> {
+  const { loss, metrics, fused } = model.compiledWith;
+  const net = model.network;
+  const plan = net.plan(Math.min(batchSize, samples.n), false);
+  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize);
+  const rowSize = net.layers[0].inputSize;
+  const targetSize = loss.targets === 'sparse' ? 1 : net.outputLayer.outputSize;
+  for (let start = 0; start < samples.n; start += plan.capacity) {
+    const rows = Math.min(plan.capacity, samples.n - start);
+    loadBatch(net.env.heap, plan, samples.data, rowSize, targets, targetSize, loss.targets === 'sparse', null, start, rows, weights);
+    net.forward(plan, rows, false, fused);
+    const value = net.loss(plan, loss, rows, fused, !!weights);
+    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
+  }
+  return tracker.results(net.penalty());
+}
+
+export function predict(model: Sequential, x: TensorLike, args: { batchSize?: number }): Tensor {
+  const net = model.network;
+  const batchSize = checkBatchSize(args.batchSize ?? 256);
+  const samples = checkInputs(x, model.inputShape);
+  const outSize = net.outputLayer.outputSize;
+  const out = new Float32Array(samples.n * outSize);
+  if (samples.n > 0) {
+    const plan = net.plan(Math.min(batchSize, samples.n), false);
+    const rowSize = net.layers[0].inputSize;
+    const last = plan.outputs[plan.outputs.length - 1] >> 2;
+    for (let start = 0; start < samples.n; start += plan.capacity) {
+      const rows = Math.min(plan.capacity, samples.n - start);
+      const f32 = net.env.heap.f32;
+      f32.set(samples.data.subarray(start * rowSize, (start + rows) * rowSize), plan.input >> 2);
+      net.forward(plan, rows, false, false);
+      out.set(net.env.heap.f32.subarray(last, last + rows * outSize), start * outSize);
+    }
+  }
+  return new Tensor(out, [samples.n, ...net.outputLayer.outputShape]);
+}
+
+/** Copies rows order[start..start+rows) (or start.. in order) of x and their targets into the plan. */
+function loadBatch(heap: { f32: Float32Array; i32: Int32Array }, plan: Plan, x: Float32Array, rowSize: number,
+  y: Float32Array | Int32Array, targetSize: number, sparse: boolean, order: Int32Array | null, start: number, rows: number,
+  weights: Float32Array | null): void {
+  const f32 = heap.f32, i32 = heap.i32;
+  const input = plan.input >> 2;
+  const target = (sparse ? plan.labels : plan.targets) >> 2;
+  const dst = sparse ? i32 : f32;
+  const w = plan.weights >> 2;
+  for (let r = 0; r < rows; r++) {
+    const i = order ? order[start + r] : start + r;
+    const from = i * rowSize, to = input + r * rowSize;
+    for (let j = 0; j < rowSize; j++) f32[to + j] = x[from + j];
+    const tFrom = i * targetSize, tTo = target + r * targetSize;
+    for (let j = 0; j < targetSize; j++) dst[tTo + j] = y[tFrom + j];
+    if (weights) f32[w + r] = weights[i];
+  }
+}
+
+function fillOrder(model: Sequential, order: Int32Array, shuffle: boolean): void {
+  const net = model.network;
+  const { heap, k, rng } = net.env;
+  if (!shuffle) {
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    return;
+  }
+  // the permutation is drawn by the module's generator (same order everywhere), in a scratch block reused per epoch
+  const scratch = permutationScratch(model, order.length);
+  k.rng_permutation(rng, scratch, order.length);
+  order.set(heap.i32.subarray(scratch >> 2, (scratch >> 2) + order.length));
+}
+
+const scratchByModel = new WeakMap<Sequential, { ptr: number; n: number }>();
+function permutationScratch(model: Sequential, n: number): number {
+  const found = scratchByModel.get(model);
+  if (found && found.n >= n) return found.ptr;
+  const { heap } = model.network.env;
+  if (found) heap.release(found.ptr);
+  const ptr = heap.alloc(n * 4);
+  scratchByModel.set(model, { ptr, n });
+  return ptr;
+}
+
+/** Per-sample weights from class weights, or null when none are given. */
+function classWeights(classWeight: Record<number, number> | undefined, y: Float32Array | Int32Array, sparse: boolean, classes: number, n: number): Float32Array | null {
+  if (!classWeight) return null;
+  for (const [cls, w] of Object.entries(classWeight)) {
+    const c = Number(cls);
+    if (!Number.isInteger(c) || c < 0 || c >= Math.max(classes, 2)) throw new ValueError(`classWeight names class ${cls}, which the output (${classes} units) does not have`);
+    if (!(Number.isFinite(w) && w >= 0)) throw new ValueError(`classWeight[${cls}] must be a finite number >= 0, got ${w}`);
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let cls: number;
+    if (sparse) cls = y[i];
+    else if (classes === 1) cls = y[i] > 0.5 ? 1 : 0;
+    else {
+      cls = 0;
+      for (let j = 1; j < classes; j++) if (y[i * classes + j] > y[i * classes + cls]) cls = j;
+    }
+    out[i] = classWeight[cls] ?? 1;
+  }
+  return out;
+}
+
+function formatLogs(logs: Logs): string {
+  return Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ');
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

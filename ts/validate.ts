@@ -1,0 +1,94 @@
+// Input checks for every public entry of a model. They run before anything is changed, so a bad call leaves the
+// model as it was, and each error names the problem (which argument, which row and column, which value).
+import { Tensor, tensor, type TensorLike } from './tensor';
+import { ShapeError, ValueError } from './errors';
+import type { Loss } from './losses';
+
+/** Samples as one Float32Array of n rows of `rowSize`. */
+export interface Samples {
+  data: Float32Array;
+  n: number;
+}
+
+export function checkInputs(x: TensorLike, inputShape: readonly number[], what = 'x'): Samples {
+  const t = x instanceof Tensor ? x : toTensor(x, what);
+  const rowSize = inputShape.reduce((a, b) => a * b, 1);
+  const sampleShape = t.shape.slice(1);
+  // the exact sample shape, or flat rows of the same size (MNIST's 784 columns into a [28, 28, 1] input)
+  const matches = (sampleShape.length === inputShape.length && sampleShape.every((d, i) => d === inputShape[i])) ||
+    (t.rank === 2 && sampleShape[0] === rowSize);
+  if (t.rank < 2 || !matches) {
+    throw new ShapeError(`${what} must have shape [n, ${inputShape.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
+  }
+  checkFinite(t.data, rowSize, what);
+  return { data: t.data, n: t.shape[0] };
+}
+
+/** Targets: class indices for a sparse loss, else a tensor of n rows of the output's size. */
+export function checkTargets(y: unknown, loss: Loss, outputShape: readonly number[], n: number, what = 'y'): Float32Array | Int32Array {
+  const outSize = outputShape.reduce((a, b) => a * b, 1);
+  if (loss.targets === 'sparse') {
+    if (y instanceof Tensor) {
+      if (y.size !== n || (y.rank > 1 && y.shape.slice(1).some((d) => d !== 1))) {
+        throw new ShapeError(`${what} for ${loss.name} must be ${n} class indices, got a tensor of shape [${y.shape.join(', ')}]`);
+      }
+      y = y.data;
+    }
+    if (!isNumberArray(y)) throw new ValueError(`${what} must be class indices (Int32Array, Uint8Array or number[]), got ${describe(y)}`);
+    if (y.length !== n) throw new ShapeError(`x has ${n} samples but ${what} has ${y.length} labels`);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = y[i];
+      if (!Number.isInteger(v) || v < 0 || v >= outSize) {
+        throw new ValueError(`${what}[${i}] = ${v} is not a class index in [0, ${outSize}) for an output of ${outSize} units`);
+      }
+      labels[i] = v;
+    }
+    return labels;
+  }
+  let t: Tensor;
+  if (y instanceof Tensor) t = y;
+  else if (isNumberArray(y) && outSize === 1) t = tensor(y as ArrayLike<number>, [y.length, 1]);
+  else t = toTensor(y as TensorLike, what);
+  if (t.shape[0] !== n) throw new ShapeError(`x has ${n} samples but ${what} has ${t.shape[0]}`);
+  if (t.size !== n * outSize) {
+    throw new ShapeError(`${what} must have shape [${n}, ${outputShape.join(', ')}] to match the model's output, got [${t.shape.join(', ')}]`);
+  }
+  checkFinite(t.data, outSize, what);
+  return t.data;
+}
+
+export function checkBatchSize(batchSize: unknown, what = 'batchSize'): number {
+  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ValueError(`${what} must be a whole number >= 1, got ${String(batchSize)}`);
+  }
+  return batchSize;
+}
+
+export function checkFinite(data: Float32Array, rowSize: number, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      // NaN - NaN and Inf - Inf are NaN: one test for both, on the hot path of big inputs
+      const row = Math.floor(i / rowSize), col = i % rowSize;
+      throw new ValueError(`${what} holds ${v} at sample ${row}, feature ${col}: inputs must be finite numbers`);
+    }
+  }
+}
+
+function toTensor(x: TensorLike, what: string): Tensor {
+  try {
+    return tensor(x);
+  } catch (e) {
+    throw new ValueError(`${what}: ${(e as Error).message}`);
+  }
+}
+
+function isNumberArray(y: unknown): y is ArrayLike<number> {
+  return Array.isArray(y) || (ArrayBuffer.isView(y) && !(y instanceof DataView));
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  return typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v;
+}

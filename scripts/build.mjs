@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 const common = { bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning', legalComments: 'none' };
 
 await build({ ...common, entryPoints: ['ts/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] });
+await build({ ...common, entryPoints: ['ts/embedded.ts'], outfile: 'dist/embedded.js', platform: 'neutral', mainFields: ['module', 'main'], loader: { '.wasm': 'binary' } });
 if (existsSync('ts/cli.ts')) {
   await build({
     ...common,
@@ -17,4 +18,9 @@ if (existsSync('ts/cli.ts')) {
     banner: { js: '#!/usr/bin/env node' },
   });
 }
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+} catch {
+  console.error('type check failed (see above)');
+  process.exit(1);
+}

@@ -1,2 +1,267 @@
-// pool kernels: filled in by its owner.
-export const POOL_KERNELS_PLACEHOLDER: i32 = 0;
+// Pooling kernels, channels-last (NHWC) like Keras / TF.js.
+//
+// The windowed pools take the geometry block documented in conv.ts: x is (N, H, W, C), y is (N, OH, OW, C),
+// KH/KW is the pool size; the dilation fields are not read. Window cells in the padding are skipped: max pooling
+// never picks them and average pooling divides by the number of real cells (TF's 'same' pooling). With TF's
+// padding rule (pad < pool size) every window holds at least one real cell.
+// Channels are the innermost dimension, so the kernels run four channels per v128 and finish the tail scalar.
+
+import {
+  GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT, GEO_OH, GEO_OW,
+} from "./conv";
+
+@inline function geoAt(geo: usize, i: i32): i32 {
+  return load<i32>(geo + (<usize>i << 2));
+}
+
+/** Byte address of 4-byte element `i` of the array at `base`. */
+@inline function at(base: usize, i: i32): usize {
+  return base + (<usize>i << 2);
+}
+
+@inline function zeroF32(dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.splat(0));
+  for (; i < n; i++) store<f32>(at(dst, i), 0);
+}
+
+/**
+ * Max pooling. x is (N, H, W, C); y is (N, OH, OW, C); argmax is i32 (N, OH, OW, C): the flat element index into x
+ * of each maximum (the first in row-major window order on ties), -1 for a window with no real cell (y = 0 there).
+ */
+export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): void {
+  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  const C4 = C & ~3;
+  const lanes = i32x4(0, 1, 2, 3);
+  let o = 0; // flat index of y[n, oy, ox, 0]
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + KH, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + KW, W);
+        if (y0 >= y1 || x0 >= x1) {
+          for (let c = 0; c < C; c++) {
+            store<f32>(at(y, o + c), 0);
+            store<i32>(at(argmax, o + c), -1);
+          }
+          o += C;
+          continue;
+        }
+        const first = ((n * H + y0) * W + x0) * C; // flat index of the window's first real cell, channel 0
+        for (let c = 0; c < C4; c += 4) {
+          let best = v128.load(at(x, first + c));
+          let bestIdx = i32x4.add(i32x4.splat(first + c), lanes);
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) {
+              const i = ((n * H + iy) * W + ix) * C + c;
+              const v = v128.load(at(x, i));
+              const better = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, better);
+              bestIdx = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), bestIdx, better);
+            }
+          }
+          v128.store(at(y, o + c), best);
+          v128.store(at(argmax, o + c), bestIdx);
+        }
+        for (let c = C4; c < C; c++) {
+          let best = load<f32>(at(x, first + c));
+          let bestIdx = first + c;
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) {
+              const i = ((n * H + iy) * W + ix) * C + c;
+              const v = load<f32>(at(x, i));
+              if (v > best) {
+                best = v;
+                bestIdx = i;
+              }
+            }
+          }
+          store<f32>(at(y, o + c), best);
+          store<i32>(at(argmax, o + c), bestIdx);
+        }
+        o += C;
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling backward: dx[argmax[i]] += dy[i]. dy and argmax are (N, OH, OW, C); dx is (N, H, W, C): written
+ * (accumulate = 0: zeroed first) or accumulated (1). Overlapping windows that share a maximum add.
+ */
+export function maxpool_backward(dy: usize, argmax: usize, dx: usize, geo: usize, accumulate: i32): void {
+  const N = geoAt(geo, GEO_N), C = geoAt(geo, GEO_C);
+  if (!accumulate) zeroF32(dx, N * geoAt(geo, GEO_H) * geoAt(geo, GEO_W) * C);
+  const count = N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C;
+  for (let i = 0; i < count; i++) {
+    const j = load<i32>(at(argmax, i));
+    if (j >= 0) store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
+  }
+}
+
+/** Average pooling over the real cells of each window. x is (N, H, W, C); y is (N, OH, OW, C), written. */
+export function avgpool_forward(x: usize, y: usize, geo: usize): void {
+  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  const C4 = C & ~3;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + KH, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + KW, W);
+        const cells = <f32>(max(y1 - y0, 0) * max(x1 - x0, 0));
+        const divisor = max(cells, 1); // an empty window averages to 0
+        for (let c = 0; c < C4; c += 4) {
+          let sum = f32x4.splat(0);
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) sum = f32x4.add(sum, v128.load(at(x, ((n * H + iy) * W + ix) * C + c)));
+          }
+          v128.store(at(y, o + c), f32x4.div(sum, f32x4.splat(divisor)));
+        }
+        for (let c = C4; c < C; c++) {
+          let sum: f32 = 0;
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) sum += load<f32>(at(x, ((n * H + iy) * W + ix) * C + c));
+          }
+          store<f32>(at(y, o + c), sum / divisor);
+        }
+        o += C;
+      }
+    }
+  }
+}
+
+/**
+ * Average pooling backward: each real cell of a window receives dy / (number of real cells). dy is (N, OH, OW, C);
+ * dx is (N, H, W, C): written (accumulate = 0: zeroed first) or accumulated (1). Overlapping windows add.
+ */
+export function avgpool_backward(dy: usize, dx: usize, geo: usize, accumulate: i32): void {
+  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  if (!accumulate) zeroF32(dx, N * H * W * C);
+  const C4 = C & ~3;
+  let o = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + KH, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + KW, W);
+        const divisor = max(<f32>(max(y1 - y0, 0) * max(x1 - x0, 0)), 1);
+        for (let c = 0; c < C4; c += 4) {
+          const g = f32x4.div(v128.load(at(dy, o + c)), f32x4.splat(divisor));
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) {
+              const p = at(dx, ((n * H + iy) * W + ix) * C + c);
+              v128.store(p, f32x4.add(v128.load(p), g));
+            }
+          }
+        }
+        for (let c = C4; c < C; c++) {
+          const g = load<f32>(at(dy, o + c)) / divisor;
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0; ix < x1; ix++) {
+              const p = at(dx, ((n * H + iy) * W + ix) * C + c);
+              store<f32>(p, load<f32>(p) + g);
+            }
+          }
+        }
+        o += C;
+      }
+    }
+  }
+}
+
+/** Global average pooling. x is (n, hw, c) (hw = H·W); y is (n, c), written: the mean over hw. */
+export function global_avgpool_forward(x: usize, y: usize, n: i32, hw: i32, c: i32): void {
+  const c4 = c & ~3;
+  const divisor = <f32>max(hw, 1);
+  for (let s = 0; s < n; s++) {
+    const xs = at(x, s * hw * c), ys = at(y, s * c);
+    for (let j = 0; j < c4; j += 4) {
+      let sum = f32x4.splat(0);
+      for (let p = 0; p < hw; p++) sum = f32x4.add(sum, v128.load(at(xs, p * c + j)));
+      v128.store(at(ys, j), f32x4.div(sum, f32x4.splat(divisor)));
+    }
+    for (let j = c4; j < c; j++) {
+      let sum: f32 = 0;
+      for (let p = 0; p < hw; p++) sum += load<f32>(at(xs, p * c + j));
+      store<f32>(at(ys, j), sum / divisor);
+    }
+  }
+}
+
+/** Global average pooling backward. dy is (n, c); dx is (n, hw, c), written: dx[s, p, j] = dy[s, j] / hw. */
+export function global_avgpool_backward(dy: usize, dx: usize, n: i32, hw: i32, c: i32): void {
+  const c4 = c & ~3;
+  const divisor = <f32>max(hw, 1);
+  for (let s = 0; s < n; s++) {
+    const gs = at(dy, s * c), dxs = at(dx, s * hw * c);
+    for (let j = 0; j < c4; j += 4) {
+      const g = f32x4.div(v128.load(at(gs, j)), f32x4.splat(divisor));
+      for (let p = 0; p < hw; p++) v128.store(at(dxs, p * c + j), g);
+    }
+    for (let j = c4; j < c; j++) {
+      const g = load<f32>(at(gs, j)) / divisor;
+      for (let p = 0; p < hw; p++) store<f32>(at(dxs, p * c + j), g);
+    }
+  }
+}
+
+/**
+ * Global max pooling. x is (n, hw, c); y is (n, c), written; argmax is i32 (n, c): the flat element index into x of
+ * each maximum (the first on ties). hw must be >= 1.
+ */
+export function global_maxpool_forward(x: usize, y: usize, argmax: usize, n: i32, hw: i32, c: i32): void {
+  const c4 = c & ~3;
+  const lanes = i32x4(0, 1, 2, 3);
+  for (let s = 0; s < n; s++) {
+    const first = s * hw * c;
+    for (let j = 0; j < c4; j += 4) {
+      let best = v128.load(at(x, first + j));
+      let bestIdx = i32x4.add(i32x4.splat(first + j), lanes);
+      for (let p = 1; p < hw; p++) {
+        const i = first + p * c + j;
+        const v = v128.load(at(x, i));
+        const better = f32x4.gt(v, best);
+        best = v128.bitselect(v, best, better);
+        bestIdx = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), bestIdx, better);
+      }
+      v128.store(at(y, s * c + j), best);
+      v128.store(at(argmax, s * c + j), bestIdx);
+    }
+    for (let j = c4; j < c; j++) {
+      let best = load<f32>(at(x, first + j));
+      let bestIdx = first + j;
+      for (let p = 1; p < hw; p++) {
+        const i = first + p * c + j;
+        const v = load<f32>(at(x, i));
+        if (v > best) {
+          best = v;
+          bestIdx = i;
+        }
+      }
+      store<f32>(at(y, s * c + j), best);
+      store<i32>(at(argmax, s * c + j), bestIdx);
+    }
+  }
+}
+
+/** Global max pooling backward. dy and argmax are (n, c); dx is (n, hw, c), written: zeroed, then dy scattered. */
+export function global_maxpool_backward(dy: usize, argmax: usize, dx: usize, n: i32, hw: i32, c: i32): void {
+  zeroF32(dx, n * hw * c);
+  for (let i = 0, count = n * c; i < count; i++) {
+    const j = load<i32>(at(argmax, i));
+    store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
+  }
+}

@@ -1,0 +1,275 @@
+// conv.ts against a direct 7-loop reference convolution (f64 sums) written here, with padding, strides and dilation.
+// Gradients are checked against central finite differences of the scalar loss L = Σ r⊙y (r random), computed
+// with the reference; the GEMMs of the im2col path are naive loops written here too.
+import {
+  im2col, col2im, conv2d_direct_forward, conv2d_direct_backward_filter,
+  GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT,
+  GEO_DILATION_H, GEO_DILATION_W, GEO_OH, GEO_OW, GEO_LEN,
+} from "../../assembly/conv";
+
+let seed: u32 = 20240607;
+/** Uniform in [-1, 1). */
+function rnd(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(seed >>> 8) / 8388608.0 - 1.0;
+}
+function alloc(n: i32): usize {
+  const p = heap.alloc(<usize>n * 8 + 16); // room for f64 too
+  return (p + 15) & ~(<usize>15);
+}
+function fget(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
+function fset(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+function dget(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
+function dset(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
+function randomF32(n: i32): usize {
+  const p = alloc(n);
+  for (let i = 0; i < n; i++) fset(p, i, rnd());
+  return p;
+}
+function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) fset(p, i, v); }
+function close(a: f64, b: f64, tol: f64): bool { return Math.abs(a - b) <= tol * (1 + Math.abs(b)); }
+
+class Conv {
+  N: i32; H: i32; W: i32; C: i32; KH: i32; KW: i32; sh: i32; sw: i32; dh: i32; dw: i32; F: i32;
+  OH: i32; OW: i32; pt: i32; pl: i32;
+  geo: usize;
+  /** same: TF 'same' padding, else 'valid'; causal (conv1d): 'same' output size, all padding before (span - 1). */
+  constructor(N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, sh: i32, sw: i32, dh: i32, dw: i32, same: bool, F: i32, causal: bool = false) {
+    this.N = N; this.H = H; this.W = W; this.C = C; this.KH = KH; this.KW = KW;
+    this.sh = sh; this.sw = sw; this.dh = dh; this.dw = dw; this.F = F;
+    const effH = (KH - 1) * dh + 1, effW = (KW - 1) * dw + 1;
+    if (causal) {
+      this.OH = (H + sh - 1) / sh;
+      this.OW = (W + sw - 1) / sw;
+      this.pt = effH - 1;
+      this.pl = effW - 1;
+    } else if (same) {
+      this.OH = (H + sh - 1) / sh;
+      this.OW = (W + sw - 1) / sw;
+      this.pt = max((this.OH - 1) * sh + effH - H, 0) / 2;
+      this.pl = max((this.OW - 1) * sw + effW - W, 0) / 2;
+    } else {
+      this.OH = (H - effH) / sh + 1;
+      this.OW = (W - effW) / sw + 1;
+      this.pt = 0;
+      this.pl = 0;
+    }
+    const g = heap.alloc(<usize>GEO_LEN * 4);
+    store<i32>(g + 4 * GEO_N, N); store<i32>(g + 4 * GEO_H, H); store<i32>(g + 4 * GEO_W, W);
+    store<i32>(g + 4 * GEO_C, C); store<i32>(g + 4 * GEO_KH, KH); store<i32>(g + 4 * GEO_KW, KW);
+    store<i32>(g + 4 * GEO_STRIDE_H, sh); store<i32>(g + 4 * GEO_STRIDE_W, sw);
+    store<i32>(g + 4 * GEO_PAD_TOP, this.pt); store<i32>(g + 4 * GEO_PAD_LEFT, this.pl);
+    store<i32>(g + 4 * GEO_DILATION_H, dh); store<i32>(g + 4 * GEO_DILATION_W, dw);
+    store<i32>(g + 4 * GEO_OH, this.OH); store<i32>(g + 4 * GEO_OW, this.OW);
+    this.geo = g;
+  }
+  get xLen(): i32 { return this.N * this.H * this.W * this.C; }
+  get P(): i32 { return this.N * this.OH * this.OW; }
+  get K(): i32 { return this.KH * this.KW * this.C; }
+  get yLen(): i32 { return this.P * this.F; }
+}
+
+/** Reference: y[n, oy, ox, f] = Σ_{ky, kx, c} x[n, oy·sh - pt + ky·dh, ox·sw - pl + kx·dw, c]·w[ky, kx, c, f] (f64). */
+function refConv(g: Conv, x: usize, w: usize, y64: usize): void {
+  for (let n = 0; n < g.N; n++)
+    for (let oy = 0; oy < g.OH; oy++)
+      for (let ox = 0; ox < g.OW; ox++)
+        for (let f = 0; f < g.F; f++) {
+          let s: f64 = 0;
+          for (let ky = 0; ky < g.KH; ky++)
+            for (let kx = 0; kx < g.KW; kx++) {
+              const iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+              if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+              for (let c = 0; c < g.C; c++) {
+                s += <f64>fget(x, ((n * g.H + iy) * g.W + ix) * g.C + c) * <f64>fget(w, ((ky * g.KW + kx) * g.C + c) * g.F + f);
+              }
+            }
+          dset(y64, ((n * g.OH + oy) * g.OW + ox) * g.F + f, s);
+        }
+}
+
+function refLoss(g: Conv, x: usize, w: usize, r: usize, y64: usize): f64 {
+  refConv(g, x, w, y64);
+  let s: f64 = 0;
+  for (let i = 0; i < g.yLen; i++) s += <f64>fget(r, i) * dget(y64, i);
+  return s;
+}
+
+/** Central difference of L with respect to p[i]; divides by the f32 step actually taken. */
+function fdAt(g: Conv, x: usize, w: usize, r: usize, y64: usize, p: usize, i: i32): f64 {
+  const v = fget(p, i), h: f32 = 0.125;
+  const up = v + h, down = v - h;
+  fset(p, i, up);
+  const lp = refLoss(g, x, w, r, y64);
+  fset(p, i, down);
+  const lm = refLoss(g, x, w, r, y64);
+  fset(p, i, v);
+  return (lp - lm) / (<f64>up - <f64>down);
+}
+
+function naiveGemmNN(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s: f64 = 0;
+    for (let p = 0; p < k; p++) s += <f64>fget(a, i * k + p) * <f64>fget(b, p * n + j);
+    fset(c, i * n + j, <f32>s);
+  }
+}
+/** C (m, n) = Aᵀ·B with A stored (k, m). */
+function naiveGemmTN(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s: f64 = 0;
+    for (let p = 0; p < k; p++) s += <f64>fget(a, p * m + i) * <f64>fget(b, p * n + j);
+    fset(c, i * n + j, <f32>s);
+  }
+}
+/** C (m, n) = A·Bᵀ with B stored (n, k). */
+function naiveGemmNT(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s: f64 = 0;
+    for (let p = 0; p < k; p++) s += <f64>fget(a, i * k + p) * <f64>fget(b, j * k + p);
+    fset(c, i * n + j, <f32>s);
+  }
+}
+
+/** Largest |a - b| / (1 + |b|) over n elements, a f32 and b f64. */
+function maxErr(a: usize, b64: usize, n: i32): f64 {
+  let e: f64 = 0;
+  for (let i = 0; i < n; i++) e = Math.max(e, Math.abs(<f64>fget(a, i) - dget(b64, i)) / (1 + Math.abs(dget(b64, i))));
+  return e;
+}
+
+function checkForward(g: Conv): void {
+  const x = randomF32(g.xLen), w = randomF32(g.K * g.F), bias = randomF32(g.F);
+  const y64 = alloc(g.yLen);
+  refConv(g, x, w, y64);
+  const y = alloc(g.yLen);
+  fill(y, g.yLen, 777);
+  conv2d_direct_forward(x, w, 0, y, g.geo, g.F);
+  expect<bool>(maxErr(y, y64, g.yLen) <= 1e-5).toBe(true, "direct forward, no bias");
+
+  conv2d_direct_forward(x, w, bias, y, g.geo, g.F);
+  let e: f64 = 0;
+  for (let i = 0; i < g.yLen; i++) {
+    const want = dget(y64, i) + <f64>fget(bias, i % g.F);
+    e = Math.max(e, Math.abs(<f64>fget(y, i) - want) / (1 + Math.abs(want)));
+  }
+  expect<bool>(e <= 1e-5).toBe(true, "direct forward with bias");
+
+  const cols = alloc(g.P * g.K);
+  fill(cols, g.P * g.K, 555); // im2col must overwrite every element, padding zeros included
+  im2col(x, cols, g.geo);
+  fill(y, g.yLen, 777);
+  naiveGemmNN(cols, w, y, g.P, g.K, g.F);
+  expect<bool>(maxErr(y, y64, g.yLen) <= 1e-5).toBe(true, "im2col + gemm");
+}
+
+function checkAdjoint(g: Conv): void {
+  const x = randomF32(g.xLen), c = randomF32(g.P * g.K);
+  const cols = alloc(g.P * g.K), dx = alloc(g.xLen);
+  im2col(x, cols, g.geo);
+  fill(dx, g.xLen, 333);
+  col2im(c, dx, g.geo, 0);
+  let lhs: f64 = 0, rhs: f64 = 0;
+  for (let i = 0; i < g.P * g.K; i++) lhs += <f64>fget(cols, i) * <f64>fget(c, i);
+  for (let i = 0; i < g.xLen; i++) rhs += <f64>fget(x, i) * <f64>fget(dx, i);
+  expect<bool>(close(lhs, rhs, 1e-5)).toBe(true, "<im2col(x), c> = <x, col2im(c)>");
+
+  // accumulate = 1 adds onto what is there
+  const d0 = randomF32(g.xLen), acc = alloc(g.xLen);
+  memory.copy(acc, d0, <usize>g.xLen * 4);
+  col2im(c, acc, g.geo, 1);
+  let e: f64 = 0;
+  for (let i = 0; i < g.xLen; i++) e = Math.max(e, Math.abs(<f64>fget(acc, i) - <f64>fget(d0, i) - <f64>fget(dx, i)));
+  expect<bool>(e <= 1e-5).toBe(true, "col2im accumulate");
+}
+
+function checkGradients(g: Conv): void {
+  const x = randomF32(g.xLen), w = randomF32(g.K * g.F), r = randomF32(g.yLen);
+  const y64 = alloc(g.yLen);
+  const cols = alloc(g.P * g.K), dcols = alloc(g.P * g.K);
+  // input gradient: col2im(dY·Wᵀ)
+  const dx = alloc(g.xLen);
+  naiveGemmNT(r, w, dcols, g.P, g.F, g.K);
+  col2im(dcols, dx, g.geo, 0);
+  const step = g.xLen <= 300 ? 1 : 7; // subsample large inputs; 7 is prime to every C here
+  let e: f64 = 0;
+  for (let i = 0; i < g.xLen; i += step) {
+    const fd = fdAt(g, x, w, r, y64, x, i);
+    e = Math.max(e, Math.abs(<f64>fget(dx, i) - fd) / (1 + Math.abs(fd)));
+  }
+  expect<bool>(e <= 1e-4).toBe(true, "input gradient vs finite differences");
+
+  // filter gradient: colsᵀ·dY and the direct kernel
+  const wLen = g.K * g.F;
+  const dwGemm = alloc(wLen), dwDirect = alloc(wLen);
+  im2col(x, cols, g.geo);
+  naiveGemmTN(cols, r, dwGemm, g.K, g.P, g.F);
+  fill(dwDirect, wLen, 999);
+  conv2d_direct_backward_filter(x, r, dwDirect, g.geo, g.F, 0);
+  let eg: f64 = 0, ed: f64 = 0;
+  const wStep = wLen <= 120 ? 1 : 5; // 5 is prime to every F here, so every filter is visited
+  for (let i = 0; i < wLen; i += wStep) {
+    const fd = fdAt(g, x, w, r, y64, w, i);
+    eg = Math.max(eg, Math.abs(<f64>fget(dwGemm, i) - fd) / (1 + Math.abs(fd)));
+    ed = Math.max(ed, Math.abs(<f64>fget(dwDirect, i) - fd) / (1 + Math.abs(fd)));
+  }
+  expect<bool>(eg <= 1e-4).toBe(true, "filter gradient (im2col + gemm_tn) vs finite differences");
+  expect<bool>(ed <= 1e-4).toBe(true, "filter gradient (direct) vs finite differences");
+
+  // accumulate = 1 adds onto what is there
+  const d0 = randomF32(wLen), acc = alloc(wLen);
+  memory.copy(acc, d0, <usize>wLen * 4);
+  conv2d_direct_backward_filter(x, r, acc, g.geo, g.F, 1);
+  let ea: f64 = 0;
+  for (let i = 0; i < wLen; i++) ea = Math.max(ea, Math.abs(<f64>fget(acc, i) - <f64>fget(d0, i) - <f64>fget(dwDirect, i)));
+  expect<bool>(ea <= 1e-5).toBe(true, "direct filter gradient accumulate");
+}
+
+function checkAll(g: Conv): void {
+  checkForward(g);
+  checkAdjoint(g);
+  checkGradients(g);
+}
+
+describe("conv geometry block", () => {
+  test("indices 0..13 in the documented order", () => {
+    expect<i32>(GEO_N).toBe(0); expect<i32>(GEO_H).toBe(1); expect<i32>(GEO_W).toBe(2); expect<i32>(GEO_C).toBe(3);
+    expect<i32>(GEO_KH).toBe(4); expect<i32>(GEO_KW).toBe(5);
+    expect<i32>(GEO_STRIDE_H).toBe(6); expect<i32>(GEO_STRIDE_W).toBe(7);
+    expect<i32>(GEO_PAD_TOP).toBe(8); expect<i32>(GEO_PAD_LEFT).toBe(9);
+    expect<i32>(GEO_DILATION_H).toBe(10); expect<i32>(GEO_DILATION_W).toBe(11);
+    expect<i32>(GEO_OH).toBe(12); expect<i32>(GEO_OW).toBe(13); expect<i32>(GEO_LEN).toBe(14);
+  });
+  test("TF 'same' padding of the spec's geometry (even kernel pads more at the bottom)", () => {
+    const g = new Conv(1, 7, 5, 1, 4, 3, 2, 2, 1, 1, true, 1);
+    expect<i32>(g.OH).toBe(4); expect<i32>(g.OW).toBe(3);
+    expect<i32>(g.pt).toBe(1); expect<i32>(g.pl).toBe(1); // totals 3 and 2
+  });
+});
+
+describe("conv2d: direct and im2col forward, adjoint, gradients", () => {
+  test("3x3 same, stride 1, C=1, F=3", () => { checkAll(new Conv(2, 5, 7, 1, 3, 3, 1, 1, 1, 1, true, 3)); });
+  test("3x2 valid, stride 2, C=5, F=3", () => { checkAll(new Conv(1, 7, 6, 5, 3, 2, 2, 2, 1, 1, false, 3)); });
+  test("3x3 same, dilation 2, C=5, F=8", () => { checkAll(new Conv(2, 9, 8, 5, 3, 3, 1, 1, 2, 2, true, 8)); });
+  test("4x3 same (asymmetric pad), stride 2, odd sizes, C=1, F=5", () => {
+    checkAll(new Conv(1, 7, 5, 1, 4, 3, 2, 2, 1, 1, true, 5));
+  });
+  test("3x5 same, strides 2x3, dilation 2x1, C=3, F=9", () => {
+    checkAll(new Conv(1, 6, 9, 3, 3, 5, 2, 3, 2, 1, true, 9));
+  });
+  test("5x5 valid, stride 1, C=1, F=8 (MNIST-like)", () => { checkAll(new Conv(2, 8, 8, 1, 5, 5, 1, 1, 1, 1, false, 8)); });
+  test("5x5 same, stride 3 on 5x5 (windows mostly padding), C=2, F=7", () => {
+    checkAll(new Conv(1, 5, 5, 2, 5, 5, 3, 3, 1, 1, true, 7));
+  });
+  test("3x3 valid, dilation 2, stride 2, C=4, F=4", () => { checkAll(new Conv(2, 9, 7, 4, 3, 3, 2, 2, 2, 2, false, 4)); });
+  test("conv1d as H=1: kernel 1x3 same, C=5, F=3", () => { checkAll(new Conv(2, 1, 11, 5, 1, 3, 1, 1, 1, 1, true, 3)); });
+  test("conv1d as H=1: kernel 1x4 valid, stride 2, dilation 2, C=1, F=4", () => {
+    checkAll(new Conv(1, 1, 17, 1, 1, 4, 1, 2, 1, 2, false, 4));
+  });
+  test("conv1d causal (all padding on the left): kernel 1x3, dilation 2, C=2, F=5", () => {
+    checkAll(new Conv(2, 1, 10, 2, 1, 3, 1, 1, 1, 2, false, 5, true));
+  });
+  test("conv1d causal, stride 2: kernel 1x4, C=3, F=8", () => {
+    checkAll(new Conv(1, 1, 13, 3, 1, 4, 1, 2, 1, 1, false, 8, true));
+  });
+});

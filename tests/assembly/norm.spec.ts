@@ -1,0 +1,292 @@
+// norm.ts against plain f64 references written here. Gradients are checked against central finite differences of
+// L = Σ r⊙y (r random) computed with the f64 reference, the perturbation applied in f64 so f32 rounding of x ± h
+// does not enter.
+import {
+  batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward,
+  layernorm_forward, layernorm_backward, rmsnorm_forward, rmsnorm_backward,
+} from "../../assembly/norm";
+
+let seed: u32 = 31337;
+/** Uniform in [-1, 1). */
+function rnd(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(seed >>> 8) / 8388608.0 - 1.0;
+}
+function alloc(n: i32): usize {
+  const p = heap.alloc(<usize>n * 8 + 16);
+  return (p + 15) & ~(<usize>15);
+}
+function fget(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
+function fset(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+/** Random values a + b·u, u uniform in [-1, 1). */
+function randomF32(n: i32, a: f32 = 0, b: f32 = 1): usize {
+  const p = alloc(n);
+  for (let i = 0; i < n; i++) fset(p, i, a + b * rnd());
+  return p;
+}
+function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) fset(p, i, v); }
+function copyOf(p: usize, n: i32): usize {
+  const q = alloc(n);
+  memory.copy(q, p, <usize>n * 4);
+  return q;
+}
+function relErr(a: f64, b: f64): f64 { return Math.abs(a - b) / (1 + Math.abs(b)); }
+
+// The references read inputs through val(), which adds `pertDelta` to element pertIdx of buffer pertBuf.
+let pertBuf: usize = 0, pertIdx: i32 = -1, pertDelta: f64 = 0;
+function val(p: usize, i: i32): f64 {
+  const v = <f64>fget(p, i);
+  return p == pertBuf && i == pertIdx ? v + pertDelta : v;
+}
+
+const BATCH = 0, LAYER = 1, RMS = 2;
+
+/** Σ r⊙y of the f64 reference norm; batch: statistics per column, layer/RMS: per row. */
+function refLoss(kind: i32, x: usize, gamma: usize, beta: usize, r: usize, rows: i32, cols: i32, eps: f64): f64 {
+  let loss: f64 = 0;
+  const outer = kind == BATCH ? cols : rows, inner = kind == BATCH ? rows : cols;
+  for (let a = 0; a < outer; a++) {
+    let mean: f64 = 0, sq: f64 = 0;
+    for (let b = 0; b < inner; b++) mean += val(x, kind == BATCH ? b * cols + a : a * cols + b);
+    mean /= inner;
+    for (let b = 0; b < inner; b++) {
+      const v = val(x, kind == BATCH ? b * cols + a : a * cols + b);
+      sq += kind == RMS ? v * v : (v - mean) * (v - mean);
+    }
+    const inv = 1 / Math.sqrt(sq / inner + eps);
+    for (let b = 0; b < inner; b++) {
+      const i = kind == BATCH ? b * cols + a : a * cols + b;
+      const j = i % cols;
+      const y = kind == RMS ? val(x, i) * inv * val(gamma, j) : (val(x, i) - mean) * inv * val(gamma, j) + val(beta, j);
+      loss += <f64>fget(r, i) * y;
+    }
+  }
+  return loss;
+}
+
+function fd(kind: i32, p: usize, i: i32, x: usize, gamma: usize, beta: usize, r: usize, rows: i32, cols: i32, eps: f64): f64 {
+  const h: f64 = 1e-5; // the f64 reference leaves truncation error h² the only one that matters
+  pertBuf = p; pertIdx = i;
+  pertDelta = h;
+  const lp = refLoss(kind, x, gamma, beta, r, rows, cols, eps);
+  pertDelta = -h;
+  const lm = refLoss(kind, x, gamma, beta, r, rows, cols, eps);
+  pertBuf = 0; pertIdx = -1; pertDelta = 0;
+  return (lp - lm) / (2 * h);
+}
+
+/** Largest error of analytic gradient g (n values of buffer p's gradient) against finite differences. */
+function gradErr(kind: i32, g: usize, p: usize, n: i32, x: usize, gamma: usize, beta: usize, r: usize, rows: i32, cols: i32, eps: f64): f64 {
+  let e: f64 = 0;
+  for (let i = 0; i < n; i++) e = Math.max(e, relErr(fget(g, i), fd(kind, p, i, x, gamma, beta, r, rows, cols, eps)));
+  return e;
+}
+
+/** Largest error of y against the f64 reference forward, y computed by the kernel. */
+function forwardErr(kind: i32, y: usize, x: usize, gamma: usize, beta: usize, rows: i32, cols: i32, eps: f64): f64 {
+  // y_i = ∂(Σ r⊙y)/∂r_i: evaluate the reference with r = one-hot would be slow; use the loss with r = e_i instead.
+  const r = alloc(rows * cols);
+  fill(r, rows * cols, 0);
+  let e: f64 = 0;
+  for (let i = 0; i < rows * cols; i++) {
+    fset(r, i, 1);
+    e = Math.max(e, relErr(fget(y, i), refLoss(kind, x, gamma, beta, r, rows, cols, eps)));
+    fset(r, i, 0);
+  }
+  return e;
+}
+
+function checkBatchNorm(rows: i32, c: i32): void {
+  const eps: f32 = 1e-3, momentum: f32 = 0.9;
+  const x = randomF32(rows * c, 0.5, 2), gamma = randomF32(c, 1, 0.5), beta = randomF32(c);
+  const y = alloc(rows * c), mean = alloc(c), invstd = alloc(c);
+  const rm0 = randomF32(c), rv0 = randomF32(c, 1, 0.5);
+  const rm = copyOf(rm0, c), rv = copyOf(rv0, c);
+  batchnorm_forward_train(x, y, gamma, beta, mean, invstd, rm, rv, rows, c, momentum, eps);
+  expect<bool>(forwardErr(BATCH, y, x, gamma, beta, rows, c, eps) <= 1e-5).toBe(true, "batch norm train forward");
+
+  // saved statistics and the running update with the biased variance
+  let eStats: f64 = 0;
+  for (let j = 0; j < c; j++) {
+    let m: f64 = 0, v: f64 = 0;
+    for (let r = 0; r < rows; r++) m += fget(x, r * c + j);
+    m /= rows;
+    for (let r = 0; r < rows; r++) v += (fget(x, r * c + j) - m) * (fget(x, r * c + j) - m);
+    v /= rows;
+    eStats = Math.max(eStats, relErr(fget(mean, j), m));
+    eStats = Math.max(eStats, relErr(fget(invstd, j), 1 / Math.sqrt(v + eps)));
+    eStats = Math.max(eStats, relErr(fget(rm, j), 0.9 * fget(rm0, j) + 0.1 * m));
+    eStats = Math.max(eStats, relErr(fget(rv, j), 0.9 * fget(rv0, j) + 0.1 * v));
+  }
+  expect<bool>(eStats <= 1e-5).toBe(true, "batch mean, invstd, running mean and running (biased) variance");
+
+  // gradients
+  const r = randomF32(rows * c), dx = alloc(rows * c), dgamma = alloc(c), dbeta = alloc(c);
+  fill(dx, rows * c, 123);
+  fill(dgamma, c, 123);
+  fill(dbeta, c, 123);
+  batchnorm_backward(x, r, dx, gamma, dgamma, dbeta, mean, invstd, rows, c, 0);
+  expect<bool>(gradErr(BATCH, dx, x, rows * c, x, gamma, beta, r, rows, c, eps) <= 2e-4).toBe(true, "batch norm dx");
+  expect<bool>(gradErr(BATCH, dgamma, gamma, c, x, gamma, beta, r, rows, c, eps) <= 2e-4).toBe(true, "batch norm dgamma");
+  expect<bool>(gradErr(BATCH, dbeta, beta, c, x, gamma, beta, r, rows, c, eps) <= 2e-4).toBe(true, "batch norm dbeta");
+
+  // accumulate_params = 1 adds the same sums onto what is there; dx is the same
+  const g0 = randomF32(c), b0 = randomF32(c);
+  const dgammaAcc = copyOf(g0, c), dbetaAcc = copyOf(b0, c), dx2 = alloc(rows * c);
+  batchnorm_backward(x, r, dx2, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, c, 1);
+  let eAcc: f64 = 0;
+  for (let j = 0; j < c; j++) {
+    eAcc = Math.max(eAcc, Math.abs(<f64>fget(dgammaAcc, j) - fget(g0, j) - fget(dgamma, j)));
+    eAcc = Math.max(eAcc, Math.abs(<f64>fget(dbetaAcc, j) - fget(b0, j) - fget(dbeta, j)));
+  }
+  for (let i = 0; i < rows * c; i++) eAcc = Math.max(eAcc, Math.abs(<f64>fget(dx2, i) - fget(dx, i)));
+  expect<bool>(eAcc <= 1e-5).toBe(true, "batch norm accumulate_params");
+}
+
+function checkLayerNorm(rows: i32, cols: i32): void {
+  const eps: f32 = 1e-3;
+  const x = randomF32(rows * cols, -0.3, 2), gamma = randomF32(cols, 1, 0.5), beta = randomF32(cols);
+  const y = alloc(rows * cols), mean = alloc(rows), invstd = alloc(rows);
+  layernorm_forward(x, y, gamma, beta, mean, invstd, rows, cols, eps);
+  expect<bool>(forwardErr(LAYER, y, x, gamma, beta, rows, cols, eps) <= 1e-5).toBe(true, "layer norm forward");
+
+  const r = randomF32(rows * cols), dx = alloc(rows * cols), dgamma = alloc(cols), dbeta = alloc(cols);
+  fill(dgamma, cols, 123);
+  fill(dbeta, cols, 123);
+  layernorm_backward(x, r, dx, gamma, dgamma, dbeta, mean, invstd, rows, cols, 0);
+  expect<bool>(gradErr(LAYER, dx, x, rows * cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "layer norm dx");
+  expect<bool>(gradErr(LAYER, dgamma, gamma, cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "layer norm dgamma");
+  expect<bool>(gradErr(LAYER, dbeta, beta, cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "layer norm dbeta");
+
+  const g0 = randomF32(cols), b0 = randomF32(cols);
+  const dgammaAcc = copyOf(g0, cols), dbetaAcc = copyOf(b0, cols);
+  layernorm_backward(x, r, dx, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, cols, 1);
+  let eAcc: f64 = 0;
+  for (let j = 0; j < cols; j++) {
+    eAcc = Math.max(eAcc, Math.abs(<f64>fget(dgammaAcc, j) - fget(g0, j) - fget(dgamma, j)));
+    eAcc = Math.max(eAcc, Math.abs(<f64>fget(dbetaAcc, j) - fget(b0, j) - fget(dbeta, j)));
+  }
+  expect<bool>(eAcc <= 1e-5).toBe(true, "layer norm accumulate_params");
+
+  // dx may share dy's buffer (the runtime does so when it needs no separate dx)
+  const inPlace = copyOf(r, rows * cols);
+  layernorm_backward(x, inPlace, inPlace, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, cols, 0);
+  let same = true;
+  for (let i = 0; i < rows * cols; i++) same = same && fget(inPlace, i) == fget(dx, i);
+  for (let j = 0; j < cols; j++) same = same && fget(dgammaAcc, j) == fget(dgamma, j) && fget(dbetaAcc, j) == fget(dbeta, j);
+  expect<bool>(same).toBe(true, "layer norm backward with dx = dy");
+}
+
+function checkRmsNorm(rows: i32, cols: i32): void {
+  const eps: f32 = 1e-3;
+  const x = randomF32(rows * cols, 0.2, 1.5), gamma = randomF32(cols, 1, 0.5), beta = alloc(cols);
+  fill(beta, cols, 0); // unused by RMS norm; the reference reads it only for batch and layer norm
+  const y = alloc(rows * cols), invrms = alloc(rows);
+  rmsnorm_forward(x, y, gamma, invrms, rows, cols, eps);
+  expect<bool>(forwardErr(RMS, y, x, gamma, beta, rows, cols, eps) <= 1e-5).toBe(true, "rms norm forward");
+  let eInv: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    let sq: f64 = 0;
+    for (let j = 0; j < cols; j++) sq += <f64>fget(x, i * cols + j) * fget(x, i * cols + j);
+    eInv = Math.max(eInv, relErr(fget(invrms, i), 1 / Math.sqrt(sq / cols + eps)));
+  }
+  expect<bool>(eInv <= 1e-5).toBe(true, "rms norm invrms");
+
+  const r = randomF32(rows * cols), dx = alloc(rows * cols), dgamma = alloc(cols);
+  fill(dgamma, cols, 123);
+  rmsnorm_backward(x, r, dx, gamma, dgamma, invrms, rows, cols, 0);
+  expect<bool>(gradErr(RMS, dx, x, rows * cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "rms norm dx");
+  expect<bool>(gradErr(RMS, dgamma, gamma, cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "rms norm dgamma");
+
+  const g0 = randomF32(cols), dgammaAcc = copyOf(g0, cols);
+  rmsnorm_backward(x, r, dx, gamma, dgammaAcc, invrms, rows, cols, 1);
+  let eAcc: f64 = 0;
+  for (let j = 0; j < cols; j++) eAcc = Math.max(eAcc, Math.abs(<f64>fget(dgammaAcc, j) - fget(g0, j) - fget(dgamma, j)));
+  expect<bool>(eAcc <= 1e-5).toBe(true, "rms norm accumulate_params");
+
+  const inPlace = copyOf(r, rows * cols);
+  rmsnorm_backward(x, inPlace, inPlace, gamma, dgammaAcc, invrms, rows, cols, 0);
+  let same = true;
+  for (let i = 0; i < rows * cols; i++) same = same && fget(inPlace, i) == fget(dx, i);
+  for (let j = 0; j < cols; j++) same = same && fget(dgammaAcc, j) == fget(dgamma, j);
+  expect<bool>(same).toBe(true, "rms norm backward with dx = dy");
+}
+
+describe("batch norm", () => {
+  test("train forward with gamma=1, beta=0: per-channel mean 0 and variance 1", () => {
+    const rows = 50, c = 7;
+    const x = randomF32(rows * c, 3, 2), y = alloc(rows * c), gamma = alloc(c), beta = alloc(c);
+    fill(gamma, c, 1);
+    fill(beta, c, 0);
+    const mean = alloc(c), invstd = alloc(c), rm = alloc(c), rv = alloc(c);
+    fill(rm, c, 0);
+    fill(rv, c, 1);
+    batchnorm_forward_train(x, y, gamma, beta, mean, invstd, rm, rv, rows, c, 0.99, 1e-5);
+    let worstMean: f64 = 0, worstVar: f64 = 0;
+    for (let j = 0; j < c; j++) {
+      let m: f64 = 0, v: f64 = 0;
+      for (let r = 0; r < rows; r++) m += fget(y, r * c + j);
+      m /= rows;
+      for (let r = 0; r < rows; r++) v += (fget(y, r * c + j) - m) * (fget(y, r * c + j) - m);
+      v /= rows;
+      worstMean = Math.max(worstMean, Math.abs(m));
+      worstVar = Math.max(worstVar, Math.abs(v - 1));
+    }
+    expect<bool>(worstMean <= 1e-5).toBe(true, "output mean 0");
+    expect<bool>(worstVar <= 1e-3).toBe(true, "output variance 1");
+    expect<bool>(fget(rm, 0) != 0 && fget(rv, 0) != 1).toBe(true, "running statistics moved");
+  });
+  test("infer uses the running statistics", () => {
+    const rows = 9, c = 6;
+    const eps: f32 = 1e-3;
+    const x = randomF32(rows * c, 0, 2), gamma = randomF32(c, 1, 0.5), beta = randomF32(c);
+    const rm = randomF32(c), rv = randomF32(c, 1, 0.5), y = alloc(rows * c);
+    batchnorm_forward_infer(x, y, gamma, beta, rm, rv, rows, c, eps);
+    let e: f64 = 0;
+    for (let i = 0; i < rows * c; i++) {
+      const j = i % c;
+      const want = (<f64>fget(x, i) - fget(rm, j)) / Math.sqrt(<f64>fget(rv, j) + eps) * fget(gamma, j) + fget(beta, j);
+      e = Math.max(e, relErr(fget(y, i), want));
+    }
+    expect<bool>(e <= 1e-5).toBe(true, "infer against the formula");
+
+    // momentum 0: the running statistics become the batch's, so infer reproduces the training output
+    const mean = alloc(c), invstd = alloc(c), yTrain = alloc(rows * c), yInfer = alloc(rows * c);
+    batchnorm_forward_train(x, yTrain, gamma, beta, mean, invstd, rm, rv, rows, c, 0, eps);
+    batchnorm_forward_infer(x, yInfer, gamma, beta, rm, rv, rows, c, eps);
+    let d: f64 = 0;
+    for (let i = 0; i < rows * c; i++) d = Math.max(d, relErr(fget(yInfer, i), fget(yTrain, i)));
+    expect<bool>(d <= 1e-5).toBe(true, "infer with batch statistics equals train");
+  });
+  test("forward, statistics and gradients, rows x channels 7x5, 12x8, 2x9, 5x13", () => {
+    checkBatchNorm(7, 5);
+    checkBatchNorm(12, 8);
+    checkBatchNorm(2, 9);
+    checkBatchNorm(5, 13);
+  });
+  test("one row: dx = 0, dbeta = dy", () => {
+    checkBatchNorm(1, 6);
+  });
+});
+
+describe("layer norm", () => {
+  test("forward and gradients, cols 1, 3, 4, 8, 9, 17", () => {
+    checkLayerNorm(3, 1);
+    checkLayerNorm(4, 3);
+    checkLayerNorm(2, 4);
+    checkLayerNorm(3, 8);
+    checkLayerNorm(2, 9);
+    checkLayerNorm(3, 17);
+  });
+});
+
+describe("rms norm", () => {
+  test("forward and gradients, cols 1, 3, 4, 8, 9, 17", () => {
+    checkRmsNorm(3, 1);
+    checkRmsNorm(4, 3);
+    checkRmsNorm(2, 4);
+    checkRmsNorm(3, 8);
+    checkRmsNorm(2, 9);
+    checkRmsNorm(3, 17);
+  });
+});

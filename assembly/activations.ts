@@ -1,2 +1,421 @@
-// activations kernels: filled in by its owner.
-export const ACTIVATIONS_KERNELS_PLACEHOLDER: i32 = 0;
+// Activation kernels: each activation's forward and derivative side by side (forward4 / backward4 act on 4 lanes),
+// the fused dense epilogue (bias + activation), the bias gradient, and row-wise softmax / log-softmax.
+// Tails go through the same vector code as the body (one partial vector), so an element's result never depends
+// on where it falls in the array. All math is vmath's, inside the module.
+
+import { vmath } from "./vmath";
+
+export const ACT_LINEAR: i32 = 0;
+export const ACT_STEP: i32 = 1; // Heaviside: 1 for x > 0, else 0; derivative 0
+export const ACT_RELU: i32 = 2;
+export const ACT_LEAKY_RELU: i32 = 3; // x > 0 ? x : alpha x
+export const ACT_ELU: i32 = 4; // x > 0 ? x : alpha (e^x - 1)
+export const ACT_SIGMOID: i32 = 5;
+export const ACT_TANH: i32 = 6;
+export const ACT_SOFTPLUS: i32 = 7; // log(1 + e^x)
+export const ACT_GELU: i32 = 8; // x Phi(x), exact (erf) form
+export const ACT_GELU_TANH: i32 = 9; // x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2
+
+const GELU_C: f32 = 0.797884561; // sqrt(2 / pi)
+const GELU_K: f32 = 0.044715;
+const GELU_CLAMP: f32 = 30.0; // beyond +-30 geluTanh is exactly x or -0 in f32; keeps x^3 finite
+const INV_SQRT_2PI: f32 = 0.398942280;
+
+@inline function k(c: f32): v128 {
+  return f32x4.splat(c);
+}
+
+/** 2 sqrt(2/pi) (x + 0.044715 x^3) with x clamped: 1 + tanh(v/2) = 2 sigmoid(v) keeps the left tail accurate. */
+@inline function geluTanhArg(x: v128): v128 {
+  const xc = vmath.clamp(x, -GELU_CLAMP, GELU_CLAMP);
+  const x2 = f32x4.mul(xc, xc);
+  return f32x4.mul(f32x4.mul(xc, vmath.madd(x2, k(GELU_K), k(1))), k(2 * GELU_C));
+}
+
+/** y = f(x) on 4 lanes. act is a constant after inlining, so each kernel keeps only its own case. */
+@inline function forward4(x: v128, act: i32, alpha: f32): v128 {
+  const zero = k(0);
+  switch (act) {
+    case ACT_STEP:
+      return v128.and(f32x4.gt(x, zero), k(1));
+    case ACT_RELU: // pmax(x, 0) = x < 0 ? 0 : x: one instruction, keeps NaN
+      return f32x4.pmax(x, zero);
+    case ACT_LEAKY_RELU:
+      return v128.bitselect(x, f32x4.mul(x, k(alpha)), f32x4.gt(x, zero));
+    case ACT_ELU:
+      return v128.bitselect(x, f32x4.mul(vmath.expm1(x), k(alpha)), f32x4.gt(x, zero));
+    case ACT_SIGMOID:
+      return vmath.sigmoid(x);
+    case ACT_TANH:
+      return vmath.tanh(x);
+    case ACT_SOFTPLUS: // max(x, 0) + log1p(e^-|x|): no overflow, exact x far right, e^x far left
+      return f32x4.add(f32x4.pmax(x, zero), vmath.log1pUnit(vmath.exp(f32x4.neg(f32x4.abs(x)))));
+    case ACT_GELU:
+      return f32x4.mul(x, vmath.ncdf(x));
+    case ACT_GELU_TANH:
+      return f32x4.mul(x, vmath.sigmoid(geluTanhArg(x)));
+    default:
+      return x;
+  }
+}
+
+/** Which of z (pre-activation) and y (output) the derivative reads; the other may be passed as 0. */
+@inline function derivUsesY(act: i32): bool {
+  return act == ACT_SIGMOID || act == ACT_TANH;
+}
+@inline function derivUsesZ(act: i32): bool {
+  return act != ACT_LINEAR && act != ACT_STEP && !derivUsesY(act);
+}
+
+/** dz = dy f'(z) on 4 lanes, from z or y = f(z), whichever is cheaper. */
+@inline function backward4(z: v128, y: v128, dy: v128, act: i32, alpha: f32): v128 {
+  const zero = k(0);
+  const one = k(1);
+  switch (act) {
+    case ACT_STEP:
+      return zero;
+    case ACT_RELU:
+      return v128.and(dy, f32x4.gt(z, zero));
+    case ACT_LEAKY_RELU:
+      return v128.bitselect(dy, f32x4.mul(dy, k(alpha)), f32x4.gt(z, zero));
+    case ACT_ELU: // alpha e^z on the left (exact, rather than y + alpha which cancels far left)
+      return v128.bitselect(dy, f32x4.mul(dy, f32x4.mul(vmath.exp(z), k(alpha))), f32x4.gt(z, zero));
+    case ACT_SIGMOID: // y (1 - y)
+      return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+    case ACT_TANH: // 1 - y^2 = (1 - y)(1 + y), which keeps the digits near |y| = 1
+      return f32x4.mul(dy, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)));
+    case ACT_SOFTPLUS:
+      return f32x4.mul(dy, vmath.sigmoid(z));
+    case ACT_GELU: {
+      // Phi(z) + z phi(z); phi's exponent underflows to 0 well before z^2 overflows matters
+      const phi = f32x4.mul(vmath.exp(f32x4.mul(f32x4.mul(z, z), k(-0.5))), k(INV_SQRT_2PI));
+      return f32x4.mul(dy, vmath.madd(z, phi, vmath.ncdf(z)));
+    }
+    case ACT_GELU_TANH: {
+      // d/dz [z s(v)] = s + z s (1 - s) v', with s (1 - s) = e / (1 + e)^2, e = e^-|v| (no cancellation)
+      const v = geluTanhArg(z);
+      const e = vmath.exp(f32x4.neg(f32x4.abs(v)));
+      const d = f32x4.add(one, e);
+      const s = f32x4.div(v128.bitselect(one, e, f32x4.ge(v, zero)), d);
+      const ss = f32x4.div(e, f32x4.mul(d, d));
+      const zc = vmath.clamp(z, -GELU_CLAMP, GELU_CLAMP);
+      const dv = f32x4.mul(vmath.madd(f32x4.mul(zc, zc), k(3 * GELU_K), one), k(2 * GELU_C));
+      return f32x4.mul(dy, vmath.madd(f32x4.mul(z, ss), dv, s));
+    }
+    default:
+      return dy;
+  }
+}
+
+// ---- elementwise loops (inlined per activation by the dispatchers below) ----
+
+@inline function forwardLoop(x: usize, y: usize, n: i32, act: i32, alpha: f32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, forward4(v128.load(x + o), act, alpha));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    vmath.storePartial(y + o, forward4(vmath.loadPartial(x + o, n - i), act, alpha), n - i);
+  }
+}
+
+@inline function backwardLoop(z: usize, y: usize, dy: usize, dz: usize, n: i32, act: i32, alpha: f32): void {
+  const zero = k(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const zv = derivUsesZ(act) ? v128.load(z + o) : zero;
+    const yv = derivUsesY(act) ? v128.load(y + o) : zero;
+    v128.store(dz + o, backward4(zv, yv, v128.load(dy + o), act, alpha));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    const m = n - i;
+    const zv = derivUsesZ(act) ? vmath.loadPartial(z + o, m) : zero;
+    const yv = derivUsesY(act) ? vmath.loadPartial(y + o, m) : zero;
+    vmath.storePartial(dz + o, backward4(zv, yv, vmath.loadPartial(dy + o, m), act, alpha), m);
+  }
+}
+
+// z is (rows, cols), bias is (cols); z += bias in place, y = f(z). Each element is read once and written once
+// or twice (z, then y; y == z leaves y).
+@inline function biasActLoop(z: usize, bias: usize, y: usize, rows: i32, cols: i32, act: i32, alpha: f32): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const zr = z + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      const v = f32x4.add(v128.load(zr + o), v128.load(bias + o));
+      v128.store(zr + o, v);
+      v128.store(yr + o, forward4(v, act, alpha));
+    }
+    if (j < cols) {
+      const o = <usize>j << 2;
+      const m = cols - j;
+      const v = f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m));
+      vmath.storePartial(zr + o, v, m);
+      vmath.storePartial(yr + o, forward4(v, act, alpha), m);
+    }
+  }
+}
+
+// ---- exported kernels ----
+
+/**
+ * y = f(x) elementwise; x and y are (n); y may alias x. act is an ACT_* code (unknown codes act as linear);
+ * alpha is leakyRelu's slope or elu's scale, ignored otherwise.
+ */
+export function act_forward(x: usize, y: usize, n: i32, act: i32, alpha: f32): void {
+  switch (act) {
+    case ACT_STEP: forwardLoop(x, y, n, ACT_STEP, alpha); break;
+    case ACT_RELU: forwardLoop(x, y, n, ACT_RELU, alpha); break;
+    case ACT_LEAKY_RELU: forwardLoop(x, y, n, ACT_LEAKY_RELU, alpha); break;
+    case ACT_ELU: forwardLoop(x, y, n, ACT_ELU, alpha); break;
+    case ACT_SIGMOID: forwardLoop(x, y, n, ACT_SIGMOID, alpha); break;
+    case ACT_TANH: forwardLoop(x, y, n, ACT_TANH, alpha); break;
+    case ACT_SOFTPLUS: forwardLoop(x, y, n, ACT_SOFTPLUS, alpha); break;
+    case ACT_GELU: forwardLoop(x, y, n, ACT_GELU, alpha); break;
+    case ACT_GELU_TANH: forwardLoop(x, y, n, ACT_GELU_TANH, alpha); break;
+    default: if (x != y) memory.copy(y, x, <usize>n << 2);
+  }
+}
+
+/**
+ * dz = dy * f'(z), elementwise; z, y, dy, dz are (n). Writes dz (no accumulation); dz may alias dy.
+ * z is the pre-activation and y = f(z): sigmoid and tanh read only y, linear and step read neither,
+ * the others read only z, so an unused pointer may be 0.
+ */
+export function act_backward(z: usize, y: usize, dy: usize, dz: usize, n: i32, act: i32, alpha: f32): void {
+  switch (act) {
+    case ACT_STEP: backwardLoop(z, y, dy, dz, n, ACT_STEP, alpha); break;
+    case ACT_RELU: backwardLoop(z, y, dy, dz, n, ACT_RELU, alpha); break;
+    case ACT_LEAKY_RELU: backwardLoop(z, y, dy, dz, n, ACT_LEAKY_RELU, alpha); break;
+    case ACT_ELU: backwardLoop(z, y, dy, dz, n, ACT_ELU, alpha); break;
+    case ACT_SIGMOID: backwardLoop(z, y, dy, dz, n, ACT_SIGMOID, alpha); break;
+    case ACT_TANH: backwardLoop(z, y, dy, dz, n, ACT_TANH, alpha); break;
+    case ACT_SOFTPLUS: backwardLoop(z, y, dy, dz, n, ACT_SOFTPLUS, alpha); break;
+    case ACT_GELU: backwardLoop(z, y, dy, dz, n, ACT_GELU, alpha); break;
+    case ACT_GELU_TANH: backwardLoop(z, y, dy, dz, n, ACT_GELU_TANH, alpha); break;
+    default: if (dz != dy) memory.copy(dz, dy, <usize>n << 2);
+  }
+}
+
+/**
+ * The dense layer's epilogue in one pass: z is (rows, cols) row-major, bias is (cols) or 0 for none, y is
+ * (rows, cols). z += bias in place (z stays the pre-activation for the backward pass), then y = f(z).
+ * y may equal z (then z ends up holding f(z); for linear that is just z + bias).
+ */
+export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, cols: i32, act: i32, alpha: f32): void {
+  if (bias == 0) {
+    act_forward(z, y, rows * cols, act, alpha);
+    return;
+  }
+  switch (act) {
+    case ACT_STEP: biasActLoop(z, bias, y, rows, cols, ACT_STEP, alpha); break;
+    case ACT_RELU: biasActLoop(z, bias, y, rows, cols, ACT_RELU, alpha); break;
+    case ACT_LEAKY_RELU: biasActLoop(z, bias, y, rows, cols, ACT_LEAKY_RELU, alpha); break;
+    case ACT_ELU: biasActLoop(z, bias, y, rows, cols, ACT_ELU, alpha); break;
+    case ACT_SIGMOID: biasActLoop(z, bias, y, rows, cols, ACT_SIGMOID, alpha); break;
+    case ACT_TANH: biasActLoop(z, bias, y, rows, cols, ACT_TANH, alpha); break;
+    case ACT_SOFTPLUS: biasActLoop(z, bias, y, rows, cols, ACT_SOFTPLUS, alpha); break;
+    case ACT_GELU: biasActLoop(z, bias, y, rows, cols, ACT_GELU, alpha); break;
+    case ACT_GELU_TANH: biasActLoop(z, bias, y, rows, cols, ACT_GELU_TANH, alpha); break;
+    default: biasActLoop(z, bias, y, rows, cols, ACT_LINEAR, alpha);
+  }
+}
+
+/**
+ * db = column sums of dz: dz is (rows, cols), db is (cols). accumulate = 0 writes db, 1 adds to it.
+ * Each column is summed top to bottom in f32 (the same order in every lane and in the scalar tail);
+ * 16 columns at a time stay in registers across the rows.
+ */
+export function bias_grad(dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32): void {
+  const rowBytes = <usize>cols << 2;
+  let j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    const o = <usize>j << 2;
+    let a0 = k(0), a1 = k(0), a2 = k(0), a3 = k(0);
+    if (accumulate) {
+      a0 = v128.load(db + o); a1 = v128.load(db + o, 16); a2 = v128.load(db + o, 32); a3 = v128.load(db + o, 48);
+    }
+    let p = dz + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) {
+      a0 = f32x4.add(a0, v128.load(p));
+      a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32));
+      a3 = f32x4.add(a3, v128.load(p, 48));
+    }
+    v128.store(db + o, a0); v128.store(db + o, a1, 16); v128.store(db + o, a2, 32); v128.store(db + o, a3, 48);
+  }
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    let a = accumulate ? v128.load(db + o) : k(0);
+    let p = dz + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) a = f32x4.add(a, v128.load(p));
+    v128.store(db + o, a);
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    let a: f32 = accumulate ? load<f32>(db + o) : 0;
+    let p = dz + o;
+    for (let r = 0; r < rows; r++, p += rowBytes) a += load<f32>(p);
+    store<f32>(db + o, a);
+  }
+}
+
+// ---- row reductions for softmax ----
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** max of the row p[0..n) (n >= 1); NaN anywhere gives NaN. */
+@inline function rowMax(p: usize, n: i32): f32 {
+  let m = f32x4.splat(load<f32>(p));
+  let j = 0;
+  for (; j + 4 <= n; j += 4) m = f32x4.max(m, v128.load(p + (<usize>j << 2)));
+  if (j < n) m = f32x4.max(m, v128.bitselect(vmath.loadPartial(p + (<usize>j << 2), n - j), m, laneMask(n - j)));
+  return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+}
+
+/** All-ones in the low m lanes (m in 1..3), zeros above. */
+@inline function laneMask(m: i32): v128 {
+  return i32x4.gt_s(i32x4.splat(m), i32x4(0, 1, 2, 3));
+}
+
+/** Writes y = e^(x - m) over a row of n and returns the sum (partial lanes summed in a fixed order). */
+@inline function rowExpSum(x: usize, y: usize, n: i32, m: f32): f32 {
+  const mv = f32x4.splat(m);
+  let s = k(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    const e = vmath.exp(f32x4.sub(v128.load(x + o), mv));
+    v128.store(y + o, e);
+    s = f32x4.add(s, e);
+  }
+  if (j < n) {
+    const o = <usize>j << 2;
+    const e = v128.and(vmath.exp(f32x4.sub(vmath.loadPartial(x + o, n - j), mv)), laneMask(n - j));
+    vmath.storePartial(y + o, e, n - j);
+    s = f32x4.add(s, e);
+  }
+  return hsum(s);
+}
+
+/** sum of a[j] * b[j] over a row of n (b = 0 means sum of a). */
+@inline function rowDot(a: usize, b: usize, n: i32): f32 {
+  let s = k(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    s = f32x4.add(s, b ? f32x4.mul(v128.load(a + o), v128.load(b + o)) : v128.load(a + o));
+  }
+  if (j < n) {
+    const o = <usize>j << 2;
+    const av = vmath.loadPartial(a + o, n - j); // zeros above the tail
+    s = f32x4.add(s, b ? f32x4.mul(av, vmath.loadPartial(b + o, n - j)) : av);
+  }
+  return hsum(s);
+}
+
+/** Row-wise softmax: x and y are (rows, cols); y may alias x. Stable: e^(x - rowmax), then divided by the sum. */
+export function softmax_forward(x: usize, y: usize, rows: i32, cols: i32): void {
+  if (cols <= 0) return;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    const sv = f32x4.splat(rowExpSum(xr, yr, cols, rowMax(xr, cols)));
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(yr + o, f32x4.div(v128.load(yr + o), sv));
+    }
+    if (j < cols) {
+      const o = <usize>j << 2;
+      vmath.storePartial(yr + o, f32x4.div(vmath.loadPartial(yr + o, cols - j), sv), cols - j);
+    }
+  }
+}
+
+/**
+ * Softmax's Jacobian-vector product per row: dx = y * (dy - sum_j dy_j y_j). y, dy, dx are (rows, cols);
+ * y is the softmax output. Writes dx (no accumulation); dx may alias dy.
+ */
+export function softmax_backward(y: usize, dy: usize, dx: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    const sv = f32x4.splat(rowDot(dy + off, y + off, cols));
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = off + (<usize>j << 2);
+      v128.store(dx + o, f32x4.mul(v128.load(y + o), f32x4.sub(v128.load(dy + o), sv)));
+    }
+    if (j < cols) {
+      const o = off + (<usize>j << 2);
+      const m = cols - j;
+      vmath.storePartial(dx + o, f32x4.mul(vmath.loadPartial(y + o, m), f32x4.sub(vmath.loadPartial(dy + o, m), sv)), m);
+    }
+  }
+}
+
+/**
+ * Row-wise log-softmax: y = (x - rowmax) - log(sum e^(x - rowmax)). x and y are (rows, cols); y may alias x:
+ * the sum is taken without storing the exponentials, then y is written in a second pass.
+ */
+export function log_softmax_forward(x: usize, y: usize, rows: i32, cols: i32): void {
+  if (cols <= 0) return;
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    const m = rowMax(xr, cols);
+    const mv = f32x4.splat(m);
+    let s = k(0);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) s = f32x4.add(s, vmath.exp(f32x4.sub(v128.load(xr + (<usize>j << 2)), mv)));
+    if (j < cols) {
+      const e = vmath.exp(f32x4.sub(vmath.loadPartial(xr + (<usize>j << 2), cols - j), mv));
+      s = f32x4.add(s, v128.and(e, laneMask(cols - j)));
+    }
+    const lse = f32x4.splat(f32x4.extract_lane(vmath.log(f32x4.splat(hsum(s))), 0));
+    j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(yr + o, f32x4.sub(f32x4.sub(v128.load(xr + o), mv), lse));
+    }
+    if (j < cols) {
+      const o = <usize>j << 2;
+      vmath.storePartial(yr + o, f32x4.sub(f32x4.sub(vmath.loadPartial(xr + o, cols - j), mv), lse), cols - j);
+    }
+  }
+}
+
+/**
+ * Log-softmax backward per row: dx = dy - softmax * sum_j dy_j, softmax = e^y. y is the log-softmax output;
+ * y, dy, dx are (rows, cols). Writes dx (no accumulation); dx may alias dy.
+ */
+export function log_softmax_backward(y: usize, dy: usize, dx: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    const sv = f32x4.splat(rowDot(dy + off, 0, cols));
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = off + (<usize>j << 2);
+      v128.store(dx + o, f32x4.sub(v128.load(dy + o), f32x4.mul(vmath.exp(v128.load(y + o)), sv)));
+    }
+    if (j < cols) {
+      const o = off + (<usize>j << 2);
+      const m = cols - j;
+      const v = f32x4.sub(vmath.loadPartial(dy + o, m), f32x4.mul(vmath.exp(vmath.loadPartial(y + o, m)), sv));
+      vmath.storePartial(dx + o, v, m);
+    }
+  }
+}

@@ -1,7 +1,7 @@
 // The networks `wasmnn train` can build, compiled with the chosen optimiser, and how their data is shaped.
 import * as nn from 'wasmnn';
 import type { Dataset, Labels } from './dataset';
-import { UsageError, type OptimizerName, type TrainOptions } from './options';
+import { UsageError, type TrainOptions } from './options';
 
 export interface Built {
   model: nn.Sequential;
@@ -15,10 +15,11 @@ export interface Built {
   targets(y: Labels, n: number): Labels | nn.Tensor;
 }
 
-export function buildModel(opts: TrainOptions, ds: Dataset): Built {
+/** `steps`: the optimiser steps of the whole run, over which a cosine schedule decays. */
+export function buildModel(opts: TrainOptions, ds: Dataset, steps: number): Built {
   const built = opts.model === 'logreg' ? logreg(opts, ds) : opts.model === 'cnn' ? cnn(opts, ds) : mlp(opts, ds);
   const loss = built.binary ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy';
-  built.model.compile({ optimizer: optimizer(opts.optimizer, opts.lr), loss, metrics: ['accuracy'] });
+  built.model.compile({ optimizer: optimizer(opts, steps), loss, metrics: ['accuracy'] });
   return built;
 }
 
@@ -54,25 +55,25 @@ function logreg(opts: TrainOptions, ds: Dataset): Built {
   };
 }
 
-/** conv(8, 3x3, relu) -> maxPool 2 -> conv(16, 3x3, relu) -> maxPool 2 -> flatten -> dense 10 softmax. */
+/** conv(8, 3x3, relu) -> maxPool 2 -> conv(16, 3x3, relu) -> maxPool 2 -> flatten -> dense softmax. */
 function cnn(opts: TrainOptions, ds: Dataset): Built {
-  const layers = nn.layers as unknown as Record<string, (args: object) => nn.layers.Layer>;
   if (!ds.image) throw new UsageError(`--model cnn needs images; ${ds.name} is a table`);
   const [h, w, c] = ds.image;
+  const { conv2d, maxPooling2d, flatten, dense } = nn.layers;
   const model = nn.sequential({
     layers: [
-      layers.conv2d({ inputShape: ds.image, filters: 8, kernelSize: 3, activation: 'relu' }),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.flatten({}),
-      nn.layers.dense({ units: ds.classes.length, activation: 'softmax' }),
+      conv2d({ inputShape: ds.image, filters: 8, kernelSize: 3, activation: 'relu' }),
+      maxPooling2d({ poolSize: 2 }),
+      conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }),
+      maxPooling2d({ poolSize: 2 }),
+      flatten(),
+      dense({ units: ds.classes.length, activation: 'softmax' }),
     ],
     seed: opts.seed,
   });
   return {
     model,
-    description: `cnn ${h}x${w}x${c} conv8 3x3 relu, pool 2, conv16 3x3 relu, pool 2, dense ${ds.classes.length} softmax`,
+    description: `cnn ${h}x${w}x${c}: conv 8 3x3 relu, max pool 2, conv 16 3x3 relu, max pool 2, dense ${ds.classes.length} softmax`,
     binary: false,
     input: (x, n) => nn.tensor4d(x, [n, h, w, c]),
     targets: (y) => y,
@@ -82,6 +83,9 @@ function cnn(opts: TrainOptions, ds: Dataset): Built {
 /** Whether this wasmnn has the layers the CNN needs. */
 export const hasConv = () => typeof (nn.layers as Record<string, unknown>).conv2d === 'function';
 
-function optimizer(name: OptimizerName, lr: number): nn.Optimizer {
-  return name === 'momentum' ? nn.train.momentum(lr, 0.9) : nn.train[name](lr);
+function optimizer({ optimizer: name, lr, schedule }: TrainOptions, steps: number): nn.Optimizer {
+  const rate = schedule === 'cosine' ? nn.schedules.cosineDecay({ initialLearningRate: lr, decaySteps: steps }) : lr;
+  // Every optimiser takes a schedule (the Optimizer base class does); some factories are typed for numbers only.
+  const make = nn.train[name] as (rate: number | nn.schedules.Schedule, ...rest: unknown[]) => nn.Optimizer;
+  return name === 'momentum' ? make(rate, 0.9) : make(rate);
 }

@@ -13,8 +13,10 @@ export class UsageError extends Error {
 
 export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn'] as const;
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adamw'] as const;
+export const SCHEDULES = ['constant', 'cosine'] as const;
 export type ModelName = (typeof MODELS)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
+export type ScheduleName = (typeof SCHEDULES)[number];
 
 export interface TrainOptions {
   dataset: string; // 'mnist' or a CSV path
@@ -27,6 +29,7 @@ export interface TrainOptions {
   batchSize: number;
   optimizer: OptimizerName;
   lr: number;
+  schedule: ScheduleName;
   seed: number;
   validationSplit: number;
   limit?: number;
@@ -40,6 +43,7 @@ const DEFAULT_LR: Record<OptimizerName, number> = {
   adam: 1e-3, adamw: 1e-3, rmsprop: 1e-3, sgd: 0.01, momentum: 0.01, adagrad: 0.01,
 };
 const PERCEPTRON_LR = 0.1;
+const DEFAULT_SCHEDULE: ScheduleName = 'cosine';
 
 export const TRAIN_HELP = `Usage: wasmnn train [options]
 
@@ -68,6 +72,7 @@ Training
   --optimizer NAME           ${OPTIMIZERS.join(', ')}  [adam]
   --lr X                     learning rate  [1e-3 for adam, adamw, rmsprop; 0.01 for sgd, momentum,
                              adagrad; ${PERCEPTRON_LR} for the perceptron]
+  --schedule NAME            constant, or cosine: the rate decays from --lr to 0 over the run  [${DEFAULT_SCHEDULE}]
   --seed N                   seed of initial weights, dropout and shuffling          [1]
 
 Output
@@ -103,6 +108,7 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
         'batch-size': { type: 'string', default: '64' },
         optimizer: { type: 'string', default: 'adam' },
         lr: { type: 'string' },
+        schedule: { type: 'string', default: DEFAULT_SCHEDULE },
         seed: { type: 'string', default: '1' },
         'validation-split': { type: 'string', default: '0.1' },
         limit: { type: 'string' },
@@ -132,6 +138,7 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
     batchSize: positiveInt('--batch-size', values['batch-size']!),
     optimizer,
     lr: values.lr === undefined ? (model === 'perceptron' ? PERCEPTRON_LR : DEFAULT_LR[optimizer]) : positive('--lr', values.lr),
+    schedule: oneOf('--schedule', values.schedule!, SCHEDULES),
     seed: int('--seed', values.seed!),
     validationSplit: fraction('--validation-split', values['validation-split']!),
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),

@@ -48,7 +48,7 @@ export function trainingProgress(opts: ProgressOptions) {
   const draw = (epoch: number) => {
     const seconds = elapsed();
     const rate = seen / seconds;
-    const left = (opts.epochs - epoch) * opts.samples - seen; // samples still to train, this epoch and later ones
+    const left = (opts.epochs - epoch) * opts.samples + opts.samples - seen; // still to train: this epoch's rest, later epochs
     const line = bar.render({
       epoch, epochs: opts.epochs, batch, batches,
       loss: lossSum / seen, acc: hasAcc ? accSum / seen : undefined,

@@ -26,10 +26,12 @@ export async function train(opts: TrainOptions): Promise<void> {
 }
 
 async function fitNetwork(opts: TrainOptions, ds: Dataset, say: (line?: string) => void): Promise<void> {
-  const built = buildModel(opts, ds);
   const split = holdOut(ds, opts.validationSplit);
+  const steps = opts.epochs * Math.ceil(split.n / opts.batchSize);
+  const built = buildModel(opts, ds, steps);
   say(built.model.summary(null));
-  say(`${built.description}; ${opts.optimizer} lr ${opts.lr}, batch ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`);
+  const rate = opts.schedule === 'cosine' ? `lr ${opts.lr} decaying to 0 (cosine) over ${steps} steps` : `lr ${opts.lr}`;
+  say(`${built.description}; ${opts.optimizer} ${rate}, batch ${opts.batchSize}, ${plural(opts.epochs, 'epoch')}, seed ${opts.seed}`);
   say(`training on ${split.n} samples` + (split.nVal ? `, validating on ${split.nVal} held out` : ', no validation'));
 
   const progress = trainingProgress({
@@ -44,12 +46,13 @@ async function fitNetwork(opts: TrainOptions, ds: Dataset, say: (line?: string) 
     callbacks: progress.callbacks,
   });
   const { trainSeconds, samples } = progress.clock;
-  console.log(`trained ${opts.epochs} epochs of ${split.n} samples in ${trainSeconds.toFixed(1)} s: ` +
+  console.log(`trained ${plural(history.epoch.length, 'epoch')} of ${split.n} samples in ${trainSeconds.toFixed(1)} s: ` +
     `${nn.report.formatRate(samples / trainSeconds)} samples/s (training steps only)`);
 
   test(built, ds).forEach((line) => console.log(line));
   console.log(saveModel(built.model, opts.out));
-  console.log(writeCurves(history.history, opts.curves, `${ds.name} · ${built.description}`));
+  const schedule = opts.schedule === 'cosine' ? ' cosine' : '';
+  console.log(writeCurves(history.history, opts.curves, `${ds.name} · ${built.description} · ${opts.optimizer} ${opts.lr}${schedule}`));
 }
 
 function test(built: Built, ds: Dataset): string[] {
@@ -71,3 +74,4 @@ function holdOut(ds: Dataset, share: number) {
 }
 
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

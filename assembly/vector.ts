@@ -35,6 +35,21 @@ export function vec_scale(x: usize, n: i32, s: f32): void {
   }
 }
 
+// y(n) = x(n)·scale + offset (the Rescaling layer: e.g. bytes 0..255 to [0, 1]); y may alias x.
+export function vec_affine(x: usize, y: usize, n: i32, scale: f32, offset: f32): void {
+  const sv = f32x4.splat(scale);
+  const ov = f32x4.splat(offset);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(f32x4.mul(v128.load(x + o), sv), ov));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(x + o) * scale + offset);
+  }
+}
+
 /** out = a + b; out may be a or b (each element is read before it is written), but not a shifted overlap. */
 export function vec_add(a: usize, b: usize, out: usize, n: i32): void {
   let i = 0;

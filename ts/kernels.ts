@@ -39,6 +39,7 @@ export interface Kernels {
   vec_fill(x: Ptr, n: number, value: number): void;
   vec_copy(src: Ptr, dst: Ptr, n: number): void;
   vec_scale(x: Ptr, n: number, s: number): void;
+  vec_affine(x: Ptr, y: Ptr, n: number, scale: number, offset: number): void;
   vec_add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   vec_add_inplace(acc: Ptr, x: Ptr, n: number): void;
   vec_mul(a: Ptr, b: Ptr, out: Ptr, n: number): void;

@@ -10,6 +10,7 @@ import { checkMetrics } from './tracker';
 import { ShapeError, StateError, ValueError } from './errors';
 import { fit, evaluate, predict, type FitArgs, type History } from './training';
 import { formatSummary } from './summary';
+import { saveModel, type SaveOptions } from './checkpoint';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -171,6 +172,11 @@ export class Sequential {
     const f32 = net.env.heap.f32;
     f32.set(snapshot.subarray(0, net.block.n), net.block.params >> 2);
     f32.set(snapshot.subarray(net.block.n), net.stateBlock.ptr >> 2);
+  }
+
+  /** The model as one checkpoint (topology, weights, optimiser state): nn.loadModel(bytes) rebuilds it anywhere. */
+  save(options?: SaveOptions): Uint8Array {
+    return saveModel(this, options);
   }
 
   countParams(): number {

@@ -143,10 +143,12 @@ export class AdamW extends Adam {
 
 /** The `nn.train` namespace: TF.js' factory signatures, with an options object last for clipping. */
 export const train = {
-  sgd: (learningRate = 0.01, clip?: ClipOptions) => new SGD(learningRate, clip),
-  momentum: (learningRate = 0.01, momentum = 0.9, useNesterov = false, clip?: ClipOptions) => new Momentum(learningRate, momentum, useNesterov, clip),
-  rmsprop: (learningRate = 0.001, rho = 0.9, epsilon = 1e-7, clip?: ClipOptions) => new RMSProp(learningRate, rho, epsilon, clip),
-  adagrad: (learningRate = 0.01, initialAccumulatorValue = 0.1, clip?: ClipOptions) => new Adagrad(learningRate, initialAccumulatorValue, 1e-7, clip),
+  sgd: (learningRate: number | Schedule = 0.01, clip?: ClipOptions) => new SGD(learningRate, clip),
+  momentum: (learningRate: number | Schedule = 0.01, momentum = 0.9, useNesterov = false, clip?: ClipOptions) =>
+    new Momentum(learningRate, momentum, useNesterov, clip),
+  rmsprop: (learningRate: number | Schedule = 0.001, rho = 0.9, epsilon = 1e-7, clip?: ClipOptions) => new RMSProp(learningRate, rho, epsilon, clip),
+  adagrad: (learningRate: number | Schedule = 0.01, initialAccumulatorValue = 0.1, clip?: ClipOptions) =>
+    new Adagrad(learningRate, initialAccumulatorValue, 1e-7, clip),
   adam: (learningRate: number | Schedule = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, clip?: ClipOptions) =>
     new Adam(learningRate, beta1, beta2, epsilon, 0, clip),
   adamw: (learningRate: number | Schedule = 0.001, weightDecay = 0.004, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, clip?: ClipOptions) =>

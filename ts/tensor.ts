@@ -3,13 +3,19 @@
 import { ShapeError, ValueError } from './errors';
 
 export type NestedArray = number | NestedArray[];
-export type TensorLike = Tensor | Float32Array | ArrayLike<number> | NestedArray[];
+export type TensorData = Float32Array | Uint8Array;
+export type DType = 'float32' | 'uint8';
+export type TensorLike = Tensor<TensorData> | Float32Array | ArrayLike<number> | NestedArray[];
 
-export class Tensor {
-  readonly data: Float32Array;
+/**
+ * Float32 data with a shape. A 'uint8' tensor keeps bytes as they are (4x smaller, e.g. images): a model converts
+ * each batch to float when it copies it in, and a rescaling layer can map 0..255 to [0, 1].
+ */
+export class Tensor<D extends TensorData = Float32Array> {
+  readonly data: D;
   readonly shape: readonly number[];
 
-  constructor(data: Float32Array, shape: readonly number[]) {
+  constructor(data: D, shape: readonly number[]) {
     checkShape(shape);
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== data.length) throw new ShapeError(`shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
@@ -17,6 +23,9 @@ export class Tensor {
     this.shape = Object.freeze(shape.slice());
   }
 
+  get dtype(): DType {
+    return this.data instanceof Uint8Array ? 'uint8' : 'float32';
+  }
   get size(): number {
     return this.data.length;
   }
@@ -25,12 +34,12 @@ export class Tensor {
   }
 
   /** The same data seen with another shape of the same size. */
-  reshape(shape: number[]): Tensor {
+  reshape(shape: number[]): Tensor<D> {
     return new Tensor(this.data, shape);
   }
 
   /** TF.js habits: the data (synchronously), nested arrays, and a no-op dispose. */
-  dataSync(): Float32Array {
+  dataSync(): D {
     return this.data;
   }
   arraySync(): NestedArray {
@@ -42,9 +51,19 @@ export class Tensor {
   }
 }
 
-/** A tensor from a Float32Array, any array-like of numbers, or nested arrays (shape inferred when omitted). */
-export function tensor(values: TensorLike, shape?: readonly number[]): Tensor {
-  if (values instanceof Tensor) return shape ? values.reshape(shape.slice()) : values;
+/**
+ * A tensor from a Float32Array, any array-like of numbers, or nested arrays (shape inferred when omitted).
+ * With dtype 'uint8' the values are kept as bytes (a Uint8Array is used as it is, without a copy).
+ */
+export function tensor(values: TensorLike, shape: readonly number[] | undefined, dtype: 'uint8'): Tensor<Uint8Array>;
+export function tensor(values: TensorLike, shape?: readonly number[], dtype?: 'float32'): Tensor;
+export function tensor(values: TensorLike, shape?: readonly number[], dtype: DType = 'float32'): Tensor<TensorData> {
+  if (dtype !== 'float32' && dtype !== 'uint8') throw new ValueError(`dtype must be 'float32' or 'uint8', got ${String(dtype)}`);
+  if (dtype === 'uint8') return byteTensor(values, shape);
+  if (values instanceof Tensor) {
+    const t = values.dtype === 'float32' ? values : new Tensor(Float32Array.from(values.data), values.shape);
+    return shape ? t.reshape(shape.slice()) : t;
+  }
   if (Array.isArray(values) && values.some(Array.isArray)) {
     const inferred = inferShape(values);
     const data = new Float32Array(inferred.reduce((a, b) => a * b, 1));
@@ -61,17 +80,34 @@ export function tensor(values: TensorLike, shape?: readonly number[]): Tensor {
 export function tensor1d(values: TensorLike): Tensor {
   return ofRank(tensor(values), 1);
 }
-export function tensor2d(values: TensorLike, shape?: [number, number]): Tensor {
-  return ofRank(tensor(values, shape), 2);
+export function tensor2d(values: TensorLike, shape: [number, number] | undefined, dtype: 'uint8'): Tensor<Uint8Array>;
+export function tensor2d(values: TensorLike, shape?: [number, number], dtype?: 'float32'): Tensor;
+export function tensor2d(values: TensorLike, shape?: [number, number], dtype: DType = 'float32'): Tensor<TensorData> {
+  return dtype === 'uint8' ? ofRank(tensor(values, shape, 'uint8'), 2) : ofRank(tensor(values, shape), 2);
 }
 export function tensor3d(values: TensorLike, shape?: [number, number, number]): Tensor {
   return ofRank(tensor(values, shape), 3);
 }
-export function tensor4d(values: TensorLike, shape?: [number, number, number, number]): Tensor {
-  return ofRank(tensor(values, shape), 4);
+export function tensor4d(values: TensorLike, shape: [number, number, number, number] | undefined, dtype: 'uint8'): Tensor<Uint8Array>;
+export function tensor4d(values: TensorLike, shape?: [number, number, number, number], dtype?: 'float32'): Tensor;
+export function tensor4d(values: TensorLike, shape?: [number, number, number, number], dtype: DType = 'float32'): Tensor<TensorData> {
+  return dtype === 'uint8' ? ofRank(tensor(values, shape, 'uint8'), 4) : ofRank(tensor(values, shape), 4);
 }
 
-function ofRank(t: Tensor, rank: number): Tensor {
+function byteTensor(values: TensorLike, shape?: readonly number[]): Tensor<Uint8Array> {
+  const source = values instanceof Tensor ? values.data : values;
+  if (source instanceof Uint8Array) return new Tensor(source, shape ?? (values instanceof Tensor ? values.shape : [source.length]));
+  const t = values instanceof Tensor ? values : tensor(values, shape);
+  const bytes = new Uint8Array(t.size);
+  for (let i = 0; i < t.size; i++) {
+    const v = t.data[i];
+    if (!Number.isInteger(v) || v < 0 || v > 255) throw new ValueError(`a uint8 tensor holds whole numbers 0..255, got ${v} at index ${i}`);
+    bytes[i] = v;
+  }
+  return new Tensor(bytes, shape ?? t.shape);
+}
+
+function ofRank<D extends TensorData>(t: Tensor<D>, rank: number): Tensor<D> {
   if (t.rank !== rank) throw new ShapeError(`expected a rank-${rank} tensor, got shape [${t.shape.join(', ')}]`);
   return t;
 }
@@ -106,7 +142,7 @@ function flatten(values: NestedArray, out: Float32Array, offset: number, depth =
   return offset;
 }
 
-function nest(data: Float32Array, shape: readonly number[], depth: number, offset: number): NestedArray {
+function nest(data: TensorData, shape: readonly number[], depth: number, offset: number): NestedArray {
   if (depth === shape.length) return data[offset];
   const stride = shape.slice(depth + 1).reduce((a, b) => a * b, 1);
   const out: NestedArray[] = [];

@@ -70,6 +70,11 @@ export class MetricTracker {
     }
   }
 
+  /** Writes the epoch-so-far value of each metric into `logs` (Keras' batch logs), without allocating. */
+  running(logs: Record<string, number>): void {
+    for (const name of this.names) logs[name] = KINDS[name] === 'accuracy' ? this.correct / this.seen : this.precisionRecall(KINDS[name] as 'precision' | 'recall');
+  }
+
   /** Mean loss plus each metric by its name (and `extraLoss`, the regularisation penalty, added to the loss). */
   results(extraLoss = 0): Record<string, number> {
     const out: Record<string, number> = { loss: this.seen ? this.lossSum / this.seen + extraLoss : NaN };

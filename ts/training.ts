@@ -2,7 +2,7 @@
 // input buffer, and everything else is kernel calls over planned memory: a training step allocates nothing.
 import type { Sequential } from './model';
 import type { Plan } from './engine';
-import { Tensor, type TensorLike } from './tensor';
+import { Tensor, type TensorData, type TensorLike } from './tensor';
 import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
 import { checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
@@ -94,6 +94,7 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
         batchLogs.batch = step;
         batchLogs.size = rows;
         batchLogs.loss = value + penalty;
+        tracker.running(batchLogs);
         await callHooks(hooks, 'onBatchEnd', step, batchLogs);
       }
     }
@@ -165,7 +166,7 @@ export function predict(model: Sequential, x: TensorLike, args: { batchSize?: nu
 }
 
 /** Copies rows order[start..start+rows) (or start.. in order) of x and their targets into the plan. */
-function loadBatch(heap: { f32: Float32Array; i32: Int32Array }, plan: Plan, x: Float32Array, rowSize: number,
+function loadBatch(heap: { f32: Float32Array; i32: Int32Array }, plan: Plan, x: TensorData, rowSize: number,
   y: Float32Array | Int32Array, targetSize: number, sparse: boolean, order: Int32Array | null, start: number, rows: number,
   weights: Float32Array | null): void {
   const f32 = heap.f32, i32 = heap.i32;

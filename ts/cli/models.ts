@@ -10,7 +10,7 @@ export interface Built {
   /** One sigmoid output read with a 0.5 threshold, instead of one softmax output per class. */
   binary: boolean;
   /** The samples as the model's input tensor. */
-  input(x: Float32Array, n: number): nn.Tensor;
+  input(x: Float32Array | Uint8Array, n: number): nn.Tensor<Float32Array | Uint8Array>;
   /** The labels as fit and evaluate take them for the model's loss. */
   targets(y: Labels, n: number): Labels | nn.Tensor;
 }
@@ -23,10 +23,20 @@ export function buildModel(opts: TrainOptions, ds: Dataset, steps: number): Buil
   return built;
 }
 
+/** The first layers: byte data is scaled inside the model, so only bytes are held in memory. */
+function inputLayers(ds: Dataset, shape: number[]): nn.layers.Layer[] {
+  return ds.scale ? [nn.layers.rescaling({ inputShape: shape, scale: ds.scale })] : [];
+}
+
+/** Samples as a tensor of the model's input shape, bytes kept as bytes. */
+function asInput(x: Float32Array | Uint8Array, shape: number[]): nn.Tensor<Float32Array | Uint8Array> {
+  return x instanceof Uint8Array ? nn.tensor(x, shape, 'uint8') : nn.tensor(x, shape);
+}
+
 function mlp(opts: TrainOptions, ds: Dataset): Built {
-  const layers: nn.layers.Layer[] = [];
+  const layers: nn.layers.Layer[] = inputLayers(ds, [ds.features]);
   opts.layers.forEach((units, i) => {
-    const inputShape = i === 0 ? { inputShape: [ds.features] } : {};
+    const inputShape = i === 0 && layers.length === 0 ? { inputShape: [ds.features] } : {};
     layers.push(nn.layers.dense({ ...inputShape, units, activation: opts.activation }));
     if (opts.dropout > 0) layers.push(nn.layers.dropout({ rate: opts.dropout }));
   });
@@ -39,7 +49,7 @@ function mlp(opts: TrainOptions, ds: Dataset): Built {
     model: nn.sequential({ layers, seed: opts.seed }),
     description: `mlp ${sizes} (${opts.layers.length ? `${opts.activation}, ` : ''}softmax${dropout})`,
     binary: false,
-    input: (x, n) => nn.tensor2d(x, [n, ds.features]),
+    input: (x, n) => asInput(x, [n, ds.features]),
     targets: (y) => y,
   };
 }
@@ -47,10 +57,13 @@ function mlp(opts: TrainOptions, ds: Dataset): Built {
 /** Logistic regression: one sigmoid unit trained with binary cross-entropy. */
 function logreg(opts: TrainOptions, ds: Dataset): Built {
   return {
-    model: nn.sequential({ layers: [nn.layers.dense({ inputShape: [ds.features], units: 1, activation: 'sigmoid' })], seed: opts.seed }),
+    model: nn.sequential({
+      layers: [...inputLayers(ds, [ds.features]), nn.layers.dense({ ...(ds.scale ? {} : { inputShape: [ds.features] }), units: 1, activation: 'sigmoid' })],
+      seed: opts.seed,
+    }),
     description: `logistic regression ${ds.features}-1 (sigmoid)`,
     binary: true,
-    input: (x, n) => nn.tensor2d(x, [n, ds.features]),
+    input: (x, n) => asInput(x, [n, ds.features]),
     targets: (y, n) => nn.tensor2d(Float32Array.from(y), [n, 1]),
   };
 }
@@ -62,7 +75,8 @@ function cnn(opts: TrainOptions, ds: Dataset): Built {
   const { conv2d, maxPooling2d, flatten, dense } = nn.layers;
   const model = nn.sequential({
     layers: [
-      conv2d({ inputShape: ds.image, filters: 8, kernelSize: 3, activation: 'relu' }),
+      ...inputLayers(ds, ds.image),
+      conv2d({ ...(ds.scale ? {} : { inputShape: ds.image }), filters: 8, kernelSize: 3, activation: 'relu' }),
       maxPooling2d({ poolSize: 2 }),
       conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }),
       maxPooling2d({ poolSize: 2 }),
@@ -75,7 +89,7 @@ function cnn(opts: TrainOptions, ds: Dataset): Built {
     model,
     description: `cnn ${h}x${w}x${c}: conv 8 3x3 relu, max pool 2, conv 16 3x3 relu, max pool 2, dense ${ds.classes.length} softmax`,
     binary: false,
-    input: (x, n) => nn.tensor4d(x, [n, h, w, c]),
+    input: (x, n) => asInput(x, [n, h, w, c]),
     targets: (y) => y,
   };
 }

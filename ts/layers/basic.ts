@@ -98,6 +98,37 @@ export class Flatten extends Layer {
   backward(): void {}
 }
 
+export interface RescalingArgs extends LayerArgs {
+  scale: number;
+  offset?: number;
+}
+
+/** Rescaling: y = x·scale + offset (Keras' Rescaling), e.g. scale 1/255 to feed uint8 images. */
+export class Rescaling extends Layer {
+  readonly className = 'Rescaling';
+  readonly scale: number;
+  readonly offset: number;
+  constructor(args: RescalingArgs) {
+    super(args);
+    const { scale, offset = 0 } = args ?? {};
+    if (!Number.isFinite(scale) || !Number.isFinite(offset)) throw new ValueError(`rescaling: scale and offset must be finite numbers, got ${scale} and ${offset}`);
+    this.scale = scale;
+    this.offset = offset;
+  }
+  protected setup(inputShape: number[]): number[] {
+    return inputShape.slice();
+  }
+  forward(env: Env, _b: Buffers, x: number, y: number, rows: number): void {
+    env.k.vec_affine(x, y, rows * this.outputSize, this.scale, this.offset);
+  }
+  backward(env: Env, _b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+    if (dx) env.k.vec_affine(dy, dx, rows * this.outputSize, this.scale, 0);
+  }
+  override getConfig() {
+    return { ...super.getConfig(), scale: this.scale, offset: this.offset };
+  }
+}
+
 export interface ReshapeArgs extends LayerArgs {
   targetShape: number[];
 }
@@ -130,3 +161,4 @@ export const activation = (args: ActivationArgs) => new Activation(args);
 export const dropout = (args: DropoutArgs) => new Dropout(args);
 export const flatten = (args: LayerArgs = {}) => new Flatten(args);
 export const reshape = (args: ReshapeArgs) => new Reshape(args);
+export const rescaling = (args: RescalingArgs) => new Rescaling(args);

@@ -67,7 +67,7 @@ export abstract class Layer {
 
   /** The layer's name: given, or made from its class like Keras does (dense_1, dropout_2, ...). */
   get name(): string {
-    return (this.givenName ??= `${this.className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}_${++counter}`);
+    return (this.givenName ??= `${snakeCase(this.className)}_${++counter}`);
   }
   set name(value: string) {
     this.givenName = value;
@@ -144,6 +144,11 @@ export abstract class Layer {
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: this.trainable, ...(this.configuredInputShape ? { inputShape: this.configuredInputShape } : {}) };
   }
+}
+
+/** Keras' layer-name spelling: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, RMSNormalization -> rms_normalization. */
+export function snakeCase(name: string): string {
+  return name.replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 export function checkShape(shape: unknown, what: string): void {

@@ -1,0 +1,194 @@
+// Normalisation over the last axis (channels): batch norm (statistics per channel over the batch and every
+// position; running statistics for inference, kept in the model's state block), layer norm and RMS norm
+// (statistics per position over its features). Keras' weight order: gamma, beta, moving_mean, moving_variance.
+import { Layer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { resolveInitializer, ones, zeros, type Initializer } from '../initializers';
+import { resolveRegularizer, type Regularizer } from '../regularizers';
+import { ValueError } from '../errors';
+
+interface NormArgs extends LayerArgs {
+  /** Only the last axis (-1, or its index counting the batch axis as Keras does). */
+  axis?: number;
+  epsilon?: number;
+}
+
+export interface BatchNormalizationArgs extends NormArgs {
+  /** Weight of the old running statistics in each update; default 0.99. */
+  momentum?: number;
+  /** Default 1e-3. */
+  epsilon?: number;
+  betaInitializer?: Initializer | string;
+  gammaInitializer?: Initializer | string;
+  movingMeanInitializer?: Initializer | string;
+  movingVarianceInitializer?: Initializer | string;
+  betaRegularizer?: Regularizer | string;
+  gammaRegularizer?: Regularizer | string;
+}
+
+abstract class Norm extends Layer {
+  readonly epsilon: number;
+  private readonly axis: number;
+
+  constructor(args: NormArgs, defaultEpsilon: number, kind: string) {
+    super(args);
+    const eps = args.epsilon ?? defaultEpsilon;
+    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new ValueError(`${kind}: epsilon must be a finite number > 0, got ${eps}`);
+    this.epsilon = eps;
+    this.axis = args.axis ?? -1;
+  }
+
+  /** Features normalised together (the last axis), and rows per sample (every other position). */
+  protected get features(): number {
+    return this.inputShape![this.inputShape!.length - 1];
+  }
+  protected get positions(): number {
+    return this.inputSize / this.features;
+  }
+
+  protected setup(inputShape: number[]): number[] {
+    if (this.axis !== -1 && this.axis !== inputShape.length) {
+      throw new ValueError(`${this.name}: only the last axis (-1) can be normalised, got axis ${this.axis} for an input [${inputShape}]`);
+    }
+    this.declare(inputShape[inputShape.length - 1]);
+    return inputShape.slice();
+  }
+
+  protected abstract declare(features: number): void;
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), axis: this.axis, epsilon: this.epsilon };
+  }
+}
+
+/**
+ * Batch normalisation. Training: y = (x - μ_B)/sqrt(σ²_B + ε)·γ + β with the batch's statistics per channel, and the
+ * running ones move towards them (running = momentum·running + (1 - momentum)·batch). Inference uses the running ones.
+ */
+export class BatchNormalization extends Norm {
+  readonly className = 'BatchNormalization';
+  readonly momentum: number;
+  private readonly inits: Initializer[];
+  private readonly regs: (Regularizer | null)[];
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args, 1e-3, 'batchNormalization');
+    const momentum = args.momentum ?? 0.99;
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ValueError(`batchNormalization: momentum must be in [0, 1], got ${momentum}`);
+    this.momentum = momentum;
+    this.inits = [
+      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
+      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
+    ];
+    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
+  }
+
+  protected declare(c: number): void {
+    this.addParam('gamma', [c], this.inits[0], { regularizer: this.regs[0] });
+    this.addParam('beta', [c], this.inits[1], { regularizer: this.regs[1] });
+    this.addParam('moving_mean', [c], this.inits[2], { trainable: false });
+    this.addParam('moving_variance', [c], this.inits[3], { trainable: false });
+  }
+
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    if (!training) return {};
+    const c = this.features;
+    const b: Buffers = { mean: reserve(c), invstd: reserve(c), scratch: reserve(capacity * this.inputSize) };
+    if (!this.params[0].grad) b.dparams = reserve(2 * c); // frozen layer: the kernel still writes dgamma, dbeta
+    return b;
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
+    const [gamma, beta, mean, variance] = this.params;
+    const r = rows * this.positions, c = this.features;
+    if (training && b.mean) {
+      env.k.batchnorm_forward_train(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, mean.ptr, variance.ptr, r, c, this.momentum, this.epsilon);
+    } else {
+      env.k.batchnorm_forward_infer(x, y, gamma.ptr, beta.ptr, mean.ptr, variance.ptr, r, c, this.epsilon);
+    }
+  }
+
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    const [gamma, beta] = this.params;
+    const c = this.features;
+    const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
+    // the kernel always writes dx (and needs it apart from x and dy): the first layer writes into scratch
+    env.k.batchnorm_backward(x, dy, dx || b.scratch, gamma.ptr, dgamma, dbeta, b.mean, b.invstd, rows * this.positions, c, 0);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), momentum: this.momentum,
+      gammaInitializer: this.inits[0].name, betaInitializer: this.inits[1].name,
+      movingMeanInitializer: this.inits[2].name, movingVarianceInitializer: this.inits[3].name,
+    };
+  }
+}
+
+/** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
+export class LayerNormalization extends Norm {
+  readonly className = 'LayerNormalization';
+  private readonly inits: Initializer[];
+
+  constructor(args: NormArgs & { gammaInitializer?: Initializer | string; betaInitializer?: Initializer | string } = {}) {
+    super(args, 1e-3, 'layerNormalization');
+    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
+  }
+
+  protected declare(features: number): void {
+    this.addParam('gamma', [features], this.inits[0]);
+    this.addParam('beta', [features], this.inits[1]);
+  }
+
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    const rows = capacity * this.positions;
+    const b: Buffers = { mean: reserve(rows), invstd: reserve(rows) };
+    if (training && !this.params[0].grad) b.dparams = reserve(2 * this.features);
+    return b;
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    const [gamma, beta] = this.params;
+    env.k.layernorm_forward(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, rows * this.positions, this.features, this.epsilon);
+  }
+
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    const [gamma, beta] = this.params;
+    const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
+    // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
+    env.k.layernorm_backward(x, dy, dx || dy, gamma.ptr, dgamma, dbeta, b.mean, b.invstd, rows * this.positions, this.features, 0);
+  }
+}
+
+/** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
+export class RMSNormalization extends Norm {
+  readonly className = 'RMSNormalization';
+  private readonly init: Initializer;
+
+  constructor(args: NormArgs & { scaleInitializer?: Initializer | string } = {}) {
+    super(args, 1e-6, 'rmsNormalization');
+    this.init = resolveInitializer(args.scaleInitializer, ones);
+  }
+
+  protected declare(features: number): void {
+    this.addParam('scale', [features], this.init);
+  }
+
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    const b: Buffers = { invrms: reserve(capacity * this.positions) };
+    if (training && !this.params[0].grad) b.dparams = reserve(this.features);
+    return b;
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    env.k.rmsnorm_forward(x, y, this.params[0].ptr, b.invrms, rows * this.positions, this.features, this.epsilon);
+  }
+
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    const [scale] = this.params;
+    env.k.rmsnorm_backward(x, dy, dx || dy, scale.ptr, scale.grad || b.dparams, b.invrms, rows * this.positions, this.features, 0);
+  }
+}
+
+export const batchNormalization = (args?: BatchNormalizationArgs) => new BatchNormalization(args);
+export const layerNormalization = (args?: ConstructorParameters<typeof LayerNormalization>[0]) => new LayerNormalization(args);
+export const rmsNormalization = (args?: ConstructorParameters<typeof RMSNormalization>[0]) => new RMSNormalization(args);

@@ -1,0 +1,157 @@
+// Pooling, channels-last: max and average over windows (2-D on [height, width, channels], 1-D on [steps, channels]),
+// and global pooling to [channels]. Max pooling keeps the index of each maximum (an i32 buffer per plan) so that its
+// backward pass is a scatter; windows in 'same' padding only count their real cells (TF's rule).
+import { Layer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
+
+export interface PoolingArgs extends LayerArgs {
+  /** Window size; default 2. */
+  poolSize?: number | number[];
+  /** Default: the pool size (windows side by side). */
+  strides?: number | number[];
+  /** 'valid' (default) or 'same'. */
+  padding?: Padding;
+}
+
+abstract class Pool extends Layer {
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: Padding;
+  private geo!: Geometry;
+  private block!: Int32Array;
+
+  constructor(readonly rank: 1 | 2, readonly mode: 'max' | 'avg', args: PoolingArgs = {}) {
+    super(args);
+    const kind = this.kind;
+    this.poolSize = spatialTuple(args.poolSize, rank, `${kind}: poolSize`, new Array(rank).fill(2));
+    this.strides = spatialTuple(args.strides ?? undefined, rank, `${kind}: strides`, this.poolSize);
+    this.padding = checkPadding(args.padding, `${kind}: padding`);
+  }
+
+  private get kind(): string {
+    return `${this.mode === 'max' ? 'maxPooling' : 'averagePooling'}${this.rank}d`;
+  }
+
+  protected setup(inputShape: number[]): number[] {
+    checkRank(this.name, this.kind, inputShape, this.rank);
+    const hwc = this.rank === 2 ? inputShape : [1, ...inputShape];
+    const one = this.rank === 2 ? [] : [1];
+    const g = geometry(this.name, hwc, [...one, ...this.poolSize], [...one, ...this.strides], [1, 1], this.padding);
+    this.geo = g;
+    this.block = geoBlock(g);
+    return this.rank === 2 ? [g.oh, g.ow, g.c] : [g.ow, g.c];
+  }
+
+  override reserve(reserve: Reserve, capacity: number): Buffers {
+    return { geo: reserve(GEO_LEN), ...(this.mode === 'max' ? { argmax: reserve(capacity * this.outputSize) } : {}) };
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    writeGeo(env.heap, b.geo, this.block, rows);
+    if (this.mode === 'max') env.k.maxpool_forward(x, y, b.argmax, b.geo);
+    else env.k.avgpool_forward(x, y, b.geo);
+  }
+
+  backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+    if (!dx) return;
+    writeGeo(env.heap, b.geo, this.block, rows);
+    if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0);
+    else env.k.avgpool_backward(dy, dx, b.geo, 0);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    const unwrap = (v: number[]) => (this.rank === 1 ? v[0] : v);
+    return { ...super.getConfig(), poolSize: unwrap(this.poolSize), strides: unwrap(this.strides), padding: this.padding };
+  }
+}
+
+export class MaxPooling2D extends Pool {
+  readonly className = 'MaxPooling2D';
+  constructor(args?: PoolingArgs) {
+    super(2, 'max', args);
+  }
+}
+export class AveragePooling2D extends Pool {
+  readonly className = 'AveragePooling2D';
+  constructor(args?: PoolingArgs) {
+    super(2, 'avg', args);
+  }
+}
+export class MaxPooling1D extends Pool {
+  readonly className = 'MaxPooling1D';
+  constructor(args?: PoolingArgs) {
+    super(1, 'max', args);
+  }
+}
+export class AveragePooling1D extends Pool {
+  readonly className = 'AveragePooling1D';
+  constructor(args?: PoolingArgs) {
+    super(1, 'avg', args);
+  }
+}
+
+/** Global pooling: [height, width, channels] (or [steps, channels]) to [channels]. */
+abstract class GlobalPool extends Layer {
+  constructor(readonly rank: 1 | 2, readonly mode: 'max' | 'avg', args: LayerArgs = {}) {
+    super(args);
+  }
+
+  protected setup(inputShape: number[]): number[] {
+    checkRank(this.name, `global${this.mode === 'max' ? 'Max' : 'Average'}Pooling${this.rank}d`, inputShape, this.rank);
+    return [inputShape[inputShape.length - 1]];
+  }
+
+  /** Positions pooled per sample and channel. */
+  private get positions(): number {
+    return this.inputSize / this.outputSize;
+  }
+
+  override reserve(reserve: Reserve, capacity: number): Buffers {
+    return this.mode === 'max' ? { argmax: reserve(capacity * this.outputSize) } : {};
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    if (this.mode === 'max') env.k.global_maxpool_forward(x, y, b.argmax, rows, this.positions, this.outputSize);
+    else env.k.global_avgpool_forward(x, y, rows, this.positions, this.outputSize);
+  }
+
+  backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+    if (!dx) return;
+    if (this.mode === 'max') env.k.global_maxpool_backward(dy, b.argmax, dx, rows, this.positions, this.outputSize);
+    else env.k.global_avgpool_backward(dy, dx, rows, this.positions, this.outputSize);
+  }
+}
+
+export class GlobalAveragePooling2D extends GlobalPool {
+  readonly className = 'GlobalAveragePooling2D';
+  constructor(args?: LayerArgs) {
+    super(2, 'avg', args);
+  }
+}
+export class GlobalMaxPooling2D extends GlobalPool {
+  readonly className = 'GlobalMaxPooling2D';
+  constructor(args?: LayerArgs) {
+    super(2, 'max', args);
+  }
+}
+export class GlobalAveragePooling1D extends GlobalPool {
+  readonly className = 'GlobalAveragePooling1D';
+  constructor(args?: LayerArgs) {
+    super(1, 'avg', args);
+  }
+}
+export class GlobalMaxPooling1D extends GlobalPool {
+  readonly className = 'GlobalMaxPooling1D';
+  constructor(args?: LayerArgs) {
+    super(1, 'max', args);
+  }
+}
+
+export const maxPooling2d = (args?: PoolingArgs) => new MaxPooling2D(args);
+export const averagePooling2d = (args?: PoolingArgs) => new AveragePooling2D(args);
+export const maxPooling1d = (args?: PoolingArgs) => new MaxPooling1D(args);
+export const averagePooling1d = (args?: PoolingArgs) => new AveragePooling1D(args);
+export const globalAveragePooling2d = (args?: LayerArgs) => new GlobalAveragePooling2D(args);
+export const globalMaxPooling2d = (args?: LayerArgs) => new GlobalMaxPooling2D(args);
+export const globalAveragePooling1d = (args?: LayerArgs) => new GlobalAveragePooling1D(args);
+export const globalMaxPooling1d = (args?: LayerArgs) => new GlobalMaxPooling1D(args);

@@ -15,7 +15,7 @@ async function main() {
   if (want('kernels')) results.push(await runKernels());
   const runtimes = [
     ['node', () => runProcess('node', process.execPath, ['build/tests/suite.js'])],
-    ['deno', () => runProcess('deno', 'node_modules/.bin/deno', ['run', '--no-prompt', '--allow-read', '--allow-env', 'build/tests/suite.js'])],
+    ['deno', () => runProcess('deno', 'node_modules/.bin/deno', ['run', '--no-prompt', '--allow-read', '--allow-write=build', '--allow-env', 'build/tests/suite.js'])],
     ['bun', () => runProcess('bun', 'node_modules/.bin/bun', ['build/tests/suite.js'])],
     ['chromium', runChromium],
   ].filter(([name]) => want(name));
@@ -107,13 +107,17 @@ function line(result) {
   return result;
 }
 
+// reports that must be identical in every runtime: a seeded training run, and a saved checkpoint's bytes
+const SAME_EVERYWHERE = ['determinism', 'checkpoint'];
+
 function summarise() {
-  const hashes = results.filter((r) => r.reports.determinism).map((r) => `${r.name}=${r.reports.determinism}`);
   let extraFail = 0;
-  if (hashes.length > 1) {
-    const distinct = new Set(hashes.map((h) => h.split('=')[1]));
-    console.log(`determinism across runtimes: ${distinct.size === 1 ? 'identical' : 'DIFFERENT'} (${hashes.join(', ')})`);
-    if (distinct.size !== 1) extraFail = 1;
+  for (const key of SAME_EVERYWHERE) {
+    const seen = results.filter((r) => r.reports[key]).map((r) => `${r.name}=${r.reports[key]}`);
+    if (seen.length < 2) continue;
+    const distinct = new Set(seen.map((h) => h.split('=')[1]));
+    console.log(`${key} across runtimes: ${distinct.size === 1 ? 'identical' : 'DIFFERENT'} (${seen.join(', ')})`);
+    if (distinct.size !== 1) extraFail++;
   }
   const passed = results.reduce((a, r) => a + r.passed, 0);
   const failed = results.reduce((a, r) => a + r.failed, 0) + extraFail;

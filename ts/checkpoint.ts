@@ -162,12 +162,7 @@ function checkSaveOptions(options: SaveOptions): SaveOptions {
 }
 
 function compiledOrNull(model: Sequential) {
-  try {
-    return model.compiledWith;
-  } catch (e) {
-    if (e instanceof StateError) return null;
-    throw e;
-  }
+  return model.isCompiled ? model.compiledWith : null;
 }
 
 /** The loader must rebuild the same optimiser and loss; a custom one cannot be saved (say so now, not at load). */
@@ -534,12 +529,15 @@ function encodeF16(values: Float32Array, out: Uint8Array, at: number, what: stri
   }
 }
 
+/** 2^(e - 25): a half's value is (1024 + mantissa)·2^(e - 25), and a subnormal's mantissa·2^-24. */
+const HALF_SCALE = Float64Array.from({ length: 32 }, (_, e) => 2 ** (e - 25));
+
 function decodeF16(bytes: Uint8Array, at: number, n: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const h = bytes[at + 2 * i] | (bytes[at + 2 * i + 1] << 8);
     const e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-    const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * 2 ** (e - 25);
+    const v = e === 0 ? m * HALF_SCALE[1] : e === 31 ? (m ? NaN : Infinity) : (1024 + m) * HALF_SCALE[e];
     out[i] = h & 0x8000 ? -v : v;
   }
   return out;

@@ -102,6 +102,10 @@ export class Sequential {
     this.iterations = 0;
   }
 
+  get isCompiled(): boolean {
+    return this.compiled !== null;
+  }
+
   /** The compiled settings; throws when compile() has not been called. */
   get compiledWith(): Compiled {
     this.checkAlive();

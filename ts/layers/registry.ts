@@ -2,7 +2,7 @@
 // Adding a layer type is one row in FACTORIES (or registerLayer() for a user's own layer class).
 import { Layer } from './layer';
 import { Dense } from './dense';
-import { Activation, Dropout, Flatten, Reshape } from './basic';
+import { Activation, Dropout, Flatten, Reshape, Rescaling } from './basic';
 import { Conv1D, Conv2D } from './conv';
 import {
   MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
@@ -30,6 +30,7 @@ const FACTORIES = new Map<string, LayerFactory>([
   ['Dropout', (c: Config) => new Dropout(c)],
   ['Flatten', (c: Config) => new Flatten(c)],
   ['Reshape', (c: Config) => new Reshape(c)],
+  ['Rescaling', (c: Config) => new Rescaling(c)],
   ['Conv1D', (c: Config) => new Conv1D(c)],
   ['Conv2D', (c: Config) => new Conv2D(c)],
   ['MaxPooling1D', (c: Config) => new MaxPooling1D(c)],

@@ -80,7 +80,9 @@ async function runChromium() {
       });
     });
     await page.goto(`${server.url}/tests/browser/index.html`);
-    await Promise.race([finished, new Promise((r) => setTimeout(r, 15 * 60_000))]);
+    let timer;
+    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, 15 * 60_000)))]);
+    clearTimeout(timer);
   } finally {
     await context.close();
     await server.close();

@@ -28,6 +28,10 @@ export class Network {
   readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
+  /** Index of the first layer with trainable parameters (layers below it need no gradients). */
+  readonly firstTrainable: number;
+  /** Compute the gradient of every layer's input, down to the model's input (for gradient checks). */
+  inputGradients = false;
   private readonly initRng: number;
   private owned: number[] = [];
   private plans: Plan[] = [];
@@ -48,6 +52,8 @@ export class Network {
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
     this.env = { k, heap, rng: trainRng };
     this.placeParameters();
+    const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
+    this.firstTrainable = first < 0 ? layers.length : first;
   }
 
   get outputLayer(): Layer {
@@ -92,9 +98,10 @@ export class Network {
   /** The plan for `capacity` rows (training plans also hold gradients); made once and kept. */
   plan(capacity: number, training: boolean): Plan {
     this.check();
-    const found = this.plans.find((p) => p.capacity === capacity && p.training === training);
+    // a plan serves any batch up to its capacity (kernels take the actual rows)
+    const found = this.plans.find((p) => p.capacity >= capacity && p.training === training);
     if (found) return found;
-    // keep at most one plan of each kind: a new batch size replaces the old plan's memory
+    // keep at most one plan of each kind: a larger batch replaces the old plan's memory
     const old = this.plans.findIndex((p) => p.training === training);
     if (old >= 0) this.releasePlan(this.plans.splice(old, 1)[0]);
     const plan = this.makePlan(capacity, training);
@@ -152,13 +159,18 @@ export class Network {
     return i === 0 ? plan.input : plan.outputs[i - 1];
   }
 
-  /** Backward through every layer, writing all parameter gradients; the loss gradient is in the last grads buffer. */
+  /**
+   * Backward through every layer, writing all parameter gradients; the loss gradient is in the last grads buffer.
+   * A layer's input gradient is computed only when a layer below it has something to train (so the first dense
+   * layer after a rescaling or activation layer skips its largest product).
+   */
   backward(plan: Plan, rows: number): void {
+    const trainableBelow = this.inputGradients ? -1 : this.firstTrainable;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const layer = this.layers[i];
       if (layer.passThrough(true)) continue;
-      const dx = i === 0 ? 0 : plan.grads[i - 1];
-      if (!dx && layer.params.length === 0) continue;
+      const dx = i === 0 || i <= trainableBelow ? 0 : plan.grads[i - 1];
+      if (!dx && i < this.firstTrainable) continue;
       layer.backward(this.env, plan.buffers[i], this.inputOf(plan, i), plan.outputs[i], plan.grads[i], dx, rows);
     }
   }

@@ -5,7 +5,7 @@ import type { Plan } from './engine';
 import { Tensor, type TensorData, type TensorLike } from './tensor';
 import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
-import { checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
+import { checkBatchFinite, checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
 import { ShapeError, ValueError } from './errors';
 
 export interface FitArgs {
@@ -67,6 +67,7 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
   const steps = Math.ceil(nTrain / batchSize);
   const history: History = { epoch: [], history: {}, params: { epochs, batchSize, samples: nTrain, steps } };
   const batchLogs: Logs = { batch: 0, size: 0, loss: 0 };
+  const beginLogs: Logs = { batch: 0, size: 0 };
   const { k } = net.env;
   model.stopTraining = false;
   await callHooks(hooks, 'onTrainBegin', {});
@@ -79,6 +80,11 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
     for (let step = 0; step < steps; step++) {
       const start = step * batchSize;
       const rows = Math.min(batchSize, nTrain - start);
+      if (hooks.length) {
+        beginLogs.batch = step;
+        beginLogs.size = rows;
+        await callHooks(hooks, 'onBatchBegin', step, beginLogs);
+      }
       loadBatch(net.env.heap, plan, train.x, rowSize, train.y, targetSize, loss.targets === 'sparse', order, start, rows, sampleWeights);
       net.forward(plan, rows, true, fused);
       const value = net.loss(plan, loss, rows, fused, !!sampleWeights);
@@ -116,7 +122,7 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
 export function evaluate(model: Sequential, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
   const { loss } = model.compiledWith;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
-  const samples = checkInputs(x, model.inputShape);
+  const samples = checkInputs(x, model.inputShape, 'x', false);
   const targets = checkTargets(y, loss, model.outputShape, samples.n);
   let weights: Float32Array | null = null;
   if (args.sampleWeight) {
@@ -137,6 +143,7 @@ function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array 
   for (let start = 0; start < samples.n; start += plan.capacity) {
     const rows = Math.min(plan.capacity, samples.n - start);
     loadBatch(net.env.heap, plan, samples.data, rowSize, targets, targetSize, loss.targets === 'sparse', null, start, rows, weights);
+    checkBatchFinite(net.env.k, plan.input, samples.data, start, rows, rowSize);
     net.forward(plan, rows, false, fused);
     const value = net.loss(plan, loss, rows, fused, !!weights);
     tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
@@ -147,7 +154,7 @@ function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array 
 export function predict(model: Sequential, x: TensorLike, args: { batchSize?: number }): Tensor {
   const net = model.network;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
-  const samples = checkInputs(x, model.inputShape);
+  const samples = checkInputs(x, model.inputShape, 'x', false);
   const outSize = net.outputLayer.outputSize;
   const out = new Float32Array(samples.n * outSize);
   if (samples.n > 0) {
@@ -158,6 +165,7 @@ export function predict(model: Sequential, x: TensorLike, args: { batchSize?: nu
       const rows = Math.min(plan.capacity, samples.n - start);
       const f32 = net.env.heap.f32;
       f32.set(samples.data.subarray(start * rowSize, (start + rows) * rowSize), plan.input >> 2);
+      checkBatchFinite(net.env.k, plan.input, samples.data, start, rows, rowSize);
       net.forward(plan, rows, false, false);
       out.set(net.env.heap.f32.subarray(last, last + rows * outSize), start * outSize);
     }

@@ -3,6 +3,7 @@
 import { Tensor, tensor, type TensorData, type TensorLike } from './tensor';
 import { ShapeError, ValueError } from './errors';
 import type { Loss } from './losses';
+import type { Kernels } from './kernels';
 
 /** Samples as one array of n rows of `rowSize` (bytes stay bytes until a batch is copied in). */
 export interface Samples {
@@ -10,7 +11,11 @@ export interface Samples {
   n: number;
 }
 
-export function checkInputs(x: TensorLike, inputShape: readonly number[], what = 'x'): Samples {
+/**
+ * Checks x's shape; with `scan` also every value (fit must refuse bad data before it changes the model; predict and
+ * evaluate change nothing, so they check each batch in the module instead, with checkBatchFinite).
+ */
+export function checkInputs(x: TensorLike, inputShape: readonly number[], what = 'x', scan = true): Samples {
   const t: Tensor<TensorData> = x instanceof Tensor ? x : toTensor(x, what);
   const rowSize = inputShape.reduce((a, b) => a * b, 1);
   const sampleShape = t.shape.slice(1);
@@ -20,7 +25,7 @@ export function checkInputs(x: TensorLike, inputShape: readonly number[], what =
   if (t.rank < 2 || !matches) {
     throw new ShapeError(`${what} must have shape [n, ${inputShape.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
   }
-  if (t.data instanceof Float32Array) checkFinite(t.data, rowSize, what);
+  if (scan && t.data instanceof Float32Array) checkFinite(t.data, rowSize, what);
   return { data: t.data, n: t.shape[0] };
 }
 
@@ -65,15 +70,22 @@ export function checkBatchSize(batchSize: unknown, what = 'batchSize'): number {
   return batchSize;
 }
 
-export function checkFinite(data: Float32Array, rowSize: number, what: string): void {
+export function checkFinite(data: Float32Array, rowSize: number, what: string, firstRow = 0): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (v - v !== 0) {
       // NaN - NaN and Inf - Inf are NaN: one test for both, on the hot path of big inputs
-      const row = Math.floor(i / rowSize), col = i % rowSize;
+      const row = firstRow + Math.floor(i / rowSize), col = i % rowSize;
       throw new ValueError(`${what} holds ${v} at sample ${row}, feature ${col}: inputs must be finite numbers`);
     }
   }
+}
+
+/** After a batch of float samples is copied in: one SIMD pass in the module; the exact place only on failure. */
+export function checkBatchFinite(k: Kernels, ptr: number, data: TensorData, start: number, rows: number, rowSize: number, what = 'x'): void {
+  if (!(data instanceof Float32Array) || !k.vec_has_non_finite(ptr, rows * rowSize)) return;
+  const from = start * rowSize;
+  checkFinite(data.subarray(from, from + rows * rowSize), rowSize, what, start);
 }
 
 function toTensor(x: TensorLike, what: string): Tensor {

@@ -36,9 +36,10 @@ const COLS_BUDGET = 1 << 22;
 /**
  * Whether the module's direct kernels beat im2col + GEMM. They keep the weights in registers and sweep the output
  * once per (tap, input channel, 8 filters); im2col + GEMM pays for unfolding and packing a matrix whose K = 9·C is
- * too short to amortise it. Measured (28x28 inputs, 3x3, batch 64, forward + filter gradient, one thread):
- * C=1 F=8 direct 1.1 ms vs 3.3 ms; C=1 F=16 2.6 vs 4.3; C=2 F=8 2.0 vs 3.7; C=4 F=8 3.6 vs 9.1; C=2 F=16 even;
- * C=1 F=32 15 vs 10 and C=3 F=16 11 vs 8 (the output no longer stays in cache over the sweeps); C=8 F=16 3.3 vs 1.7.
+ * too short to amortise it. Measured (28x28 inputs, 3x3, batch 64, forward + backward without dx, one thread, ms,
+ * direct vs im2col): C=1 F=8 1.1 vs 3.1; C=1 F=16 2.3 vs 3.9; C=2 F=8 1.9 vs 3.5; C=2 F=16 4.2 vs 4.7;
+ * C=3 F=8 2.7 vs 4.1; C=4 F=8 3.6 vs 4.6; but C=1 F=32 6.9 vs 5.8, C=3 F=16 6.3 vs 5.7, C=4 F=16 8.2 vs 6.7 (the
+ * output no longer stays in cache over the sweeps) and 13x13, C=8 F=16 3.3 vs 1.7.
  */
 export function useDirect(inChannels: number, filters: number): boolean {
   return inChannels <= 4 && filters <= 16 && inChannels * filters <= 32;

@@ -163,7 +163,7 @@ test('save -> load: identical weights, predictions, names and bytes; uncompiled 
   assert.is(info.params, 4 * 8 + 8 + 8 * 3 + 3);
   assert.is(nn.checkpointInfo(fresh.save()).compile, null);
   // a checkpoint written in any runtime is the same bytes: the suite compares this across runtimes
-  console.log(`[report] checkpoint=${crc32(bytes).toString(16)}`);
+  console.log(`\n[report] checkpoint=${crc32(bytes).toString(16)}`);
   for (const m of [model, loaded, fresh, plain]) m.dispose();
 });
 
@@ -304,7 +304,7 @@ test('f16 and int8 storage: smaller files, weights within their rounding, accura
     assert.ok(bytesEqual(nn.saveModel(loaded, { includeOptimizer: false, weights: encoding }), bytes), `${encoding} re-saves the same bytes`);
     loaded.dispose();
   }
-  console.log(`[report] ckpt_sizes=${sizes.join(',')}`);
+  console.log(`\n[report] ckpt_sizes=${sizes.join(',')}`);
   // f16 edge values: subnormals, rounding to even, the largest half; and a value beyond it is refused
   const tiny = nn.sequential({ layers: [nn.layers.dense({ units: 4, inputShape: [1], useBias: false })] });
   const edge = [2 ** -24, 1 + 2 ** -11, 65504, -3 * 2 ** -20];
@@ -510,8 +510,8 @@ test('fuzz: 10,000 mutated checkpoints each load or fail with a typed error', as
   assert.is(counts.loaded + counts.rejected, 10_000);
   assert.ok(counts.loaded > 100 && counts.rejected > 1000, `both outcomes happen: ${JSON.stringify(counts)}`);
   assert.is(heap.bytesInUse, before, 'no memory left behind');
-  console.log(`[report] fuzz=${counts.loaded}/${counts.rejected}`);
-  console.log(`[report] fuzz_errors=${Object.entries(kinds).map(([k, v]) => `${k}:${v}`).join(',')}`);
+  console.log(`\n[report] fuzz=${counts.loaded}/${counts.rejected}`);
+  console.log(`\n[report] fuzz_errors=${Object.entries(kinds).map(([k, v]) => `${k}:${v}`).join(',')}`);
 });
 
 // ------------------------------------------------------------------------------------------------ places

@@ -345,4 +345,17 @@ model('predict: shape [n, units], the same rows whatever the batch size', () => 
 
 classics.run();
 fitting.run();
+model('a sample predicted alone has the same bits as in a batch (the few-rows matmul path sums in the same order)', () => {
+  const m = nn.sequential({ seed: 4, layers: [nn.layers.dense({ inputShape: [37], units: 40, activation: 'relu' }), nn.layers.dense({ units: 10, activation: 'softmax' })] });
+  const x = uniform(9 * 37, 11);
+  const batch = m.predict(nn.tensor2d(x, [9, 37])).data;
+  for (let r = 0; r < 9; r++) {
+    const one = m.predict(nn.tensor2d(x.subarray(r * 37, (r + 1) * 37), [1, 37])).data;
+    sameBits(one, batch.subarray(r * 10, (r + 1) * 10), `sample ${r}`);
+  }
+  const pair = m.predict(nn.tensor2d(x.subarray(0, 2 * 37), [2, 37])).data;
+  sameBits(pair, batch.subarray(0, 20), 'two samples');
+  m.dispose();
+});
+
 model.run();

@@ -19,12 +19,6 @@ const KC = 512;
 const MC = 130;
 const NC = 512;
 
-/**
- * Products with at most this many rows of C skip packing when B is row-major along n (A·B, Aᵀ·B): packing B
- * would cost as much as the product (one-sample predict), and a 5-row tile would waste most of its work.
- */
-const ROWS_MAX = 2;
-
 const packedA: usize = memory.data(MC * KC * 4, 16);
 const packedB: usize = memory.data(KC * NC * 4, 16);
 const edgeTile: usize = memory.data(MR * NR * 4, 16);
@@ -68,10 +62,6 @@ function gemm(
   }
   if (m <= SMALL_M && bcs == 1) {
     gemmFewRows(a, ars, acs, b, brs, c, m, k, n, accumulate);
-    return;
-  }
-  if (m <= ROWS_MAX && bcs == 1) {
-    gemmRows(a, ars, acs, b, brs, c, m, k, n, accumulate);
     return;
   }
   const kcMax = blockSize(k, KC, 1);
@@ -160,74 +150,6 @@ function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize,
       store<f32>(cp, s);
     }
   }
-}
-
-/**
- * C (m, n) (+)= op(A) · B for a few rows, B read in place: element (p, j) of B at b + 4 * (p * brs + j).
- * Each row of C is swept in strips of 32, then 8 columns, then one column at a time, each strip over all of k,
- * so every element is the same sequential f32 sum as in the blocked path.
- */
-function gemmRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  const aStep = <usize>acs << 2, bStep = <usize>brs << 2;
-  for (let i = 0; i < m; i++) {
-    const ar = a + (<usize>i * ars << 2);
-    const cr = c + (<usize>i * n << 2);
-    let j = 0;
-    for (; j + 32 <= n; j += 32) row1x32(k, ar, aStep, b + (<usize>j << 2), bStep, cr + (<usize>j << 2), accumulate);
-    for (; j + 8 <= n; j += 8) row1x8(k, ar, aStep, b + (<usize>j << 2), bStep, cr + (<usize>j << 2), accumulate);
-    for (; j < n; j++) {
-      const cj = cr + (<usize>j << 2);
-      let sum: f32 = accumulate ? load<f32>(cj) : 0;
-      let ap = ar, bp = b + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        sum += load<f32>(ap) * load<f32>(bp);
-        ap += aStep;
-        bp += bStep;
-      }
-      store<f32>(cj, sum);
-    }
-  }
-}
-
-/** C row strip (1, 32) (+)= A row (1, k) · B strip (k, 32); A's k step is aStep bytes, B's bStep bytes. */
-function row1x32(k: i32, ap: usize, aStep: usize, bp: usize, bStep: usize, c: usize, addC: i32): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
-  if (addC) {
-    c0 = v128.load(c); c1 = v128.load(c, 16); c2 = v128.load(c, 32); c3 = v128.load(c, 48);
-    c4 = v128.load(c, 64); c5 = v128.load(c, 80); c6 = v128.load(c, 96); c7 = v128.load(c, 112);
-  }
-  for (let p = 0; p < k; p++) {
-    const av = v128.load32_splat(ap);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bp)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bp, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(bp, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(bp, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(bp, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(bp, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(bp, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(bp, 112)));
-    ap += aStep;
-    bp += bStep;
-  }
-  v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32); v128.store(c, c3, 48);
-  v128.store(c, c4, 64); v128.store(c, c5, 80); v128.store(c, c6, 96); v128.store(c, c7, 112);
-}
-
-/** C row strip (1, 8) (+)= A row (1, k) · B strip (k, 8), as row1x32. */
-function row1x8(k: i32, ap: usize, aStep: usize, bp: usize, bStep: usize, c: usize, addC: i32): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  if (addC) {
-    c0 = v128.load(c); c1 = v128.load(c, 16);
-  }
-  for (let p = 0; p < k; p++) {
-    const av = v128.load32_splat(ap);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bp)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bp, 16)));
-    ap += aStep;
-    bp += bStep;
-  }
-  v128.store(c, c0); v128.store(c, c1, 16);
 }
 
 /** Runs the micro-kernel over every (MR, NR) tile of the packed (mc, kc) A block and (kc, nc) B block. */

@@ -155,7 +155,7 @@ describe("gemm_nn, gemm_tn, gemm_nt equal the triple loop", () => {
     }
   });
 
-  it("on large shapes that cross the cache blocks in k, m and n", () => {
+  it("on large shapes that cross the cache blocks in k, m and n, and on wide rows", () => {
     for (let variant = 0; variant < 3; variant++) {
       for (let accumulate = 0; accumulate < 2; accumulate++) {
         expect<i32>(check(variant, 130, 257, 67, accumulate, 0)).toBe(OK, label(variant, 130, 257, 67, accumulate));
@@ -164,6 +164,9 @@ describe("gemm_nn, gemm_tn, gemm_nt equal the triple loop", () => {
         expect<i32>(check(variant, 137, 530, 45, accumulate, 0)).toBe(OK, label(variant, 137, 530, 45, accumulate));
         expect<i32>(check(variant, 261, 3, 1030, accumulate, 0)).toBe(OK, label(variant, 261, 3, 1030, accumulate));
         expect<i32>(check(variant, 64, 1, 33, accumulate, 0)).toBe(OK, label(variant, 64, 1, 33, accumulate));
+        // A few rows take the unpacked path, in strips of 32 columns, then 4, then 1.
+        expect<i32>(check(variant, 1, 37, 75, accumulate, 0)).toBe(OK, label(variant, 1, 37, 75, accumulate));
+        expect<i32>(check(variant, 4, 300, 70, accumulate, 1)).toBe(OK, label(variant, 4, 300, 70, accumulate));
       }
     }
   });

@@ -29,3 +29,4 @@ export type { SaveOptions, CheckpointInfo } from './checkpoint';
 export { saveModelTo, loadModelFrom } from './checkpoint-io';
 export { registerLayer, registeredLayers } from './layers/registry';
 export type { LayerFactory } from './layers/registry';
+export { loadTfjsModel, loadTfjsModelFrom, TFJS_LAYERS } from './import/tfjs';

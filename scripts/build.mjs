@@ -1,4 +1,5 @@
-// Builds the runtime: dist/index.js (the library, one ESM file that runs anywhere), dist/cli.js (the Node CLI),
+// Builds the runtime: dist/index.js (the library, one ESM file that runs anywhere), dist/infer.js (the inference-only
+// edge build), dist/cli.js (the Node CLI),
 // and the type declarations. The .wasm is built by `npm run build:wasm` (asc) into dist/ beside them.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -7,6 +8,8 @@ import { existsSync } from 'node:fs';
 const common = { bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning', legalComments: 'none' };
 
 await build({ ...common, entryPoints: ['ts/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] });
+// wasmnn/infer: load and predict only, minified (it loads dist/wasmnn-infer.wasm, built by asc's infer target)
+await build({ ...common, entryPoints: ['ts/infer.ts'], outfile: 'dist/infer.js', platform: 'neutral', mainFields: ['module', 'main'], minify: true });
 await build({ ...common, entryPoints: ['ts/embedded.ts'], outfile: 'dist/embedded.js', platform: 'neutral', mainFields: ['module', 'main'], loader: { '.wasm': 'binary' } });
 if (existsSync('ts/cli.ts')) {
   await build({

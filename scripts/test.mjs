@@ -47,7 +47,7 @@ async function bundleSuite() {
     mainFields: ['module', 'main'],
     conditions: ['import'],
     target: 'es2022',
-    external: ['wasmnn'], // every runtime loads the built package, as users do
+    external: ['wasmnn', 'wasmnn/*'], // every runtime loads the built package, as users do
     logLevel: 'warning',
   });
 }

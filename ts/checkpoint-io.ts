@@ -18,10 +18,16 @@ export async function saveModelTo(model: Sequential, target: string | URL, optio
 
 /** Loads a model from a file path, a URL (fetched; `file:` read from disk) or `indexeddb://key` (after nn.ready()). */
 export async function loadModelFrom(source: string | URL): Promise<Sequential> {
-  const where = place(source);
+  const bytes = await checkpointBytes(source);
   await ready();
-  if (where.kind === 'indexeddb') return loadModel(await idbGet(where.key));
-  if (where.kind === 'file') return loadModel(await readFile(where.path));
+  return loadModel(bytes);
+}
+
+/** A checkpoint's bytes from a file path, a URL or `indexeddb://key` (also wasmnn/infer's loadModelFrom). */
+export async function checkpointBytes(source: string | URL): Promise<Uint8Array> {
+  const where = place(source);
+  if (where.kind === 'indexeddb') return idbGet(where.key);
+  if (where.kind === 'file') return readFile(where.path);
   if (where.kind === 'download') throw new ValueError(`'downloads://' is for saving; load the downloaded file by its path or URL`);
   let response: Response;
   try {
@@ -30,7 +36,7 @@ export async function loadModelFrom(source: string | URL): Promise<Sequential> {
     throw new NotFoundError(`could not fetch a checkpoint from ${String(where.url)}: ${(e as Error).message}`);
   }
   if (!response.ok) throw new NotFoundError(`could not fetch a checkpoint from ${String(where.url)}: HTTP ${response.status}`);
-  return loadModel(new Uint8Array(await response.arrayBuffer()));
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 type Place =

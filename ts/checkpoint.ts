@@ -230,7 +230,7 @@ export function checkpointInfo(bytes: Uint8Array | ArrayBuffer): CheckpointInfo 
   };
 }
 
-interface CheckpointFile {
+export interface CheckpointFile {
   bytes: Uint8Array;
   length: number;
   topology: Topology;
@@ -242,7 +242,7 @@ interface CheckpointFile {
 }
 
 /** The file's layout and topology, with every byte accounted for and the checksum verified. */
-function readCheckpoint(input: Uint8Array | ArrayBuffer): CheckpointFile {
+export function readCheckpoint(input: Uint8Array | ArrayBuffer): CheckpointFile {
   const bytes = asBytes(input);
   const length = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, length);
@@ -294,7 +294,8 @@ function readCheckpoint(input: Uint8Array | ArrayBuffer): CheckpointFile {
 }
 
 function asBytes(input: unknown): Uint8Array {
-  if (input instanceof Uint8Array) return input;
+  // a Node Buffer is a Uint8Array whose slice() shares memory (readF32 relies on a copy): view it as a plain one
+  if (input instanceof Uint8Array && input.constructor === Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   throw new ValueError(`a checkpoint is bytes (Uint8Array or ArrayBuffer), got ${describe(input)}`);
@@ -352,7 +353,7 @@ function parseTopology(json: Uint8Array, trainingState: boolean, encoding: Encod
 }
 
 /** The layers, built on the saved input shape (shapes only, no memory) and matched against the weight manifest. */
-function reviveLayers(t: Topology): Layer[] {
+export function reviveLayers(t: Topology): Layer[] {
   const layers = t.layers.map(({ className, config }, i) => {
     const where = `checkpoint layer ${i}`;
     if (config.name !== undefined && typeof config.name !== 'string') throw new ValueError(`${where}: name must be a string`);
@@ -388,7 +389,7 @@ function reviveLayers(t: Topology): Layer[] {
   return layers;
 }
 
-function decodeWeights(file: CheckpointFile): Float32Array[] {
+export function decodeWeights(file: CheckpointFile): Float32Array[] {
   const { bytes, encoding, topology } = file;
   let at = file.weightsAt + (encoding === 'int8' ? topology.weights.length * 8 : 0);
   return topology.weights.map((w, i) => {

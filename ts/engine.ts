@@ -37,7 +37,8 @@ export class Network {
   private plans: Plan[] = [];
   private disposed = false;
 
-  constructor(readonly layers: Layer[], inputShape: number[], seed: number) {
+  /** `initialize` false leaves the weights unset, for a loader that writes every one of them next. */
+  constructor(readonly layers: Layer[], inputShape: number[], seed: number, initialize = true) {
     const { kernels: k, heap } = backend();
     let shape = inputShape;
     for (const layer of layers) {
@@ -51,7 +52,7 @@ export class Network {
     k.rng_seed(this.initRng, seed >>> 0);
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
     this.env = { k, heap, rng: trainRng };
-    this.placeParameters();
+    this.placeParameters(initialize);
     const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
     this.firstTrainable = first < 0 ? layers.length : first;
   }
@@ -60,7 +61,7 @@ export class Network {
     return this.layers[this.layers.length - 1];
   }
 
-  private placeParameters(): void {
+  private placeParameters(initialize: boolean): void {
     let trainable = 0;
     let fixed = 0;
     for (const layer of this.layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
@@ -78,7 +79,7 @@ export class Network {
           p.ptr = s; p.grad = 0;
           s += p.size * 4;
         }
-        p.initializer.fill(this.env.k, this.initRng, p.ptr, p.size, p.fanIn, p.fanOut);
+        if (initialize) p.initializer.fill(this.env.k, this.initRng, p.ptr, p.size, p.fanIn, p.fanOut);
       }
     }
     this.env.k.vec_fill(this.block.grads, this.block.n, 0);

@@ -1,6 +1,5 @@
 // Loads the one wasmnn module in any runtime: Node >= 20, Deno 2, Bun 1, browsers and workers.
 // The only runtime-specific corner is reading the .wasm from a file: URL outside the browser.
-import { instantiate } from '@assemblyscript/loader';
 import { Heap } from './memory';
 import type { Kernels } from './kernels';
 import { StateError, ValueError } from './errors';
@@ -22,8 +21,16 @@ let loaded: Backend | undefined;
 
 /** Instantiates the module once; later calls return the same promise (idempotent). */
 export function ready(options: ReadyOptions = {}): Promise<Backend> {
+  return readyWith(options, () => new URL('./wasmnn.wasm', import.meta.url));
+}
+
+/**
+ * ready() for a build whose module has another default (wasmnn/infer: wasmnn-infer.wasm beside its script). The
+ * default is a literal `new URL('./x.wasm', import.meta.url)` at the caller, which bundlers recognise as an asset.
+ */
+export function readyWith(options: ReadyOptions, defaultWasm: () => URL): Promise<Backend> {
   if (!loading) {
-    loading = load(options).then((b) => (loaded = b));
+    loading = load(options.wasm ?? defaultWasm()).then((b) => (loaded = b));
     loading.catch(() => (loading = undefined)); // a failed load may be retried
   }
   return loading;
@@ -35,11 +42,18 @@ export function backend(): Backend {
   return loaded;
 }
 
-async function load(options: ReadyOptions): Promise<Backend> {
-  const source = await resolveSource(options.wasm ?? new URL('./wasmnn.wasm', import.meta.url));
-  const { exports } = await instantiate<Record<string, unknown>>(source, {});
-  const kernels = exports as unknown as Kernels;
+async function load(wasm: NonNullable<ReadyOptions['wasm']>): Promise<Backend> {
+  const kernels = (await instantiate(await resolveSource(wasm))).exports as unknown as Kernels;
   return { kernels, heap: new Heap(kernels.memory, kernels.heap_base()) };
+}
+
+// The module imports nothing (runtime stub, noAssert) and its exports are plain functions over numbers, so the
+// raw exports are the kernels: no loader, and no wrapper around every call.
+async function instantiate(source: BufferSource | WebAssembly.Module | Response): Promise<WebAssembly.Instance> {
+  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, {});
+  // bytes first: touching the global Response makes Node load its fetch implementation (~25 ms of a cold start)
+  const bytes = ArrayBuffer.isView(source) || source instanceof ArrayBuffer ? source : await (source as Response).arrayBuffer();
+  return (await WebAssembly.instantiate(bytes, {})).instance;
 }
 
 async function resolveSource(wasm: NonNullable<ReadyOptions['wasm']>): Promise<BufferSource | WebAssembly.Module | Response> {

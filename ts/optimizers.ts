@@ -155,7 +155,7 @@ export const train = {
     new AdamW(learningRate, beta1, beta2, epsilon, weightDecay, clip),
 };
 
-export const OPTIMIZER_NAMES = Object.keys(train);
+export const OPTIMIZER_NAMES = /* @__PURE__ */ Object.keys(train); // pure: bundles without optimisers drop it
 
 /** An optimiser object, or its name with default settings. */
 export function resolveOptimizer(opt: Optimizer | string): Optimizer {

@@ -151,7 +151,8 @@ function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array 
   return tracker.results(net.penalty());
 }
 
-export function predict(model: Sequential, x: TensorLike, args: { batchSize?: number }): Tensor {
+/** The outputs for x, batch by batch over the network's inference plan (also the inference build's predict). */
+export function predict(model: Pick<Sequential, 'network' | 'inputShape'>, x: TensorLike, args: { batchSize?: number }): Tensor {
   const net = model.network;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
   const samples = checkInputs(x, model.inputShape, 'x', false);

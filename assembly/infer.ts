@@ -1,0 +1,17 @@
+// The inference build's export list (dist/wasmnn-infer.wasm, for `wasmnn/infer`): the forward kernels only, from the
+// same source files as the full module (assembly/index.ts), so a prediction has the same bits in both builds.
+// What is here is what loading a checkpoint and predicting calls: the layers' forward passes at inference
+// (dropout and augmentation are copies), the network's setup (rng_seed, vec_fill) and predict's input check.
+
+/** First byte the runtime may use: everything below is the module's static data. */
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+export { gemm_nn } from "./matmul";
+export { act_forward, bias_act_forward, softmax_forward } from "./activations";
+export { rng_seed } from "./random";
+export { vec_fill, vec_copy, vec_affine, vec_add, vec_has_non_finite } from "./vector";
+export { im2col, conv2d_direct_forward } from "./conv";
+export { maxpool_forward, avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
+export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./norm";

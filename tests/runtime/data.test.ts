@@ -2,21 +2,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
+import { throwsError } from './helpers';
 
 const { ready, ShapeError, StateError, ValueError } = nn;
 const { mnistImages, mnistLabels, oneHot, parseCsv, parseIdx, standardScaler, trainTestSplit } = nn.data;
-
-/** Asserts that fn throws an error of class E whose message matches re. */
-function throwsError(fn: () => unknown, E: new (...args: never[]) => Error, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, E);
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected ${E.name} matching ${re}`);
-}
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 

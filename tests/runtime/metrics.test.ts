@@ -2,21 +2,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
+import { throwsError } from './helpers';
 
 const { ShapeError, ValueError } = nn;
 const { accuracy, argmaxRows, confusionMatrix, f1, formatConfusionMatrix, precision, recall } = nn.metrics;
 const { curvesSvg, niceTicks, formatDuration, formatRate, progressBar } = nn.report;
-
-function throwsError(fn: () => unknown, E: new (...args: never[]) => Error, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, E);
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected ${E.name} matching ${re}`);
-}
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} != ${b}`);
 const allClose = (a: ArrayLike<number>, b: number[], what: string) => {

@@ -8,11 +8,10 @@
 // unfolded input would exceed COLS_BUDGET runs in chunks of samples. Conv1D is Conv2D on [1, steps, channels].
 import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
-import { resolveActivation, type Activation } from '../activations';
-import { resolveInitializer, glorotUniform, zeros, type Initializer } from '../initializers';
-import { resolveRegularizer, type Regularizer } from '../regularizers';
+import { kernelOptionsConfig, resolveKernelOptions, type KernelArgs, type KernelOptions } from './kernel-options';
+import type { Activation } from '../activations';
 
-export interface ConvArgs extends LayerArgs {
+export interface ConvArgs extends LayerArgs, KernelArgs {
   filters: number;
   kernelSize: number | number[];
   /** Default 1. */
@@ -21,13 +20,6 @@ export interface ConvArgs extends LayerArgs {
   padding?: Padding;
   /** Default 1. */
   dilationRate?: number | number[];
-  activation?: string;
-  alpha?: number;
-  useBias?: boolean;
-  kernelInitializer?: Initializer | string;
-  biasInitializer?: Initializer | string;
-  kernelRegularizer?: Regularizer | string;
-  biasRegularizer?: Regularizer | string;
 }
 
 /** Floats of unfolded input (im2col) per chunk: beyond this a batch is unfolded a few samples at a time. */
@@ -53,10 +45,7 @@ abstract class Conv extends Layer {
   readonly padding: Padding;
   readonly act: Activation;
   readonly useBias: boolean;
-  private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
-  private readonly kernelReg: Regularizer | null;
-  private readonly biasReg: Regularizer | null;
+  private readonly opts: KernelOptions;
   protected geo!: Geometry;
   private block!: Int32Array;
   private direct = false;
@@ -69,12 +58,8 @@ abstract class Conv extends Layer {
     this.strides = spatialTuple(args.strides, rank, `${kind}: strides`, new Array(rank).fill(1));
     this.dilationRate = spatialTuple(args.dilationRate, rank, `${kind}: dilationRate`, new Array(rank).fill(1));
     this.padding = checkPadding(args.padding, `${kind}: padding`, rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same']);
-    this.act = resolveActivation(args.activation, args.alpha);
-    this.useBias = args.useBias ?? true;
-    this.kernelInit = resolveInitializer(args.kernelInitializer, glorotUniform);
-    this.biasInit = resolveInitializer(args.biasInitializer, zeros);
-    this.kernelReg = resolveRegularizer(args.kernelRegularizer);
-    this.biasReg = resolveRegularizer(args.biasRegularizer);
+    this.opts = resolveKernelOptions(args);
+    ({ act: this.act, useBias: this.useBias } = this.opts);
   }
 
   override get activation(): Activation {
@@ -90,10 +75,10 @@ abstract class Conv extends Layer {
     this.block = geoBlock(g);
     this.direct = useDirect(g.c, this.filters);
     const taps = this.kernelSize.reduce((a, b) => a * b, 1);
-    this.addParam('kernel', [...this.kernelSize, g.c, this.filters], this.kernelInit, {
-      regularizer: this.kernelReg, fanIn: taps * g.c, fanOut: taps * this.filters,
+    this.addParam('kernel', [...this.kernelSize, g.c, this.filters], this.opts.kernelInit, {
+      regularizer: this.opts.kernelReg, fanIn: taps * g.c, fanOut: taps * this.filters,
     });
-    if (this.useBias) this.addParam('bias', [this.filters], this.biasInit, { regularizer: this.biasReg, fanIn: taps * g.c });
+    if (this.useBias) this.addParam('bias', [this.filters], this.opts.biasInit, { regularizer: this.opts.biasReg, fanIn: taps * g.c });
     return this.rank === 2 ? [g.oh, g.ow, this.filters] : [g.ow, this.filters];
   }
 
@@ -194,10 +179,7 @@ abstract class Conv extends Layer {
     return {
       ...super.getConfig(), filters: this.filters, kernelSize: unwrap(this.kernelSize), strides: unwrap(this.strides),
       padding: this.padding, dilationRate: unwrap(this.dilationRate),
-      activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}),
-      useBias: this.useBias, kernelInitializer: this.kernelInit.name, biasInitializer: this.biasInit.name,
-      ...(this.kernelReg ? { kernelRegularizer: this.kernelReg.config } : {}),
-      ...(this.biasReg ? { biasRegularizer: this.biasReg.config } : {}),
+      ...kernelOptionsConfig(this.opts),
     };
   }
 }

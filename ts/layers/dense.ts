@@ -1,21 +1,12 @@
 // Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass; backward is the activation
 // derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
 import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
-import { resolveActivation, type Activation } from '../activations';
-import { resolveInitializer, glorotUniform, zeros, type Initializer } from '../initializers';
-import { resolveRegularizer, type Regularizer } from '../regularizers';
+import { kernelOptionsConfig, resolveKernelOptions, type KernelArgs, type KernelOptions } from './kernel-options';
+import type { Activation } from '../activations';
 import { ShapeError } from '../errors';
 
-export interface DenseArgs extends LayerArgs {
+export interface DenseArgs extends LayerArgs, KernelArgs {
   units: number;
-  activation?: string;
-  /** Slope of leakyRelu / scale of elu. */
-  alpha?: number;
-  useBias?: boolean;
-  kernelInitializer?: Initializer | string;
-  biasInitializer?: Initializer | string;
-  kernelRegularizer?: Regularizer | string;
-  biasRegularizer?: Regularizer | string;
 }
 
 export class Dense extends Layer {
@@ -23,20 +14,13 @@ export class Dense extends Layer {
   readonly units: number;
   readonly act: Activation;
   readonly useBias: boolean;
-  private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
-  private readonly kernelReg: Regularizer | null;
-  private readonly biasReg: Regularizer | null;
+  private readonly opts: KernelOptions;
 
   constructor(args: DenseArgs) {
     super(args);
     this.units = positiveInt(args?.units, 'dense: units');
-    this.act = resolveActivation(args.activation, args.alpha);
-    this.useBias = args.useBias ?? true;
-    this.kernelInit = resolveInitializer(args.kernelInitializer, glorotUniform);
-    this.biasInit = resolveInitializer(args.biasInitializer, zeros);
-    this.kernelReg = resolveRegularizer(args.kernelRegularizer);
-    this.biasReg = resolveRegularizer(args.biasRegularizer);
+    this.opts = resolveKernelOptions(args);
+    ({ act: this.act, useBias: this.useBias } = this.opts);
   }
 
   override get activation(): Activation {
@@ -47,8 +31,8 @@ export class Dense extends Layer {
     if (inputShape.length !== 1) {
       throw new ShapeError(`${this.name}: dense expects a flat input [features], got [${inputShape}]; add a flatten layer first`);
     }
-    this.addParam('kernel', [inputShape[0], this.units], this.kernelInit, { regularizer: this.kernelReg });
-    if (this.useBias) this.addParam('bias', [this.units], this.biasInit, { regularizer: this.biasReg, fanIn: inputShape[0] });
+    this.addParam('kernel', [inputShape[0], this.units], this.opts.kernelInit, { regularizer: this.opts.kernelReg });
+    if (this.useBias) this.addParam('bias', [this.units], this.opts.biasInit, { regularizer: this.opts.biasReg, fanIn: inputShape[0] });
     return [this.units];
   }
 
@@ -93,10 +77,7 @@ export class Dense extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), units: this.units, activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}),
-      useBias: this.useBias, kernelInitializer: this.kernelInit.name, biasInitializer: this.biasInit.name,
-      ...(this.kernelReg ? { kernelRegularizer: this.kernelReg.config } : {}),
-      ...(this.biasReg ? { biasRegularizer: this.biasReg.config } : {}),
+      ...super.getConfig(), units: this.units, ...kernelOptionsConfig(this.opts),
     };
   }
 }

@@ -25,6 +25,8 @@
 // is about 2x (3x3) and 1.6x (5x5) faster, the direct filter gradient about 4x and 2x. From C = 3 or F = 32 on,
 // im2col + GEMM is as fast or faster (forward 1.3x to 3x at C = 3..8), so the runtime picks by shape.
 
+import { geoAt, nhwcIndex } from "./geometry";
+
 export const GEO_N: i32 = 0;
 export const GEO_H: i32 = 1;
 export const GEO_W: i32 = 2;
@@ -41,10 +43,6 @@ export const GEO_OH: i32 = 12;
 export const GEO_OW: i32 = 13;
 /** Number of i32 in the geometry block. */
 export const GEO_LEN: i32 = 14;
-
-@inline function geoAt(geo: usize, i: i32): i32 {
-  return load<i32>(geo + (<usize>i << 2));
-}
 
 /** Byte address of f32 element `i` of the array at `base`. */
 @inline function at(base: usize, i: i32): usize {
@@ -108,7 +106,7 @@ export function im2col(x: usize, cols: usize, geo: usize): void {
             zeroF32(dst, rowLen);
             continue;
           }
-          const src = at(x, ((n * H + iy) * W + ix0 + kx0 * dlw) * C);
+          const src = at(x, nhwcIndex(n, iy, ix0 + kx0 * dlw, 0, H, W, C));
           zeroF32(dst, kx0 * C);
           if (dlw == 1) {
             copyF32(at(dst, kx0 * C), src, (kx1 - kx0) * C); // the taps are adjacent pixels: one run
@@ -149,7 +147,7 @@ export function col2im(cols: usize, dx: usize, geo: usize, accumulate: i32): voi
           const iy = iy0 + ky * dlh;
           if (iy < 0 || iy >= H) continue;
           const src = at(row, ky * rowLen);
-          const dst = at(dx, ((n * H + iy) * W + ix0 + kx0 * dlw) * C);
+          const dst = at(dx, nhwcIndex(n, iy, ix0 + kx0 * dlw, 0, H, W, C));
           if (dlw == 1) {
             addF32(dst, at(src, kx0 * C), (kx1 - kx0) * C);
           } else {
@@ -185,19 +183,21 @@ export function conv2d_direct_forward(x: usize, w: usize, bias: usize, y: usize,
   const xStep = sw * C; // floats between the taps of horizontally adjacent output pixels
   for (let ky = 0; ky < KH; ky++) {
     // output rows whose input row oy·sh - pt + ky·dlh is inside the image
-    const oy0 = firstTapInside(ky * dlh - pt, sh, OH), oy1 = endTapInside(ky * dlh - pt, sh, H, OH);
+    const iy0 = ky * dlh - pt; // input row of output row 0's tap
+    const oy0 = firstTapInside(iy0, sh, OH), oy1 = endTapInside(iy0, sh, H, OH);
     for (let kx = 0; kx < KW; kx++) {
-      const ox0 = firstTapInside(kx * dlw - pl, sw, OW), ox1 = endTapInside(kx * dlw - pl, sw, W, OW);
+      const ix0 = kx * dlw - pl; // input column of output column 0's tap
+      const ox0 = firstTapInside(ix0, sw, OW), ox1 = endTapInside(ix0, sw, W, OW);
       for (let c = 0; c < C; c++) {
         const wt = at(w, ((ky * KW + kx) * C + c) * F);
-        const xOffset = (ox0 * sw - pl + kx * dlw) * C + c; // x index of the first pixel's tap, from its row start
+        const xOffset = (ox0 * sw + ix0) * C + c; // x index of the first pixel's tap, from its row start
         let f = 0;
         for (; f + 8 <= F; f += 8) {
           const w0 = v128.load(at(wt, f)), w1 = v128.load(at(wt, f + 4));
           for (let n = 0; n < N; n++) {
             for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, (n * H + oy * sh - pt + ky * dlh) * W * C + xOffset);
-              let yp = at(y, ((n * OH + oy) * OW + ox0) * F + f);
+              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
+              let yp = at(y, nhwcIndex(n, oy, ox0, f, OH, OW, F));
               for (let ox = ox0; ox < ox1; ox++) {
                 const xv = f32x4.splat(load<f32>(xp));
                 v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(xv, w0)));
@@ -212,8 +212,8 @@ export function conv2d_direct_forward(x: usize, w: usize, bias: usize, y: usize,
           const w0 = v128.load(at(wt, f));
           for (let n = 0; n < N; n++) {
             for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, (n * H + oy * sh - pt + ky * dlh) * W * C + xOffset);
-              let yp = at(y, ((n * OH + oy) * OW + ox0) * F + f);
+              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
+              let yp = at(y, nhwcIndex(n, oy, ox0, f, OH, OW, F));
               for (let ox = ox0; ox < ox1; ox++) {
                 v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(f32x4.splat(load<f32>(xp)), w0)));
                 xp = at(xp, xStep);
@@ -226,8 +226,8 @@ export function conv2d_direct_forward(x: usize, w: usize, bias: usize, y: usize,
           const w0 = load<f32>(at(wt, f));
           for (let n = 0; n < N; n++) {
             for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, (n * H + oy * sh - pt + ky * dlh) * W * C + xOffset);
-              let yp = at(y, ((n * OH + oy) * OW + ox0) * F + f);
+              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
+              let yp = at(y, nhwcIndex(n, oy, ox0, f, OH, OW, F));
               for (let ox = ox0; ox < ox1; ox++) {
                 store<f32>(yp, load<f32>(yp) + load<f32>(xp) * w0);
                 xp = at(xp, xStep);
@@ -259,20 +259,22 @@ export function conv2d_direct_backward_filter(x: usize, dy: usize, dw: usize, ge
   const xStep = sw * C; // floats between the taps of horizontally adjacent output pixels
   for (let ky = 0; ky < KH; ky++) {
     // output rows whose input row oy·sh - pt + ky·dlh is inside the image
-    const oy0 = firstTapInside(ky * dlh - pt, sh, OH), oy1 = endTapInside(ky * dlh - pt, sh, H, OH);
+    const iy0 = ky * dlh - pt; // input row of output row 0's tap
+    const oy0 = firstTapInside(iy0, sh, OH), oy1 = endTapInside(iy0, sh, H, OH);
     for (let kx = 0; kx < KW; kx++) {
-      const ox0 = firstTapInside(kx * dlw - pl, sw, OW), ox1 = endTapInside(kx * dlw - pl, sw, W, OW);
+      const ix0 = kx * dlw - pl; // input column of output column 0's tap
+      const ox0 = firstTapInside(ix0, sw, OW), ox1 = endTapInside(ix0, sw, W, OW);
       for (let c = 0; c < C; c++) {
         const wt = at(dw, ((ky * KW + kx) * C + c) * F);
-        const xOffset = (ox0 * sw - pl + kx * dlw) * C + c; // x index of (n, row iy, first pixel's tap) minus row start
+        const xOffset = (ox0 * sw + ix0) * C + c; // x index of (n, row iy, first pixel's tap) minus row start
         let f = 0;
         for (; f + 8 <= F; f += 8) {
           let acc0 = accumulate ? v128.load(at(wt, f)) : f32x4.splat(0);
           let acc1 = accumulate ? v128.load(at(wt, f + 4)) : f32x4.splat(0);
           for (let n = 0; n < N; n++) {
             for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, (n * H + oy * sh - pt + ky * dlh) * W * C + xOffset);
-              let gp = at(dy, ((n * OH + oy) * OW + ox0) * F + f);
+              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
+              let gp = at(dy, nhwcIndex(n, oy, ox0, f, OH, OW, F));
               for (let ox = ox0; ox < ox1; ox++) {
                 const xv = f32x4.splat(load<f32>(xp));
                 acc0 = f32x4.add(acc0, f32x4.mul(xv, v128.load(gp)));
@@ -289,8 +291,8 @@ export function conv2d_direct_backward_filter(x: usize, dy: usize, dw: usize, ge
           let acc = accumulate ? v128.load(at(wt, f)) : f32x4.splat(0);
           for (let n = 0; n < N; n++) {
             for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, (n * H + oy * sh - pt + ky * dlh) * W * C + xOffset);
-              let gp = at(dy, ((n * OH + oy) * OW + ox0) * F + f);
+              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
+              let gp = at(dy, nhwcIndex(n, oy, ox0, f, OH, OW, F));
               for (let ox = ox0; ox < ox1; ox++) {
                 acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(xp)), v128.load(gp)));
                 xp = at(xp, xStep);
@@ -304,8 +306,8 @@ export function conv2d_direct_backward_filter(x: usize, dy: usize, dw: usize, ge
           let acc: f32 = accumulate ? load<f32>(at(wt, f)) : 0;
           for (let n = 0; n < N; n++) {
             for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, (n * H + oy * sh - pt + ky * dlh) * W * C + xOffset);
-              let gp = at(dy, ((n * OH + oy) * OW + ox0) * F + f);
+              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
+              let gp = at(dy, nhwcIndex(n, oy, ox0, f, OH, OW, F));
               for (let ox = ox0; ox < ox1; ox++) {
                 acc += load<f32>(xp) * load<f32>(gp);
                 xp = at(xp, xStep);

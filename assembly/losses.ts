@@ -31,66 +31,87 @@ const ONE_MINUS_EPS: f32 = 1.0 - EPS; // rounds to 1 − 2⁻²³ in f32
   return arg;
 }
 
-// ---- regression losses: l_i = mean_j f(pred_ij − target_ij) ----
+/** True where a probability lies outside [EPS, 1 − EPS], so clampProb changed it and its gradient is 0. */
+@inline function isClipped(p: f32): bool { return p < EPS || p > ONE_MINUS_EPS; }
 
-/** l = mean (p − t)²; grad = 2(p − t)·w_i/(cols·rows). */
-export function loss_mse(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
-  if (rows <= 0) return 0;
-  let total: f64 = 0;
-  for (let r = 0; r < rows; r++) {
-    const sw = sampleWeight(w, r);
-    const scale: f32 = 2 * sw / (<f32>cols * <f32>rows);
-    const o = r * cols;
-    let rowSum: f64 = 0;
-    for (let j = o; j < o + cols; j++) {
-      const d = f32At(pred, j) - f32At(target, j);
-      rowSum += <f64>(d * d);
-      setF32(grad, j, d * scale);
-    }
-    total += <f64>sw * rowSum / <f64>cols;
-  }
-  return <f32>(total / <f64>rows);
+/** f32 sum of elements [o, o + cols) of p, in index order. */
+@inline function rowSumF32(p: usize, o: i32, cols: i32): f32 {
+  let sum: f32 = 0;
+  for (let j = o; j < o + cols; j++) sum += f32At(p, j);
+  return sum;
 }
 
-/** l = mean |p − t|; grad = sign(p − t)·w_i/(cols·rows), sign(0) = 0 (TF's gradient of abs at 0). */
-export function loss_mae(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
-  if (rows <= 0) return 0;
-  let total: f64 = 0;
-  for (let r = 0; r < rows; r++) {
-    const sw = sampleWeight(w, r);
-    const scale: f32 = sw / (<f32>cols * <f32>rows);
-    const o = r * cols;
-    let rowSum: f64 = 0;
-    for (let j = o; j < o + cols; j++) {
-      const d = f32At(pred, j) - f32At(target, j);
-      rowSum += <f64>abs<f32>(d);
-      setF32(grad, j, sign(d) * scale);
-    }
-    total += <f64>sw * rowSum / <f64>cols;
-  }
-  return <f32>(total / <f64>rows);
+/** Largest logit of the row [o, o + cols). */
+@inline function rowMax(logits: usize, o: i32, cols: i32): f32 {
+  return f32At(logits, o + rowArgmax(logits + (<usize>o << 2), cols));
 }
 
-/** Huber, d = p − t: l = mean(|d| ≤ δ ? d²/2 : δ·|d| − δ²/2);
- *  grad = (|d| ≤ δ ? d : δ·sign(d))·w_i/(cols·rows). */
-export function loss_huber(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize, delta: f32): f32 {
+/** The softmax numerators of a row: out_j = e^(z_j − m) for j in [o, o + cols); returns their f32 sum. */
+@inline function writeShiftedExps(logits: usize, out: usize, o: i32, cols: i32, m: f32): f32 {
+  let sum: f32 = 0;
+  for (let j = o; j < o + cols; j++) {
+    const e = Mathf.exp(f32At(logits, j) - m);
+    setF32(out, j, e);
+    sum += e;
+  }
+  return sum;
+}
+
+// ---- losses whose l_i is a mean over the cols: regression losses and binary cross-entropy ----
+
+const MEAN_MSE: i32 = 0;
+const MEAN_MAE: i32 = 1;
+const MEAN_HUBER: i32 = 2;
+const MEAN_BCE: i32 = 3;
+const MEAN_SIGMOID_BCE: i32 = 4;
+
+/** The row loop these losses share: loss = Σ_i w_i·mean_j l_ij / rows, grad WRITTEN with scale w_i/(cols·rows).
+ *  `a` is pred, prob or logits; prob_out is read only by MEAN_SIGMOID_BCE. `kind` is a MEAN_* constant at every call,
+ *  so each exported loss inlines only its own element body. */
+@inline function meanOverColsLoss(
+  a: usize, target: usize, prob_out: usize, grad: usize, rows: i32, cols: i32, w: usize, kind: i32, delta: f32,
+): f32 {
   if (rows <= 0) return 0;
   let total: f64 = 0;
   const halfDelta2: f32 = 0.5 * delta * delta;
   for (let r = 0; r < rows; r++) {
     const sw = sampleWeight(w, r);
-    const scale: f32 = sw / (<f32>cols * <f32>rows);
+    const scale: f32 = (kind == MEAN_MSE ? 2 * sw : sw) / (<f32>cols * <f32>rows);
     const o = r * cols;
     let rowSum: f64 = 0;
     for (let j = o; j < o + cols; j++) {
-      const d = f32At(pred, j) - f32At(target, j);
-      const a = abs<f32>(d);
-      if (a <= delta) {
-        rowSum += <f64>(0.5 * d * d);
+      if (kind == MEAN_MSE) {
+        const d = f32At(a, j) - f32At(target, j);
+        rowSum += <f64>(d * d);
         setF32(grad, j, d * scale);
-      } else {
-        rowSum += <f64>(delta * a - halfDelta2);
-        setF32(grad, j, delta * sign(d) * scale);
+      } else if (kind == MEAN_MAE) {
+        const d = f32At(a, j) - f32At(target, j);
+        rowSum += <f64>abs<f32>(d);
+        setF32(grad, j, sign(d) * scale);
+      } else if (kind == MEAN_HUBER) {
+        const d = f32At(a, j) - f32At(target, j);
+        const ad = abs<f32>(d);
+        if (ad <= delta) {
+          rowSum += <f64>(0.5 * d * d);
+          setF32(grad, j, d * scale);
+        } else {
+          rowSum += <f64>(delta * ad - halfDelta2);
+          setF32(grad, j, delta * sign(d) * scale);
+        }
+      } else if (kind == MEAN_BCE) {
+        const p = f32At(a, j);
+        const t = f32At(target, j);
+        const pc = clampProb(p);
+        rowSum -= <f64>(t * Mathf.log(pc) + (1 - t) * Mathf.log(1 - pc));
+        setF32(grad, j, isClipped(p) ? 0 : (pc - t) / (pc * (1 - pc)) * scale);
+      } else { // MEAN_SIGMOID_BCE
+        const z = f32At(a, j);
+        const t = f32At(target, j);
+        const e = Mathf.exp(-abs<f32>(z)); // in (0, 1]
+        const s: f32 = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+        rowSum += <f64>(max<f32>(z, 0) - z * t + Mathf.log1p(e));
+        setF32(prob_out, j, s);
+        setF32(grad, j, (s - t) * scale);
       }
     }
     total += <f64>sw * rowSum / <f64>cols;
@@ -98,30 +119,27 @@ export function loss_huber(pred: usize, target: usize, grad: usize, rows: i32, c
   return <f32>(total / <f64>rows);
 }
 
-// ---- binary cross-entropy: l_i = mean_j over the cols ----
+/** l = mean (p − t)²; grad = 2(p − t)·w_i/(cols·rows). */
+export function loss_mse(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  return meanOverColsLoss(pred, target, 0, grad, rows, cols, w, MEAN_MSE, 0);
+}
+
+/** l = mean |p − t|; grad = sign(p − t)·w_i/(cols·rows), sign(0) = 0 (TF's gradient of abs at 0). */
+export function loss_mae(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
+  return meanOverColsLoss(pred, target, 0, grad, rows, cols, w, MEAN_MAE, 0);
+}
+
+/** Huber, d = p − t: l = mean(|d| ≤ δ ? d²/2 : δ·|d| − δ²/2);
+ *  grad = (|d| ≤ δ ? d : δ·sign(d))·w_i/(cols·rows). */
+export function loss_huber(pred: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize, delta: f32): f32 {
+  return meanOverColsLoss(pred, target, 0, grad, rows, cols, w, MEAN_HUBER, delta);
+}
 
 /** BCE on probabilities: pc = clip(p, ε, 1 − ε), l = −mean(t·log pc + (1 − t)·log(1 − pc)).
  *  grad = (pc − t)/(pc(1 − pc))·w_i/(cols·rows) inside the clip range, 0 where p was clipped (the clip's own
  *  derivative, as in TF), so p = 0 or 1 gives a finite loss (−log ε ≈ 16.1) and a zero gradient. */
 export function loss_bce(prob: usize, target: usize, grad: usize, rows: i32, cols: i32, w: usize): f32 {
-  if (rows <= 0) return 0;
-  let total: f64 = 0;
-  for (let r = 0; r < rows; r++) {
-    const sw = sampleWeight(w, r);
-    const scale: f32 = sw / (<f32>cols * <f32>rows);
-    const o = r * cols;
-    let rowSum: f64 = 0;
-    for (let j = o; j < o + cols; j++) {
-      const p = f32At(prob, j);
-      const t = f32At(target, j);
-      const pc = clampProb(p);
-      rowSum -= <f64>(t * Mathf.log(pc) + (1 - t) * Mathf.log(1 - pc));
-      const clipped = p < EPS || p > ONE_MINUS_EPS;
-      setF32(grad, j, clipped ? 0 : (pc - t) / (pc * (1 - pc)) * scale);
-    }
-    total += <f64>sw * rowSum / <f64>cols;
-  }
-  return <f32>(total / <f64>rows);
+  return meanOverColsLoss(prob, target, 0, grad, rows, cols, w, MEAN_BCE, 0);
 }
 
 /** BCE fused with the sigmoid, on logits z: l = mean(max(z, 0) − z·t + log(1 + e^−|z|)) (never overflows);
@@ -129,25 +147,7 @@ export function loss_bce(prob: usize, target: usize, grad: usize, rows: i32, col
 export function loss_sigmoid_bce(
   logits: usize, target: usize, prob_out: usize, grad: usize, rows: i32, cols: i32, w: usize,
 ): f32 {
-  if (rows <= 0) return 0;
-  let total: f64 = 0;
-  for (let r = 0; r < rows; r++) {
-    const sw = sampleWeight(w, r);
-    const scale: f32 = sw / (<f32>cols * <f32>rows);
-    const o = r * cols;
-    let rowSum: f64 = 0;
-    for (let j = o; j < o + cols; j++) {
-      const z = f32At(logits, j);
-      const t = f32At(target, j);
-      const e = Mathf.exp(-abs<f32>(z)); // in (0, 1]
-      const s: f32 = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-      rowSum += <f64>(max<f32>(z, 0) - z * t + Mathf.log1p(e));
-      setF32(prob_out, j, s);
-      setF32(grad, j, (s - t) * scale);
-    }
-    total += <f64>sw * rowSum / <f64>cols;
-  }
-  return <f32>(total / <f64>rows);
+  return meanOverColsLoss(logits, target, prob_out, grad, rows, cols, w, MEAN_SIGMOID_BCE, 0);
 }
 
 // ---- categorical cross-entropy: l_i = sum over the classes (cols) ----
@@ -163,15 +163,14 @@ export function loss_cce(prob: usize, target: usize, grad: usize, rows: i32, col
   for (let r = 0; r < rows; r++) {
     const sw = sampleWeight(w, r);
     const o = r * cols;
-    let sum: f32 = 0;
-    for (let j = o; j < o + cols; j++) sum += f32At(prob, j);
+    const sum = rowSumF32(prob, o, cols);
     let rowSum: f64 = 0;
     let c: f32 = 0; // Σ_j a_j·q_j
     for (let j = o; j < o + cols; j++) {
       const q = f32At(prob, j) / sum;
       const t = f32At(target, j);
       rowSum -= <f64>(t * Mathf.log(clampProb(q)));
-      const a: f32 = q < EPS || q > ONE_MINUS_EPS ? 0 : -t / q;
+      const a: f32 = isClipped(q) ? 0 : -t / q;
       c += a * q;
       setF32(grad, j, a); // a_j, finished below
     }
@@ -194,14 +193,8 @@ export function loss_softmax_cce(
     const sw = sampleWeight(w, r);
     const scale: f32 = sw / <f32>rows;
     const o = r * cols;
-    const row = logits + (<usize>o << 2);
-    const m = f32At(logits, o + rowArgmax(row, cols));
-    let sum: f32 = 0;
-    for (let j = o; j < o + cols; j++) {
-      const e = Mathf.exp(f32At(logits, j) - m);
-      setF32(prob_out, j, e);
-      sum += e;
-    }
+    const m = rowMax(logits, o, cols);
+    const sum = writeShiftedExps(logits, prob_out, o, cols, m);
     const lse = m + Mathf.log(sum);
     let rowSum: f64 = 0;
     let tSum: f32 = 0;
@@ -235,11 +228,10 @@ export function loss_sparse_cce(prob: usize, labels: usize, grad: usize, rows: i
       total = NaN;
       continue;
     }
-    let sum: f32 = 0;
-    for (let j = o; j < o + cols; j++) sum += f32At(prob, j);
+    const sum = rowSumF32(prob, o, cols);
     const q = f32At(prob, o + label) / sum;
     total -= <f64>sw * <f64>Mathf.log(clampProb(q));
-    const clipped = q < EPS || q > ONE_MINUS_EPS;
+    const clipped = isClipped(q);
     const scale: f32 = clipped ? 0 : sw / (sum * <f32>rows);
     for (let j = o; j < o + cols; j++) setF32(grad, j, scale);
     if (!clipped) setF32(grad, o + label, (1 - 1 / q) * scale);
@@ -261,13 +253,8 @@ export function loss_softmax_sparse_cce(
     const label = load<i32>(labels + (<usize>r << 2));
     const valid = label >= 0 && label < cols;
     const scale: f32 = valid ? sw / <f32>rows : 0;
-    const m = f32At(logits, o + rowArgmax(logits + (<usize>o << 2), cols));
-    let sum: f32 = 0;
-    for (let j = o; j < o + cols; j++) {
-      const e = Mathf.exp(f32At(logits, j) - m);
-      setF32(prob_out, j, e);
-      sum += e;
-    }
+    const m = rowMax(logits, o, cols);
+    const sum = writeShiftedExps(logits, prob_out, o, cols, m);
     for (let j = o; j < o + cols; j++) {
       const y = f32At(prob_out, j) / sum;
       setF32(prob_out, j, y);

@@ -22,6 +22,14 @@
 }
 
 /** dst[j] += Σ_r src[r, j]: the column sums of a (rows, c) matrix added into dst (c). */
+/** Starts the parameter gradients of a backward pass: zeroes dgamma and dbeta (n each) unless accumulating. */
+@inline function clearParamGradsUnlessAccumulating(dgamma: usize, dbeta: usize, n: i32, accumulate: i32): void {
+  if (!accumulate) {
+    zeroF32(dgamma, n);
+    zeroF32(dbeta, n);
+  }
+}
+
 @inline function addColumnSums(src: usize, dst: usize, rows: i32, c: i32): void {
   const c4 = c & ~3;
   for (let r = 0; r < rows; r++) {
@@ -124,10 +132,7 @@ export function batchnorm_backward(
   x: usize, dy: usize, dx: usize, gamma: usize, dgamma: usize, dbeta: usize, mean: usize, invstd: usize,
   rows: i32, c: i32, accumulate_params: i32,
 ): void {
-  if (!accumulate_params) {
-    zeroF32(dgamma, c);
-    zeroF32(dbeta, c);
-  }
+  clearParamGradsUnlessAccumulating(dgamma, dbeta, c, accumulate_params);
   if (rows < 2) { // one row: xhat = 0 and dx = gamma·invstd·(dy - dy) = 0
     if (rows == 1) addColumnSums(dy, dbeta, 1, c);
     zeroF32(dx, rows * c);
@@ -251,10 +256,7 @@ export function layernorm_backward(
   x: usize, dy: usize, dx: usize, gamma: usize, dgamma: usize, dbeta: usize, mean: usize, invstd: usize,
   rows: i32, cols: i32, accumulate_params: i32,
 ): void {
-  if (!accumulate_params) {
-    zeroF32(dgamma, cols);
-    zeroF32(dbeta, cols);
-  }
+  clearParamGradsUnlessAccumulating(dgamma, dbeta, cols, accumulate_params);
   const c4 = cols & ~3;
   const invCols: f32 = 1 / <f32>max(cols, 1);
   for (let r = 0; r < rows; r++) {

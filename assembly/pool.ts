@@ -10,9 +10,7 @@ import {
   GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT, GEO_OH, GEO_OW,
 } from "./conv";
 
-@inline function geoAt(geo: usize, i: i32): i32 {
-  return load<i32>(geo + (<usize>i << 2));
-}
+import { geoAt, nhwcIndex } from "./geometry";
 
 /** Byte address of 4-byte element `i` of the array at `base`. */
 @inline function at(base: usize, i: i32): usize {
@@ -23,6 +21,30 @@ import {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.splat(0));
   for (; i < n; i++) store<f32>(at(dst, i), 0);
+}
+
+/** First real input coordinate of output position `o`'s window (stride, padding before 0). */
+@inline function windowStart(o: i32, stride: i32, pad: i32): i32 {
+  return max(o * stride - pad, 0);
+}
+
+/** One past the last real input coordinate of output position `o`'s window of `k` cells, in an axis of `size`. */
+@inline function windowEnd(o: i32, stride: i32, pad: i32, k: i32, size: i32): i32 {
+  return min(o * stride - pad + k, size);
+}
+
+/** What average pooling divides by: the number of real cells of the window [y0, y1) x [x0, x1), 1 if it has none
+ *  (an empty window then averages to 0). */
+@inline function realCellsDivisor(y0: i32, y1: i32, x0: i32, x1: i32): f32 {
+  return max(<f32>(max(y1 - y0, 0) * max(x1 - x0, 0)), 1);
+}
+
+/** dx[argmax[i]] += dy[i] for i in [0, count); argmax -1 (a window with no real cell) is skipped. */
+@inline function scatterAddAtArgmax(dy: usize, argmax: usize, dx: usize, count: i32): void {
+  for (let i = 0; i < count; i++) {
+    const j = load<i32>(at(argmax, i));
+    if (j >= 0) store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
+  }
 }
 
 /**
@@ -40,9 +62,9 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
   let o = 0; // flat index of y[n, oy, ox, 0]
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
-      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + KH, H);
+      const y0 = windowStart(oy, sh, pt), y1 = windowEnd(oy, sh, pt, KH, H);
       for (let ox = 0; ox < OW; ox++) {
-        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + KW, W);
+        const x0 = windowStart(ox, sw, pl), x1 = windowEnd(ox, sw, pl, KW, W);
         if (y0 >= y1 || x0 >= x1) {
           for (let c = 0; c < C; c++) {
             store<f32>(at(y, o + c), 0);
@@ -51,13 +73,13 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
           o += C;
           continue;
         }
-        const first = ((n * H + y0) * W + x0) * C; // flat index of the window's first real cell, channel 0
+        const first = nhwcIndex(n, y0, x0, 0, H, W, C); // flat index of the window's first real cell, channel 0
         for (let c = 0; c < C4; c += 4) {
           let best = v128.load(at(x, first + c));
           let bestIdx = i32x4.add(i32x4.splat(first + c), lanes);
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {
-              const i = ((n * H + iy) * W + ix) * C + c;
+              const i = nhwcIndex(n, iy, ix, c, H, W, C);
               const v = v128.load(at(x, i));
               const better = f32x4.gt(v, best);
               best = v128.bitselect(v, best, better);
@@ -72,7 +94,7 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
           let bestIdx = first + c;
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {
-              const i = ((n * H + iy) * W + ix) * C + c;
+              const i = nhwcIndex(n, iy, ix, c, H, W, C);
               const v = load<f32>(at(x, i));
               if (v > best) {
                 best = v;
@@ -96,11 +118,7 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
 export function maxpool_backward(dy: usize, argmax: usize, dx: usize, geo: usize, accumulate: i32): void {
   const N = geoAt(geo, GEO_N), C = geoAt(geo, GEO_C);
   if (!accumulate) zeroF32(dx, N * geoAt(geo, GEO_H) * geoAt(geo, GEO_W) * C);
-  const count = N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C;
-  for (let i = 0; i < count; i++) {
-    const j = load<i32>(at(argmax, i));
-    if (j >= 0) store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
-  }
+  scatterAddAtArgmax(dy, argmax, dx, N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C);
 }
 
 /** Average pooling over the real cells of each window. x is (N, H, W, C); y is (N, OH, OW, C), written. */
@@ -114,22 +132,21 @@ export function avgpool_forward(x: usize, y: usize, geo: usize): void {
   let o = 0;
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
-      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + KH, H);
+      const y0 = windowStart(oy, sh, pt), y1 = windowEnd(oy, sh, pt, KH, H);
       for (let ox = 0; ox < OW; ox++) {
-        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + KW, W);
-        const cells = <f32>(max(y1 - y0, 0) * max(x1 - x0, 0));
-        const divisor = max(cells, 1); // an empty window averages to 0
+        const x0 = windowStart(ox, sw, pl), x1 = windowEnd(ox, sw, pl, KW, W);
+        const divisor = realCellsDivisor(y0, y1, x0, x1);
         for (let c = 0; c < C4; c += 4) {
           let sum = f32x4.splat(0);
           for (let iy = y0; iy < y1; iy++) {
-            for (let ix = x0; ix < x1; ix++) sum = f32x4.add(sum, v128.load(at(x, ((n * H + iy) * W + ix) * C + c)));
+            for (let ix = x0; ix < x1; ix++) sum = f32x4.add(sum, v128.load(at(x, nhwcIndex(n, iy, ix, c, H, W, C))));
           }
           v128.store(at(y, o + c), f32x4.div(sum, f32x4.splat(divisor)));
         }
         for (let c = C4; c < C; c++) {
           let sum: f32 = 0;
           for (let iy = y0; iy < y1; iy++) {
-            for (let ix = x0; ix < x1; ix++) sum += load<f32>(at(x, ((n * H + iy) * W + ix) * C + c));
+            for (let ix = x0; ix < x1; ix++) sum += load<f32>(at(x, nhwcIndex(n, iy, ix, c, H, W, C)));
           }
           store<f32>(at(y, o + c), sum / divisor);
         }
@@ -154,15 +171,15 @@ export function avgpool_backward(dy: usize, dx: usize, geo: usize, accumulate: i
   let o = 0;
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
-      const y0 = max(oy * sh - pt, 0), y1 = min(oy * sh - pt + KH, H);
+      const y0 = windowStart(oy, sh, pt), y1 = windowEnd(oy, sh, pt, KH, H);
       for (let ox = 0; ox < OW; ox++) {
-        const x0 = max(ox * sw - pl, 0), x1 = min(ox * sw - pl + KW, W);
-        const divisor = max(<f32>(max(y1 - y0, 0) * max(x1 - x0, 0)), 1);
+        const x0 = windowStart(ox, sw, pl), x1 = windowEnd(ox, sw, pl, KW, W);
+        const divisor = realCellsDivisor(y0, y1, x0, x1);
         for (let c = 0; c < C4; c += 4) {
           const g = f32x4.div(v128.load(at(dy, o + c)), f32x4.splat(divisor));
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {
-              const p = at(dx, ((n * H + iy) * W + ix) * C + c);
+              const p = at(dx, nhwcIndex(n, iy, ix, c, H, W, C));
               v128.store(p, f32x4.add(v128.load(p), g));
             }
           }
@@ -171,7 +188,7 @@ export function avgpool_backward(dy: usize, dx: usize, geo: usize, accumulate: i
           const g = load<f32>(at(dy, o + c)) / divisor;
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0; ix < x1; ix++) {
-              const p = at(dx, ((n * H + iy) * W + ix) * C + c);
+              const p = at(dx, nhwcIndex(n, iy, ix, c, H, W, C));
               store<f32>(p, load<f32>(p) + g);
             }
           }
@@ -260,8 +277,5 @@ export function global_maxpool_forward(x: usize, y: usize, argmax: usize, n: i32
 /** Global max pooling backward. dy and argmax are (n, c); dx is (n, hw, c), written: zeroed, then dy scattered. */
 export function global_maxpool_backward(dy: usize, argmax: usize, dx: usize, n: i32, hw: i32, c: i32): void {
   zeroF32(dx, n * hw * c);
-  for (let i = 0, count = n * c; i < count; i++) {
-    const j = load<i32>(at(argmax, i));
-    store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
-  }
+  scatterAddAtArgmax(dy, argmax, dx, n * c); // hw >= 1: no -1 entries here
 }

@@ -7,59 +7,17 @@ import {
   softmax_forward, softmax_backward, log_softmax_forward, log_softmax_backward,
   ACT_LINEAR, ACT_STEP, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_SIGMOID, ACT_TANH, ACT_SOFTPLUS, ACT_GELU, ACT_GELU_TANH,
 } from "../../assembly/activations";
+import { alloc16, erfc64, fget, fset, nextU32, report, seedRandom } from "./helpers.include";
 
-// as-pect reads logged strings late: keep them alive so the log shows what was logged.
-const logged: string[] = [];
-function report(msg: string): void {
-  logged.push(msg);
-  log<string>(msg);
-}
-
-function alloc16(bytes: i32): usize {
-  return (heap.alloc(<usize>bytes + 16) + 15) & ~(<usize>15);
-}
-@inline function f32At(p: usize, i: i32): f32 {
-  return load<f32>(p + (<usize>i << 2));
-}
-@inline function setF32(p: usize, i: i32, v: f32): void {
-  store<f32>(p + (<usize>i << 2), v);
-}
-
-// A small LCG of the spec's own (independent of the module's generator): uniform in [lo, hi).
-let lcg: u32 = 12345;
+// Uniform in [lo, hi) from the spec's own LCG (helpers.include.ts), independent of the module's generator.
+seedRandom(12345);
 function rand(lo: f64, hi: f64): f64 {
-  lcg = lcg * 1664525 + 1013904223;
-  return lo + (hi - lo) * (<f64>(lcg >>> 8) / 16777216.0);
+  return lo + (hi - lo) * (<f64>(nextU32() >>> 8) / 16777216.0);
 }
 
 // ---- f64 references ----
 
-/** erf by the all-positive series for |x| < 3, the continued fraction for erfc above. */
-function erf64(x: f64): f64 {
-  const a = Math.abs(x);
-  let r: f64;
-  if (a < 3) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 200; n++) {
-      term *= 2 * a * a / <f64>(2 * n + 1);
-      sum += term;
-      if (term < sum * 1e-18) break;
-    }
-    r = 1.1283791670955126 * Math.exp(-a * a) * sum;
-  } else {
-    r = 1 - erfcCF(a);
-  }
-  return x < 0 ? -r : r;
-}
-function erfcCF(x: f64): f64 {
-  let f = x;
-  for (let n = 120; n >= 1; n--) f = x + (<f64>n * 0.5) / f;
-  return Math.exp(-x * x) * 0.5641895835477563 / f;
-}
-function erfc64(x: f64): f64 {
-  return x >= 3 ? erfcCF(x) : 1 - erf64(x);
-}
+// erf64 / erfc64 come from helpers.include.ts.
 
 function actRef(act: i32, x: f64, alpha: f64): f64 {
   switch (act) {
@@ -111,10 +69,10 @@ function fwdError(act: i32, x: f32, got: f32): f64 {
 /** The inputs: a grid on [-12, 12] off the kinks, large and tiny magnitudes, the extremes. */
 const N_X: i32 = 2400 + 24;
 function fillInputs(x: usize): void {
-  for (let i = 0; i < 2400; i++) setF32(x, i, <f32>(-12.0 + 0.01 * <f64>i + 0.003));
+  for (let i = 0; i < 2400; i++) fset(x, i, <f32>(-12.0 + 0.01 * <f64>i + 0.003));
   const extra: f32[] = [20, -20, 50, -50, 100, -100, 1e4, -1e4, 1e15, -1e15, 3.4e38, -3.4e38,
     1e-3, -1e-3, 1e-20, -1e-20, 1e-40, -1e-40, 0.5, -0.5, 3, -3, 8.5, -8.5];
-  for (let i = 0; i < extra.length; i++) setF32(x, 2400 + i, extra[i]);
+  for (let i = 0; i < extra.length; i++) fset(x, 2400 + i, extra[i]);
 }
 
 let worstFwd: f64 = 0;
@@ -128,10 +86,10 @@ function checkForward(act: i32): bool {
   act_forward(x, y, N_X, act, ALPHA[act]);
   worstFwd = 0;
   for (let i = 0; i < N_X; i++) {
-    const e = fwdError(act, f32At(x, i), f32At(y, i));
+    const e = fwdError(act, fget(x, i), fget(y, i));
     if (e > worstFwd) {
       worstFwd = e;
-      worstFwdX = f32At(x, i);
+      worstFwdX = fget(x, i);
     }
   }
   const unit = act == ACT_GELU_TANH ? " ulp / (1 + |u|)" : " ulp";
@@ -153,11 +111,11 @@ describe("act_forward against the f64 reference", () => {
   it("elu with alpha 0.5 and leakyRelu with alpha 0.01 use alpha", () => {
     const x = alloc16(16);
     const y = alloc16(16);
-    setF32(x, 0, -2);
+    fset(x, 0, -2);
     act_forward(x, y, 1, ACT_ELU, 0.5);
-    expect<f64>(<f64>f32At(y, 0)).toBeCloseTo(0.5 * Math.expm1(-2), 6);
+    expect<f64>(<f64>fget(y, 0)).toBeCloseTo(0.5 * Math.expm1(-2), 6);
     act_forward(x, y, 1, ACT_LEAKY_RELU, 0.01);
-    expect<f32>(f32At(y, 0)).toBe(<f32>-0.02);
+    expect<f32>(fget(y, 0)).toBe(<f32>-0.02);
   });
 });
 
@@ -180,19 +138,19 @@ function checkBackward(act: i32): bool {
   for (let i = 0; i < n; i++) {
     let zi = <f32>(-8.0 + 0.01 * <f64>i + 0.0037);
     if (i == n - 1) zi = 40; // saturated: derivatives must be finite
-    setF32(z, i, zi);
-    setF32(y, i, <f32>actRef(act, <f64>zi, alpha));
-    setF32(dy, i, <f32>rand(-2, 2));
+    fset(z, i, zi);
+    fset(y, i, <f32>actRef(act, <f64>zi, alpha));
+    fset(dy, i, <f32>rand(-2, 2));
   }
   act_backward(z, y, dy, dz, n, act, ALPHA[act]);
   worstBwd = 0;
   let ok = true;
   for (let i = 0; i < n; i++) {
-    const zi = <f64>f32At(z, i);
+    const zi = <f64>fget(z, i);
     const h = 1e-4 * Math.max(1, Math.abs(zi));
     const fd = (actRef(act, zi + h, alpha) - actRef(act, zi - h, alpha)) / (2 * h);
-    const g = <f64>f32At(dy, i);
-    const got = <f64>f32At(dz, i);
+    const g = <f64>fget(dy, i);
+    const got = <f64>fget(dz, i);
     const err = Math.abs(got - g * fd);
     const tol = Math.abs(g) * (BWD_REL * Math.abs(fd) + BWD_ABS[act]) + 1e-12;
     if (!(err <= tol)) ok = false;
@@ -223,16 +181,16 @@ describe("act_backward against a central difference of the reference", () => {
     const dy = alloc16(32);
     const dz = alloc16(32);
     for (let i = 0; i < 5; i++) {
-      setF32(z, i, <f32>(i - 2));
-      setF32(y, i, <f32>(0.1 * <f64>(i + 1)));
-      setF32(dy, i, 2);
+      fset(z, i, <f32>(i - 2));
+      fset(y, i, <f32>(0.1 * <f64>(i + 1)));
+      fset(dy, i, 2);
     }
     act_backward(z, 0, dy, dz, 5, ACT_RELU, 0);
-    for (let i = 0; i < 5; i++) expect<f32>(f32At(dz, i)).toBe(i > 2 ? 2 : 0);
+    for (let i = 0; i < 5; i++) expect<f32>(fget(dz, i)).toBe(i > 2 ? 2 : 0);
     act_backward(0, y, dy, dz, 5, ACT_SIGMOID, 0);
     for (let i = 0; i < 5; i++) {
-      const yi = f32At(y, i);
-      expect<f32>(f32At(dz, i)).toBeCloseTo(2 * yi * (1 - yi), 6);
+      const yi = fget(y, i);
+      expect<f32>(fget(dz, i)).toBeCloseTo(2 * yi * (1 - yi), 6);
     }
   });
 });
@@ -252,24 +210,24 @@ describe("tails and aliasing", () => {
         const dy = alloc16((n + 1) * 4);
         const dz = alloc16((n + 1) * 4);
         for (let i = 0; i < n; i++) {
-          setF32(x, i, <f32>rand(-4, 4));
-          setF32(dy, i, <f32>rand(-1, 1));
+          fset(x, i, <f32>rand(-4, 4));
+          fset(dy, i, <f32>rand(-1, 1));
         }
-        setF32(y, n, GUARD);
-        setF32(dz, n, GUARD);
+        fset(y, n, GUARD);
+        fset(dz, n, GUARD);
         act_forward(x, y, n, act, ALPHA[act]);
         act_backward(x, y, dy, dz, n, act, ALPHA[act]);
-        expect<f32>(f32At(y, n)).toBe(GUARD, "forward wrote past n");
-        expect<f32>(f32At(dz, n)).toBe(GUARD, "backward wrote past n");
+        expect<f32>(fget(y, n)).toBe(GUARD, "forward wrote past n");
+        expect<f32>(fget(dz, n)).toBe(GUARD, "backward wrote past n");
         for (let i = 0; i < n; i++) {
-          expect<bool>(fwdError(act, f32At(x, i), f32At(y, i)) <= FWD_ULPS[act]).toBe(true, ACT_NAMES[act] + " tail");
+          expect<bool>(fwdError(act, fget(x, i), fget(y, i)) <= FWD_ULPS[act]).toBe(true, ACT_NAMES[act] + " tail");
         }
         // in place: y = f(x) into x, dz into dy; same bits as out of place
         act_backward(x, y, dy, dy, n, act, ALPHA[act]);
         act_forward(x, x, n, act, ALPHA[act]);
         for (let i = 0; i < n; i++) {
-          expect<u32>(reinterpret<u32>(f32At(x, i))).toBe(reinterpret<u32>(f32At(y, i)));
-          expect<u32>(reinterpret<u32>(f32At(dy, i))).toBe(reinterpret<u32>(f32At(dz, i)));
+          expect<u32>(reinterpret<u32>(fget(x, i))).toBe(reinterpret<u32>(fget(y, i)));
+          expect<u32>(reinterpret<u32>(fget(dy, i))).toBe(reinterpret<u32>(fget(dz, i)));
         }
       }
     }
@@ -287,20 +245,20 @@ function checkBiasAct(rows: i32, cols: i32, act: i32, withBias: bool, inPlace: b
   const y = inPlace ? z : alloc16((n + 1) * 4);
   for (let i = 0; i < n; i++) {
     const v = <f32>rand(-3, 3);
-    setF32(z, i, v);
-    setF32(z0, i, v);
+    fset(z, i, v);
+    fset(z0, i, v);
   }
-  for (let j = 0; j < cols; j++) setF32(b, j, <f32>rand(-1, 1));
-  setF32(z, n, GUARD);
-  setF32(y, n, GUARD);
+  for (let j = 0; j < cols; j++) fset(b, j, <f32>rand(-1, 1));
+  fset(z, n, GUARD);
+  fset(y, n, GUARD);
   bias_act_forward(z, withBias ? b : 0, y, rows, cols, act, ALPHA[act]);
-  let ok = f32At(z, n) == GUARD && f32At(y, n) == GUARD;
+  let ok = fget(z, n) == GUARD && fget(y, n) == GUARD;
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) {
       const i = r * cols + j;
-      const pre: f32 = withBias ? f32At(z0, i) + f32At(b, j) : f32At(z0, i);
-      if (!inPlace && f32At(z, i) != pre) ok = false; // z keeps the pre-activation
-      if (!(fwdError(act, pre, f32At(y, i)) <= FWD_ULPS[act])) ok = false;
+      const pre: f32 = withBias ? fget(z0, i) + fget(b, j) : fget(z0, i);
+      if (!inPlace && fget(z, i) != pre) ok = false; // z keeps the pre-activation
+      if (!(fwdError(act, pre, fget(y, i)) <= FWD_ULPS[act])) ok = false;
     }
   }
   return ok;
@@ -335,23 +293,23 @@ function checkBiasGrad(rows: i32, cols: i32, accumulate: i32): bool {
   const dz = alloc16(rows * cols * 4);
   const db = alloc16((cols + 1) * 4);
   const init = alloc16(cols * 4);
-  for (let i = 0; i < rows * cols; i++) setF32(dz, i, <f32>rand(-1, 1));
+  for (let i = 0; i < rows * cols; i++) fset(dz, i, <f32>rand(-1, 1));
   for (let j = 0; j < cols; j++) {
     const v = <f32>rand(-5, 5);
-    setF32(db, j, v);
-    setF32(init, j, v);
+    fset(db, j, v);
+    fset(init, j, v);
   }
-  setF32(db, cols, GUARD);
+  fset(db, cols, GUARD);
   bias_grad(dz, db, rows, cols, accumulate);
-  let ok = f32At(db, cols) == GUARD;
+  let ok = fget(db, cols) == GUARD;
   for (let j = 0; j < cols; j++) {
-    let s: f64 = accumulate ? <f64>f32At(init, j) : 0;
+    let s: f64 = accumulate ? <f64>fget(init, j) : 0;
     let mag: f64 = Math.abs(s);
     for (let r = 0; r < rows; r++) {
-      s += <f64>f32At(dz, r * cols + j);
-      mag += Math.abs(<f64>f32At(dz, r * cols + j));
+      s += <f64>fget(dz, r * cols + j);
+      mag += Math.abs(<f64>fget(dz, r * cols + j));
     }
-    if (!(Math.abs(<f64>f32At(db, j) - s) <= 1e-6 * mag + 1e-30)) ok = false;
+    if (!(Math.abs(<f64>fget(db, j) - s) <= 1e-6 * mag + 1e-30)) ok = false;
   }
   return ok;
 }
@@ -379,10 +337,10 @@ describe("bias_grad", () => {
 /** f64 softmax of row r of the f32 matrix x (rows, cols) into out (f64 array of cols). */
 function softmax64(x: usize, r: i32, cols: i32, out: usize): void {
   let m = -Infinity;
-  for (let j = 0; j < cols; j++) m = Math.max(m, <f64>f32At(x, r * cols + j));
+  for (let j = 0; j < cols; j++) m = Math.max(m, <f64>fget(x, r * cols + j));
   let s: f64 = 0;
-  for (let j = 0; j < cols; j++) s += Math.exp(<f64>f32At(x, r * cols + j) - m);
-  for (let j = 0; j < cols; j++) store<f64>(out + (<usize>j << 3), Math.exp(<f64>f32At(x, r * cols + j) - m) / s);
+  for (let j = 0; j < cols; j++) s += Math.exp(<f64>fget(x, r * cols + j) - m);
+  for (let j = 0; j < cols; j++) store<f64>(out + (<usize>j << 3), Math.exp(<f64>fget(x, r * cols + j) - m) / s);
 }
 
 /** L(x) = sum_j g_j softmax_j(x) (or log-softmax) for one f64 row. */
@@ -395,13 +353,13 @@ function rowLoss(x: usize, g: usize, cols: i32, logForm: bool): f64 {
   for (let j = 0; j < cols; j++) {
     const xj = load<f64>(x + (<usize>j << 3));
     const v = logForm ? xj - m - Math.log(s) : Math.exp(xj - m) / s;
-    l += <f64>f32At(g, j) * v;
+    l += <f64>fget(g, j) * v;
   }
   return l;
 }
 
 function fillLogits(x: usize, n: i32, scale: f64): void {
-  for (let i = 0; i < n; i++) setF32(x, i, <f32>rand(-scale, scale));
+  for (let i = 0; i < n; i++) fset(x, i, <f32>rand(-scale, scale));
 }
 
 function checkSoftmaxForward(rows: i32, cols: i32, scale: f64, logForm: bool, inPlace: bool): bool {
@@ -411,17 +369,17 @@ function checkSoftmaxForward(rows: i32, cols: i32, scale: f64, logForm: bool, in
   fillLogits(x, n, scale);
   memory.copy(xs, x, <usize>n << 2);
   const y = inPlace ? x : alloc16((n + 1) * 4);
-  setF32(y, n, GUARD);
+  fset(y, n, GUARD);
   if (logForm) log_softmax_forward(x, y, rows, cols);
   else softmax_forward(x, y, rows, cols);
-  let ok = f32At(y, n) == GUARD;
+  let ok = fget(y, n) == GUARD;
   const p = alloc16(cols * 8);
   for (let r = 0; r < rows; r++) {
     softmax64(xs, r, cols, p);
     let sum: f64 = 0;
     for (let j = 0; j < cols; j++) {
       const want = load<f64>(p + (<usize>j << 3));
-      const got = <f64>f32At(y, r * cols + j);
+      const got = <f64>fget(y, r * cols + j);
       if (logForm) {
         const lw = Math.log(want);
         if (!(Math.abs(got - lw) <= 1e-6 * Math.abs(lw) + 1e-6)) ok = false;
@@ -455,24 +413,24 @@ describe("softmax_forward and log_softmax_forward", () => {
     const ly = alloc16(2 * cols * 4);
     const row0: f32[] = [1000, -1000, 0, 999, 1000];
     for (let j = 0; j < cols; j++) {
-      setF32(x, j, row0[j]);
-      setF32(x, cols + j, -1000); // a row of equal, very negative logits
+      fset(x, j, row0[j]);
+      fset(x, cols + j, -1000); // a row of equal, very negative logits
     }
     softmax_forward(x, y, 2, cols);
     log_softmax_forward(x, ly, 2, cols);
     const e1 = Math.exp(-1.0);
     const s = 2 + e1;
-    expect<f64>(<f64>f32At(y, 0)).toBeCloseTo(1 / s, 6);
-    expect<f32>(f32At(y, 1)).toBe(0);
-    expect<f32>(f32At(y, 2)).toBe(0);
-    expect<f64>(<f64>f32At(y, 3)).toBeCloseTo(e1 / s, 6);
-    expect<f64>(<f64>f32At(y, 4)).toBeCloseTo(1 / s, 6);
-    for (let j = 0; j < cols; j++) expect<f64>(<f64>f32At(y, cols + j)).toBeCloseTo(0.2, 6);
-    expect<f64>(<f64>f32At(ly, 0)).toBeCloseTo(-Math.log(s), 6);
-    expect<f64>(<f64>f32At(ly, 1)).toBeCloseTo(-2000 - Math.log(s), 3);
-    expect<f64>(<f64>f32At(ly, 2)).toBeCloseTo(-1000 - Math.log(s), 3);
-    expect<f64>(<f64>f32At(ly, 3)).toBeCloseTo(-1 - Math.log(s), 6);
-    for (let j = 0; j < cols; j++) expect<f64>(<f64>f32At(ly, cols + j)).toBeCloseTo(-Math.log(5), 6);
+    expect<f64>(<f64>fget(y, 0)).toBeCloseTo(1 / s, 6);
+    expect<f32>(fget(y, 1)).toBe(0);
+    expect<f32>(fget(y, 2)).toBe(0);
+    expect<f64>(<f64>fget(y, 3)).toBeCloseTo(e1 / s, 6);
+    expect<f64>(<f64>fget(y, 4)).toBeCloseTo(1 / s, 6);
+    for (let j = 0; j < cols; j++) expect<f64>(<f64>fget(y, cols + j)).toBeCloseTo(0.2, 6);
+    expect<f64>(<f64>fget(ly, 0)).toBeCloseTo(-Math.log(s), 6);
+    expect<f64>(<f64>fget(ly, 1)).toBeCloseTo(-2000 - Math.log(s), 3);
+    expect<f64>(<f64>fget(ly, 2)).toBeCloseTo(-1000 - Math.log(s), 3);
+    expect<f64>(<f64>fget(ly, 3)).toBeCloseTo(-1 - Math.log(s), 6);
+    for (let j = 0; j < cols; j++) expect<f64>(<f64>fget(ly, cols + j)).toBeCloseTo(-Math.log(5), 6);
   });
 });
 
@@ -483,26 +441,26 @@ function checkSoftmaxBackward(rows: i32, cols: i32, logForm: bool, inPlace: bool
   const y = alloc16(n * 4);
   const g = alloc16((n + 1) * 4);
   fillLogits(x, n, 3);
-  for (let i = 0; i < n; i++) setF32(g, i, <f32>rand(-1, 1));
+  for (let i = 0; i < n; i++) fset(g, i, <f32>rand(-1, 1));
   const p = alloc16(cols * 8);
   for (let r = 0; r < rows; r++) {
     softmax64(x, r, cols, p);
     for (let j = 0; j < cols; j++) {
       const v = load<f64>(p + (<usize>j << 3));
-      setF32(y, r * cols + j, <f32>(logForm ? Math.log(v) : v));
+      fset(y, r * cols + j, <f32>(logForm ? Math.log(v) : v));
     }
   }
   const gs = alloc16(n * 4);
   memory.copy(gs, g, <usize>n << 2);
   const dx = inPlace ? g : alloc16((n + 1) * 4);
-  setF32(dx, n, GUARD);
+  fset(dx, n, GUARD);
   if (logForm) log_softmax_backward(y, g, dx, rows, cols);
   else softmax_backward(y, g, dx, rows, cols);
-  let ok = f32At(dx, n) == GUARD;
+  let ok = fget(dx, n) == GUARD;
   const xr = alloc16(cols * 8);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < cols; i++) {
-      for (let j = 0; j < cols; j++) store<f64>(xr + (<usize>j << 3), <f64>f32At(x, r * cols + j));
+      for (let j = 0; j < cols; j++) store<f64>(xr + (<usize>j << 3), <f64>fget(x, r * cols + j));
       const h: f64 = 1e-5;
       const xi = load<f64>(xr + (<usize>i << 3));
       store<f64>(xr + (<usize>i << 3), xi + h);
@@ -510,7 +468,7 @@ function checkSoftmaxBackward(rows: i32, cols: i32, logForm: bool, inPlace: bool
       store<f64>(xr + (<usize>i << 3), xi - h);
       const lm = rowLoss(xr, gs + (<usize>(r * cols) << 2), cols, logForm);
       const fd = (lp - lm) / (2 * h);
-      if (!(Math.abs(<f64>f32At(dx, r * cols + i) - fd) <= 2e-6 * (1 + Math.abs(fd)))) ok = false;
+      if (!(Math.abs(<f64>fget(dx, r * cols + i) - fd) <= 2e-6 * (1 + Math.abs(fd)))) ok = false;
     }
   }
   return ok;

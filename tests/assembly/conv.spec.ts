@@ -6,27 +6,11 @@ import {
   GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT,
   GEO_DILATION_H, GEO_DILATION_W, GEO_OH, GEO_OW, GEO_LEN,
 } from "../../assembly/conv";
+import { alloc, fget, fill, fset, randomF32, rnd, geoBlock, seedRandom } from "./helpers.include";
 
-let seed: u32 = 20240607;
-/** Uniform in [-1, 1). */
-function rnd(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / 8388608.0 - 1.0;
-}
-function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>n * 8 + 16); // room for f64 too
-  return (p + 15) & ~(<usize>15);
-}
-function fget(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function fset(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+seedRandom(20240607);
 function dget(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
 function dset(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
-function randomF32(n: i32): usize {
-  const p = alloc(n);
-  for (let i = 0; i < n; i++) fset(p, i, rnd());
-  return p;
-}
-function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) fset(p, i, v); }
 function close(a: f64, b: f64, tol: f64): bool { return Math.abs(a - b) <= tol * (1 + Math.abs(b)); }
 
 class Conv {
@@ -54,14 +38,7 @@ class Conv {
       this.pt = 0;
       this.pl = 0;
     }
-    const g = heap.alloc(<usize>GEO_LEN * 4);
-    store<i32>(g + 4 * GEO_N, N); store<i32>(g + 4 * GEO_H, H); store<i32>(g + 4 * GEO_W, W);
-    store<i32>(g + 4 * GEO_C, C); store<i32>(g + 4 * GEO_KH, KH); store<i32>(g + 4 * GEO_KW, KW);
-    store<i32>(g + 4 * GEO_STRIDE_H, sh); store<i32>(g + 4 * GEO_STRIDE_W, sw);
-    store<i32>(g + 4 * GEO_PAD_TOP, this.pt); store<i32>(g + 4 * GEO_PAD_LEFT, this.pl);
-    store<i32>(g + 4 * GEO_DILATION_H, dh); store<i32>(g + 4 * GEO_DILATION_W, dw);
-    store<i32>(g + 4 * GEO_OH, this.OH); store<i32>(g + 4 * GEO_OW, this.OW);
-    this.geo = g;
+    this.geo = geoBlock(N, H, W, C, KH, KW, sh, sw, this.pt, this.pl, dh, dw, this.OH, this.OW);
   }
   get xLen(): i32 { return this.N * this.H * this.W * this.C; }
   get P(): i32 { return this.N * this.OH * this.OW; }

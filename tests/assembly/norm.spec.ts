@@ -5,26 +5,9 @@ import {
   batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward,
   layernorm_forward, layernorm_backward, rmsnorm_forward, rmsnorm_backward,
 } from "../../assembly/norm";
+import { alloc, fget, fill, fset, randomF32, seedRandom } from "./helpers.include";
 
-let seed: u32 = 31337;
-/** Uniform in [-1, 1). */
-function rnd(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / 8388608.0 - 1.0;
-}
-function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>n * 8 + 16);
-  return (p + 15) & ~(<usize>15);
-}
-function fget(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function fset(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
-/** Random values a + b·u, u uniform in [-1, 1). */
-function randomF32(n: i32, a: f32 = 0, b: f32 = 1): usize {
-  const p = alloc(n);
-  for (let i = 0; i < n; i++) fset(p, i, a + b * rnd());
-  return p;
-}
-function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) fset(p, i, v); }
+seedRandom(31337);
 function copyOf(p: usize, n: i32): usize {
   const q = alloc(n);
   memory.copy(q, p, <usize>n * 4);

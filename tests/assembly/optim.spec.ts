@@ -4,27 +4,16 @@
 import {
   sgd_step, momentum_step, rmsprop_step, adagrad_step, adam_step, clip_by_value, l2_penalty, l1_penalty,
 } from "../../assembly/optim";
+import { buf, fget, fill, fset, rnd, seedRandom } from "./helpers.include";
 
 const SIZES: i32[] = [1, 4, 5, 17];
 const STEPS = 3;
-let seed: u32 = 99;
-
-function rand(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / <f32>(1 << 24) * 2.0 - 1.0; // [-1, 1)
-}
-function buf(n: i32, shift: i32 = 0): usize {
-  const p = heap.alloc(<usize>(n + shift) * 4 + 32);
-  return ((p + 15) & ~(<usize>15)) + (<usize>shift << 2);
-}
-@inline function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-@inline function at(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
-function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) at(p, i, v); }
+seedRandom(99);
 
 /** f64 mirror of an f32 buffer. */
 function mirror(p: usize, n: i32): StaticArray<f64> {
   const r = new StaticArray<f64>(n);
-  for (let i = 0; i < n; i++) r[i] = <f64>get(p, i);
+  for (let i = 0; i < n; i++) r[i] = <f64>fget(p, i);
   return r;
 }
 function close(got: f32, want: f64, what: string): void {
@@ -32,17 +21,17 @@ function close(got: f32, want: f64, what: string): void {
   expect<bool>(err <= 2e-6 + 2e-5 * Math.abs(want)).toBe(true, what + ": got " + got.toString() + " want " + want.toString());
 }
 function closeAll(p: usize, ref: StaticArray<f64>, n: i32, what: string): void {
-  for (let i = 0; i < n; i++) close(get(p, i), ref[i], what + "[" + i.toString() + "]");
+  for (let i = 0; i < n; i++) close(fget(p, i), ref[i], what + "[" + i.toString() + "]");
 }
 /** Gradients for one step: g in [-0.05, 0.05) with a few larger ones. */
 function newGrad(g: usize, n: i32): StaticArray<f64> {
-  for (let i = 0; i < n; i++) at(g, i, rand() * (i % 3 == 0 ? 0.5 : 0.05));
+  for (let i = 0; i < n; i++) fset(g, i, rnd() * (i % 3 == 0 ? 0.5 : 0.05));
   return mirror(g, n);
 }
 function params(n: i32, shift: i32): usize {
   const p = buf(n + 1, shift);
-  for (let i = 0; i < n; i++) at(p, i, rand());
-  at(p, n, 555.0); // past the end: must stay
+  for (let i = 0; i < n; i++) fset(p, i, rnd());
+  fset(p, n, 555.0); // past the end: must stay
   return p;
 }
 
@@ -58,7 +47,7 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
         for (let i = 0; i < n; i++) rp[i] -= <f64><f32>0.1 * rg[i];
         closeAll(p, rp, n, "sgd p");
       }
-      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+      expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
 
@@ -80,7 +69,7 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
         closeAll(vel, rv, n, "momentum v");
         closeAll(p, rp, n, nest ? "nesterov p" : "momentum p");
       }
-      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+      expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
 
@@ -102,7 +91,7 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
         closeAll(ms, rms, n, "rmsprop ms");
         closeAll(p, rp, n, "rmsprop p");
       }
-      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+      expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
 
@@ -124,7 +113,7 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
         closeAll(acc, racc, n, "adagrad acc");
         closeAll(p, rp, n, "adagrad p");
       }
-      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+      expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
 
@@ -157,7 +146,7 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
         closeAll(v, rv, n, what + " v t=" + t.toString());
         closeAll(p, rp, n, what + " p t=" + t.toString());
       }
-      expect<f32>(get(p, n)).toBe(555.0, "wrote past n");
+      expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
 
@@ -174,9 +163,9 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
       sgd_step(p, g, n, 0.1);
     }
     for (let i = 1; i < n; i++) {
-      expect<f32>(get(p, i)).toBe(get(p, 0));
-      expect<f32>(get(m, i)).toBe(get(m, 0));
-      expect<f32>(get(v, i)).toBe(get(v, 0));
+      expect<f32>(fget(p, i)).toBe(fget(p, 0));
+      expect<f32>(fget(m, i)).toBe(fget(m, 0));
+      expect<f32>(fget(v, i)).toBe(fget(v, 0));
     }
   });
 });
@@ -185,11 +174,11 @@ describe("clipping and regularisers", () => {
   it("clip_by_value clamps to [-clip, clip]", () => {
     const n = 9;
     const g = buf(n);
-    for (let i = 0; i < n; i++) at(g, i, <f32>(i - 4) * 0.5); // -2 .. 2
+    for (let i = 0; i < n; i++) fset(g, i, <f32>(i - 4) * 0.5); // -2 .. 2
     clip_by_value(g, n, 1.0);
     for (let i = 0; i < n; i++) {
       const x: f32 = <f32>(i - 4) * 0.5;
-      expect<f32>(get(g, i)).toBe(x > 1 ? 1 : x < -1 ? -1 : x);
+      expect<f32>(fget(g, i)).toBe(x > 1 ? 1 : x < -1 ? -1 : x);
     }
   });
 
@@ -198,7 +187,7 @@ describe("clipping and regularisers", () => {
     for (let k = 0; k < sizes.length; k++) {
       const n = sizes[k];
       const w = params(n, 1), g = buf(n, 1);
-      for (let i = 0; i < n; i++) at(g, i, rand());
+      for (let i = 0; i < n; i++) fset(g, i, rnd());
       const rw = mirror(w, n), rg = mirror(g, n);
       const l2: f64 = <f64><f32>0.01;
       let ref: f64 = 0;
@@ -216,9 +205,9 @@ describe("clipping and regularisers", () => {
     for (let k = 0; k < sizes.length; k++) {
       const n = sizes[k];
       const w = params(n, 0), g = buf(n, 0);
-      for (let i = 0; i < n; i++) at(g, i, rand());
-      at(w, 0, 0.0); // a zero in the body (or the tail for n < 4)
-      at(w, n - 1, -0.0); // and one at the end
+      for (let i = 0; i < n; i++) fset(g, i, rnd());
+      fset(w, 0, 0.0); // a zero in the body (or the tail for n < 4)
+      fset(w, n - 1, -0.0); // and one at the end
       const rw = mirror(w, n), rg = mirror(g, n);
       const l1: f64 = <f64><f32>0.02;
       let ref: f64 = 0;

@@ -4,37 +4,17 @@ import {
   maxpool_forward, maxpool_backward, avgpool_forward, avgpool_backward,
   global_avgpool_forward, global_avgpool_backward, global_maxpool_forward, global_maxpool_backward,
 } from "../../assembly/pool";
-import {
-  GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT,
-  GEO_DILATION_H, GEO_DILATION_W, GEO_OH, GEO_OW, GEO_LEN,
-} from "../../assembly/conv";
+import { alloc, fget, fill, fset, nextU32, randomF32, rnd, geoBlock, seedRandom } from "./helpers.include";
 
-let seed: u32 = 987654321;
-/** Uniform in [-1, 1). */
-function rnd(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / 8388608.0 - 1.0;
-}
-function alloc(n: i32): usize {
-  const p = heap.alloc(<usize>n * 8 + 16);
-  return (p + 15) & ~(<usize>15);
-}
-function fget(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-function fset(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+seedRandom(987654321);
 function iget(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
 function iset(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
-function randomF32(n: i32): usize {
-  const p = alloc(n);
-  for (let i = 0; i < n; i++) fset(p, i, rnd());
-  return p;
-}
 /** n distinct values 0.01 apart, shuffled: max pooling's finite differences with h < 0.005 never switch the argmax. */
 function distinctF32(n: i32): usize {
   const p = alloc(n);
   for (let i = 0; i < n; i++) fset(p, i, <f32>(i - n / 2) * 0.01);
   for (let i = n - 1; i > 0; i--) {
-    seed = seed * 1664525 + 1013904223;
-    const j = <i32>((seed >>> 8) % <u32>(i + 1));
+    const j = <i32>((nextU32() >>> 8) % <u32>(i + 1));
     const t = fget(p, i);
     fset(p, i, fget(p, j));
     fset(p, j, t);
@@ -47,7 +27,6 @@ function tiedF32(n: i32): usize {
   for (let i = 0; i < n; i++) fset(p, i, Mathf.round(rnd() * 2) * 0.5);
   return p;
 }
-function fill(p: usize, n: i32, v: f32): void { for (let i = 0; i < n; i++) fset(p, i, v); }
 
 class Pool {
   N: i32; H: i32; W: i32; C: i32; KH: i32; KW: i32; sh: i32; sw: i32;
@@ -66,14 +45,7 @@ class Pool {
       this.pt = 0;
       this.pl = 0;
     }
-    const g = heap.alloc(<usize>GEO_LEN * 4);
-    store<i32>(g + 4 * GEO_N, N); store<i32>(g + 4 * GEO_H, H); store<i32>(g + 4 * GEO_W, W);
-    store<i32>(g + 4 * GEO_C, C); store<i32>(g + 4 * GEO_KH, KH); store<i32>(g + 4 * GEO_KW, KW);
-    store<i32>(g + 4 * GEO_STRIDE_H, sh); store<i32>(g + 4 * GEO_STRIDE_W, sw);
-    store<i32>(g + 4 * GEO_PAD_TOP, this.pt); store<i32>(g + 4 * GEO_PAD_LEFT, this.pl);
-    store<i32>(g + 4 * GEO_DILATION_H, 1); store<i32>(g + 4 * GEO_DILATION_W, 1);
-    store<i32>(g + 4 * GEO_OH, this.OH); store<i32>(g + 4 * GEO_OW, this.OW);
-    this.geo = g;
+    this.geo = geoBlock(N, H, W, C, KH, KW, sh, sw, this.pt, this.pl, 1, 1, this.OH, this.OW);
   }
   get xLen(): i32 { return this.N * this.H * this.W * this.C; }
   get yLen(): i32 { return this.N * this.OH * this.OW * this.C; }

@@ -4,30 +4,20 @@ import {
   vec_fill, vec_copy, vec_scale, vec_add, vec_add_inplace, vec_mul, vec_sum_squares,
   vec_has_non_finite, vec_clip, argmax_rows, vec_max_abs_diff, vec_affine,
 } from "../../assembly/vector";
+import { buf, fget, fset, rnd, seedRandom } from "./helpers.include";
 
 const SIZES: i32[] = [0, 1, 2, 3, 4, 5, 7, 8, 9, 17, 33];
-let seed: u32 = 12345;
+seedRandom(12345);
 
-function rand(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / <f32>(1 << 24) * 4.0 - 2.0; // [-2, 2)
-}
-
-/** n f32 at a 16-byte-aligned address plus `shift` floats. */
-function buf(n: i32, shift: i32 = 0): usize {
-  const p = heap.alloc(<usize>(n + shift) * 4 + 32);
-  return ((p + 15) & ~(<usize>15)) + (<usize>shift << 2);
-}
+/** n values uniform in [-2, 2) at buf(n, shift). */
 function randomBuf(n: i32, shift: i32 = 0): usize {
   const p = buf(n, shift);
-  for (let i = 0; i < n; i++) at(p, i, rand());
+  for (let i = 0; i < n; i++) fset(p, i, 2 * rnd());
   return p;
 }
-@inline function get(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
-@inline function at(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 function copyOf(p: usize, n: i32): usize {
   const q = buf(n);
-  for (let i = 0; i < n; i++) at(q, i, get(p, i));
+  for (let i = 0; i < n; i++) fset(q, i, fget(p, i));
   return q;
 }
 
@@ -39,59 +29,59 @@ describe("elementwise kernels equal the scalar loop, element by element", () => 
         const a = randomBuf(n + 1, s);
         const b = randomBuf(n + 1, s);
         const sentinel: f32 = 777.0;
-        at(a, n, sentinel); // one past the end: must never be touched
+        fset(a, n, sentinel); // one past the end: must never be touched
 
         const o = buf(n + 1, s);
-        at(o, n, sentinel);
+        fset(o, n, sentinel);
         vec_fill(o, n, 3.25);
-        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(3.25);
-        expect<f32>(get(o, n)).toBe(sentinel, "fill wrote past n");
+        for (let i = 0; i < n; i++) expect<f32>(fget(o, i)).toBe(3.25);
+        expect<f32>(fget(o, n)).toBe(sentinel, "fill wrote past n");
 
         vec_copy(a, o, n);
-        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(get(a, i));
-        expect<f32>(get(o, n)).toBe(sentinel, "copy wrote past n");
+        for (let i = 0; i < n; i++) expect<f32>(fget(o, i)).toBe(fget(a, i));
+        expect<f32>(fget(o, n)).toBe(sentinel, "copy wrote past n");
 
         const c = copyOf(a, n + 1);
         vec_scale(c, n, -0.75);
-        for (let i = 0; i < n; i++) expect<f32>(get(c, i)).toBe(get(a, i) * -0.75);
-        expect<f32>(get(c, n)).toBe(sentinel, "scale wrote past n");
+        for (let i = 0; i < n; i++) expect<f32>(fget(c, i)).toBe(fget(a, i) * -0.75);
+        expect<f32>(fget(c, n)).toBe(sentinel, "scale wrote past n");
 
         vec_add(a, b, o, n);
-        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(get(a, i) + get(b, i));
+        for (let i = 0; i < n; i++) expect<f32>(fget(o, i)).toBe(fget(a, i) + fget(b, i));
         vec_mul(a, b, o, n);
-        for (let i = 0; i < n; i++) expect<f32>(get(o, i)).toBe(get(a, i) * get(b, i));
-        expect<f32>(get(o, n)).toBe(sentinel, "add/mul wrote past n");
+        for (let i = 0; i < n; i++) expect<f32>(fget(o, i)).toBe(fget(a, i) * fget(b, i));
+        expect<f32>(fget(o, n)).toBe(sentinel, "add/mul wrote past n");
 
         // aliasing: out = a, and out = b
         const a1 = copyOf(a, n + 1);
         vec_add(a1, b, a1, n);
-        for (let i = 0; i < n; i++) expect<f32>(get(a1, i)).toBe(get(a, i) + get(b, i));
+        for (let i = 0; i < n; i++) expect<f32>(fget(a1, i)).toBe(fget(a, i) + fget(b, i));
         const b1 = copyOf(b, n);
         vec_mul(a, b1, b1, n);
-        for (let i = 0; i < n; i++) expect<f32>(get(b1, i)).toBe(get(a, i) * get(b, i));
+        for (let i = 0; i < n; i++) expect<f32>(fget(b1, i)).toBe(fget(a, i) * fget(b, i));
         const acc = copyOf(a, n + 1);
         vec_add_inplace(acc, b, n);
-        for (let i = 0; i < n; i++) expect<f32>(get(acc, i)).toBe(get(a, i) + get(b, i));
-        expect<f32>(get(acc, n)).toBe(sentinel, "add_inplace wrote past n");
+        for (let i = 0; i < n; i++) expect<f32>(fget(acc, i)).toBe(fget(a, i) + fget(b, i));
+        expect<f32>(fget(acc, n)).toBe(sentinel, "add_inplace wrote past n");
 
         const cl = copyOf(a, n + 1);
         vec_clip(cl, n, -0.5, 1.25);
         for (let i = 0; i < n; i++) {
-          const v = get(a, i);
+          const v = fget(a, i);
           const want: f32 = v < -0.5 ? -0.5 : v > 1.25 ? 1.25 : v;
-          expect<f32>(get(cl, i)).toBe(want);
+          expect<f32>(fget(cl, i)).toBe(want);
         }
-        expect<f32>(get(cl, n)).toBe(sentinel, "clip wrote past n");
+        expect<f32>(fget(cl, n)).toBe(sentinel, "clip wrote past n");
       }
     }
   });
 
   it("clip keeps NaN (body and tail lanes)", () => {
     const x = randomBuf(7);
-    at(x, 1, NaN);
-    at(x, 6, NaN);
+    fset(x, 1, NaN);
+    fset(x, 6, NaN);
     vec_clip(x, 7, -1, 1);
-    expect<bool>(isNaN(get(x, 1)) && isNaN(get(x, 6))).toBe(true, "NaN was clipped to a number");
+    expect<bool>(isNaN(fget(x, 1)) && isNaN(fget(x, 6))).toBe(true, "NaN was clipped to a number");
   });
 });
 
@@ -101,9 +91,9 @@ describe("reductions", () => {
       const n = SIZES[k];
       for (let s = 0; s < 2; s++) {
         const x = randomBuf(n + 1, s);
-        at(x, n, 1000.0); // past the end: would dominate the sum if read
+        fset(x, n, 1000.0); // past the end: would dominate the sum if read
         let ref: f64 = 0;
-        for (let i = 0; i < n; i++) ref += <f64>get(x, i) * <f64>get(x, i);
+        for (let i = 0; i < n; i++) ref += <f64>fget(x, i) * <f64>fget(x, i);
         const got = <f64>vec_sum_squares(x, n);
         expect<bool>(Math.abs(got - ref) <= 1e-6 * ref + 1e-30).toBe(true, "sum_squares n=" + n.toString());
       }
@@ -112,27 +102,27 @@ describe("reductions", () => {
     const n = 1001;
     const x = randomBuf(n);
     let ref: f64 = 0;
-    for (let i = 0; i < n; i++) ref += <f64>get(x, i) * <f64>get(x, i);
+    for (let i = 0; i < n; i++) ref += <f64>fget(x, i) * <f64>fget(x, i);
     expect<bool>(Math.abs(<f64>vec_sum_squares(x, n) - ref) <= 1e-5 * ref).toBe(true, "sum_squares n=1001");
   });
 
   it("has_non_finite finds NaN/+Inf/-Inf at every position (SIMD body and tail)", () => {
     const n = 17;
     const x = randomBuf(n + 1);
-    at(x, 0, F32.MAX_VALUE); // largest finite values, subnormals and -0 are finite
-    at(x, 1, -F32.MAX_VALUE);
-    at(x, 2, F32.MIN_VALUE);
-    at(x, 3, -0.0);
-    at(x, 16, -F32.MAX_VALUE);
-    at(x, n, NaN); // past the end: must not be seen
+    fset(x, 0, F32.MAX_VALUE); // largest finite values, subnormals and -0 are finite
+    fset(x, 1, -F32.MAX_VALUE);
+    fset(x, 2, F32.MIN_VALUE);
+    fset(x, 3, -0.0);
+    fset(x, 16, -F32.MAX_VALUE);
+    fset(x, n, NaN); // past the end: must not be seen
     expect<i32>(vec_has_non_finite(x, n)).toBe(0, "finite input flagged");
     const bad: f32[] = [NaN, Infinity, -Infinity];
     for (let b = 0; b < bad.length; b++) {
       for (let i = 0; i < n; i++) {
-        const keep = get(x, i);
-        at(x, i, bad[b]);
+        const keep = fget(x, i);
+        fset(x, i, bad[b]);
         expect<i32>(vec_has_non_finite(x, n)).toBe(1, "missed at " + i.toString());
-        at(x, i, keep);
+        fset(x, i, keep);
       }
     }
     expect<i32>(vec_has_non_finite(x, 0)).toBe(0);
@@ -146,23 +136,23 @@ describe("reductions", () => {
       const n = SIZES[k];
       const a = randomBuf(n + 1, 1);
       const b = randomBuf(n + 1, 1);
-      at(a, n, 100.0); // past the end
+      fset(a, n, 100.0); // past the end
       let ref: f32 = 0;
-      for (let i = 0; i < n; i++) ref = Mathf.max(ref, Mathf.abs(get(a, i) - get(b, i)));
+      for (let i = 0; i < n; i++) ref = Mathf.max(ref, Mathf.abs(fget(a, i) - fget(b, i)));
       expect<f32>(vec_max_abs_diff(a, b, n)).toBe(ref);
     }
     const a = randomBuf(9);
     const b = copyOf(a, 9);
     expect<f32>(vec_max_abs_diff(a, b, 9)).toBe(0);
-    at(b, 8, get(b, 8) + 0.5); // only in the tail
+    fset(b, 8, fget(b, 8) + 0.5); // only in the tail
     expect<f32>(vec_max_abs_diff(a, b, 9)).toBeCloseTo(0.5, 6);
-    const keep = get(b, 2);
-    at(b, 2, NaN); // in the SIMD body
+    const keep = fget(b, 2);
+    fset(b, 2, NaN); // in the SIMD body
     expect<bool>(isNaN(vec_max_abs_diff(a, b, 9))).toBe(true, "NaN difference hidden (body)");
-    at(b, 2, keep);
-    at(a, 8, NaN); // in the tail
+    fset(b, 2, keep);
+    fset(a, 8, NaN); // in the tail
     expect<bool>(isNaN(vec_max_abs_diff(a, b, 9))).toBe(true, "NaN difference hidden (tail)");
-    at(a, 8, Infinity); // an infinite difference is the maximum
+    fset(a, 8, Infinity); // an infinite difference is the maximum
     expect<f32>(vec_max_abs_diff(a, b, 9)).toBe(Infinity);
   });
 });
@@ -177,7 +167,7 @@ describe("argmax_rows", () => {
       0, 0, 0, 0, 0.5, //         last column
     ];
     const x = buf(20);
-    for (let i = 0; i < 20; i++) at(x, i, vals[i]);
+    for (let i = 0; i < 20; i++) fset(x, i, vals[i]);
     const out = buf(4);
     argmax_rows(x, out, 4, 5);
     expect<i32>(load<i32>(out)).toBe(1);
@@ -195,7 +185,7 @@ describe("argmax_rows", () => {
     argmax_rows(x, out, rows, cols);
     for (let r = 0; r < rows; r++) {
       let arg = 0;
-      for (let j = 1; j < cols; j++) if (get(x, r * cols + j) > get(x, r * cols + arg)) arg = j;
+      for (let j = 1; j < cols; j++) if (fget(x, r * cols + j) > fget(x, r * cols + arg)) arg = j;
       expect<i32>(load<i32>(out + (<usize>r << 2))).toBe(arg);
     }
   });

@@ -5,53 +5,12 @@ import {
   vexp_f32, vexpm1_f32, vlog_f32, vlog1p_f32, vsigmoid_f32, vtanh_f32, verf_f32, verfc_f32,
   math_exp, math_log, math_cos, math_pow, math_sqrt, math_tanh,
 } from "../../assembly/vmath";
+import { alloc16, erf64, erfc64, report } from "./helpers.include";
 
-// as-pect reads logged strings late: keep them alive so the log shows what was logged.
-const logged: string[] = [];
-function report(msg: string): void {
-  logged.push(msg);
-  log<string>(msg);
-}
-
-function alloc16(bytes: i32): usize {
-  return (heap.alloc(<usize>bytes + 16) + 15) & ~(<usize>15);
-}
 
 // ---- f64 references ----
 
-const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
-const ONE_OVER_SQRT_PI: f64 = 0.5641895835477563;
-
-/** erfc for x >= 3 by its continued fraction, evaluated from the tail. */
-function erfcCF(x: f64): f64 {
-  let f = x;
-  for (let n = 120; n >= 1; n--) f = x + (<f64>n * 0.5) / f;
-  return Math.exp(-x * x) * ONE_OVER_SQRT_PI / f;
-}
-
-/** erf by the all-positive series erf a = 2/sqrt(pi) e^(-a^2) sum 2^n a^(2n+1) / (1 3 5 ... (2n+1)) for |x| < 3. */
-function erf64(x: f64): f64 {
-  const a = Math.abs(x);
-  let r: f64;
-  if (a < 3) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 200; n++) {
-      term *= 2 * a * a / <f64>(2 * n + 1);
-      sum += term;
-      if (term < sum * 1e-18) break;
-    }
-    r = TWO_OVER_SQRT_PI * Math.exp(-a * a) * sum;
-  } else {
-    r = 1 - erfcCF(a);
-  }
-  return x < 0 ? -r : r;
-}
-
-function erfc64(x: f64): f64 {
-  if (x >= 3) return erfcCF(x);
-  return 1 - erf64(x);
-}
+// erf64 / erfc64 (the series and continued fraction) come from helpers.include.ts.
 
 function ref(fn: i32, x: f64): f64 {
   switch (fn) {

@@ -201,9 +201,8 @@ export class Network {
   /** Penalty of the regularisers without touching gradients (for evaluate). */
   penalty(): number {
     if (!this.layers.some((l) => l.params.some((p) => p.regularizer))) return 0;
-    // the kernels add into a gradient; aim them at the (not in use) gradient block and clear it afterwards
-    let total = 0;
-    for (const layer of this.layers) for (const p of layer.params) if (p.regularizer && p.grad) total += p.regularizer.apply(this.env.k, p.ptr, p.grad, p.size);
+    // the kernels add into a gradient: use the gradient block (not in use outside a step) and clear it afterwards
+    const total = this.regularize();
     this.env.k.vec_fill(this.block.grads, this.block.n, 0);
     return total;
   }

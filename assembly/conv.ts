@@ -13,17 +13,18 @@
 // taps that fall in the padding read zero.
 //
 // Filters are [KH, KW, C, F]: flattened, a (KH·KW·C, F) matrix W. With cols = im2col(x), a (P, K) matrix where
-// P = N·OH·OW and K = KH·KW·C, a convolution is three GEMMs (matmul.ts), so no conv kernel but im2col/col2im is needed:
+// P = N·OH·OW and K = KH·KW·C, a convolution is three GEMMs (matmul.ts):
 //   forward          y  = cols · W       gemm_nn(cols, W, y, P, K, F, 0), then the runtime adds the bias
 //   filter gradient  dW = colsᵀ · dY     gemm_tn(cols, dY, dW, K, P, F, acc): nothing to add here
 //   input gradient   dx = col2im(dY·Wᵀ)  gemm_nt(dY, W, dcols, P, F, K, 0), then col2im(dcols, dx, geo, acc)
 // conv1d is conv2d with H = 1 and KH = 1 (x viewed as (N, 1, W, C)); it has no kernel of its own.
 //
-// The direct kernels at the end serve layers with few input channels (MNIST's first layer: C = 1, F = 8), where
-// the GEMM's K = KH·KW·C is too short to pay for packing and the im2col matrix is KH·KW times larger than x.
-// Measured in Node 20 (batch 32, 28x28, 'same', C = 1, F = 8): against im2col + gemm_nn / gemm_tn the direct forward
-// is about 2x (3x3) and 1.6x (5x5) faster, the direct filter gradient about 4x and 2x. From C = 3 or F = 32 on,
-// im2col + GEMM is as fast or faster (forward 1.3x to 3x at C = 3..8), so the runtime picks by shape.
+// conv2d_forward computes the forward pass without the im2col matrix: output-stationary, four pixels by eight
+// filters in registers, bias and relu applied before y is written once; it sums in the same order as the GEMM path,
+// so the runtime picks either by speed alone (conv2d_forward for small channel products, where packing does not
+// pay; im2col + GEMM for wide layers). The direct filter gradient serves layers with few input channels (MNIST's
+// first layer: C = 1, F = 8), where the GEMM's K = KH·KW·C is too short to pay for packing: measured in Node 20
+// (batch 32, 28x28, 'same', C = 1, F = 8) about 4x (3x3) and 2x (5x5) faster than im2col + gemm_tn.
 
 import { geoAt, nhwcIndex } from "./geometry";
 
@@ -160,84 +161,149 @@ export function col2im(cols: usize, dx: usize, geo: usize, accumulate: i32): voi
   }
 }
 
+/** y-block finish: acc + bias[f..f+4) (when there is a bias), then max(·, 0) when relu (pmax, as act_forward). */
+@inline function finish4(acc: v128, bias: usize, f: i32, relu: i32): v128 {
+  const v = bias ? f32x4.add(acc, v128.load(at(bias, f))) : acc;
+  return relu ? f32x4.pmax(v, f32x4.splat(0)) : v;
+}
+
+@inline function finish1(acc: f32, bias: usize, f: i32, relu: i32): f32 {
+  const v = bias ? acc + load<f32>(at(bias, f)) : acc;
+  return relu && v < 0 ? 0 : v;
+}
+
 /**
- * Direct convolution for few input channels. x is (N, H, W, C); w is [KH, KW, C, F]; bias is (F) or 0 for none;
- * y is (N, OH, OW, F), written (y must not alias x).
- * Weight-stationary: y starts as the bias; then for each (ky, kx, c) and block of eight (then four, then one)
- * filters, the weights stay in registers while the output pixels whose tap is inside the image stream past and add
- * x·w into y. So each output sums bias first, then taps in (ky, kx, c) order, and y is swept KH·KW·C·⌈F/8⌉ times:
- * the kernel for few channels (MNIST's first layer), where it needs no im2col buffer and beats im2col + GEMM.
+ * Convolution forward, output-stationary: x is (N, H, W, C); w is [KH, KW, C, F]; bias is (F) or 0 for none; y is
+ * (N, OH, OW, F), written (must not alias x). y = conv(x, w) + bias, then max(y, 0) when relu = 1.
+ * Each output sums its taps in (ky, kx, c) order starting from zero and adds the bias last: the f32 sum of
+ * im2col + gemm_nn + bias_act_forward, so both paths give the same results. Blocks of four horizontally adjacent
+ * output pixels by eight filters keep eight accumulators in registers over all the taps, reading each patch straight
+ * from x: y is written once, with its bias and relu, and no unfolded copy of x is made.
  */
-export function conv2d_direct_forward(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32): void {
+export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32): void {
   const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KW = geoAt(geo, GEO_KW), sw = geoAt(geo, GEO_STRIDE_W), pl = geoAt(geo, GEO_PAD_LEFT);
+  const dlw = geoAt(geo, GEO_DILATION_W), OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  // output columns whose every tap is inside the image: ox·sw - pl >= 0 and ox·sw - pl + (KW-1)·dlw < W
+  const inner0 = min((pl + sw - 1) / sw, OW);
+  const lastStart = W - 1 - (KW - 1) * dlw + pl;
+  const inner1 = max(lastStart < 0 ? 0 : min(lastStart / sw + 1, OW), inner0);
+  const F8 = F & ~7;
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      // eight filters at a time over the whole output row, so their weights stay in L1 while the row streams past
+      for (let f = 0; f < F8; f += 8) {
+        let ox = 0;
+        for (; ox < inner0; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
+        if (inner1 - inner0 >= 4) {
+          convBlocks4x8(x, w, bias, y, geo, F, relu, n, oy, f, inner0, inner1);
+          ox = inner1;
+        }
+        for (; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
+      }
+      if (F8 < F) for (let ox = 0; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, F8, F);
+    }
+  }
+}
+
+/**
+ * Filters f..f+7 of output pixels (n, oy, ox0..ox1-1), all of whose column taps are inside the image (ox1 - ox0 >= 4),
+ * four pixels at a time; the last block overlaps the one before when the count is not a multiple of four
+ * (recomputing the same values is cheaper than one pixel at a time).
+ */
+function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32, n: i32, oy: i32, f: i32, ox0: i32, ox1: i32): void {
+  const H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
   const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  const pixels = N * OH * OW;
-  for (let p = 0; p < pixels; p++) {
-    if (bias) copyF32(at(y, p * F), bias, F);
-    else zeroF32(at(y, p * F), F);
-  }
-  const xStep = sw * C; // floats between the taps of horizontally adjacent output pixels
-  for (let ky = 0; ky < KH; ky++) {
-    // output rows whose input row oy·sh - pt + ky·dlh is inside the image
-    const iy0 = ky * dlh - pt; // input row of output row 0's tap
-    const oy0 = firstTapInside(iy0, sh, OH), oy1 = endTapInside(iy0, sh, H, OH);
-    for (let kx = 0; kx < KW; kx++) {
-      const ix0 = kx * dlw - pl; // input column of output column 0's tap
-      const ox0 = firstTapInside(ix0, sw, OW), ox1 = endTapInside(ix0, sw, W, OW);
-      for (let c = 0; c < C; c++) {
-        const wt = at(w, ((ky * KW + kx) * C + c) * F);
-        const xOffset = (ox0 * sw + ix0) * C + c; // x index of the first pixel's tap, from its row start
-        let f = 0;
-        for (; f + 8 <= F; f += 8) {
-          const w0 = v128.load(at(wt, f)), w1 = v128.load(at(wt, f + 4));
-          for (let n = 0; n < N; n++) {
-            for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
-              let yp = at(y, nhwcIndex(n, oy, ox0, f, OH, OW, F));
-              for (let ox = ox0; ox < ox1; ox++) {
-                const xv = f32x4.splat(load<f32>(xp));
-                v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(xv, w0)));
-                v128.store(yp, f32x4.add(v128.load(yp, 16), f32x4.mul(xv, w1)), 16);
-                xp = at(xp, xStep);
-                yp = at(yp, F);
-              }
-            }
-          }
-        }
-        for (; f + 4 <= F; f += 4) {
-          const w0 = v128.load(at(wt, f));
-          for (let n = 0; n < N; n++) {
-            for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
-              let yp = at(y, nhwcIndex(n, oy, ox0, f, OH, OW, F));
-              for (let ox = ox0; ox < ox1; ox++) {
-                v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(f32x4.splat(load<f32>(xp)), w0)));
-                xp = at(xp, xStep);
-                yp = at(yp, F);
-              }
-            }
-          }
-        }
-        for (; f < F; f++) {
-          const w0 = load<f32>(at(wt, f));
-          for (let n = 0; n < N; n++) {
-            for (let oy = oy0; oy < oy1; oy++) {
-              let xp = at(x, nhwcIndex(n, oy * sh + iy0, 0, xOffset, H, W, C));
-              let yp = at(y, nhwcIndex(n, oy, ox0, f, OH, OW, F));
-              for (let ox = ox0; ox < ox1; ox++) {
-                store<f32>(yp, load<f32>(yp) + load<f32>(xp) * w0);
-                xp = at(xp, xStep);
-                yp = at(yp, F);
-              }
-            }
-          }
+  const iyTop = oy * sh - pt;
+  const ky0 = firstTapInside(iyTop, dlh, KH), ky1 = max(endTapInside(iyTop, dlh, H, KH), ky0);
+  const xs = <usize>(sw * C) << 2; // bytes between the taps of adjacent output pixels
+  const runs = dlw == 1 ? 1 : KW, run = dlw == 1 ? KW * C : C; // contiguous stretches of a patch row
+  const rowF = <usize>F << 2;
+  for (let start = ox0; start < ox1; start += 4) {
+    const ox = min(start, ox1 - 4);
+    const yp = at(y, nhwcIndex(n, oy, ox, 0, OH, OW, F));
+    let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+    for (let ky = ky0; ky < ky1; ky++) {
+      const row = at(x, nhwcIndex(n, iyTop + ky * dlh, ox * sw - pl, 0, H, W, C));
+      let wp = at(w, ky * KW * C * F + f);
+      for (let r = 0; r < runs; r++) {
+        let xp = at(row, r * dlw * C);
+        for (let k = 0; k < run; k++) {
+          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs);
+          const x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
+          a0 = f32x4.add(a0, f32x4.mul(x0, w0)); a1 = f32x4.add(a1, f32x4.mul(x0, w1));
+          b0 = f32x4.add(b0, f32x4.mul(x1, w0)); b1 = f32x4.add(b1, f32x4.mul(x1, w1));
+          c0 = f32x4.add(c0, f32x4.mul(x2, w0)); c1 = f32x4.add(c1, f32x4.mul(x2, w1));
+          d0 = f32x4.add(d0, f32x4.mul(x3, w0)); d1 = f32x4.add(d1, f32x4.mul(x3, w1));
+          xp += 4;
+          wp += rowF;
         }
       }
     }
+    const o = yp + (<usize>f << 2);
+    v128.store(o, finish4(a0, bias, f, relu)); v128.store(o, finish4(a1, bias, f + 4, relu), 16);
+    v128.store(o + rowF, finish4(b0, bias, f, relu)); v128.store(o + rowF, finish4(b1, bias, f + 4, relu), 16);
+    v128.store(o + 2 * rowF, finish4(c0, bias, f, relu)); v128.store(o + 2 * rowF, finish4(c1, bias, f + 4, relu), 16);
+    v128.store(o + 3 * rowF, finish4(d0, bias, f, relu)); v128.store(o + 3 * rowF, finish4(d1, bias, f + 4, relu), 16);
+  }
+}
+
+/** Filters f0..f1 of one output pixel (n, oy, ox), anywhere (taps in the padding are skipped): eight, four, then
+ *  one at a time. */
+function convPixel(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32, n: i32, oy: i32, ox: i32, f0: i32, f1: i32): void {
+  const H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  const iyTop = oy * sh - pt, ixLeft = ox * sw - pl;
+  const ky0 = firstTapInside(iyTop, dlh, KH), ky1 = max(endTapInside(iyTop, dlh, H, KH), ky0);
+  const kx0 = firstTapInside(ixLeft, dlw, KW), kx1 = max(endTapInside(ixLeft, dlw, W, KW), kx0);
+  const rowF = <usize>F << 2;
+  const yp = at(y, nhwcIndex(n, oy, ox, 0, OH, OW, F));
+  let f = f0;
+  for (; f + 4 <= f1; f += 4) {
+    const pair = f + 8 <= f1; // eight filters in two accumulators, else four
+    let a0 = f32x4.splat(0), a1 = a0;
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = kx0; kx < kx1; kx++) {
+        let xp = at(x, nhwcIndex(n, iyTop + ky * dlh, ixLeft + kx * dlw, 0, H, W, C));
+        let wp = at(w, ((ky * KW + kx) * C) * F + f);
+        for (let c = 0; c < C; c++) {
+          const xv = v128.load32_splat(xp);
+          a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+          if (pair) a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+          xp += 4;
+          wp += rowF;
+        }
+      }
+    }
+    v128.store(at(yp, f), finish4(a0, bias, f, relu));
+    if (pair) {
+      v128.store(at(yp, f + 4), finish4(a1, bias, f + 4, relu));
+      f += 4;
+    }
+  }
+  for (; f < f1; f++) {
+    let acc: f32 = 0;
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = kx0; kx < kx1; kx++) {
+        let xp = at(x, nhwcIndex(n, iyTop + ky * dlh, ixLeft + kx * dlw, 0, H, W, C));
+        let wp = at(w, ((ky * KW + kx) * C) * F + f);
+        for (let c = 0; c < C; c++) {
+          acc += load<f32>(xp) * load<f32>(wp);
+          xp += 4;
+          wp += rowF;
+        }
+      }
+    }
+    store<f32>(at(yp, f), finish1(acc, bias, f, relu));
   }
 }
 

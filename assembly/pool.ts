@@ -50,8 +50,13 @@ import { geoAt, nhwcIndex } from "./geometry";
 /**
  * Max pooling. x is (N, H, W, C); y is (N, OH, OW, C); argmax is i32 (N, OH, OW, C): the flat element index into x
  * of each maximum (the first in row-major window order on ties), -1 for a window with no real cell (y = 0 there).
+ * argmax = 0 (inference: no backward pass follows) computes y alone, window cell by cell over all channels at once.
  */
 export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): void {
+  if (argmax == 0) {
+    maxpoolValues(x, y, geo);
+    return;
+  }
   const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
   const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
@@ -106,6 +111,43 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
           store<i32>(at(argmax, o + c), bestIdx);
         }
         o += C;
+      }
+    }
+  }
+}
+
+/** y of max pooling without the argmax: y starts as the window's first real cell, then y = pmax(y, cell) for the
+ *  others (pmax(a, b) = a < b ? b : a: the same pick as the argmax path, NaN only when it comes first). */
+function maxpoolValues(x: usize, y: usize, geo: usize): void {
+  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  const C4 = C & ~3;
+  let out = y;
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = windowStart(oy, sh, pt), y1 = windowEnd(oy, sh, pt, KH, H);
+      for (let ox = 0; ox < OW; ox++) {
+        const x0 = windowStart(ox, sw, pl), x1 = windowEnd(ox, sw, pl, KW, W);
+        if (y0 >= y1 || x0 >= x1) {
+          zeroF32(out, C);
+        } else {
+          memory.copy(out, at(x, nhwcIndex(n, y0, x0, 0, H, W, C)), <usize>C << 2);
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++) {
+              const cell = at(x, nhwcIndex(n, iy, ix, 0, H, W, C));
+              let c = 0;
+              for (; c < C4; c += 4) v128.store(at(out, c), f32x4.pmax(v128.load(at(out, c)), v128.load(at(cell, c))));
+              for (; c < C; c++) {
+                const v = load<f32>(at(cell, c));
+                if (load<f32>(at(out, c)) < v) store<f32>(at(out, c), v);
+              }
+            }
+          }
+        }
+        out = at(out, C);
       }
     }
   }

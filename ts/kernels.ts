@@ -73,7 +73,7 @@ export interface Kernels {
   // conv.ts / pool.ts: geometry is an i32 block (see GEO in ts/layers/geometry.ts)
   im2col(x: Ptr, cols: Ptr, geo: Ptr): void;
   col2im(cols: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;
-  conv2d_direct_forward(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, geo: Ptr, filters: number): void;
+  conv2d_forward(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, geo: Ptr, filters: number, relu: number): void;
   conv2d_direct_backward_filter(x: Ptr, dy: Ptr, dw: Ptr, geo: Ptr, filters: number, accumulate: number): void;
   maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, geo: Ptr): void;
   maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;

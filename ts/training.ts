@@ -151,7 +151,10 @@ function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array 
   return tracker.results(net.penalty());
 }
 
-/** The outputs for x, batch by batch over the network's inference plan (also the inference build's predict). */
+/**
+ * The outputs for x, batch by batch over the network's inference plan (also the inference build's predict). A batch
+ * runs in cache-sized blocks of rows (Network.inferenceRows): batchSize only bounds the rows held at once.
+ */
 export function predict(model: Pick<Sequential, 'network' | 'inputShape'>, x: TensorLike, args: { batchSize?: number }): Tensor {
   const net = model.network;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
@@ -159,7 +162,7 @@ export function predict(model: Pick<Sequential, 'network' | 'inputShape'>, x: Te
   const outSize = net.outputLayer.outputSize;
   const out = new Float32Array(samples.n * outSize);
   if (samples.n > 0) {
-    const plan = net.plan(Math.min(batchSize, samples.n), false);
+    const plan = net.plan(net.inferenceRows(Math.min(batchSize, samples.n)), false);
     const rowSize = net.layers[0].inputSize;
     const last = plan.outputs[plan.outputs.length - 1] >> 2;
     for (let start = 0; start < samples.n; start += plan.capacity) {

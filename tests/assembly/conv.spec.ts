@@ -2,10 +2,12 @@
 // Gradients are checked against central finite differences of the scalar loss L = Σ r⊙y (r random), computed
 // with the reference; the GEMMs of the im2col path are naive loops written here too.
 import {
-  im2col, col2im, conv2d_direct_forward, conv2d_direct_backward_filter,
+  im2col, col2im, conv2d_forward, conv2d_direct_backward_filter,
   GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT,
   GEO_DILATION_H, GEO_DILATION_W, GEO_OH, GEO_OW, GEO_LEN,
 } from "../../assembly/conv";
+import { gemm_nn } from "../../assembly/matmul";
+import { bias_act_forward, ACT_RELU, ACT_LINEAR } from "../../assembly/activations";
 import { alloc, fget, fill, fset, randomF32, rnd, geoBlock, seedRandom } from "./helpers.include";
 
 seedRandom(20240607);
@@ -121,23 +123,38 @@ function checkForward(g: Conv): void {
   refConv(g, x, w, y64);
   const y = alloc(g.yLen);
   fill(y, g.yLen, 777);
-  conv2d_direct_forward(x, w, 0, y, g.geo, g.F);
-  expect<bool>(maxErr(y, y64, g.yLen) <= 1e-5).toBe(true, "direct forward, no bias");
+  conv2d_forward(x, w, 0, y, g.geo, g.F, 0);
+  expect<bool>(maxErr(y, y64, g.yLen) <= 1e-5).toBe(true, "forward, no bias");
 
-  conv2d_direct_forward(x, w, bias, y, g.geo, g.F);
-  let e: f64 = 0;
-  for (let i = 0; i < g.yLen; i++) {
-    const want = dget(y64, i) + <f64>fget(bias, i % g.F);
-    e = Math.max(e, Math.abs(<f64>fget(y, i) - want) / (1 + Math.abs(want)));
+  for (let relu = 0; relu < 2; relu++) {
+    fill(y, g.yLen, 777);
+    conv2d_forward(x, w, bias, y, g.geo, g.F, relu);
+    let e: f64 = 0;
+    for (let i = 0; i < g.yLen; i++) {
+      let want = dget(y64, i) + <f64>fget(bias, i % g.F);
+      if (relu && want < 0) want = 0;
+      e = Math.max(e, Math.abs(<f64>fget(y, i) - want) / (1 + Math.abs(want)));
+    }
+    expect<bool>(e <= 1e-5).toBe(true, relu ? "forward with bias and relu" : "forward with bias");
   }
-  expect<bool>(e <= 1e-5).toBe(true, "direct forward with bias");
 
   const cols = alloc(g.P * g.K);
   fill(cols, g.P * g.K, 555); // im2col must overwrite every element, padding zeros included
   im2col(x, cols, g.geo);
-  fill(y, g.yLen, 777);
-  naiveGemmNN(cols, w, y, g.P, g.K, g.F);
-  expect<bool>(maxErr(y, y64, g.yLen) <= 1e-5).toBe(true, "im2col + gemm");
+  const z = alloc(g.yLen);
+  fill(z, g.yLen, 777);
+  naiveGemmNN(cols, w, z, g.P, g.K, g.F);
+  expect<bool>(maxErr(z, y64, g.yLen) <= 1e-5).toBe(true, "im2col + gemm");
+
+  // the two forward paths give the same f32 results: both sum the taps in order from zero, then add the bias
+  for (let relu = 0; relu < 2; relu++) {
+    gemm_nn(cols, w, z, g.P, g.K, g.F, 0);
+    bias_act_forward(z, bias, z, g.P, g.F, relu ? ACT_RELU : ACT_LINEAR, 0);
+    conv2d_forward(x, w, bias, y, g.geo, g.F, relu);
+    let same = true;
+    for (let i = 0; i < g.yLen; i++) same = same && fget(y, i) == fget(z, i);
+    expect<bool>(same).toBe(true, "conv2d_forward equals im2col + gemm_nn + bias_act_forward");
+  }
 }
 
 function checkAdjoint(g: Conv): void {
@@ -224,7 +241,7 @@ describe("conv geometry block", () => {
   });
 });
 
-describe("conv2d: direct and im2col forward, adjoint, gradients", () => {
+describe("conv2d: forward (direct and im2col), adjoint, gradients", () => {
   test("3x3 same, stride 1, C=1, F=3", () => { checkAll(new Conv(2, 5, 7, 1, 3, 3, 1, 1, 1, 1, true, 3)); });
   test("3x2 valid, stride 2, C=5, F=3", () => { checkAll(new Conv(1, 7, 6, 5, 3, 2, 2, 2, 1, 1, false, 3)); });
   test("3x3 same, dilation 2, C=5, F=8", () => { checkAll(new Conv(2, 9, 8, 5, 3, 3, 1, 1, 2, 2, true, 8)); });
@@ -237,6 +254,15 @@ describe("conv2d: direct and im2col forward, adjoint, gradients", () => {
   test("5x5 valid, stride 1, C=1, F=8 (MNIST-like)", () => { checkAll(new Conv(2, 8, 8, 1, 5, 5, 1, 1, 1, 1, false, 8)); });
   test("5x5 same, stride 3 on 5x5 (windows mostly padding), C=2, F=7", () => {
     checkAll(new Conv(1, 5, 5, 2, 5, 5, 3, 3, 1, 1, true, 7));
+  });
+  test("3x3 valid on 13x13, C=8, F=16 (the reference CNN's second layer)", () => {
+    checkAll(new Conv(2, 13, 13, 8, 3, 3, 1, 1, 1, 1, false, 16));
+  });
+  test("3x3 same on 9x19, C=3, F=12 (blocks of four pixels, filters 8 + 4)", () => {
+    checkAll(new Conv(1, 9, 19, 3, 3, 3, 1, 1, 1, 1, true, 12));
+  });
+  test("3x3 same, dilation 2, stride 2 on 11x23, C=2, F=17", () => {
+    checkAll(new Conv(1, 11, 23, 2, 3, 3, 2, 2, 2, 2, true, 17));
   });
   test("3x3 valid, dilation 2, stride 2, C=4, F=4", () => { checkAll(new Conv(2, 9, 7, 4, 3, 3, 2, 2, 2, 2, false, 4)); });
   test("conv1d as H=1: kernel 1x3 same, C=5, F=3", () => { checkAll(new Conv(2, 1, 11, 5, 1, 3, 1, 1, 1, 1, true, 3)); });

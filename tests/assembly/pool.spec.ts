@@ -125,6 +125,15 @@ function checkMaxPool(g: Pool): void {
   for (let i = 0; i < g.yLen; i++) argOk = argOk && iget(arg, i) == iget(refArg, i);
   expect<bool>(maxErr(y, y64, g.yLen) == 0).toBe(true, "max pool forward");
   expect<bool>(argOk).toBe(true, "max pool argmax");
+  // without an argmax buffer (inference) the same values, ties and all
+  const yv = alloc(g.yLen);
+  fill(yv, g.yLen, 321);
+  maxpool_forward(x, yv, 0, g.geo);
+  expect<bool>(maxErr(yv, y64, g.yLen) == 0).toBe(true, "max pool forward without argmax");
+  refMaxPool(g, xt, y64, refArg);
+  maxpool_forward(xt, yv, 0, g.geo);
+  expect<bool>(maxErr(yv, y64, g.yLen) == 0).toBe(true, "max pool forward without argmax, ties");
+  refMaxPool(g, x, y64, refArg);
 
   const dx = alloc(g.xLen);
   fill(dx, g.xLen, 123);

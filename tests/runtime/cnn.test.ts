@@ -200,6 +200,10 @@ const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random'
   ['conv2d one channel (direct kernel), same', () => [L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'tanh' })], [6, 7, 1], 3],
   ['conv2d two channels (direct), no bias, stride [2, 1], dilation 2', () => [L.conv2d({ filters: 9, kernelSize: 3, strides: [2, 1], dilationRate: 2, useBias: false })], [9, 8, 2], 2],
   ['conv2d 16 channels, no bias, 1x1 then 5x5 same', () => [L.conv2d({ filters: 6, kernelSize: 1, useBias: false }), L.conv2d({ filters: 3, kernelSize: 5, padding: 'same', activation: 'elu' })], [4, 5, 16], 2],
+  // relu layers keep no pre-activation: the forward kernels apply relu, and its derivative reads y (y > 0 ⇔ z > 0).
+  // A smaller step than the default, so that few pre-activations cross relu's kink.
+  ['conv2d relu, direct forward, filters 8 + 4', () => [L.conv2d({ filters: 12, kernelSize: 3, activation: 'relu' })], [6, 9, 2], 3, { eps: 3e-4 }],
+  ['conv2d relu, im2col forward (16 x 32 channels)', () => [L.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' })], [4, 5, 16], 2, { checks: 40, eps: 1e-3 }],
   ['conv2d unfolded in chunks', () => [L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' })], [64, 64, 16], 10, { checks: 8 }],
   ['conv1d stride 2, same, four channels (direct)', () => [L.conv1d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' })], [11, 4], 3],
   ['conv1d causal, dilation 2, six channels', () => [L.conv1d({ filters: 3, kernelSize: 3, dilationRate: 2, padding: 'causal' })], [10, 6], 2],

@@ -26,15 +26,23 @@ export interface ConvArgs extends LayerArgs, KernelArgs {
 const COLS_BUDGET = 1 << 22;
 
 /**
- * Whether the module's direct kernels beat im2col + GEMM. They keep the weights in registers and sweep the output
- * once per (tap, input channel, 8 filters); im2col + GEMM pays for unfolding and packing a matrix whose K = 9·C is
- * too short to amortise it. Measured (28x28 inputs, 3x3, batch 64, forward + backward without dx, one thread, ms,
- * direct vs im2col): C=1 F=8 1.1 vs 3.1; C=1 F=16 2.3 vs 3.9; C=2 F=8 1.9 vs 3.5; C=2 F=16 4.2 vs 4.7;
- * C=3 F=8 2.7 vs 4.1; C=4 F=8 3.6 vs 4.6; but C=1 F=32 6.9 vs 5.8, C=3 F=16 6.3 vs 5.7, C=4 F=16 8.2 vs 6.7 (the
- * output no longer stays in cache over the sweeps) and 13x13, C=8 F=16 3.3 vs 1.7.
+ * Whether the direct filter-gradient kernel beats im2col + gemm_tn. It keeps the gradient in registers and sweeps
+ * dy once per (tap, input channel, 8 filters); im2col + GEMM pays for unfolding and packing a matrix whose
+ * K = 9·C is too short to amortise it. Measured (28x28 inputs, 3x3, batch 64, one thread): direct wins for C <= 4
+ * with F <= 16, loses from C=1 F=32 or C=3 F=16 on (dy no longer stays in cache over the sweeps).
  */
 export function useDirect(inChannels: number, filters: number): boolean {
   return inChannels <= 4 && filters <= 16 && inChannels * filters <= 32;
+}
+
+/**
+ * Whether the output-stationary conv2d_forward beats im2col + gemm_nn (both give the same bits). Measured (batch 64,
+ * 3x3 unless said, one thread, direct vs im2col): 28x28 C=1 F=8 0.54 vs 2.37 ms; 13x13 C=8 F=16 0.83 vs 1.01;
+ * 16x16 C=3 F=16 0.93 vs 1.33; 28x28 C=1 F=32 2.8 vs 4.2; about even at 28x28 C=32 F=32; GEMM ahead from
+ * 12x12 C=16 F=32 5x5 (5.8 vs 3.7) and 14x14 C=32 F=64 on, where its packed weights are reused over more rows.
+ */
+export function useDirectForward(inChannels: number, filters: number): boolean {
+  return inChannels * filters <= 256;
 }
 
 abstract class Conv extends Layer {
@@ -49,6 +57,7 @@ abstract class Conv extends Layer {
   protected geo!: Geometry;
   private block!: Int32Array;
   private direct = false;
+  private directForward = false;
 
   constructor(readonly rank: 1 | 2, args: ConvArgs) {
     super(args);
@@ -74,6 +83,7 @@ abstract class Conv extends Layer {
     this.geo = g;
     this.block = geoBlock(g);
     this.direct = useDirect(g.c, this.filters);
+    this.directForward = useDirectForward(g.c, this.filters);
     const taps = this.kernelSize.reduce((a, b) => a * b, 1);
     this.addParam('kernel', [...this.kernelSize, g.c, this.filters], this.opts.kernelInit, {
       regularizer: this.opts.kernelReg, fanIn: taps * g.c, fanOut: taps * this.filters,
@@ -94,11 +104,16 @@ abstract class Conv extends Layer {
     return Math.max(1, Math.min(capacity, Math.floor(COLS_BUDGET / (this.pixels * this.patch))));
   }
 
+  /** relu is applied by the forward kernels themselves, and its derivative reads y as well as z (y > 0 ⇔ z > 0). */
+  private get reluOnly(): boolean {
+    return this.act.name === 'relu';
+  }
+
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
     const b: Buffers = { geo: reserve(GEO_LEN), chunk: this.chunkRows(capacity) };
-    if (this.act.name !== 'linear') b.z = reserve(capacity * this.pixels * this.filters);
-    // the direct path needs the unfolded buffer only for the input gradient (dcols)
-    if (!this.direct || training) b.cols = reserve(b.chunk * this.pixels * this.patch);
+    if (this.act.name !== 'linear' && !this.reluOnly) b.z = reserve(capacity * this.pixels * this.filters);
+    // the direct forward needs the unfolded buffer only for the backward pass
+    if (!this.directForward || training) b.cols = reserve(b.chunk * this.pixels * this.patch);
     return b;
   }
 
@@ -112,9 +127,10 @@ abstract class Conv extends Layer {
     const F = this.filters;
     const P = rows * this.pixels;
     const z = b.z ?? y;
-    if (this.direct) {
+    const relu = this.reluOnly && !logitsOnly ? 1 : 0;
+    if (this.directForward) {
       writeGeo(heap, b.geo, this.block, rows);
-      k.conv2d_direct_forward(x, kernel.ptr, bias ? bias.ptr : 0, z, b.geo, F);
+      k.conv2d_forward(x, kernel.ptr, bias ? bias.ptr : 0, z, b.geo, F, relu);
     } else {
       const inBytes = this.inputSize * 4, outBytes = this.pixels * F * 4;
       for (let s = 0; s < rows; s += b.chunk) {
@@ -124,16 +140,17 @@ abstract class Conv extends Layer {
         // z(P, F) = cols(P, K) · W(K, F)
         k.gemm_nn(b.cols, kernel.ptr, z + s * outBytes, n * this.pixels, this.patch, F, 0);
       }
+      if (!logitsOnly && this.act.code >= 0) {
+        // bias and activation in one pass (z keeps the pre-activation unless z = y)
+        if (bias || this.act.name !== 'linear') k.bias_act_forward(z, bias ? bias.ptr : 0, y, P, F, this.act.code, this.act.alpha);
+        return;
+      }
+      if (bias) k.bias_act_forward(z, bias.ptr, z, P, F, 0, 0);
     }
-    const withBias = !this.direct && bias ? bias.ptr : 0;
-    if (logitsOnly || this.act.code < 0) {
-      if (withBias) k.bias_act_forward(z, withBias, z, P, F, 0, 0);
-      if (!logitsOnly) k.softmax_forward(z, y, P, F);
-    } else if (this.direct) {
-      if (z !== y) k.act_forward(z, y, P * F, this.act.code, this.act.alpha);
-    } else if (withBias || z !== y) {
-      k.bias_act_forward(z, withBias, y, P, F, this.act.code, this.act.alpha);
-    }
+    // z holds conv + bias (relu layers: relu(conv + bias), and z = y)
+    if (logitsOnly || z === y) return;
+    if (this.act.code < 0) k.softmax_forward(z, y, P, F);
+    else k.act_forward(z, y, P * F, this.act.code, this.act.alpha);
   }
 
   backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
@@ -144,7 +161,7 @@ abstract class Conv extends Layer {
     // dz = dy ⊙ f'(z), in place in dy (unless the loss already gave dLoss/dz)
     if (!this.fusedActivation && this.act.name !== 'linear') {
       if (this.act.code < 0) k.softmax_backward(y, dy, dy, P, F);
-      else k.act_backward(b.z, y, dy, dy, P * F, this.act.code, this.act.alpha);
+      else k.act_backward(b.z ?? y, y, dy, dy, P * F, this.act.code, this.act.alpha);
     }
     if (bias && bias.grad) k.bias_grad(dy, bias.grad, P, F, 0);
     if (this.direct && kernel.grad) {
@@ -153,8 +170,8 @@ abstract class Conv extends Layer {
     }
     const filterGrad = !this.direct && kernel.grad !== 0;
     if (!filterGrad && !dx) return;
-    // the im2col path still holds the forward's unfolded x when the whole batch was one chunk
-    const unfolded = !this.direct && rows <= b.chunk;
+    // the im2col forward still holds its unfolded x when the whole batch was one chunk
+    const unfolded = !this.directForward && rows <= b.chunk;
     const inBytes = this.inputSize * 4, outBytes = this.pixels * F * 4;
     for (let s = 0; s < rows; s += b.chunk) {
       const n = Math.min(b.chunk, rows - s);

@@ -42,13 +42,16 @@ abstract class Pool extends Layer {
     return this.rank === 2 ? [g.oh, g.ow, g.c] : [g.ow, g.c];
   }
 
-  override reserve(reserve: Reserve, capacity: number): Buffers {
-    return { geo: reserve(GEO_LEN), ...(this.mode === 'max' ? { argmax: reserve(capacity * this.outputSize) } : {}) };
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    // only a backward pass reads the argmax: inference plans go without (the kernel then skips it)
+    const b: Buffers = { geo: reserve(GEO_LEN) };
+    if (this.mode === 'max' && training) b.argmax = reserve(capacity * this.outputSize);
+    return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     writeGeo(env.heap, b.geo, this.block, rows);
-    if (this.mode === 'max') env.k.maxpool_forward(x, y, b.argmax, b.geo);
+    if (this.mode === 'max') env.k.maxpool_forward(x, y, b.argmax ?? 0, b.geo);
     else env.k.avgpool_forward(x, y, b.geo);
   }
 

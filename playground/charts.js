@@ -86,7 +86,7 @@ export function trainingChart(canvas) {
     ctx.lineWidth = 2;
     // exponential smoothing, debiased as TensorBoard does (no lag towards the first point)
     let s = 0, weight = 0;
-    line(points.map((p) => [X(p.x), Y(((s = 0.8 * s + 0.2 * p[key]), (weight = 0.8 * weight + 0.2), s / weight))]));
+    line(points.map((p) => [X(p.x), Y(((s = 0.6 * s + 0.4 * p[key]), (weight = 0.6 * weight + 0.4), s / weight))]));
   }
 
   function line(pts) {

@@ -88,7 +88,8 @@ async function train({ kind, epochs, batchSize, lr }) {
   const onBatchEnd = async (batch, logs) => {
     lossSum += logs.loss;
     lossCount++;
-    if ((batch + 1) % every !== 0 && batch < batches - 1) return;
+    const last = batch === batches - 1;
+    if (!last && ((batch + 1) % every !== 0 || batches - batch - 1 < every / 2)) return; // no tiny last interval
     const now = performance.now();
     const seen = Math.min((batch + 1) * batchSize, nTrain), right = logs.accuracy * seen;
     self.postMessage({

@@ -1,6 +1,6 @@
 // The playground in headless Chromium: draw digits with the mouse and check the predictions, train an epoch in the
 // worker while the page stays responsive, download the model and load it back, reject a bad file in plain words,
-// and take screenshots at a laptop and a phone viewport (build/playground/*.png).
+// and take screenshots at a laptop and a phone viewport (build/playground/playground-*.png).
 // Run by scripts/test.mjs after the runtime suites, or alone: node tests/playground/playground.test.mjs
 import { writeFileSync } from 'node:fs';
 import { launchChromium } from '../../scripts/chromium.mjs';
@@ -16,15 +16,20 @@ const DIGITS = {
 
 /** Runs the checks; returns { passed, failed, failures: [text] }. */
 export async function run({ log = () => {} } = {}) {
-  preparePlayground({ log });
-  const server = await serve('.', 0);
-  const browser = await launchChromium('playground');
   const checks = { passed: 0, failed: 0, failures: [] };
   const check = (name, ok, detail = '') => {
     checks[ok ? 'passed' : 'failed']++;
     if (!ok) checks.failures.push(`${name}${detail ? `: ${detail}` : ''}`);
     log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` (${detail})` : ''}`);
   };
+  try {
+    preparePlayground({ log });
+  } catch (e) {
+    check('the playground assets are prepared', false, e.message);
+    return checks;
+  }
+  const server = await serve('.', 0);
+  const browser = await launchChromium('playground');
   try {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -90,10 +95,13 @@ export async function run({ log = () => {} } = {}) {
     // screenshots: a drawn digit and the finished training run, laptop and phone
     await page.click('#clear');
     await drawDigit(page, DIGITS[7]);
+    await page.waitForTimeout(300); // the bars' transition
     await page.screenshot({ path: `${ASSETS}/playground-laptop.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(300);
-    await page.screenshot({ path: `${ASSETS}/playground-phone.png`, fullPage: true });
+    await page.evaluate(() => scrollTo(0, 0));
+    await page.screenshot({ path: `${ASSETS}/playground-phone.png` }); // the first screen: pad and prediction
+    await page.screenshot({ path: `${ASSETS}/playground-phone-full.png`, fullPage: true });
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
   } catch (e) {
     check('the playground test ran to the end', false, e.message.split('\n')[0]);

@@ -28,7 +28,7 @@ self.onmessage = async ({ data: msg }) => {
 async function load({ slot, url, bytes, name }) {
   if (url) {
     const res = await fetch(new URL(url, import.meta.url));
-    if (!res.ok) throw new Error(`the shipped model (${url.replace(/^.*\//, '')}) is missing (HTTP ${res.status}): ${PREPARE}.`);
+    if (!res.ok) throw new Error(`The shipped model (${url.replace(/^.*\//, '')}) is missing (HTTP ${res.status}): ${PREPARE}.`);
     bytes = new Uint8Array(await res.arrayBuffer());
   }
   let model;
@@ -61,11 +61,11 @@ async function loadData() {
   if (data) return data;
   self.postMessage({ type: 'status', text: 'Loading MNIST from the server…' });
   const res = await fetch(DATA_URL);
-  if (!res.ok) throw new Error(`the training data (mnist.bin.gz) is missing (HTTP ${res.status}): ${PREPARE}.`);
+  if (!res.ok) throw new Error(`The training data (mnist.bin.gz) is missing (HTTP ${res.status}): ${PREPARE}.`);
   const bytes = new Uint8Array(await new Response(res.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
   // format: "WNMNIST1", u32 nTrain, u32 nTest, u16 rows, u16 cols, train images, train labels, test images, test labels
   const view = new DataView(bytes.buffer);
-  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== 'WNMNIST1') throw new Error('mnist.bin.gz is not in the expected format: ' + PREPARE);
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== 'WNMNIST1') throw new Error(`mnist.bin.gz is not in the expected format: ${PREPARE}.`);
   const nTrain = view.getUint32(8, true), nTest = view.getUint32(12, true);
   const size = view.getUint16(16, true) * view.getUint16(18, true);
   let at = 20;

@@ -103,6 +103,20 @@ export async function run({ log = () => {} } = {}) {
     await page.screenshot({ path: `${ASSETS}/playground-phone.png` }); // the first screen: pad and prediction
     await page.screenshot({ path: `${ASSETS}/playground-phone-full.png`, fullPage: true });
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
+
+    // a missing shipped model and missing data are said in the page
+    const bare = await browser.context.newPage();
+    await bare.route(/\/build\/playground\/(model\.wnn|mnist\.bin\.gz)$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await bare.goto(`${server.url}/playground/`);
+    await bare.waitForSelector('#error:not([hidden])');
+    const missingModel = await bare.textContent('#error span');
+    await bare.click('#error button');
+    await bare.click('#train');
+    await bare.waitForSelector('#error:not([hidden])');
+    const missingData = await bare.textContent('#error span');
+    check('missing files are reported in the page', /shipped model.*missing.*prepare-playground/.test(missingModel) &&
+      /training data.*missing/.test(missingData), `${missingModel} / ${missingData}`);
+    await bare.close();
   } catch (e) {
     check('the playground test ran to the end', false, e.message.split('\n')[0]);
   } finally {

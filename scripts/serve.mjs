@@ -6,15 +6,22 @@ import { extname, join, normalize, resolve } from 'node:path';
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.bin': 'application/octet-stream', '.wnn': 'application/octet-stream',
+  '.png': 'image/png', '.bin': 'application/octet-stream', '.wnn': 'application/octet-stream', '.gz': 'application/octet-stream',
 };
 
-/** Serves `root` on 127.0.0.1:`port` (0 = any free port); resolves to { url, close() }. */
-export function serve(root, port = 0) {
+/**
+ * Serves `root` on 127.0.0.1:`port` (0 = any free port); resolves to { url, close() }, rejects when the port is
+ * taken. `home`: where a request for / is redirected (e.g. '/playground/'). No COOP/COEP headers are sent.
+ */
+export function serve(root, port = 0, { home } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (home && path === '/') {
+        res.writeHead(302, { location: home });
+        return res.end();
+      }
       let file = normalize(join(base, path));
       if (!file.startsWith(base)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' });
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
@@ -26,7 +33,8 @@ export function serve(root, port = 0) {
       res.end('not found');
     }
   });
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
     server.listen(port, '127.0.0.1', () => {
       const { port: actual } = server.address();
       done({ url: `http://127.0.0.1:${actual}`, close: () => new Promise((r) => server.close(() => r())) });

@@ -1,9 +1,10 @@
 // `npm test`: the kernel specs (as-pect), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built
-// package in Node, Deno, Bun and headless Chromium. Any failure in any runtime fails the run. Each runtime also
-// reports the hash of a seeded training run; all four must agree bit for bit.
+// package in Node, Deno, Bun and headless Chromium, then the browser playground's test. Any failure in any runtime
+// fails the run. Each runtime also reports the hash of a seeded training run; all four must agree bit for bit.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { launchChromium } from './chromium.mjs';
 import { serve } from './serve.mjs';
 
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
@@ -21,6 +22,7 @@ async function main() {
   ].filter(([name]) => want(name));
   if (runtimes.length) await bundleSuite();
   for (const [, run] of runtimes) results.push(await run());
+  if (want('playground')) results.push(await runPlayground());
   summarise();
 }
 
@@ -58,17 +60,11 @@ async function runProcess(name, command, args) {
 }
 
 async function runChromium() {
-  const { chromium } = await import('playwright-core');
   const server = await serve('.', 0);
-  const profile = `build/chromium-profile-${process.pid}`;
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   let text = '';
   try {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     const finished = new Promise((resolve) => {
       page.on('console', (msg) => {
         text += msg.text() + '\n';
@@ -84,10 +80,19 @@ async function runChromium() {
     await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, 15 * 60_000)))]);
     clearTimeout(timer);
   } finally {
-    await context.close();
+    await browser.close();
     await server.close();
   }
   return line(parseUvu('chromium', text, 0));
+}
+
+// The playground (playground/) in Chromium: draws digits, trains in its worker, saves screenshots in build/playground/.
+async function runPlayground() {
+  const { run } = await import('../tests/playground/playground.test.mjs');
+  const log = [];
+  const result = await run({ log: (l) => log.push(l) });
+  if (result.failed) console.log(log.join('\n'));
+  return line({ name: 'playground (chromium)', passed: result.passed, failed: result.failed, reports: {} });
 }
 
 function parseUvu(name, raw, code) {

@@ -1,6 +1,7 @@
 // The `wasmnn` command. Exit codes: 0 done, 1 the run failed (bad data, a training error), 2 a bad command line.
 import { WasmnnError } from 'wasmnn';
 import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/options';
+import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
 import { endProgressLine } from './cli/progress';
 import { train } from './cli/train';
 
@@ -9,6 +10,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(MAIN_HELP);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'prepare-playground') {
+    const options = parsePlaygroundOptions(args);
+    if (!options) process.stdout.write(PLAYGROUND_HELP);
+    else await preparePlayground(options);
+    return 0;
   }
   if (command !== 'train') throw new UsageError(`unknown command '${command}'`, "Run 'wasmnn help' for the commands.");
   const options = parseTrainOptions(args);

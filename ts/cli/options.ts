@@ -86,8 +86,9 @@ Output
 export const MAIN_HELP = `Usage: wasmnn <command> [options]
 
 Commands
-  train      train a model (MNIST by default); see 'wasmnn train --help'
-  help       this text
+  train                train a model (MNIST by default); see 'wasmnn train --help'
+  prepare-playground   write the browser playground's data and shipped model (build/playground/)
+  help                 this text
 `;
 
 /** Parses the arguments after `train`; returns undefined when help was asked for. */

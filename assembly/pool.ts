@@ -48,95 +48,111 @@ import { geoAt, nhwcIndex } from "./geometry";
 }
 
 /**
- * Max pooling. x is (N, H, W, C); y is (N, OH, OW, C); a window with no real cell gives 0. y starts as the window's
- * first real cell, then y = pmax(y, cell) over the others in row-major order, all channels at once (pmax(a, b) =
- * a < b ? b : a: the first maximum wins ties; NaN only when it comes first). No argmax is kept: the backward pass
- * finds the maximum again by comparing x with y, which costs less than storing and scattering indices.
+ * Max pooling. x is (N, H, W, C); y is (N, OH, OW, C); argmax is i32 (N, OH, OW, C): the flat element index into x
+ * of each maximum (the first in row-major window order on ties), -1 for a window with no real cell (y = 0 there).
+ * argmax = 0 (inference: no backward pass follows) computes y alone. Four channels of a window's maximum (and its
+ * index) stay in registers while the window's cells stream past.
  */
-export function maxpool_forward(x: usize, y: usize, geo: usize): void {
+export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): void {
   const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
   const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  const C4 = C & ~3;
-  let out = y;
-  for (let n = 0; n < N; n++) {
-    for (let oy = 0; oy < OH; oy++) {
-      const y0 = windowStart(oy, sh, pt), y1 = windowEnd(oy, sh, pt, KH, H);
-      for (let ox = 0; ox < OW; ox++) {
-        const x0 = windowStart(ox, sw, pl), x1 = windowEnd(ox, sw, pl, KW, W);
-        if (y0 >= y1 || x0 >= x1) {
-          zeroF32(out, C);
-        } else {
-          memory.copy(out, at(x, nhwcIndex(n, y0, x0, 0, H, W, C)), <usize>C << 2);
-          for (let iy = y0; iy < y1; iy++) {
-            for (let ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++) {
-              const cell = at(x, nhwcIndex(n, iy, ix, 0, H, W, C));
-              let c = 0;
-              for (; c < C4; c += 4) v128.store(at(out, c), f32x4.pmax(v128.load(at(out, c)), v128.load(at(cell, c))));
-              for (; c < C; c++) {
-                const v = load<f32>(at(cell, c));
-                if (load<f32>(at(out, c)) < v) store<f32>(at(out, c), v);
-              }
-            }
-          }
-        }
-        out = at(out, C);
-      }
-    }
-  }
-}
-
-/**
- * Max pooling backward: each window's dy goes to its first cell (row-major window order) equal to y, the cell the
- * forward pass picked. x and dx are (N, H, W, C); y and dy are (N, OH, OW, C), y the forward's output. dx is written
- * (accumulate = 0: zeroed first) or accumulated (1); windows are visited in output order, so where overlapping
- * windows share a maximum their gradients add in a fixed order.
- */
-export function maxpool_backward(x: usize, y: usize, dy: usize, dx: usize, geo: usize, accumulate: i32): void {
-  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
-  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
-  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
-  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
-  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  if (!accumulate) zeroF32(dx, N * H * W * C);
-  const C4 = C & ~3;
   let o = 0; // flat index of y[n, oy, ox, 0]
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
       const y0 = windowStart(oy, sh, pt), y1 = windowEnd(oy, sh, pt, KH, H);
       for (let ox = 0; ox < OW; ox++, o += C) {
         const x0 = windowStart(ox, sw, pl), x1 = windowEnd(ox, sw, pl, KW, W);
-        let c = 0;
-        for (; c < C4; c += 4) {
-          const best = v128.load(at(y, o + c)), g = v128.load(at(dy, o + c));
-          let taken = i32x4.splat(0); // lanes whose maximum is already found
-          for (let iy = y0; iy < y1; iy++) {
-            for (let ix = x0; ix < x1; ix++) {
-              const cell = at(x, nhwcIndex(n, iy, ix, c, H, W, C)), grad = at(dx, nhwcIndex(n, iy, ix, c, H, W, C));
-              const hit = v128.andnot(f32x4.eq(v128.load(cell), best), taken);
-              v128.store(grad, f32x4.add(v128.load(grad), v128.and(g, hit)));
-              taken = v128.or(taken, hit);
-            }
-          }
-        }
-        for (; c < C; c++) {
-          const best = load<f32>(at(y, o + c));
-          for (let iy = y0, found = false; iy < y1 && !found; iy++) {
-            for (let ix = x0; ix < x1; ix++) {
-              const i = nhwcIndex(n, iy, ix, c, H, W, C);
-              if (load<f32>(at(x, i)) == best) {
-                store<f32>(at(dx, i), load<f32>(at(dx, i)) + load<f32>(at(dy, o + c)));
-                found = true;
-                break;
-              }
-            }
-          }
+        if (y0 >= y1 || x0 >= x1) {
+          zeroF32(at(y, o), C);
+          if (argmax) for (let c = 0; c < C; c++) store<i32>(at(argmax, o + c), -1);
+        } else if (argmax) {
+          maxWindowWithIndex(x, at(y, o), at(argmax, o), nhwcIndex(n, y0, x0, 0, H, W, C), y1 - y0, x1 - x0, W * C, C);
+        } else {
+          maxWindow(at(x, nhwcIndex(n, y0, x0, 0, H, W, C)), at(y, o), y1 - y0, x1 - x0, W * C, C);
         }
       }
     }
   }
+}
+
+/** out (C) = the maximum over a window of rows x cols cells starting at `first`, rows `rowLen` floats apart:
+ *  starts from the first cell, then pmax(best, cell) (pmax(a, b) = a < b ? b : a: the first maximum stays). */
+@inline function maxWindow(first: usize, out: usize, rows: i32, cols: i32, rowLen: i32, C: i32): void {
+  const rowBytes = <usize>rowLen << 2, cellBytes = <usize>C << 2;
+  const C4 = C & ~3;
+  let c = 0;
+  for (; c < C4; c += 4) {
+    const base = at(first, c);
+    let best = v128.load(base);
+    for (let r = 0; r < rows; r++) {
+      const row = base + <usize>r * rowBytes;
+      for (let k = r == 0 ? 1 : 0; k < cols; k++) best = f32x4.pmax(best, v128.load(row + <usize>k * cellBytes));
+    }
+    v128.store(at(out, c), best);
+  }
+  for (; c < C; c++) {
+    const base = at(first, c);
+    let best = load<f32>(base);
+    for (let r = 0; r < rows; r++) {
+      const row = base + <usize>r * rowBytes;
+      for (let k = r == 0 ? 1 : 0; k < cols; k++) {
+        const v = load<f32>(row + <usize>k * cellBytes);
+        if (best < v) best = v;
+      }
+    }
+    store<f32>(at(out, c), best);
+  }
+}
+
+/** maxWindow that also writes each maximum's flat index into x (first: the flat index of the window's first cell). */
+@inline function maxWindowWithIndex(x: usize, out: usize, outIdx: usize, first: i32, rows: i32, cols: i32, rowLen: i32, C: i32): void {
+  const C4 = C & ~3;
+  const lanes = i32x4(0, 1, 2, 3);
+  let c = 0;
+  for (; c < C4; c += 4) {
+    let best = v128.load(at(x, first + c));
+    let bestIdx = i32x4.add(i32x4.splat(first + c), lanes);
+    for (let r = 0; r < rows; r++) {
+      for (let k = r == 0 ? 1 : 0; k < cols; k++) {
+        const i = first + r * rowLen + k * C + c;
+        const v = v128.load(at(x, i));
+        const better = f32x4.gt(v, best);
+        best = v128.bitselect(v, best, better);
+        bestIdx = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), bestIdx, better);
+      }
+    }
+    v128.store(at(out, c), best);
+    v128.store(at(outIdx, c), bestIdx);
+  }
+  for (; c < C; c++) {
+    let best = load<f32>(at(x, first + c));
+    let bestIdx = first + c;
+    for (let r = 0; r < rows; r++) {
+      for (let k = r == 0 ? 1 : 0; k < cols; k++) {
+        const i = first + r * rowLen + k * C + c;
+        const v = load<f32>(at(x, i));
+        if (v > best) {
+          best = v;
+          bestIdx = i;
+        }
+      }
+    }
+    store<f32>(at(out, c), best);
+    store<i32>(at(outIdx, c), bestIdx);
+  }
+}
+
+/**
+ * Max pooling backward: dx[argmax[i]] += dy[i]. dy and argmax are (N, OH, OW, C); dx is (N, H, W, C): written
+ * (accumulate = 0: zeroed first) or accumulated (1). Overlapping windows that share a maximum add.
+ */
+export function maxpool_backward(dy: usize, argmax: usize, dx: usize, geo: usize, accumulate: i32): void {
+  const N = geoAt(geo, GEO_N), C = geoAt(geo, GEO_C);
+  if (!accumulate) zeroF32(dx, N * geoAt(geo, GEO_H) * geoAt(geo, GEO_W) * C);
+  scatterAddAtArgmax(dy, argmax, dx, N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C);
 }
 
 /** Average pooling over the real cells of each window. x is (N, H, W, C); y is (N, OH, OW, C), written. */

@@ -1,7 +1,6 @@
 // Pooling, channels-last: max and average over windows (2-D on [height, width, channels], 1-D on [steps, channels]),
-// and global pooling to [channels]. Windowed max pooling's backward pass finds each maximum again from the layer's
-// input and output; global max pooling keeps the index of each maximum (an i32 buffer per plan) and scatters.
-// Windows in 'same' padding only count their real cells (TF's rule).
+// and global pooling to [channels]. Max pooling keeps the index of each maximum (an i32 buffer per plan) so that its
+// backward pass is a scatter; windows in 'same' padding only count their real cells (TF's rule).
 import { Layer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
 
@@ -43,20 +42,23 @@ abstract class Pool extends Layer {
     return this.rank === 2 ? [g.oh, g.ow, g.c] : [g.ow, g.c];
   }
 
-  override reserve(reserve: Reserve): Buffers {
-    return { geo: reserve(GEO_LEN) };
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    // only a backward pass reads the argmax: inference plans go without (the kernel then skips it)
+    const b: Buffers = { geo: reserve(GEO_LEN) };
+    if (this.mode === 'max' && training) b.argmax = reserve(capacity * this.outputSize);
+    return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     writeGeo(env.heap, b.geo, this.block, rows);
-    if (this.mode === 'max') env.k.maxpool_forward(x, y, b.geo);
+    if (this.mode === 'max') env.k.maxpool_forward(x, y, b.argmax ?? 0, b.geo);
     else env.k.avgpool_forward(x, y, b.geo);
   }
 
-  backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+  backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
     if (!dx) return;
     writeGeo(env.heap, b.geo, this.block, rows);
-    if (this.mode === 'max') env.k.maxpool_backward(x, y, dy, dx, b.geo, 0);
+    if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0);
     else env.k.avgpool_backward(dy, dx, b.geo, 0);
   }
 

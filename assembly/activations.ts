@@ -146,6 +146,12 @@ const INV_SQRT_2PI: f32 = 0.398942280;
  * alpha is leakyRelu's slope or elu's scale, ignored otherwise.
  */
 export function act_forward(x: usize, y: usize, n: i32, act: i32, alpha: f32): void {
+  // The size-optimised build (the inference module) keeps one loop that picks the activation per vector, so each
+  // activation's math is compiled once; the full module keeps a loop per activation (no branch in the loop).
+  if (ASC_SHRINK_LEVEL > 0) {
+    forwardLoop(x, y, n, act, alpha);
+    return;
+  }
   switch (act) {
     case ACT_STEP: forwardLoop(x, y, n, ACT_STEP, alpha); break;
     case ACT_RELU: forwardLoop(x, y, n, ACT_RELU, alpha); break;

@@ -27,7 +27,7 @@ export type { AugmentOptions } from './augment';
 export { saveModel, loadModel, checkpointInfo } from './checkpoint';
 export type { SaveOptions, CheckpointInfo } from './checkpoint';
 export { saveModelTo, loadModelFrom } from './checkpoint-io';
-export { registerLayer } from './layers/catalog'; // also fills the loader's layer table
-export { registeredLayers } from './layers/registry';
+import './layers/catalog'; // fills the loader's layer table
+export { registerLayer, registeredLayers } from './layers/registry';
 export type { LayerFactory } from './layers/registry';
 export { loadTfjsModel, loadTfjsModelFrom, TFJS_LAYERS } from './import/tfjs';

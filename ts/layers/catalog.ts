@@ -1,7 +1,7 @@
 // The library's layers by class name, for the checkpoint loader (registered when ts/index.ts is imported; the
 // inference build registers their forward cores instead, ts/layers/catalog-forward.ts).
 import type { Layer } from './layer';
-import { registerLayer as register, innerLayers, type LayerFactory } from './registry';
+import { registerLayer, innerLayers } from './registry';
 import { Dense } from './dense';
 import { Activation, Dropout, Flatten, Reshape, Rescaling } from './basic';
 import { Conv1D, Conv2D } from './conv';
@@ -12,8 +12,6 @@ import {
 import { BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 import { Residual } from './residual';
 import { RandomAugment } from '../augment';
-import { l1l2 } from '../regularizers';
-import { ValueError } from '../errors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;
@@ -41,21 +39,4 @@ const LAYERS: [string, (c: Config) => Layer][] = [
   ['Residual', (c) => new Residual({ ...c, layers: innerLayers(c.layers, 'residual') })],
   ['RandomAugment', (c) => new RandomAugment(c)],
 ];
-for (const [name, make] of LAYERS) register(name, (c) => make(reviveRegularizers(c)));
-
-/** Teaches the loader a layer class (a built-in one, or the user's own); regularisers reach it revived, as ours. */
-export function registerLayer(className: string, factory: LayerFactory): void {
-  register(className, typeof factory === 'function' ? (c) => factory(reviveRegularizers(c)) : factory);
-}
-
-/** getConfig() writes regularisers as their { l1, l2 } config; the constructors take regulariser objects. */
-function reviveRegularizers(config: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config };
-  for (const [key, value] of Object.entries(config)) {
-    if (!key.endsWith('Regularizer') || value === null || typeof value !== 'object') continue;
-    const { l1 = 0, l2 = 0 } = value as { l1?: unknown; l2?: unknown };
-    if (typeof l1 !== 'number' || typeof l2 !== 'number') throw new ValueError(`${key} must be { l1, l2 } with numbers, got ${JSON.stringify(value)}`);
-    out[key] = l1l2({ l1, l2 });
-  }
-  return out;
-}
+for (const [name, make] of LAYERS) registerLayer(name, make);

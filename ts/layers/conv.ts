@@ -49,6 +49,8 @@ abstract class ConvForward extends ForwardLayer {
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
+  /** Resolved here too, so that a config the library rejects is rejected by the inference build. */
+  protected readonly training: KernelTraining;
   protected geo!: Geometry;
   protected block!: Int32Array;
   protected direct = false;
@@ -63,6 +65,7 @@ abstract class ConvForward extends ForwardLayer {
     this.padding = checkPadding(args.padding, `${kind}: padding`, rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same']);
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -156,13 +159,6 @@ export class Conv1DForward extends ConvForward {
 }
 
 abstract class Conv extends ConvForward {
-  private readonly training: KernelTraining;
-
-  constructor(rank: 1 | 2, args: ConvArgs) {
-    super(rank, args);
-    this.training = resolveKernelTraining(args);
-  }
-
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
   }

@@ -17,12 +17,15 @@ export class DenseForward extends ForwardLayer {
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
+  /** Resolved here too, so that a config the library rejects is rejected by the inference build. */
+  protected readonly training: KernelTraining;
 
   constructor(args: DenseArgs) {
     super(args);
     this.units = positiveInt(args?.units, 'dense: units');
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -63,13 +66,6 @@ export class DenseForward extends ForwardLayer {
 }
 
 export class Dense extends DenseForward {
-  private readonly training: KernelTraining;
-
-  constructor(args: DenseArgs) {
-    super(args);
-    this.training = resolveKernelTraining(args);
-  }
-
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
   }

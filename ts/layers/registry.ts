@@ -3,6 +3,7 @@
 // ts/layers/catalog-forward.ts (their forward cores, registered by ts/infer.ts). Adding a layer type is one row in
 // each (or registerLayer() for a user's own layer class).
 import { Layer } from './layer';
+import { l1l2 } from '../regularizers';
 import { NotFoundError, ValueError, WasmnnError } from '../errors';
 
 /** Makes a layer from its saved config (what its getConfig() returned). */
@@ -39,7 +40,7 @@ export function layerFromConfig(className: string, config: Record<string, unknow
   let layer: Layer;
   depth++;
   try {
-    layer = factory({ ...config });
+    layer = factory(reviveConfig(config));
   } catch (e) {
     if (e instanceof WasmnnError) throw e;
     throw new ValueError(`${where} (${className}): the saved config is not valid: ${(e as Error)?.message ?? String(e)}`);
@@ -62,4 +63,16 @@ export function innerLayers(saved: unknown, where: string): Layer[] {
     }
     return layerFromConfig(className, config as Record<string, unknown>, `${where} layer ${i}`);
   });
+}
+
+/** getConfig() writes regularisers as their { l1, l2 } config; the constructors take regulariser objects. */
+function reviveConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.endsWith('Regularizer') || value === null || typeof value !== 'object') continue;
+    const { l1 = 0, l2 = 0 } = value as { l1?: unknown; l2?: unknown };
+    if (typeof l1 !== 'number' || typeof l2 !== 'number') throw new ValueError(`${key} must be { l1, l2 } with numbers, got ${JSON.stringify(value)}`);
+    out[key] = l1l2({ l1, l2 });
+  }
+  return out;
 }

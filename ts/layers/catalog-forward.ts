@@ -1,10 +1,10 @@
 // The forward cores by class name: what wasmnn/infer's loader makes (registered when ts/infer.ts is imported).
 // The same classes' checks, shapes and forward passes as the library's layers (ts/layers/catalog.ts), without their
-// backward passes, initialisers and regularisers. Pooling and the parameter-free layers are the library's own.
+// backward passes and getConfig. Pooling, flatten and reshape are the library's own.
 import type { Layer } from './layer';
 import { registerLayer, innerLayers } from './registry';
 import { DenseForward } from './dense';
-import { Activation, Dropout, Flatten, Reshape, Rescaling } from './basic';
+import { ActivationForward, DropoutForward, Flatten, Reshape, RescalingForward } from './basic';
 import { Conv1DForward, Conv2DForward } from './conv';
 import {
   MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
@@ -19,11 +19,11 @@ type Config = any;
 
 const LAYERS: [string, (c: Config) => Layer][] = [
   ['Dense', (c) => new DenseForward(c)],
-  ['Activation', (c) => new Activation(c)],
-  ['Dropout', (c) => new Dropout(c)],
+  ['Activation', (c) => new ActivationForward(c)],
+  ['Dropout', (c) => new DropoutForward(c)],
   ['Flatten', (c) => new Flatten(c)],
   ['Reshape', (c) => new Reshape(c)],
-  ['Rescaling', (c) => new Rescaling(c)],
+  ['Rescaling', (c) => new RescalingForward(c)],
   ['Conv1D', (c) => new Conv1DForward(c)],
   ['Conv2D', (c) => new Conv2DForward(c)],
   ['MaxPooling1D', (c) => new MaxPooling1D(c)],

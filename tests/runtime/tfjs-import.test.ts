@@ -128,6 +128,23 @@ test('a weight of the wrong size is a ShapeError naming it', () => {
   throwsError(() => nn.loadTfjsModel(f.modelJson, w.subarray(0, w.length - 4)), nn.ShapeError, /describes \d+ bytes.*has \d+/);
 });
 
+test('quantized weights (uint8 and uint16 codes, float16) are expanded as TF.js expands them', () => {
+  // the predictions themselves are checked with every fixture above; here: the fixtures do hold quantized weights
+  for (const dtype of ['uint8', 'uint16', 'float16']) {
+    const f = MODELS[supported.find(([name]) => name.endsWith(`_${dtype}`))?.[0] ?? ''];
+    assert.ok(f, `no fixture quantized to ${dtype}`);
+    const weights = manifest(f.modelJson) as { quantization?: { dtype: string } }[];
+    assert.ok(weights.every((w) => w.quantization?.dtype === dtype), `not every weight of the ${dtype} fixture is quantized`);
+  }
+  const f = MODELS.mlp_uint8;
+  const bad = json(f);
+  (manifest(bad)[0] as Record<string, unknown>).quantization = { dtype: 'int4', min: 0, scale: 1 };
+  throwsError(() => nn.loadTfjsModel(bad, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/kernel.*quantization dtype "int4"/);
+  const noScale = json(f);
+  delete (manifest(noScale)[0] as { quantization: { scale?: number } }).quantization.scale;
+  throwsError(() => nn.loadTfjsModel(noScale, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/kernel.*uint8 without a finite scale and min/);
+});
+
 test('weights other than float32, other models and bad JSON are ValueErrors', () => {
   const f = MODELS.mlp;
   const m = json(f);

@@ -65,9 +65,21 @@ const MODELS = {
     L.flatten(),
     L.dense({ units: 5, activation: 'softmax' }),
   ],
+  // a functional model whose layers form one chain (made by chain() below; the loader orders it from its graph)
+  chain: 'functional',
   // an unsupported layer: the loader must name it
   lstm: () => [L.lstm({ units: 2, inputShape: [3, 2] }), L.dense({ units: 1 })],
 };
+
+/** The functional chain: input -> conv1d -> flatten -> dense -> dense, built with layer.apply(). */
+function chain() {
+  const input = tf.input({ shape: [6, 2], name: 'chain_input' });
+  let x = L.conv1d({ filters: 3, kernelSize: 2, activation: 'relu' }).apply(input);
+  x = L.flatten().apply(x);
+  x = L.dense({ units: 5, activation: 'tanh' }).apply(x);
+  x = L.dense({ units: 2, activation: 'softmax' }).apply(x);
+  return tf.model({ inputs: input, outputs: x, name: 'chain' });
+}
 
 /** Model name -> the quantization of its `<name>_<dtype>` variant. */
 const QUANTIZED = { mlp: 'uint8', cnn2d: 'uint16', norms: 'float16' };
@@ -151,7 +163,7 @@ async function main() {
   const out = {};
   let seed = 1;
   for (const [name, make] of Object.entries(MODELS)) {
-    const model = tf.sequential({ name, layers: make() });
+    const model = make === 'functional' ? chain() : tf.sequential({ name, layers: make() });
     seedWeights(model, seed++);
     const inputShape = model.inputs[0].shape.slice(1);
     const next = lcg(1000 + seed);

@@ -1,5 +1,6 @@
 // TF.js layers-format models (model.json + weight files, as tf.LayersModel.save() and tensorflowjs' Keras converter
-// write them) into wasmnn Sequential models. model.json's topology names each layer's class and its Keras config in
+// write them) into wasmnn Sequential models: Sequential models, and functional models whose layers form one chain.
+// model.json's topology names each layer's class and its Keras config in
 // snake_case; its weights manifest lists the weights (name, shape, dtype) in the order their bytes follow each other
 // in the weight files, group after group. Layers are converted one by one; weights are matched to each wasmnn
 // parameter by name (`<layer>/<param>`, e.g. dense_Dense1/kernel), because the manifest's order is TF.js' own
@@ -101,7 +102,7 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, com
  */
 export function loadTfjsModel(modelJson: object | string, weights: ArrayBuffer | Uint8Array | (Uint8Array | ArrayBuffer)[]): Sequential {
   const json = parseJson(modelJson);
-  const layerConfigs = sequentialLayers(json);
+  const layerConfigs = modelLayers(json);
   const manifest = readManifest(json);
   const data = concatBytes(weights);
   const needed = manifest.reduce((a, w) => a + w.bytes, 0);
@@ -161,14 +162,51 @@ function topologyOf(json: Config): Config {
   return t;
 }
 
-function sequentialLayers(json: Config): Config[] {
+/** The model's layer configs in order: a Sequential model's, or a functional model's when they form one chain. */
+function modelLayers(json: Config): Config[] {
   const t = topologyOf(json);
+  if (t.class_name === 'Model' || t.class_name === 'Functional') return chainLayers(t.config ?? {}, t.class_name);
   if (t.class_name !== 'Sequential') {
-    throw new ValueError(`tfjs model: only Sequential models can be imported, this one is a ${String(t.class_name)}`);
+    throw new ValueError(`tfjs model: only Sequential models and functional models that are plain chains can be imported, this one is a ${String(t.class_name)}`);
   }
   const layers = Array.isArray(t.config) ? t.config : t.config?.layers;
   if (!Array.isArray(layers) || layers.length === 0) throw new ValueError('tfjs model: the Sequential model has no layers');
   return layers;
+}
+
+/**
+ * A functional model (TF.js 'Model', Keras 'Functional') whose layers form one chain: one input, one output, and
+ * every layer fed by exactly one layer and feeding at most one, so it is a Sequential model written as a graph.
+ * Its layers are returned from the input to the output. inbound_nodes are TF.js' [[[layer, node, tensor, kwargs]]].
+ */
+function chainLayers(c: Config, kind: string): Config[] {
+  const fail = (why: string) => new ValueError(`tfjs model: a ${kind} model can be imported only when its layers form one chain (one input, one output, each layer fed by the one before); ${why}`);
+  const layers = c.layers;
+  if (!Array.isArray(layers) || layers.length === 0) throw fail('this one has no layers');
+  const nameOf = (l: Config): unknown => l?.name ?? l?.config?.name;
+  const end = (list: unknown, what: string): unknown => {
+    if (!Array.isArray(list) || list.length !== 1 || !Array.isArray(list[0])) throw fail(`it has ${Array.isArray(list) ? list.length : 'no'} ${what}`);
+    return list[0][0];
+  };
+  const input = end(c.input_layers, 'inputs'), output = end(c.output_layers, 'outputs');
+  const byName = new Map<unknown, Config>(layers.map((l: Config) => [nameOf(l), l]));
+  const consumer = new Map<unknown, Config>();
+  for (const l of layers) {
+    const nodes = l?.inbound_nodes;
+    if (l?.class_name === 'InputLayer') continue;
+    if (!Array.isArray(nodes) || nodes.length !== 1 || !Array.isArray(nodes[0]) || nodes[0].length !== 1 || !Array.isArray(nodes[0][0])) {
+      throw fail(`layer '${String(nameOf(l))}' is not applied once to one input`);
+    }
+    const from = nodes[0][0][0];
+    if (consumer.has(from)) throw fail(`layer '${String(from)}' feeds more than one layer`);
+    consumer.set(from, l);
+  }
+  const order: Config[] = [];
+  for (let l = byName.get(input); l && order.length < layers.length; l = consumer.get(nameOf(l))) order.push(l);
+  if (order.length !== layers.length || nameOf(order[order.length - 1]) !== output) {
+    throw fail(`not every layer is on the path from '${String(input)}' to '${String(output)}'`);
+  }
+  return order;
 }
 
 function modelName(json: Config): string | undefined {
@@ -206,7 +244,7 @@ function convertLayers(configs: Config[]): Converted[] {
       throw new Err(`tfjs model: layer '${name}' (${className}): ${(e as Error)?.message ?? String(e)}`);
     }
   });
-  if (out.length === 0) throw new ValueError('tfjs model: the Sequential model has no layers besides its input');
+  if (out.length === 0) throw new ValueError('tfjs model: the model has no layers besides its input');
   return out;
 }
 

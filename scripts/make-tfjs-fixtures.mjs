@@ -65,10 +65,10 @@ const MODELS = {
     L.flatten(),
     L.dense({ units: 5, activation: 'softmax' }),
   ],
-  // a functional model whose layers form one chain (made by chain() below; the loader orders it from its graph)
-  chain: 'functional',
   // an unsupported layer: the loader must name it
   lstm: () => [L.lstm({ units: 2, inputShape: [3, 2] }), L.dense({ units: 1 })],
+  // a functional model whose layers form one chain (made by chain() below; the loader orders it from its graph)
+  chain: 'functional',
 };
 
 /** The functional chain: input -> conv1d -> flatten -> dense -> dense, built with layer.apply(). */

@@ -139,7 +139,6 @@ abstract class ConvForward extends ForwardLayer {
       k.bias_act_forward(z, withBias, y, P, F, this.act.code, this.act.alpha);
     }
   }
-
 }
 
 /** 2-D convolution's forward core (wasmnn/infer's Conv2D). */

@@ -122,7 +122,6 @@ export class ResidualForward extends ForwardLayer {
       env.k.vec_add(input, x, y, rows * this.outputSize);
     }
   }
-
 }
 
 export class Residual extends ResidualForward {

@@ -109,15 +109,15 @@ const INV_SQRT_2PI: f32 = 0.398942280;
 
 // ---- elementwise loops (inlined per activation by the dispatchers below) ----
 
+// The tail is one more trip through the same body (a partial load and store), so each activation's vector math
+// is compiled once per kernel.
 @inline function forwardLoop(x: usize, y: usize, n: i32, act: i32, alpha: f32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(y + o, forward4(v128.load(x + o), act, alpha));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    vmath.storePartial(y + o, forward4(vmath.loadPartial(x + o, n - i), act, alpha), n - i);
+    const m = n - i;
+    const v = forward4(m >= 4 ? v128.load(x + o) : vmath.loadPartial(x + o, m), act, alpha);
+    if (m >= 4) v128.store(y + o, v);
+    else vmath.storePartial(y + o, v, m);
   }
 }
 
@@ -139,30 +139,6 @@ const INV_SQRT_2PI: f32 = 0.398942280;
   }
 }
 
-// z is (rows, cols), bias is (cols); z += bias in place, y = f(z). Each element is read once and written once
-// or twice (z, then y; y == z leaves y).
-@inline function biasActLoop(z: usize, bias: usize, y: usize, rows: i32, cols: i32, act: i32, alpha: f32): void {
-  const rowBytes = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const zr = z + <usize>r * rowBytes;
-    const yr = y + <usize>r * rowBytes;
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const o = <usize>j << 2;
-      const v = f32x4.add(v128.load(zr + o), v128.load(bias + o));
-      v128.store(zr + o, v);
-      v128.store(yr + o, forward4(v, act, alpha));
-    }
-    if (j < cols) {
-      const o = <usize>j << 2;
-      const m = cols - j;
-      const v = f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m));
-      vmath.storePartial(zr + o, v, m);
-      vmath.storePartial(yr + o, forward4(v, act, alpha), m);
-    }
-  }
-}
-
 // ---- exported kernels ----
 
 /**
@@ -170,6 +146,12 @@ const INV_SQRT_2PI: f32 = 0.398942280;
  * alpha is leakyRelu's slope or elu's scale, ignored otherwise.
  */
 export function act_forward(x: usize, y: usize, n: i32, act: i32, alpha: f32): void {
+  // The size-optimised build (the inference module) keeps one loop that picks the activation per vector, so each
+  // activation's math is compiled once; the full module keeps a loop per activation (no branch in the loop).
+  if (ASC_SHRINK_LEVEL > 0) {
+    forwardLoop(x, y, n, act, alpha);
+    return;
+  }
   switch (act) {
     case ACT_STEP: forwardLoop(x, y, n, ACT_STEP, alpha); break;
     case ACT_RELU: forwardLoop(x, y, n, ACT_RELU, alpha); break;
@@ -205,26 +187,30 @@ export function act_backward(z: usize, y: usize, dy: usize, dz: usize, n: i32, a
 }
 
 /**
- * The dense layer's epilogue in one pass: z is (rows, cols) row-major, bias is (cols) or 0 for none, y is
- * (rows, cols). z += bias in place (z stays the pre-activation for the backward pass), then y = f(z).
- * y may equal z (then z ends up holding f(z); for linear that is just z + bias).
+ * The dense layer's epilogue: z is (rows, cols) row-major, bias is (cols) or 0 for none, y is (rows, cols).
+ * z += bias in place (z stays the pre-activation for the backward pass), then y = f(z), a row at a time while the
+ * row is in cache. y may equal z (then z ends up holding f(z); for linear that is just z + bias).
+ * The activation goes through act_forward, so each activation's vector math is compiled once in the module.
  */
 export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, cols: i32, act: i32, alpha: f32): void {
   if (bias == 0) {
     act_forward(z, y, rows * cols, act, alpha);
     return;
   }
-  switch (act) {
-    case ACT_STEP: biasActLoop(z, bias, y, rows, cols, ACT_STEP, alpha); break;
-    case ACT_RELU: biasActLoop(z, bias, y, rows, cols, ACT_RELU, alpha); break;
-    case ACT_LEAKY_RELU: biasActLoop(z, bias, y, rows, cols, ACT_LEAKY_RELU, alpha); break;
-    case ACT_ELU: biasActLoop(z, bias, y, rows, cols, ACT_ELU, alpha); break;
-    case ACT_SIGMOID: biasActLoop(z, bias, y, rows, cols, ACT_SIGMOID, alpha); break;
-    case ACT_TANH: biasActLoop(z, bias, y, rows, cols, ACT_TANH, alpha); break;
-    case ACT_SOFTPLUS: biasActLoop(z, bias, y, rows, cols, ACT_SOFTPLUS, alpha); break;
-    case ACT_GELU: biasActLoop(z, bias, y, rows, cols, ACT_GELU, alpha); break;
-    case ACT_GELU_TANH: biasActLoop(z, bias, y, rows, cols, ACT_GELU_TANH, alpha); break;
-    default: biasActLoop(z, bias, y, rows, cols, ACT_LINEAR, alpha);
+  const rowBytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const zr = z + <usize>r * rowBytes;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(zr + o, f32x4.add(v128.load(zr + o), v128.load(bias + o)));
+    }
+    if (j < cols) {
+      const o = <usize>j << 2;
+      const m = cols - j;
+      vmath.storePartial(zr + o, f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m)), m);
+    }
+    act_forward(zr, y + <usize>r * rowBytes, cols, act, alpha);
   }
 }
 

@@ -116,8 +116,14 @@ export namespace vmath {
     return f32x4.mul(f32x4.mul(onePlus, pow2i(n1)), pow2i(i32x4.sub(n, n1)));
   }
 
-  /** e^x. */
+  /** e^x. The size-optimised build (the inference module) calls one copy of it; the full module inlines it. */
   @inline export function exp(x: v128): v128 {
+    return ASC_SHRINK_LEVEL > 0 ? expCalled(x) : expInline(x);
+  }
+  function expCalled(x: v128): v128 {
+    return expInline(x);
+  }
+  @inline function expInline(x: v128): v128 {
     x = clamp(x, EXP_MIN, EXP_MAX);
     const t = madd(x, k(LOG2E), k(ROUND_MAGIC));
     const fn = f32x4.sub(t, k(ROUND_MAGIC));

@@ -1,6 +1,9 @@
 // Builds small TF.js layers models with seeded weights, saves each as TF.js would (model.json + one weights file,
 // captured in memory by tf.io.withSaveHandler), predicts fixed inputs with TF.js' cpu backend and writes them all
 // to tests/runtime/fixtures/tfjs-models.ts, which tests/runtime/tfjs-import.test.ts checks wasmnn against.
+// Some models are also saved with quantized weights (QUANTIZED: uint8 / uint16 codes with a scale and min per weight,
+// or float16, as tensorflowjs_converter's --quantize_* options write them); their predictions are TF.js' own after
+// it loads the quantized files back (tf.io.fromMemory), so they check the importer's dequantization too.
 //   node scripts/make-tfjs-fixtures.mjs
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -64,7 +67,63 @@ const MODELS = {
   ],
   // an unsupported layer: the loader must name it
   lstm: () => [L.lstm({ units: 2, inputShape: [3, 2] }), L.dense({ units: 1 })],
+  // a functional model whose layers form one chain (made by chain() below; the loader orders it from its graph)
+  chain: 'functional',
 };
+
+/** The functional chain: input -> conv1d -> flatten -> dense -> dense, built with layer.apply(). */
+function chain() {
+  const input = tf.input({ shape: [6, 2], name: 'chain_input' });
+  let x = L.conv1d({ filters: 3, kernelSize: 2, activation: 'relu' }).apply(input);
+  x = L.flatten().apply(x);
+  x = L.dense({ units: 5, activation: 'tanh' }).apply(x);
+  x = L.dense({ units: 2, activation: 'softmax' }).apply(x);
+  return tf.model({ inputs: input, outputs: x, name: 'chain' });
+}
+
+/** Model name -> the quantization of its `<name>_<dtype>` variant. */
+const QUANTIZED = { mlp: 'uint8', cnn2d: 'uint16', norms: 'float16' };
+
+/** IEEE half of a float32 value, rounded to nearest even (the values here are small and normal or zero). */
+function toHalf(v) {
+  const u = new Uint32Array(new Float32Array([v]).buffer)[0];
+  const sign = (u >>> 16) & 0x8000, e = ((u >>> 23) & 0xff) - 127 + 15, mant = u & 0x7fffff;
+  if (e <= 0) return sign; // below half's normal range: zero (no fixture weight is that small)
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return sign | h;
+}
+
+/** The weight specs and data of `artifacts` quantized to dtype, per weight: codes = round((w - min) / scale). */
+function quantize(artifacts, dtype) {
+  const data = new Float32Array(artifacts.weightData);
+  const specs = [], parts = [];
+  let at = 0;
+  for (const spec of artifacts.weightSpecs) {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const w = data.subarray(at, at + n);
+    at += n;
+    if (dtype === 'float16') {
+      parts.push(new Uint8Array(Uint16Array.from(w, toHalf).buffer));
+      specs.push({ ...spec, quantization: { dtype } });
+      continue;
+    }
+    const levels = dtype === 'uint8' ? 255 : 65535;
+    const min = Math.min(...w), max = Math.max(...w);
+    const scale = max > min ? (max - min) / levels : 1;
+    const codes = Array.from(w, (v) => Math.min(levels, Math.max(0, Math.round((v - min) / scale))));
+    parts.push(new Uint8Array((dtype === 'uint8' ? Uint8Array.from(codes) : Uint16Array.from(codes)).buffer));
+    specs.push({ ...spec, quantization: { dtype, min, scale } });
+  }
+  const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    bytes.set(p, o);
+    o += p.length;
+  }
+  return { ...artifacts, weightSpecs: specs, weightData: bytes.buffer };
+}
 
 /** Seeded weights: kernels small and centred, batch-norm variances positive. */
 function seedWeights(model, seed) {
@@ -77,12 +136,17 @@ function seedWeights(model, seed) {
   }));
 }
 
-async function saved(model) {
+async function artifactsOf(model) {
   let artifacts;
   await model.save(tf.io.withSaveHandler(async (a) => {
     artifacts = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
+  if (!(artifacts.weightData instanceof ArrayBuffer)) artifacts.weightData = await new Blob(artifacts.weightData).arrayBuffer();
+  return artifacts;
+}
+
+async function saved(artifacts) {
   const modelJson = {
     modelTopology: artifacts.modelTopology,
     format: artifacts.format,
@@ -99,13 +163,21 @@ async function main() {
   const out = {};
   let seed = 1;
   for (const [name, make] of Object.entries(MODELS)) {
-    const model = tf.sequential({ name, layers: make() });
+    const model = make === 'functional' ? chain() : tf.sequential({ name, layers: make() });
     seedWeights(model, seed++);
     const inputShape = model.inputs[0].shape.slice(1);
     const next = lcg(1000 + seed);
     const input = Array.from({ length: BATCH * inputShape.reduce((a, b) => a * b, 1) }, () => Math.round((next() * 4 - 2) * 1e4) / 1e4);
     const y = model.predict(tf.tensor(input, [BATCH, ...inputShape]));
-    out[name] = { ...(await saved(model)), inputShape, input, outputShape: y.shape.slice(1), output: Array.from(await y.data()) };
+    const artifacts = await artifactsOf(model);
+    out[name] = { ...(await saved(artifacts)), inputShape, input, outputShape: y.shape.slice(1), output: Array.from(await y.data()) };
+    const dtype = QUANTIZED[name];
+    if (dtype) {
+      const q = quantize(artifacts, dtype);
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(q));
+      const yq = loaded.predict(tf.tensor(input, [BATCH, ...inputShape]));
+      out[`${name}_${dtype}`] = { ...(await saved(q)), inputShape, input, outputShape: yq.shape.slice(1), output: Array.from(await yq.data()) };
+    }
   }
   const text = [
     '// Generated by scripts/make-tfjs-fixtures.mjs with @tensorflow/tfjs ' + tf.version.tfjs + ' (cpu backend): do not edit.',

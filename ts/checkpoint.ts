@@ -533,7 +533,8 @@ function encodeF16(values: Float32Array, out: Uint8Array, at: number, what: stri
 /** 2^(e - 25): a half's value is (1024 + mantissa)·2^(e - 25), and a subnormal's mantissa·2^-24. */
 const HALF_SCALE = Float64Array.from({ length: 32 }, (_, e) => 2 ** (e - 25));
 
-function decodeF16(bytes: Uint8Array, at: number, n: number): Float32Array {
+/** n IEEE halves at bytes[at..], little-endian, exactly as float32 (also the TF.js importer's float16 weights). */
+export function decodeF16(bytes: Uint8Array, at: number, n: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const h = bytes[at + 2 * i] | (bytes[at + 2 * i + 1] << 8);

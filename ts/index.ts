@@ -27,6 +27,7 @@ export type { AugmentOptions } from './augment';
 export { saveModel, loadModel, checkpointInfo } from './checkpoint';
 export type { SaveOptions, CheckpointInfo } from './checkpoint';
 export { saveModelTo, loadModelFrom } from './checkpoint-io';
+import './layers/catalog'; // fills the loader's layer table
 export { registerLayer, registeredLayers } from './layers/registry';
 export type { LayerFactory } from './layers/registry';
 export { loadTfjsModel, loadTfjsModelFrom, TFJS_LAYERS } from './import/tfjs';

@@ -65,7 +65,8 @@ test('the fixtures cover every layer the issue names', () => {
 for (const [name, f] of supported) {
   test(`${name}: predictions match TF.js`, () => {
     const model = nn.loadTfjsModel(f.modelJson, bytes(f.weights));
-    assert.equal(model.layers.map((l) => l.name), f.modelJson.modelTopology.config.layers.map((l: { config: { name: string } }) => l.config.name));
+    const layers = f.modelJson.modelTopology.config.layers.filter((l: { class_name: string }) => l.class_name !== 'InputLayer');
+    assert.equal(model.layers.map((l) => l.name), layers.map((l: { config: { name: string } }) => l.config.name));
     checkPredictions(model, f, name);
     model.dispose();
   });
@@ -128,6 +129,41 @@ test('a weight of the wrong size is a ShapeError naming it', () => {
   throwsError(() => nn.loadTfjsModel(f.modelJson, w.subarray(0, w.length - 4)), nn.ShapeError, /describes \d+ bytes.*has \d+/);
 });
 
+test('quantized weights (uint8 and uint16 codes, float16) are expanded as TF.js expands them', () => {
+  // the predictions themselves are checked with every fixture above; here: the fixtures do hold quantized weights
+  for (const dtype of ['uint8', 'uint16', 'float16']) {
+    const f = MODELS[supported.find(([name]) => name.endsWith(`_${dtype}`))?.[0] ?? ''];
+    assert.ok(f, `no fixture quantized to ${dtype}`);
+    const weights = manifest(f.modelJson) as { quantization?: { dtype: string } }[];
+    assert.ok(weights.every((w) => w.quantization?.dtype === dtype), `not every weight of the ${dtype} fixture is quantized`);
+  }
+  const f = MODELS.mlp_uint8;
+  const bad = json(f);
+  (manifest(bad)[0] as Record<string, unknown>).quantization = { dtype: 'int4', min: 0, scale: 1 };
+  throwsError(() => nn.loadTfjsModel(bad, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/kernel.*quantization dtype "int4"/);
+  const noScale = json(f);
+  delete (manifest(noScale)[0] as { quantization: { scale?: number } }).quantization.scale;
+  throwsError(() => nn.loadTfjsModel(noScale, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/kernel.*uint8 without a finite scale and min/);
+});
+
+test('a functional model is imported when its layers form one chain, else a ValueError says why', () => {
+  const f = MODELS.chain;
+  assert.is(f.modelJson.modelTopology.class_name, 'Model');
+  // the same chain with its layers listed in another order is still the chain
+  const shuffled = json(f);
+  shuffled.modelTopology.config.layers.reverse();
+  const model = nn.loadTfjsModel(shuffled, bytes(f.weights));
+  checkPredictions(model, f, 'chain, layers listed in reverse');
+  model.dispose();
+  const branch = json(f); // the last dense also reads the flatten's output: a fork, not a chain
+  const layers = branch.modelTopology.config.layers;
+  layers[layers.length - 1].inbound_nodes = layers[layers.length - 2].inbound_nodes;
+  throwsError(() => nn.loadTfjsModel(branch, bytes(f.weights)), nn.ValueError, /one chain.*feeds more than one layer/);
+  const twoOut = json(f);
+  twoOut.modelTopology.config.output_layers.push(twoOut.modelTopology.config.output_layers[0]);
+  throwsError(() => nn.loadTfjsModel(twoOut, bytes(f.weights)), nn.ValueError, /one chain.*it has 2 outputs/);
+});
+
 test('weights other than float32, other models and bad JSON are ValueErrors', () => {
   const f = MODELS.mlp;
   const m = json(f);
@@ -136,9 +172,9 @@ test('weights other than float32, other models and bad JSON are ValueErrors', ()
   const q = json(f);
   (manifest(q)[0] as Record<string, unknown>).quantization = { dtype: 'uint8', min: -1, scale: 0.01 };
   throwsError(() => nn.loadTfjsModel(q, bytes(f.weights)), nn.ShapeError, /describes \d+ bytes/); // a uint8 kernel is 4x smaller
-  const functional = json(f);
-  functional.modelTopology.class_name = 'Functional';
-  throwsError(() => nn.loadTfjsModel(functional, bytes(f.weights)), nn.ValueError, /only Sequential.*Functional/);
+  const other = json(f);
+  other.modelTopology.class_name = 'Subclassed';
+  throwsError(() => nn.loadTfjsModel(other, bytes(f.weights)), nn.ValueError, /only Sequential models and functional.*Subclassed/);
   throwsError(() => nn.loadTfjsModel('{"modelTopology":', bytes(f.weights)), nn.ValueError, /not valid JSON/);
   const first = json(f);
   first.modelTopology.config.layers[0].config.batch_input_shape = [null, null];

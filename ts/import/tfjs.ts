@@ -1,9 +1,11 @@
 // TF.js layers-format models (model.json + weight files, as tf.LayersModel.save() and tensorflowjs' Keras converter
-// write them) into wasmnn Sequential models. model.json's topology names each layer's class and its Keras config in
+// write them) into wasmnn Sequential models: Sequential models, and functional models whose layers form one chain.
+// model.json's topology names each layer's class and its Keras config in
 // snake_case; its weights manifest lists the weights (name, shape, dtype) in the order their bytes follow each other
 // in the weight files, group after group. Layers are converted one by one; weights are matched to each wasmnn
 // parameter by name (`<layer>/<param>`, e.g. dense_Dense1/kernel), because the manifest's order is TF.js' own
-// (batch-norm statistics come after every trainable weight) and need not be wasmnn's.
+// (batch-norm statistics come after every trainable weight) and need not be wasmnn's. Weights quantized by the
+// converter (uint8 / uint16 codes with a scale and min, or float16) are expanded to float32 as TF.js does.
 import { Sequential } from '../model';
 import { Tensor } from '../tensor';
 import type { Layer } from '../layers/layer';
@@ -16,6 +18,7 @@ import {
 } from '../layers/pooling';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization';
 import { ready } from '../module';
+import { decodeF16 } from '../checkpoint';
 import { NotFoundError, ShapeError, ValueError, WasmnnError } from '../errors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,9 +29,16 @@ interface ManifestEntry {
   name: string;
   shape: number[];
   dtype: string;
-  quantized: boolean;
+  quantization?: Quantization;
   offset: number;
   bytes: number;
+}
+
+/** The manifest's `quantization`: w = code * scale + min for uint8 / uint16 codes, or IEEE half floats. */
+interface Quantization {
+  dtype: 'uint8' | 'uint16' | 'float16';
+  scale: number;
+  min: number;
 }
 
 /** What a converted layer needs beyond its constructor: weights a Keras option left out, filled with a constant. */
@@ -92,7 +102,7 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, com
  */
 export function loadTfjsModel(modelJson: object | string, weights: ArrayBuffer | Uint8Array | (Uint8Array | ArrayBuffer)[]): Sequential {
   const json = parseJson(modelJson);
-  const layerConfigs = sequentialLayers(json);
+  const layerConfigs = modelLayers(json);
   const manifest = readManifest(json);
   const data = concatBytes(weights);
   const needed = manifest.reduce((a, w) => a + w.bytes, 0);
@@ -152,14 +162,51 @@ function topologyOf(json: Config): Config {
   return t;
 }
 
-function sequentialLayers(json: Config): Config[] {
+/** The model's layer configs in order: a Sequential model's, or a functional model's when they form one chain. */
+function modelLayers(json: Config): Config[] {
   const t = topologyOf(json);
+  if (t.class_name === 'Model' || t.class_name === 'Functional') return chainLayers(t.config ?? {}, t.class_name);
   if (t.class_name !== 'Sequential') {
-    throw new ValueError(`tfjs model: only Sequential models can be imported, this one is a ${String(t.class_name)}`);
+    throw new ValueError(`tfjs model: only Sequential models and functional models that are plain chains can be imported, this one is a ${String(t.class_name)}`);
   }
   const layers = Array.isArray(t.config) ? t.config : t.config?.layers;
   if (!Array.isArray(layers) || layers.length === 0) throw new ValueError('tfjs model: the Sequential model has no layers');
   return layers;
+}
+
+/**
+ * A functional model (TF.js 'Model', Keras 'Functional') whose layers form one chain: one input, one output, and
+ * every layer fed by exactly one layer and feeding at most one, so it is a Sequential model written as a graph.
+ * Its layers are returned from the input to the output. inbound_nodes are TF.js' [[[layer, node, tensor, kwargs]]].
+ */
+function chainLayers(c: Config, kind: string): Config[] {
+  const fail = (why: string) => new ValueError(`tfjs model: a ${kind} model can be imported only when its layers form one chain (one input, one output, each layer fed by the one before); ${why}`);
+  const layers = c.layers;
+  if (!Array.isArray(layers) || layers.length === 0) throw fail('this one has no layers');
+  const nameOf = (l: Config): unknown => l?.name ?? l?.config?.name;
+  const end = (list: unknown, what: string): unknown => {
+    if (!Array.isArray(list) || list.length !== 1 || !Array.isArray(list[0])) throw fail(`it has ${Array.isArray(list) ? list.length : 'no'} ${what}`);
+    return list[0][0];
+  };
+  const input = end(c.input_layers, 'inputs'), output = end(c.output_layers, 'outputs');
+  const byName = new Map<unknown, Config>(layers.map((l: Config) => [nameOf(l), l]));
+  const consumer = new Map<unknown, Config>();
+  for (const l of layers) {
+    const nodes = l?.inbound_nodes;
+    if (l?.class_name === 'InputLayer') continue;
+    if (!Array.isArray(nodes) || nodes.length !== 1 || !Array.isArray(nodes[0]) || nodes[0].length !== 1 || !Array.isArray(nodes[0][0])) {
+      throw fail(`layer '${String(nameOf(l))}' is not applied once to one input`);
+    }
+    const from = nodes[0][0][0];
+    if (consumer.has(from)) throw fail(`layer '${String(from)}' feeds more than one layer`);
+    consumer.set(from, l);
+  }
+  const order: Config[] = [];
+  for (let l = byName.get(input); l && order.length < layers.length; l = consumer.get(nameOf(l))) order.push(l);
+  if (order.length !== layers.length || nameOf(order[order.length - 1]) !== output) {
+    throw fail(`not every layer is on the path from '${String(input)}' to '${String(output)}'`);
+  }
+  return order;
 }
 
 function modelName(json: Config): string | undefined {
@@ -197,7 +244,7 @@ function convertLayers(configs: Config[]): Converted[] {
       throw new Err(`tfjs model: layer '${name}' (${className}): ${(e as Error)?.message ?? String(e)}`);
     }
   });
-  if (out.length === 0) throw new ValueError('tfjs model: the Sequential model has no layers besides its input');
+  if (out.length === 0) throw new ValueError('tfjs model: the model has no layers besides its input');
   return out;
 }
 
@@ -263,16 +310,29 @@ function readManifest(json: Config): ManifestEntry[] {
       if (typeof w?.name !== 'string' || !Array.isArray(w.shape) || w.shape.some((d: unknown) => !Number.isInteger(d) || (d as number) < 0)) {
         throw new ValueError(`tfjs model: ${where} needs a name and a shape of whole numbers`);
       }
-      const q = w.quantization?.dtype;
-      const dtype = String(q ?? w.dtype ?? 'float32');
+      const quantization = w.quantization === undefined ? undefined : readQuantization(w.quantization, w.name);
+      const dtype = String(quantization?.dtype ?? w.dtype ?? 'float32');
       const per = DTYPE_BYTES[dtype];
       if (per === undefined) throw new ValueError(`tfjs model: weight '${w.name}' has dtype '${dtype}', which wasmnn cannot read`);
       const bytes = w.shape.reduce((a: number, b: number) => a * b, 1) * per;
-      out.push({ name: w.name.replace(/:0$/, ''), shape: w.shape, dtype: String(w.dtype ?? 'float32'), quantized: q !== undefined, offset, bytes });
+      out.push({ name: w.name.replace(/:0$/, ''), shape: w.shape, dtype: String(w.dtype ?? 'float32'), quantization, offset, bytes });
       offset += bytes;
     });
   });
   return out;
+}
+
+/** A manifest entry's `quantization`, checked as TF.js checks it (uint8 / uint16 need a finite scale and min). */
+function readQuantization(q: Config, name: string): Quantization {
+  const dtype = q?.dtype;
+  if (dtype !== 'uint8' && dtype !== 'uint16' && dtype !== 'float16') {
+    throw new ValueError(`tfjs model: weight '${name}' has quantization dtype ${JSON.stringify(dtype)}; TF.js quantizes to 'uint8', 'uint16' or 'float16'`);
+  }
+  if (dtype === 'float16') return { dtype, scale: 1, min: 0 };
+  if (!Number.isFinite(q.scale) || !Number.isFinite(q.min)) {
+    throw new ValueError(`tfjs model: weight '${name}' is quantized to ${dtype} without a finite scale and min (got ${JSON.stringify(q.scale)}, ${JSON.stringify(q.min)})`);
+  }
+  return { dtype, scale: q.scale, min: q.min };
 }
 
 function concatBytes(weights: ArrayBuffer | Uint8Array | (Uint8Array | ArrayBuffer)[]): Uint8Array {
@@ -303,17 +363,24 @@ function weightFor(c: Converted, param: string, shape: number[], manifest: Manif
     if (fill !== undefined) return new Tensor(new Float32Array(size).fill(fill), shape);
     throw new NotFoundError(`tfjs model: weight '${key}' (shape [${shape}]) is not in the weights manifest`);
   }
-  if (entry.dtype !== 'float32' || entry.quantized) {
-    throw new ValueError(`tfjs model: weight '${entry.name}' is stored as ${entry.quantized ? `quantized ${entry.dtype}` : entry.dtype}; wasmnn imports float32 weights only`);
+  if (entry.dtype !== 'float32') {
+    throw new ValueError(`tfjs model: weight '${entry.name}' is stored as ${entry.quantization ? `${entry.dtype} quantized to ${entry.quantization.dtype}` : entry.dtype}; wasmnn imports float32 weights only`);
   }
   const entrySize = entry.shape.reduce((a, b) => a * b, 1);
   if (entrySize !== size || entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
     throw new ShapeError(`tfjs model: weight '${entry.name}' has shape [${entry.shape}], layer '${layer}' needs [${shape}]`);
   }
-  // copy (the offset need not be 4-aligned) and read little-endian whatever the platform
+  // copy (the offset need not be aligned) and read little-endian whatever the platform
   const view = new DataView(data.buffer, data.byteOffset + entry.offset, entry.bytes);
   const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
+  const q = entry.quantization;
+  if (!q) for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
+  else if (q.dtype === 'float16') values.set(decodeF16(data, entry.offset, size));
+  else {
+    // TF.js' own expansion: code * scale + min in double precision, rounded once to float32
+    const code = q.dtype === 'uint8' ? (i: number) => view.getUint8(i) : (i: number) => view.getUint16(i * 2, true);
+    for (let i = 0; i < size; i++) values[i] = code(i) * q.scale + q.min;
+  }
   return new Tensor(values, shape);
 }
 

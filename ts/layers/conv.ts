@@ -6,9 +6,12 @@
 // with P = batch·OH·OW output pixels and K = kh·kw·inChannels. Few input channels (MNIST's first layer) take the
 // module's direct kernels instead (see useDirect). The im2col buffer is planned per batch capacity; a batch whose
 // unfolded input would exceed COLS_BUDGET runs in chunks of samples. Conv1D is Conv2D on [1, steps, channels].
-import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+// ConvForward is the inference core (checks, shapes, forward); Conv adds the backward pass and the training options.
+import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
-import { kernelOptionsConfig, resolveKernelOptions, type KernelArgs, type KernelOptions } from './kernel-options';
+import {
+  kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+} from './kernel-options';
 import type { Activation } from '../activations';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
@@ -45,7 +48,7 @@ export function useDirectForward(inChannels: number, filters: number): boolean {
   return inChannels * filters <= 256;
 }
 
-abstract class Conv extends Layer {
+abstract class ConvForward extends ForwardLayer {
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -53,11 +56,13 @@ abstract class Conv extends Layer {
   readonly padding: Padding;
   readonly act: Activation;
   readonly useBias: boolean;
-  private readonly opts: KernelOptions;
+  protected readonly opts: KernelForward;
+  /** Resolved here too, so that a config the library rejects is rejected by the inference build. */
+  protected readonly training: KernelTraining;
   protected geo!: Geometry;
-  private block!: Int32Array;
-  private direct = false;
-  private directForward = false;
+  protected block!: Int32Array;
+  protected direct = false;
+  protected directForward = false;
 
   constructor(readonly rank: 1 | 2, args: ConvArgs) {
     super(args);
@@ -67,8 +72,9 @@ abstract class Conv extends Layer {
     this.strides = spatialTuple(args.strides, rank, `${kind}: strides`, new Array(rank).fill(1));
     this.dilationRate = spatialTuple(args.dilationRate, rank, `${kind}: dilationRate`, new Array(rank).fill(1));
     this.padding = checkPadding(args.padding, `${kind}: padding`, rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same']);
-    this.opts = resolveKernelOptions(args);
+    this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -85,18 +91,16 @@ abstract class Conv extends Layer {
     this.direct = useDirect(g.c, this.filters);
     this.directForward = useDirectForward(g.c, this.filters);
     const taps = this.kernelSize.reduce((a, b) => a * b, 1);
-    this.addParam('kernel', [...this.kernelSize, g.c, this.filters], this.opts.kernelInit, {
-      regularizer: this.opts.kernelReg, fanIn: taps * g.c, fanOut: taps * this.filters,
-    });
-    if (this.useBias) this.addParam('bias', [this.filters], this.opts.biasInit, { regularizer: this.opts.biasReg, fanIn: taps * g.c });
+    this.addParam('kernel', [...this.kernelSize, g.c, this.filters], { fanIn: taps * g.c, fanOut: taps * this.filters });
+    if (this.useBias) this.addParam('bias', [this.filters], { fanIn: taps * g.c });
     return this.rank === 2 ? [g.oh, g.ow, this.filters] : [g.ow, this.filters];
   }
 
   /** Output pixels per sample, and floats of one im2col row. */
-  private get pixels(): number {
+  protected get pixels(): number {
     return this.geo.oh * this.geo.ow;
   }
-  private get patch(): number {
+  protected get patch(): number {
     return this.geo.kh * this.geo.kw * this.geo.c;
   }
   /** Samples per im2col chunk for a plan of `capacity` rows. */
@@ -152,8 +156,30 @@ abstract class Conv extends Layer {
     if (this.act.code < 0) k.softmax_forward(z, y, P, F);
     else k.act_forward(z, y, P * F, this.act.code, this.act.alpha);
   }
+}
 
-  backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+/** 2-D convolution's forward core (wasmnn/infer's Conv2D). */
+export class Conv2DForward extends ConvForward {
+  readonly className = 'Conv2D';
+  constructor(args: ConvArgs) {
+    super(2, args);
+  }
+}
+
+/** 1-D convolution's forward core (wasmnn/infer's Conv1D). */
+export class Conv1DForward extends ConvForward {
+  readonly className = 'Conv1D';
+  constructor(args: ConvArgs) {
+    super(1, args);
+  }
+}
+
+abstract class Conv extends ConvForward {
+  protected override paramInit(name: string): ParamInit {
+    return kernelParamInit(this.training, name);
+  }
+
+  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
     const { k, heap } = env;
     const [kernel, bias] = this.params;
     const F = this.filters, K = this.patch;
@@ -196,7 +222,7 @@ abstract class Conv extends Layer {
     return {
       ...super.getConfig(), filters: this.filters, kernelSize: unwrap(this.kernelSize), strides: unwrap(this.strides),
       padding: this.padding, dilationRate: unwrap(this.dilationRate),
-      ...kernelOptionsConfig(this.opts),
+      ...kernelOptionsConfig(this.opts, this.training),
     };
   }
 }

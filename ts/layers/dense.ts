@@ -1,7 +1,9 @@
-// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass; backward is the activation
-// derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
-import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
-import { kernelOptionsConfig, resolveKernelOptions, type KernelArgs, type KernelOptions } from './kernel-options';
+// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass (DenseForward, the inference
+// core); backward is the activation derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
+import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
+import {
+  kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+} from './kernel-options';
 import type { Activation } from '../activations';
 import { ShapeError } from '../errors';
 
@@ -9,18 +11,21 @@ export interface DenseArgs extends LayerArgs, KernelArgs {
   units: number;
 }
 
-export class Dense extends Layer {
+export class DenseForward extends ForwardLayer {
   readonly className = 'Dense';
   readonly units: number;
   readonly act: Activation;
   readonly useBias: boolean;
-  private readonly opts: KernelOptions;
+  protected readonly opts: KernelForward;
+  /** Resolved here too, so that a config the library rejects is rejected by the inference build. */
+  protected readonly training: KernelTraining;
 
   constructor(args: DenseArgs) {
     super(args);
     this.units = positiveInt(args?.units, 'dense: units');
-    this.opts = resolveKernelOptions(args);
+    this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -31,8 +36,8 @@ export class Dense extends Layer {
     if (inputShape.length !== 1) {
       throw new ShapeError(`${this.name}: dense expects a flat input [features], got [${inputShape}]; add a flatten layer first`);
     }
-    this.addParam('kernel', [inputShape[0], this.units], this.opts.kernelInit, { regularizer: this.opts.kernelReg });
-    if (this.useBias) this.addParam('bias', [this.units], this.opts.biasInit, { regularizer: this.opts.biasReg, fanIn: inputShape[0] });
+    this.addParam('kernel', [inputShape[0], this.units]);
+    if (this.useBias) this.addParam('bias', [this.units], { fanIn: inputShape[0] });
     return [this.units];
   }
 
@@ -58,8 +63,14 @@ export class Dense extends Layer {
       k.bias_act_forward(z, bias ? bias.ptr : 0, y, rows, this.units, this.act.code, this.act.alpha);
     }
   }
+}
 
-  backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+export class Dense extends DenseForward {
+  protected override paramInit(name: string): ParamInit {
+    return kernelParamInit(this.training, name);
+  }
+
+  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
     const { k } = env;
     const [kernel, bias] = this.params;
     const inputs = this.inputShape![0];
@@ -77,7 +88,7 @@ export class Dense extends Layer {
 
   override getConfig(): Record<string, unknown> {
     return {
-      ...super.getConfig(), units: this.units, ...kernelOptionsConfig(this.opts),
+      ...super.getConfig(), units: this.units, ...kernelOptionsConfig(this.opts, this.training),
     };
   }
 }

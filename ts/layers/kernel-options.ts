@@ -1,8 +1,10 @@
-// The options shared by layers with a kernel and a bias (dense, conv): activation, useBias, initializers and
-// regularizers, resolved once with the same defaults (Glorot-uniform kernel, zero bias) and written back to a config.
+// The options shared by layers with a kernel and a bias (dense, conv): activation and useBias (what the forward pass
+// needs), and the initializers and regularizers (what training needs), resolved once with the same defaults
+// (Glorot-uniform kernel, zero bias) and written back to a config.
 import { resolveActivation, type Activation } from '../activations';
 import { resolveInitializer, glorotUniform, zeros, type Initializer } from '../initializers';
 import { resolveRegularizer, type Regularizer } from '../regularizers';
+import type { ParamInit } from './layer';
 
 export interface KernelArgs {
   activation?: string;
@@ -15,19 +17,26 @@ export interface KernelArgs {
   biasRegularizer?: Regularizer | string;
 }
 
-export interface KernelOptions {
+/** What the forward pass needs. */
+export interface KernelForward {
   act: Activation;
   useBias: boolean;
+}
+
+/** The training side: how the kernel and bias start and what they are penalised by. */
+export interface KernelTraining {
   kernelInit: Initializer;
   biasInit: Initializer;
   kernelReg: Regularizer | null;
   biasReg: Regularizer | null;
 }
 
-export function resolveKernelOptions(args: KernelArgs): KernelOptions {
+export function resolveKernelForward(args: KernelArgs): KernelForward {
+  return { act: resolveActivation(args.activation, args.alpha), useBias: args.useBias ?? true };
+}
+
+export function resolveKernelTraining(args: KernelArgs): KernelTraining {
   return {
-    act: resolveActivation(args.activation, args.alpha),
-    useBias: args.useBias ?? true,
     kernelInit: resolveInitializer(args.kernelInitializer, glorotUniform),
     biasInit: resolveInitializer(args.biasInitializer, zeros),
     kernelReg: resolveRegularizer(args.kernelRegularizer),
@@ -35,12 +44,17 @@ export function resolveKernelOptions(args: KernelArgs): KernelOptions {
   };
 }
 
+/** paramInit of a layer whose parameters are 'kernel' and 'bias'. */
+export function kernelParamInit(t: KernelTraining, name: string): ParamInit {
+  return name === 'kernel' ? { initializer: t.kernelInit, regularizer: t.kernelReg } : { initializer: t.biasInit, regularizer: t.biasReg };
+}
+
 /** The config entries of the options (alpha and regularizers only when set), in the order the layers wrote them. */
-export function kernelOptionsConfig(o: KernelOptions): Record<string, unknown> {
+export function kernelOptionsConfig(f: KernelForward, t: KernelTraining): Record<string, unknown> {
   return {
-    activation: o.act.name, ...(o.act.alpha ? { alpha: o.act.alpha } : {}),
-    useBias: o.useBias, kernelInitializer: o.kernelInit.name, biasInitializer: o.biasInit.name,
-    ...(o.kernelReg ? { kernelRegularizer: o.kernelReg.config } : {}),
-    ...(o.biasReg ? { biasRegularizer: o.biasReg.config } : {}),
+    activation: f.act.name, ...(f.act.alpha ? { alpha: f.act.alpha } : {}),
+    useBias: f.useBias, kernelInitializer: t.kernelInit.name, biasInitializer: t.biasInit.name,
+    ...(t.kernelReg ? { kernelRegularizer: t.kernelReg.config } : {}),
+    ...(t.biasReg ? { biasRegularizer: t.biasReg.config } : {}),
   };
 }

@@ -1,12 +1,16 @@
 // The layer contract. A layer declares its parameters when built (the model places them in one contiguous block),
 // reserves its per-batch buffers when the model plans a batch size, and then runs forward and backward as a few
 // kernel calls over those pointers. Backward passes WRITE parameter gradients (each step starts fresh).
+// Layers with a training side come in two classes: a forward core (config checks, shapes, parameters, buffers,
+// forward), which is all that wasmnn/infer bundles, and the training layer that extends it with the backward pass,
+// paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still resolves the
+// training options, so both builds accept and reject the same configs.
 import type { Heap } from '../memory';
 import type { Kernels } from '../kernels';
 import type { Initializer } from '../initializers';
 import type { Regularizer } from '../regularizers';
 import type { Activation } from '../activations';
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, StateError, ValueError } from '../errors';
 
 /** Everything a layer's kernels need: the module's functions, its memory, and the model's dropout stream. */
 export interface Env {
@@ -43,6 +47,22 @@ export interface LayerArgs {
   batchInputShape?: (number | null)[];
   trainable?: boolean;
 }
+
+/** How a parameter starts (the network fills it when it is not loaded) and what penalty it carries. */
+export interface ParamInit {
+  initializer: Initializer;
+  regularizer?: Regularizer | null;
+}
+
+/** A forward core's parameters are always loaded, never initialised. */
+const NO_INIT: ParamInit = {
+  initializer: {
+    name: 'none', config: {},
+    fill() {
+      throw new StateError('this layer comes from the inference build: its weights are loaded, not initialised');
+    },
+  },
+};
 
 let counter = 0;
 
@@ -97,11 +117,17 @@ export abstract class Layer {
   /** Declares parameters with addParam and returns the output shape. */
   protected abstract setup(inputShape: number[]): number[];
 
-  protected addParam(name: string, shape: number[], initializer: Initializer, options: { regularizer?: Regularizer | null; trainable?: boolean; fanIn?: number; fanOut?: number } = {}): Param {
+  /** The initialiser and regulariser of the parameter `name`: the training layers' own; a forward core has none. */
+  protected paramInit(_name: string): ParamInit {
+    return NO_INIT;
+  }
+
+  protected addParam(name: string, shape: number[], options: { trainable?: boolean; fanIn?: number; fanOut?: number } = {}): Param {
     const size = shape.reduce((a, b) => a * b, 1);
+    const { initializer, regularizer = null } = this.paramInit(name);
     const param: Param = {
       name, shape, size, initializer,
-      regularizer: options.regularizer ?? null,
+      regularizer,
       trainable: (options.trainable ?? true) && this.trainable,
       fanIn: options.fanIn ?? (shape.length > 1 ? shape[0] : size),
       fanOut: options.fanOut ?? shape[shape.length - 1],
@@ -143,6 +169,13 @@ export abstract class Layer {
   /** The layer's constructor arguments, for saving (TF.js getConfig). */
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: this.trainable, ...(this.configuredInputShape ? { inputShape: this.configuredInputShape } : {}) };
+  }
+}
+
+/** Base of the forward cores (wasmnn/infer's layers): no backward pass; the training layers that extend them add it. */
+export abstract class ForwardLayer extends Layer {
+  backward(_env: Env, _b: Buffers, _x: number, _y: number, _dy: number, _dx: number, _rows: number): void {
+    throw new StateError(`${this.name}: this ${this.className} comes from the inference build and has no backward pass`);
   }
 }
 

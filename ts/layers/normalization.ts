@@ -1,7 +1,9 @@
 // Normalisation over the last axis (channels): batch norm (statistics per channel over the batch and every
 // position; running statistics for inference, kept in the model's state block), layer norm and RMS norm
 // (statistics per position over its features). Keras' weight order: gamma, beta, moving_mean, moving_variance.
-import { Layer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+// Each *Forward class is the inference core (checks, shapes, parameters, forward); the layer of the same name adds
+// the backward pass, the parameters' initialisers and regularisers (paramInit) and getConfig.
+import { ForwardLayer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { resolveInitializer, ones, zeros, type Initializer } from '../initializers';
 import { resolveRegularizer, type Regularizer } from '../regularizers';
 import { ValueError } from '../errors';
@@ -25,7 +27,7 @@ export interface BatchNormalizationArgs extends NormArgs {
   gammaRegularizer?: Regularizer | string;
 }
 
-abstract class Norm extends Layer {
+abstract class Norm extends ForwardLayer {
   readonly epsilon: number;
   private readonly axis: number;
 
@@ -64,11 +66,12 @@ abstract class Norm extends Layer {
  * Batch normalisation. Training: y = (x - μ_B)/sqrt(σ²_B + ε)·γ + β with the batch's statistics per channel, and the
  * running ones move towards them (running = momentum·running + (1 - momentum)·batch). Inference uses the running ones.
  */
-export class BatchNormalization extends Norm {
+export class BatchNormalizationForward extends Norm {
   readonly className = 'BatchNormalization';
   readonly momentum: number;
-  private readonly inits: Initializer[];
-  private readonly regs: (Regularizer | null)[];
+  // the training options are resolved here too, so that a config the library rejects is rejected by wasmnn/infer
+  protected readonly inits: Initializer[];
+  protected readonly regs: (Regularizer | null)[];
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 1e-3, 'batchNormalization');
@@ -83,10 +86,10 @@ export class BatchNormalization extends Norm {
   }
 
   protected declare(c: number): void {
-    this.addParam('gamma', [c], this.inits[0], { regularizer: this.regs[0] });
-    this.addParam('beta', [c], this.inits[1], { regularizer: this.regs[1] });
-    this.addParam('moving_mean', [c], this.inits[2], { trainable: false });
-    this.addParam('moving_variance', [c], this.inits[3], { trainable: false });
+    this.addParam('gamma', [c]);
+    this.addParam('beta', [c]);
+    this.addParam('moving_mean', [c], { trainable: false });
+    this.addParam('moving_variance', [c], { trainable: false });
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
@@ -106,8 +109,17 @@ export class BatchNormalization extends Norm {
       env.k.batchnorm_forward_infer(x, y, gamma.ptr, beta.ptr, mean.ptr, variance.ptr, r, c, this.epsilon);
     }
   }
+}
 
-  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
+
+export class BatchNormalization extends BatchNormalizationForward {
+  protected override paramInit(name: string): ParamInit {
+    const i = BATCH_NORM_PARAMS.indexOf(name);
+    return { initializer: this.inits[i], regularizer: this.regs[i] };
+  }
+
+  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [gamma, beta] = this.params;
     const c = this.features;
     const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
@@ -124,19 +136,21 @@ export class BatchNormalization extends Norm {
   }
 }
 
-/** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
-export class LayerNormalization extends Norm {
-  readonly className = 'LayerNormalization';
-  private readonly inits: Initializer[];
+type LayerNormArgs = NormArgs & { gammaInitializer?: Initializer | string; betaInitializer?: Initializer | string };
 
-  constructor(args: NormArgs & { gammaInitializer?: Initializer | string; betaInitializer?: Initializer | string } = {}) {
+/** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
+export class LayerNormalizationForward extends Norm {
+  readonly className = 'LayerNormalization';
+  protected readonly inits: Initializer[];
+
+  constructor(args: LayerNormArgs = {}) {
     super(args, 1e-3, 'layerNormalization');
     this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
   }
 
   protected declare(features: number): void {
-    this.addParam('gamma', [features], this.inits[0]);
-    this.addParam('beta', [features], this.inits[1]);
+    this.addParam('gamma', [features]);
+    this.addParam('beta', [features]);
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
@@ -150,8 +164,14 @@ export class LayerNormalization extends Norm {
     const [gamma, beta] = this.params;
     env.k.layernorm_forward(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, rows * this.positions, this.features, this.epsilon);
   }
+}
 
-  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+export class LayerNormalization extends LayerNormalizationForward {
+  protected override paramInit(name: string): ParamInit {
+    return { initializer: this.inits[name === 'gamma' ? 0 : 1] };
+  }
+
+  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [gamma, beta] = this.params;
     const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
     // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
@@ -159,18 +179,20 @@ export class LayerNormalization extends Norm {
   }
 }
 
-/** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
-export class RMSNormalization extends Norm {
-  readonly className = 'RMSNormalization';
-  private readonly init: Initializer;
+type RMSNormArgs = NormArgs & { scaleInitializer?: Initializer | string };
 
-  constructor(args: NormArgs & { scaleInitializer?: Initializer | string } = {}) {
+/** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
+export class RMSNormalizationForward extends Norm {
+  readonly className = 'RMSNormalization';
+  protected readonly init: Initializer;
+
+  constructor(args: RMSNormArgs = {}) {
     super(args, 1e-6, 'rmsNormalization');
     this.init = resolveInitializer(args.scaleInitializer, ones);
   }
 
   protected declare(features: number): void {
-    this.addParam('scale', [features], this.init);
+    this.addParam('scale', [features]);
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
@@ -182,13 +204,19 @@ export class RMSNormalization extends Norm {
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     env.k.rmsnorm_forward(x, y, this.params[0].ptr, b.invrms, rows * this.positions, this.features, this.epsilon);
   }
+}
 
-  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+export class RMSNormalization extends RMSNormalizationForward {
+  protected override paramInit(): ParamInit {
+    return { initializer: this.init };
+  }
+
+  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [scale] = this.params;
     env.k.rmsnorm_backward(x, dy, dx || dy, scale.ptr, scale.grad || b.dparams, b.invrms, rows * this.positions, this.features, 0);
   }
 }
 
 export const batchNormalization = (args?: BatchNormalizationArgs) => new BatchNormalization(args);
-export const layerNormalization = (args?: ConstructorParameters<typeof LayerNormalization>[0]) => new LayerNormalization(args);
-export const rmsNormalization = (args?: ConstructorParameters<typeof RMSNormalization>[0]) => new RMSNormalization(args);
+export const layerNormalization = (args?: LayerNormArgs) => new LayerNormalization(args);
+export const rmsNormalization = (args?: RMSNormArgs) => new RMSNormalization(args);

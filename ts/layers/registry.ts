@@ -1,52 +1,19 @@
 // Layers by class name, for loading saved models: each factory takes the layer's getConfig() and makes the layer.
-// Adding a layer type is one row in FACTORIES (or registerLayer() for a user's own layer class).
+// This is the mechanism; the tables are ts/layers/catalog.ts (the library's layers, registered by ts/index.ts) and
+// ts/layers/catalog-forward.ts (their forward cores, registered by ts/infer.ts). Adding a layer type is one row in
+// each (or registerLayer() for a user's own layer class).
 import { Layer } from './layer';
-import { Dense } from './dense';
-import { Activation, Dropout, Flatten, Reshape, Rescaling } from './basic';
-import { Conv1D, Conv2D } from './conv';
-import {
-  MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
-  GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-} from './pooling';
-import { BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
-import { Residual } from './residual';
-import { RandomAugment } from '../augment';
 import { l1l2 } from '../regularizers';
 import { NotFoundError, ValueError, WasmnnError } from '../errors';
 
 /** Makes a layer from its saved config (what its getConfig() returned). */
 export type LayerFactory = (config: Record<string, unknown>) => Layer;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Config = any;
-
 /** Layers inside layers (residual blocks) are made recursively; a file cannot nest them without end. */
 const MAX_DEPTH = 8;
 let depth = 0;
 
-const FACTORIES = new Map<string, LayerFactory>([
-  ['Dense', (c: Config) => new Dense(c)],
-  ['Activation', (c: Config) => new Activation(c)],
-  ['Dropout', (c: Config) => new Dropout(c)],
-  ['Flatten', (c: Config) => new Flatten(c)],
-  ['Reshape', (c: Config) => new Reshape(c)],
-  ['Rescaling', (c: Config) => new Rescaling(c)],
-  ['Conv1D', (c: Config) => new Conv1D(c)],
-  ['Conv2D', (c: Config) => new Conv2D(c)],
-  ['MaxPooling1D', (c: Config) => new MaxPooling1D(c)],
-  ['MaxPooling2D', (c: Config) => new MaxPooling2D(c)],
-  ['AveragePooling1D', (c: Config) => new AveragePooling1D(c)],
-  ['AveragePooling2D', (c: Config) => new AveragePooling2D(c)],
-  ['GlobalAveragePooling1D', (c: Config) => new GlobalAveragePooling1D(c)],
-  ['GlobalAveragePooling2D', (c: Config) => new GlobalAveragePooling2D(c)],
-  ['GlobalMaxPooling1D', (c: Config) => new GlobalMaxPooling1D(c)],
-  ['GlobalMaxPooling2D', (c: Config) => new GlobalMaxPooling2D(c)],
-  ['BatchNormalization', (c: Config) => new BatchNormalization(c)],
-  ['LayerNormalization', (c: Config) => new LayerNormalization(c)],
-  ['RMSNormalization', (c: Config) => new RMSNormalization(c)],
-  ['Residual', (c: Config) => new Residual({ ...c, layers: innerLayers(c.layers, 'residual') })],
-  ['RandomAugment', (c: Config) => new RandomAugment(c)],
-]);
+const FACTORIES = new Map<string, LayerFactory>();
 
 /** Teaches the loader a layer class (a built-in one, or the user's own). */
 export function registerLayer(className: string, factory: LayerFactory): void {
@@ -87,7 +54,7 @@ export function layerFromConfig(className: string, config: Record<string, unknow
 }
 
 /** Layers inside a layer (a residual block's), saved as [{ className, config }] like the model's. */
-function innerLayers(saved: unknown, where: string): Layer[] {
+export function innerLayers(saved: unknown, where: string): Layer[] {
   if (!Array.isArray(saved)) throw new ValueError(`${where}: layers must be a list of { className, config }`);
   return saved.map((entry, i) => {
     const { className, config } = (entry ?? {}) as { className?: unknown; config?: unknown };

@@ -84,6 +84,14 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
   const rowBytes = <usize>rowLen << 2, cellBytes = <usize>C << 2;
   const C4 = C & ~3;
   let c = 0;
+  if (rows == 2 && cols == 2) {
+    // the common 2x2 window unrolled, in the same order: ((a, b), c), d
+    for (; c < C4; c += 4) {
+      const a = at(first, c), b = a + rowBytes;
+      const top = f32x4.pmax(v128.load(a), v128.load(a + cellBytes));
+      v128.store(at(out, c), f32x4.pmax(f32x4.pmax(top, v128.load(b)), v128.load(b + cellBytes)));
+    }
+  }
   for (; c < C4; c += 4) {
     const base = at(first, c);
     let best = v128.load(base);
@@ -112,6 +120,25 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
   const C4 = C & ~3;
   const lanes = i32x4(0, 1, 2, 3);
   let c = 0;
+  if (rows == 2 && cols == 2) {
+    // the common 2x2 window unrolled, cells in the same order
+    for (; c < C4; c += 4) {
+      const i0 = first + c, i1 = i0 + C, i2 = i0 + rowLen, i3 = i2 + C;
+      let best = v128.load(at(x, i0));
+      let bestIdx = i32x4.add(i32x4.splat(i0), lanes);
+      let v = v128.load(at(x, i1)), better = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, better);
+      bestIdx = v128.bitselect(i32x4.add(i32x4.splat(i1), lanes), bestIdx, better);
+      v = v128.load(at(x, i2));
+      better = f32x4.gt(v, best);
+      best = v128.bitselect(v, best, better);
+      bestIdx = v128.bitselect(i32x4.add(i32x4.splat(i2), lanes), bestIdx, better);
+      v = v128.load(at(x, i3));
+      better = f32x4.gt(v, best);
+      v128.store(at(out, c), v128.bitselect(v, best, better));
+      v128.store(at(outIdx, c), v128.bitselect(i32x4.add(i32x4.splat(i3), lanes), bestIdx, better));
+    }
+  }
   for (; c < C4; c += 4) {
     let best = v128.load(at(x, first + c));
     let bestIdx = i32x4.add(i32x4.splat(first + c), lanes);

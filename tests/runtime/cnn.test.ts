@@ -204,6 +204,7 @@ const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random'
   // A smaller step than the default, so that few pre-activations cross relu's kink.
   ['conv2d relu, direct forward, filters 8 + 4', () => [L.conv2d({ filters: 12, kernelSize: 3, activation: 'relu' })], [6, 9, 2], 3, { eps: 3e-4 }],
   ['conv2d relu, im2col forward (16 x 32 channels)', () => [L.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' })], [4, 5, 16], 2, { checks: 40, eps: 1e-3 }],
+  ['conv2d 3x3 same, strides [1, 2], dilation 2, 9 filters (three-tap filter gradient and a tail)', () => [L.conv2d({ filters: 9, kernelSize: 3, strides: [1, 2], dilationRate: [2, 1], padding: 'same', activation: 'tanh' })], [7, 9, 3], 2],
   ['conv2d unfolded in chunks', () => [L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' })], [64, 64, 16], 10, { checks: 8 }],
   ['conv1d stride 2, same, four channels (direct)', () => [L.conv1d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' })], [11, 4], 3],
   ['conv1d causal, dilation 2, six channels', () => [L.conv1d({ filters: 3, kernelSize: 3, dilationRate: 2, padding: 'causal' })], [10, 6], 2],

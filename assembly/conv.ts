@@ -410,19 +410,22 @@ function filterGradThreeTaps(x: usize, dy: usize, dw: usize, geo: usize, F: i32,
   const a1 = firstTapInside(dlw - pl, sw, OW), e1 = endTapInside(dlw - pl, sw, W, OW);
   const a2 = firstTapInside(2 * dlw - pl, sw, OW), e2 = endTapInside(2 * dlw - pl, sw, W, OW);
   const inner0 = max(a0, max(a1, a2)), inner1 = max(min(e0, min(e1, e2)), inner0);
-  for (let ky = 0; ky < KH; ky++) {
-    const iy0 = ky * dlh - pt;
-    const oy0 = firstTapInside(iy0, sh, OH), oy1 = endTapInside(iy0, sh, H, OH);
-    for (let c = 0; c < C; c++) {
-      const w0 = at(dw, ((ky * 3) * C + c) * F);
-      const w1 = at(dw, ((ky * 3 + 1) * C + c) * F), w2 = at(dw, ((ky * 3 + 2) * C + c) * F);
-      for (let f = 0; f < F8; f += 8) {
-        const fo = <usize>f << 2;
-        const zero = f32x4.splat(0);
-        let s0 = accumulate ? v128.load(w0 + fo) : zero, t0 = accumulate ? v128.load(w0 + fo, 16) : zero;
-        let s1 = accumulate ? v128.load(w1 + fo) : zero, t1 = accumulate ? v128.load(w1 + fo, 16) : zero;
-        let s2 = accumulate ? v128.load(w2 + fo) : zero, t2 = accumulate ? v128.load(w2 + fo, 16) : zero;
-        for (let n = 0; n < N; n++) {
+  // image by image, so that one image's x and dy stay in L1 over all the sweeps; the sums carry over in dw between
+  // images, so each still adds its pixels in (n, oy, ox) order
+  for (let n = 0; n < N; n++) {
+    const carry = accumulate || n > 0;
+    for (let ky = 0; ky < KH; ky++) {
+      const iy0 = ky * dlh - pt;
+      const oy0 = firstTapInside(iy0, sh, OH), oy1 = endTapInside(iy0, sh, H, OH);
+      for (let c = 0; c < C; c++) {
+        const w0 = at(dw, ((ky * 3) * C + c) * F);
+        const w1 = at(dw, ((ky * 3 + 1) * C + c) * F), w2 = at(dw, ((ky * 3 + 2) * C + c) * F);
+        for (let f = 0; f < F8; f += 8) {
+          const fo = <usize>f << 2;
+          const zero = f32x4.splat(0);
+          let s0 = carry ? v128.load(w0 + fo) : zero, t0 = carry ? v128.load(w0 + fo, 16) : zero;
+          let s1 = carry ? v128.load(w1 + fo) : zero, t1 = carry ? v128.load(w1 + fo, 16) : zero;
+          let s2 = carry ? v128.load(w2 + fo) : zero, t2 = carry ? v128.load(w2 + fo, 16) : zero;
           for (let oy = oy0; oy < oy1; oy++) {
             // x of output column 0's tap 0 (it may lie in the padding; only inside taps are read)
             const xRow = at(x, nhwcIndex(n, oy * sh + iy0, 0, c, H, W, C)) - (<usize>(pl * C) << 2);
@@ -479,10 +482,10 @@ function filterGradThreeTaps(x: usize, dy: usize, dw: usize, geo: usize, F: i32,
               gp += gStep;
             }
           }
+          v128.store(w0 + fo, s0); v128.store(w0 + fo, t0, 16);
+          v128.store(w1 + fo, s1); v128.store(w1 + fo, t1, 16);
+          v128.store(w2 + fo, s2); v128.store(w2 + fo, t2, 16);
         }
-        v128.store(w0 + fo, s0); v128.store(w0 + fo, t0, 16);
-        v128.store(w1 + fo, s1); v128.store(w1 + fo, t1, 16);
-        v128.store(w2 + fo, s2); v128.store(w2 + fo, t2, 16);
       }
     }
   }

@@ -220,16 +220,38 @@ export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, col
  * 16 columns at a time stay in registers across the rows.
  */
 export function bias_grad(dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32): void {
+  columnSums(0, dz, db, rows, cols, accumulate, false);
+}
+
+/**
+ * relu's backward pass and the bias gradient in one pass over dz: dz = dz where z > 0, else 0, in place (z is the
+ * pre-activation, or relu's output: z > 0 exactly where relu(z) > 0), then db = the column sums of dz as bias_grad
+ * computes them (the same order, so the same bits as act_backward then bias_grad). z and dz are (rows, cols).
+ */
+export function relu_bias_grad(z: usize, dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32): void {
+  columnSums(z, dz, db, rows, cols, accumulate, true);
+}
+
+/** bias_grad, with relu's mask applied to dz first when `relu` (a constant at each call, so the branch folds away). */
+@inline function columnSums(z: usize, dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32, relu: bool): void {
   const rowBytes = <usize>cols << 2;
+  const zero = k(0);
   let j = 0;
   for (; j + 16 <= cols; j += 16) {
     const o = <usize>j << 2;
-    let a0 = k(0), a1 = k(0), a2 = k(0), a3 = k(0);
+    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
     if (accumulate) {
       a0 = v128.load(db + o); a1 = v128.load(db + o, 16); a2 = v128.load(db + o, 32); a3 = v128.load(db + o, 48);
     }
     let p = dz + o;
-    for (let r = 0; r < rows; r++, p += rowBytes) {
+    for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
+      if (relu) {
+        const m = z + o + r * rowBytes;
+        v128.store(p, v128.and(v128.load(p), f32x4.gt(v128.load(m), zero)));
+        v128.store(p, v128.and(v128.load(p, 16), f32x4.gt(v128.load(m, 16), zero)), 16);
+        v128.store(p, v128.and(v128.load(p, 32), f32x4.gt(v128.load(m, 32), zero)), 32);
+        v128.store(p, v128.and(v128.load(p, 48), f32x4.gt(v128.load(m, 48), zero)), 48);
+      }
       a0 = f32x4.add(a0, v128.load(p));
       a1 = f32x4.add(a1, v128.load(p, 16));
       a2 = f32x4.add(a2, v128.load(p, 32));
@@ -239,16 +261,22 @@ export function bias_grad(dz: usize, db: usize, rows: i32, cols: i32, accumulate
   }
   for (; j + 4 <= cols; j += 4) {
     const o = <usize>j << 2;
-    let a = accumulate ? v128.load(db + o) : k(0);
+    let a = accumulate ? v128.load(db + o) : zero;
     let p = dz + o;
-    for (let r = 0; r < rows; r++, p += rowBytes) a = f32x4.add(a, v128.load(p));
+    for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
+      if (relu) v128.store(p, v128.and(v128.load(p), f32x4.gt(v128.load(z + o + r * rowBytes), zero)));
+      a = f32x4.add(a, v128.load(p));
+    }
     v128.store(db + o, a);
   }
   for (; j < cols; j++) {
     const o = <usize>j << 2;
     let a: f32 = accumulate ? load<f32>(db + o) : 0;
     let p = dz + o;
-    for (let r = 0; r < rows; r++, p += rowBytes) a += load<f32>(p);
+    for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
+      if (relu && !(load<f32>(z + o + r * rowBytes) > 0)) store<f32>(p, 0);
+      a += load<f32>(p);
+    }
     store<f32>(db + o, a);
   }
 }

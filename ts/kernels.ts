@@ -14,6 +14,7 @@ export interface Kernels {
   act_backward(z: Ptr, y: Ptr, dy: Ptr, dz: Ptr, n: number, act: number, alpha: number): void;
   bias_act_forward(z: Ptr, bias: Ptr, y: Ptr, rows: number, cols: number, act: number, alpha: number): void;
   bias_grad(dz: Ptr, db: Ptr, rows: number, cols: number, accumulate: number): void;
+  relu_bias_grad(z: Ptr, dz: Ptr, db: Ptr, rows: number, cols: number, accumulate: number): void;
   softmax_forward(x: Ptr, y: Ptr, rows: number, cols: number): void;
   softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, cols: number): void;
   log_softmax_forward(x: Ptr, y: Ptr, rows: number, cols: number): void;

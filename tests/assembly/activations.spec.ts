@@ -3,7 +3,7 @@
 // bias epilogue, the bias gradient, and softmax / log-softmax (forward against f64, backward against a finite
 // difference of a scalar function of the output). Tolerances are explicit; the worst errors are logged.
 import {
-  act_forward, act_backward, bias_act_forward, bias_grad,
+  act_forward, act_backward, bias_act_forward, bias_grad, relu_bias_grad,
   softmax_forward, softmax_backward, log_softmax_forward, log_softmax_backward,
   ACT_LINEAR, ACT_STEP, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_SIGMOID, ACT_TANH, ACT_SOFTPLUS, ACT_GELU, ACT_GELU_TANH,
 } from "../../assembly/activations";
@@ -328,6 +328,42 @@ describe("bias_grad", () => {
     const widths: i32[] = [1, 3, 4, 5, 15, 16, 17, 33, 37];
     for (let w = 0; w < widths.length; w++) {
       expect<bool>(checkBiasGrad(7, widths[w], 1)).toBe(true, "cols " + widths[w].toString());
+    }
+  });
+});
+
+/** relu_bias_grad against act_backward(relu) then bias_grad, bit for bit, with z = 0, NaN and negative zero mixed in. */
+function checkReluBiasGrad(rows: i32, cols: i32, accumulate: i32): bool {
+  const n = rows * cols;
+  const z = alloc16(n * 4), dy = alloc16(n * 4), dz = alloc16(n * 4), want = alloc16(n * 4);
+  const db = alloc16((cols + 1) * 4), dbWant = alloc16(cols * 4);
+  for (let i = 0; i < n; i++) {
+    const pick = i % 11;
+    fset(z, i, pick == 0 ? 0 : pick == 1 ? NaN : pick == 2 ? -0.0 : <f32>rand(-1, 1));
+    fset(dy, i, <f32>rand(-1, 1));
+  }
+  for (let j = 0; j < cols; j++) {
+    const v = <f32>rand(-5, 5);
+    fset(db, j, v);
+    fset(dbWant, j, v);
+  }
+  fset(db, cols, GUARD);
+  act_backward(z, 0, dy, want, n, ACT_RELU, 0);
+  bias_grad(want, dbWant, rows, cols, accumulate);
+  memory.copy(dz, dy, <usize>n * 4);
+  relu_bias_grad(z, dz, db, rows, cols, accumulate);
+  let ok = fget(db, cols) == GUARD;
+  for (let i = 0; i < n; i++) ok = ok && reinterpret<u32>(fget(dz, i)) == reinterpret<u32>(fget(want, i));
+  for (let j = 0; j < cols; j++) ok = ok && reinterpret<u32>(fget(db, j)) == reinterpret<u32>(fget(dbWant, j));
+  return ok;
+}
+
+describe("relu_bias_grad", () => {
+  it("equals act_backward(relu) then bias_grad, bit for bit", () => {
+    const widths: i32[] = [1, 3, 4, 5, 8, 15, 16, 17, 33];
+    for (let w = 0; w < widths.length; w++) {
+      expect<bool>(checkReluBiasGrad(9, widths[w], 0)).toBe(true, "cols " + widths[w].toString());
+      expect<bool>(checkReluBiasGrad(4, widths[w], 1)).toBe(true, "accumulate, cols " + widths[w].toString());
     }
   });
 });

@@ -10,7 +10,8 @@
 import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
 import {
-  kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
+  type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
 
@@ -188,12 +189,7 @@ abstract class Conv extends ConvForward {
     const [kernel, bias] = this.params;
     const F = this.filters, K = this.patch;
     const P = rows * this.pixels;
-    // dz = dy ⊙ f'(z), in place in dy (unless the loss already gave dLoss/dz)
-    if (!this.fusedActivation && this.act.name !== 'linear') {
-      if (this.act.code < 0) k.softmax_backward(y, dy, dy, P, F);
-      else k.act_backward(b.z ?? y, y, dy, dy, P * F, this.act.code, this.act.alpha);
-    }
-    if (bias && bias.grad) k.bias_grad(dy, bias.grad, P, F, 0);
+    biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, P, F);
     if (this.direct && kernel.grad) {
       writeGeo(heap, b.geo, this.block, rows);
       k.conv2d_direct_backward_filter(x, dy, kernel.grad, b.geo, F, 0);

@@ -2,7 +2,8 @@
 // core); backward is the activation derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
 import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import {
-  kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
+  type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
 import { ShapeError } from '../errors';
@@ -74,14 +75,9 @@ export class Dense extends DenseForward {
     const { k } = env;
     const [kernel, bias] = this.params;
     const inputs = this.inputShape![0];
-    // dz = dy ⊙ f'(z), in place in dy (unless the loss already gave dLoss/dz)
-    if (!this.fusedActivation && this.act.name !== 'linear') {
-      if (this.act.code < 0) k.softmax_backward(y, dy, dy, rows, this.units);
-      else k.act_backward(b.z, y, dy, dy, rows * this.units, this.act.code, this.act.alpha);
-    }
+    biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
     // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
     if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
-    if (bias && bias.grad) k.bias_grad(dy, bias.grad, rows, this.units, 0);
     // dx(rows, in) = dz(rows, units) · Wᵀ
     if (dx) k.gemm_nt(dy, kernel.ptr, dx, rows, this.units, inputs, 0);
   }

@@ -5,6 +5,7 @@ import { resolveActivation, type Activation } from '../activations';
 import { resolveInitializer, glorotUniform, zeros, type Initializer } from '../initializers';
 import { resolveRegularizer, type Regularizer } from '../regularizers';
 import type { ParamInit } from './layer';
+import type { Kernels } from '../kernels';
 
 export interface KernelArgs {
   activation?: string;
@@ -57,4 +58,22 @@ export function kernelOptionsConfig(f: KernelForward, t: KernelTraining): Record
     ...(t.kernelReg ? { kernelRegularizer: t.kernelReg.config } : {}),
     ...(t.biasReg ? { biasRegularizer: t.biasReg.config } : {}),
   };
+}
+
+/**
+ * The backward pass of a dense or conv layer's bias and activation, over its (rows, cols) output: dz = dy ⊙ f'(z)
+ * in place in dy (skipped when the loss already gave dLoss/dz), then the bias gradient. relu takes one pass for
+ * both (relu_bias_grad; z may be relu's output y, which is positive exactly where z is).
+ */
+export function biasActivationBackward(k: Kernels, act: Activation, fused: boolean, z: number, y: number, dy: number,
+  biasGrad: number, rows: number, cols: number): void {
+  if (!fused && act.name === 'relu' && biasGrad) {
+    k.relu_bias_grad(z, dy, biasGrad, rows, cols, 0);
+    return;
+  }
+  if (!fused && act.name !== 'linear') {
+    if (act.code < 0) k.softmax_backward(y, dy, dy, rows, cols);
+    else k.act_backward(z, y, dy, dy, rows * cols, act.code, act.alpha);
+  }
+  if (biasGrad) k.bias_grad(dy, biasGrad, rows, cols, 0);
 }

@@ -188,8 +188,9 @@ export function act_backward(z: usize, y: usize, dy: usize, dz: usize, n: i32, a
 
 /**
  * The dense layer's epilogue: z is (rows, cols) row-major, bias is (cols) or 0 for none, y is (rows, cols).
- * z += bias in place (z stays the pre-activation for the backward pass), then y = f(z), a row at a time while the
- * row is in cache. y may equal z (then z ends up holding f(z); for linear that is just z + bias).
+ * z += bias in place (z stays the pre-activation for the backward pass), then y = f(z), a group of rows at a time
+ * while they are in cache (at least 256 values per act_forward call, so that narrow outputs such as a conv layer's
+ * 16 channels do not pay a call per row). y may equal z (then z ends up holding f(z); for linear that is z + bias).
  * The activation goes through act_forward, so each activation's vector math is compiled once in the module.
  */
 export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, cols: i32, act: i32, alpha: f32): void {
@@ -198,19 +199,23 @@ export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, col
     return;
   }
   const rowBytes = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const zr = z + <usize>r * rowBytes;
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(zr + o, f32x4.add(v128.load(zr + o), v128.load(bias + o)));
+  const group = max(1, 256 / cols);
+  for (let r0 = 0; r0 < rows; r0 += group) {
+    const r1 = min(r0 + group, rows);
+    for (let r = r0; r < r1; r++) {
+      const zr = z + <usize>r * rowBytes;
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(zr + o, f32x4.add(v128.load(zr + o), v128.load(bias + o)));
+      }
+      if (j < cols) {
+        const o = <usize>j << 2;
+        const m = cols - j;
+        vmath.storePartial(zr + o, f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m)), m);
+      }
     }
-    if (j < cols) {
-      const o = <usize>j << 2;
-      const m = cols - j;
-      vmath.storePartial(zr + o, f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m)), m);
-    }
-    act_forward(zr, y + <usize>r * rowBytes, cols, act, alpha);
+    act_forward(z + <usize>r0 * rowBytes, y + <usize>r0 * rowBytes, (r1 - r0) * cols, act, alpha);
   }
 }
 

@@ -254,8 +254,8 @@ export class Network {
   }
 }
 
-/** Floats of activations per inference block (4 MiB: cache-sized, and large enough that the GEMM packs each
- *  weight matrix once per few hundred rows). */
-const INFERENCE_BLOCK_FLOATS = 1 << 20;
+/** Floats of activations per inference block (1 MiB, about one core's L2 cache: a few dozen rows of a small CNN,
+ *  a few hundred of an MLP, where the GEMM's packing of the weights costs well under 1% of its work). */
+const INFERENCE_BLOCK_FLOATS = 1 << 18;
 
 const planMemory = new WeakMap<Plan, number[]>();

@@ -223,33 +223,47 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
   const xs = <usize>(sw * C) << 2; // bytes between the taps of adjacent output pixels
   const runs = dlw == 1 ? 1 : KW, run = dlw == 1 ? KW * C : C; // contiguous stretches of a patch row
   const rowF = <usize>F << 2;
+  const kyStepX = <usize>(dlh * W * C) << 2, kyStepW = <usize>(KW * C) * rowF, runStep = <usize>(dlw * C) << 2;
+  // the block's first tap row in x and w; blocks step four pixels along x
+  const x00 = at(x, nhwcIndex(n, iyTop + ky0 * dlh, 0, 0, H, W, C)) - (<usize>(pl * C) << 2);
+  const w00 = at(w, ky0 * KW * C * F + f);
+  const b0 = bias ? v128.load(at(bias, f)) : f32x4.splat(0), b1 = bias ? v128.load(at(bias, f + 4)) : f32x4.splat(0);
   for (let start = ox0; start < ox1; start += 4) {
     const ox = min(start, ox1 - 4);
-    const yp = at(y, nhwcIndex(n, oy, ox, 0, OH, OW, F));
-    let a0 = f32x4.splat(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-    for (let ky = ky0; ky < ky1; ky++) {
-      const row = at(x, nhwcIndex(n, iyTop + ky * dlh, ox * sw - pl, 0, H, W, C));
-      let wp = at(w, ky * KW * C * F + f);
+    let a0 = f32x4.splat(0), a1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0, e0 = a0, e1 = a0;
+    let row = x00 + <usize>ox * xs, wRow = w00;
+    for (let ky = ky0; ky < ky1; ky++, row += kyStepX, wRow += kyStepW) {
+      let wp = wRow;
       for (let r = 0; r < runs; r++) {
-        let xp = at(row, r * dlw * C);
+        let xp = row + <usize>r * runStep;
         for (let k = 0; k < run; k++) {
           const w0 = v128.load(wp), w1 = v128.load(wp, 16);
           const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs);
           const x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
           a0 = f32x4.add(a0, f32x4.mul(x0, w0)); a1 = f32x4.add(a1, f32x4.mul(x0, w1));
-          b0 = f32x4.add(b0, f32x4.mul(x1, w0)); b1 = f32x4.add(b1, f32x4.mul(x1, w1));
-          c0 = f32x4.add(c0, f32x4.mul(x2, w0)); c1 = f32x4.add(c1, f32x4.mul(x2, w1));
-          d0 = f32x4.add(d0, f32x4.mul(x3, w0)); d1 = f32x4.add(d1, f32x4.mul(x3, w1));
+          c0 = f32x4.add(c0, f32x4.mul(x1, w0)); c1 = f32x4.add(c1, f32x4.mul(x1, w1));
+          d0 = f32x4.add(d0, f32x4.mul(x2, w0)); d1 = f32x4.add(d1, f32x4.mul(x2, w1));
+          e0 = f32x4.add(e0, f32x4.mul(x3, w0)); e1 = f32x4.add(e1, f32x4.mul(x3, w1));
           xp += 4;
           wp += rowF;
         }
       }
     }
-    const o = yp + (<usize>f << 2);
-    v128.store(o, finish4(a0, bias, f, relu)); v128.store(o, finish4(a1, bias, f + 4, relu), 16);
-    v128.store(o + rowF, finish4(b0, bias, f, relu)); v128.store(o + rowF, finish4(b1, bias, f + 4, relu), 16);
-    v128.store(o + 2 * rowF, finish4(c0, bias, f, relu)); v128.store(o + 2 * rowF, finish4(c1, bias, f + 4, relu), 16);
-    v128.store(o + 3 * rowF, finish4(d0, bias, f, relu)); v128.store(o + 3 * rowF, finish4(d1, bias, f + 4, relu), 16);
+    // bias (when there is one: adding a zero vector would turn -0 into +0) and relu, then y is written once
+    if (bias) {
+      a0 = f32x4.add(a0, b0); a1 = f32x4.add(a1, b1); c0 = f32x4.add(c0, b0); c1 = f32x4.add(c1, b1);
+      d0 = f32x4.add(d0, b0); d1 = f32x4.add(d1, b1); e0 = f32x4.add(e0, b0); e1 = f32x4.add(e1, b1);
+    }
+    if (relu) {
+      const z = f32x4.splat(0);
+      a0 = f32x4.pmax(a0, z); a1 = f32x4.pmax(a1, z); c0 = f32x4.pmax(c0, z); c1 = f32x4.pmax(c1, z);
+      d0 = f32x4.pmax(d0, z); d1 = f32x4.pmax(d1, z); e0 = f32x4.pmax(e0, z); e1 = f32x4.pmax(e1, z);
+    }
+    const o = at(y, nhwcIndex(n, oy, ox, f, OH, OW, F));
+    v128.store(o, a0); v128.store(o, a1, 16);
+    v128.store(o + rowF, c0); v128.store(o + rowF, c1, 16);
+    v128.store(o + 2 * rowF, d0); v128.store(o + 2 * rowF, d1, 16);
+    v128.store(o + 3 * rowF, e0); v128.store(o + 3 * rowF, e1, 16);
   }
 }
 

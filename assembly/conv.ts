@@ -234,6 +234,23 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
     let row = x00 + <usize>ox * xs, wRow = w00;
     for (let ky = ky0; ky < ky1; ky++, row += kyStepX, wRow += kyStepW) {
       let wp = wRow;
+      if (run == 3 && runs == 1) {
+        // one channel, three taps a row (a 3x3 first layer): a loop of constant length, which the compiler unrolls
+        // (16 against 14 GFLOPS at MNIST's first layer); the same steps as the general loop below
+        let xp = row;
+        for (let k = 0; k < 3; k++) {
+          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs);
+          const x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
+          a0 = f32x4.add(a0, f32x4.mul(x0, w0)); a1 = f32x4.add(a1, f32x4.mul(x0, w1));
+          c0 = f32x4.add(c0, f32x4.mul(x1, w0)); c1 = f32x4.add(c1, f32x4.mul(x1, w1));
+          d0 = f32x4.add(d0, f32x4.mul(x2, w0)); d1 = f32x4.add(d1, f32x4.mul(x2, w1));
+          e0 = f32x4.add(e0, f32x4.mul(x3, w0)); e1 = f32x4.add(e1, f32x4.mul(x3, w1));
+          xp += 4;
+          wp += rowF;
+        }
+        continue;
+      }
       for (let r = 0; r < runs; r++) {
         let xp = row + <usize>r * runStep;
         for (let k = 0; k < run; k++) {

@@ -255,6 +255,10 @@ describe("conv2d: forward (direct and im2col), adjoint, gradients", () => {
   test("5x5 same, stride 3 on 5x5 (windows mostly padding), C=2, F=7", () => {
     checkAll(new Conv(1, 5, 5, 2, 5, 5, 3, 3, 1, 1, true, 7));
   });
+  test("3x3 valid on 9x11, C=1, F=8 (the reference CNN's first layer)", () => {
+    checkAll(new Conv(2, 9, 11, 1, 3, 3, 1, 1, 1, 1, false, 8));
+  });
+  test("3x3 same, stride 2 on 10x13, C=1, F=16", () => { checkAll(new Conv(2, 10, 13, 1, 3, 3, 2, 2, 1, 1, true, 16)); });
   test("3x3 valid on 13x13, C=8, F=16 (the reference CNN's second layer)", () => {
     checkAll(new Conv(2, 13, 13, 8, 3, 3, 1, 1, 1, 1, false, 16));
   });

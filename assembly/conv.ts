@@ -461,6 +461,8 @@ function filterGradThreeTaps(x: usize, dy: usize, dw: usize, geo: usize, F: i32,
             // x of output column 0's tap 0 (it may lie in the padding; only inside taps are read)
             const xRow = at(x, nhwcIndex(n, oy * sh + iy0, 0, c, H, W, C)) - (<usize>(pl * C) << 2);
             const gRow = at(dy, nhwcIndex(n, oy, 0, f, OH, OW, F));
+            // columns [0, inner0) and [inner1, OW) check each tap, those between take all three; the two edge loops
+            // stay written out (one loop over the three parts measured 1.6x slower: the interior lost its registers)
             let ox = 0;
             for (; ox < inner0; ox++) {
               const xp = xRow + <usize>ox * xStep, gp = gRow + <usize>ox * gStep;

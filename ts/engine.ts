@@ -100,8 +100,8 @@ export class Network {
    * Rows per inference block for a batch of up to `rows`: as many as keep one block's activations (the input and
    * every layer's output) within INFERENCE_BLOCK_FLOATS, so that a layer's output is still in cache when the next
    * layer reads it and the plan stays small. Samples are independent at inference, so the block size changes no
-   * result. Predicting 10,000 MNIST images with the reference CNN plans about 4 MB instead of 1 GB this way (peak RSS
-   * of the benchmark 319 MiB instead of 1,027), at the same speed or better.
+   * result. Predicting 10,000 MNIST images with the reference CNN plans about 1 MB of activations instead of 1 GB this
+   * way (the benchmark's peak RSS 317 MiB instead of 1,027), at the same speed or better.
    */
   inferenceRows(rows: number): number {
     let floats = this.layers[0].inputSize;

@@ -59,6 +59,10 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  if (isPlainTwoByTwo(geo)) {
+    maxpoolTwoByTwo(x, y, argmax, N, H, W, C, OH, OW);
+    return;
+  }
   let o = 0; // flat index of y[n, oy, ox, 0]
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
@@ -74,6 +78,53 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
           maxWindow(at(x, nhwcIndex(n, y0, x0, 0, H, W, C)), at(y, o), y1 - y0, x1 - x0, W * C, C);
         }
       }
+    }
+  }
+}
+
+/** 2x2 windows with stride 2, no padding, every window inside x ('same' on an odd size has a half window) and whole
+ *  vectors of channels: the usual pooling layer, whose windows tile x (a last odd row or column is in no window). */
+@inline function isPlainTwoByTwo(geo: usize): bool {
+  return geoAt(geo, GEO_KH) == 2 && geoAt(geo, GEO_KW) == 2 && geoAt(geo, GEO_STRIDE_H) == 2 &&
+    geoAt(geo, GEO_STRIDE_W) == 2 && geoAt(geo, GEO_PAD_TOP) == 0 && geoAt(geo, GEO_PAD_LEFT) == 0 &&
+    (geoAt(geo, GEO_C) & 3) == 0 && geoAt(geo, GEO_OH) == geoAt(geo, GEO_H) >> 1 && geoAt(geo, GEO_OW) == geoAt(geo, GEO_W) >> 1;
+}
+
+/**
+ * maxpool_forward for isPlainTwoByTwo: the same cells in the same order, ((top left, top right), bottom left),
+ * bottom right, first maximum kept, as maxWindow and maxWindowWithIndex; one pointer walk over each pair of rows
+ * instead of a window's bounds per output (2.5x faster at 26x26x8).
+ */
+function maxpoolTwoByTwo(x: usize, y: usize, argmax: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32): void {
+  const cell = <usize>C << 2, rowBytes = <usize>(W * C) << 2;
+  const lanes = i32x4(0, 1, 2, 3);
+  let out: usize = 0; // byte offset of y[n, oy, 0, 0] (and of argmax's)
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const first = nhwcIndex(n, 2 * oy, 0, 0, H, W, C); // flat index of the row pair's first cell
+      const top = at(x, first);
+      for (let ox = 0; ox < OW; ox++) {
+        const a = top + <usize>ox * 2 * cell, b = a + rowBytes;
+        const o = out + <usize>ox * cell;
+        for (let c: usize = 0; c < cell; c += 16) {
+          const v0 = v128.load(a + c), v1 = v128.load(a + cell + c), v2 = v128.load(b + c), v3 = v128.load(b + cell + c);
+          if (!argmax) {
+            v128.store(y + o + c, f32x4.pmax(f32x4.pmax(f32x4.pmax(v0, v1), v2), v3));
+            continue;
+          }
+          // flat indices of the four cells' lanes
+          const i0 = i32x4.add(i32x4.splat(first + ox * 2 * C + <i32>(c >> 2)), lanes);
+          const i1 = i32x4.add(i0, i32x4.splat(C)), i2 = i32x4.add(i0, i32x4.splat(W * C)), i3 = i32x4.add(i2, i32x4.splat(C));
+          let better = f32x4.gt(v1, v0);
+          let best = v128.bitselect(v1, v0, better), idx = v128.bitselect(i1, i0, better);
+          better = f32x4.gt(v2, best);
+          best = v128.bitselect(v2, best, better); idx = v128.bitselect(i2, idx, better);
+          better = f32x4.gt(v3, best);
+          v128.store(y + o + c, v128.bitselect(v3, best, better));
+          v128.store(argmax + o + c, v128.bitselect(i3, idx, better));
+        }
+      }
+      out += <usize>OW * cell;
     }
   }
 }
@@ -178,6 +229,10 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
  */
 export function maxpool_backward(dy: usize, argmax: usize, dx: usize, geo: usize, accumulate: i32): void {
   const N = geoAt(geo, GEO_N), C = geoAt(geo, GEO_C);
+  if (!accumulate && isPlainTwoByTwo(geo)) {
+    maxpoolBackwardTwoByTwo(dy, argmax, dx, N, geoAt(geo, GEO_H), geoAt(geo, GEO_W), C, geoAt(geo, GEO_OH), geoAt(geo, GEO_OW));
+    return;
+  }
   if (!accumulate) zeroF32(dx, N * geoAt(geo, GEO_H) * geoAt(geo, GEO_W) * C);
   scatterAddAtArgmax(dy, argmax, dx, N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C);
 }
@@ -339,4 +394,38 @@ export function global_maxpool_forward(x: usize, y: usize, argmax: usize, n: i32
 export function global_maxpool_backward(dy: usize, argmax: usize, dx: usize, n: i32, hw: i32, c: i32): void {
   zeroF32(dx, n * hw * c);
   scatterAddAtArgmax(dy, argmax, dx, n * c); // hw >= 1: no -1 entries here
+}
+
+/**
+ * maxpool_backward (written, not accumulated) for isPlainTwoByTwo: the windows do not overlap, so each cell of dx is
+ * dy where the argmax names it and 0 elsewhere: written once, four lanes at a time, with no zeroing pass and no
+ * scatter. The last row and column of an odd-sized x are in no window: 0.
+ */
+function maxpoolBackwardTwoByTwo(dy: usize, argmax: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32): void {
+  const cell = <usize>C << 2, rowBytes = <usize>(W * C) << 2;
+  const lanes = i32x4(0, 1, 2, 3);
+  let g: usize = 0; // byte offset of dy[n, oy, 0, 0] (and of argmax's)
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const first = nhwcIndex(n, 2 * oy, 0, 0, H, W, C);
+      const top = at(dx, first);
+      for (let ox = 0; ox < OW; ox++) {
+        const a = top + <usize>ox * 2 * cell, b = a + rowBytes;
+        const o = g + <usize>ox * cell;
+        for (let c: usize = 0; c < cell; c += 16) {
+          const d = v128.load(dy + o + c), idx = v128.load(argmax + o + c);
+          const i0 = i32x4.add(i32x4.splat(first + ox * 2 * C + <i32>(c >> 2)), lanes);
+          const i1 = i32x4.add(i0, i32x4.splat(C)), i2 = i32x4.add(i0, i32x4.splat(W * C)), i3 = i32x4.add(i2, i32x4.splat(C));
+          v128.store(a + c, v128.and(d, i32x4.eq(idx, i0)));
+          v128.store(a + cell + c, v128.and(d, i32x4.eq(idx, i1)));
+          v128.store(b + c, v128.and(d, i32x4.eq(idx, i2)));
+          v128.store(b + cell + c, v128.and(d, i32x4.eq(idx, i3)));
+        }
+      }
+      if (W & 1) zeroF32(top + <usize>(2 * OW) * cell, C);
+      if (W & 1) zeroF32(top + rowBytes + <usize>(2 * OW) * cell, C);
+      g += <usize>OW * cell;
+    }
+    if (H & 1) zeroF32(at(dx, nhwcIndex(n, H - 1, 0, 0, H, W, C)), W * C);
+  }
 }

@@ -240,6 +240,11 @@ describe("max and average pooling", () => {
   test("3x3 stride 1 same (overlapping), C=1", () => { checkPools(new Pool(2, 5, 6, 1, 3, 3, 1, 1, true)); });
   test("3x3 stride 2 same (overlapping), C=5", () => { checkPools(new Pool(1, 7, 7, 5, 3, 3, 2, 2, true)); });
   test("2x2 stride 2 valid, odd width, C=8", () => { checkPools(new Pool(2, 6, 5, 8, 2, 2, 2, 2, false)); });
+  test("2x2 stride 2 valid, odd height and width (a row and a column in no window), C=4 and C=12", () => {
+    checkPools(new Pool(3, 7, 9, 4, 2, 2, 2, 2, false));
+    checkPools(new Pool(2, 4, 4, 12, 2, 2, 2, 2, false));
+  });
+  test("2x2 stride 2 same on an odd size (half windows), C=8", () => { checkPools(new Pool(2, 5, 7, 8, 2, 2, 2, 2, true)); });
   test("2x2 stride 2 same (pads bottom and right), C=3", () => { checkPools(new Pool(1, 5, 5, 3, 2, 2, 2, 2, true)); });
   test("3x2 strides 1x2 same, C=9", () => { checkPools(new Pool(1, 4, 7, 9, 3, 2, 1, 2, true)); });
   test("4x4 stride 1 same (pads 1 before, 2 after), C=4", () => { checkPools(new Pool(1, 5, 6, 4, 4, 4, 1, 1, true)); });

@@ -134,6 +134,10 @@ export function col2im(cols: usize, dx: usize, geo: usize, accumulate: i32): voi
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  if (sh == 1 && sw == 1 && dlh == 1 && dlw == 1 && (C & 3) == 0) {
+    col2imGather(cols, dx, geo, accumulate);
+    return;
+  }
   if (!accumulate) zeroF32(dx, N * H * W * C);
   const rowLen = KW * C;
   let row = cols;
@@ -156,6 +160,51 @@ export function col2im(cols: usize, dx: usize, geo: usize, accumulate: i32): voi
           }
         }
         row = at(row, KH * rowLen);
+      }
+    }
+  }
+}
+
+/**
+ * col2im for stride 1 and no dilation, with whole vectors of channels: each dx pixel gathers its terms in registers
+ * and is written once (no zeroing pass, no read-modify-write per term). The terms are added in the scatter's order,
+ * output pixels (oy, ox) ascending, i.e. taps (ky, kx) descending, starting from 0 (or dx when accumulating): the
+ * same bits as the scatter.
+ */
+function col2imGather(cols: usize, dx: usize, geo: usize, accumulate: i32): void {
+  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  const K = KH * KW * C;
+  const rowBytes = <usize>K << 2; // one cols row: one output pixel
+  let out = dx;
+  for (let n = 0; n < N; n++) {
+    for (let iy = 0; iy < H; iy++) {
+      // taps whose output row oy = iy + pt - ky is inside [0, OH), highest first
+      const kyHi = min(KH - 1, iy + pt), kyLo = max(0, iy + pt - OH + 1);
+      for (let ix = 0; ix < W; ix++, out += <usize>C << 2) {
+        const kxHi = min(KW - 1, ix + pl), kxLo = max(0, ix + pl - OW + 1);
+        // the cols element of output pixel (n, oy, ox = ix + pl - kx), tap (ky, kx), channel 0 for ky = kyHi, kx = kxHi
+        const first = cols + <usize>((n * OH + iy + pt - kyHi) * OW + ix + pl - kxHi) * rowBytes + (<usize>((kyHi * KW + kxHi) * C) << 2);
+        const kyStep = <usize>OW * rowBytes - (<usize>(KW * C) << 2); // next output row, previous kernel row
+        const kxStep = rowBytes - (<usize>C << 2); // next output pixel to the right, previous tap
+        for (let c = 0; c < C; c += 8) {
+          const pair = c + 8 <= C; // eight channels in two sums, else four
+          const o = out + (<usize>c << 2);
+          let a0 = accumulate ? v128.load(o) : f32x4.splat(0);
+          let a1 = accumulate && pair ? v128.load(o, 16) : f32x4.splat(0);
+          let row = first + (<usize>c << 2);
+          for (let ky = kyHi; ky >= kyLo; ky--, row += kyStep) {
+            let p = row;
+            for (let kx = kxHi; kx >= kxLo; kx--, p += kxStep) {
+              a0 = f32x4.add(a0, v128.load(p));
+              if (pair) a1 = f32x4.add(a1, v128.load(p, 16));
+            }
+          }
+          v128.store(o, a0);
+          if (pair) v128.store(o, a1, 16);
+        }
       }
     }
   }

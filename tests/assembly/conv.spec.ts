@@ -175,6 +175,31 @@ function checkAdjoint(g: Conv): void {
   let e: f64 = 0;
   for (let i = 0; i < g.xLen; i++) e = Math.max(e, Math.abs(<f64>fget(acc, i) - <f64>fget(d0, i) - <f64>fget(dx, i)));
   expect<bool>(e <= 1e-5).toBe(true, "col2im accumulate");
+
+  // the exact f32 sums of a plain scatter in (n, oy, ox, ky, kx, c) order, written and accumulated: every col2im
+  // path adds its terms in this order, so the input gradient has the same bits whichever path runs
+  const want = alloc(g.xLen), wantAcc = alloc(g.xLen);
+  memory.copy(wantAcc, d0, <usize>g.xLen * 4);
+  scatterF32(g, c, want);
+  scatterF32(g, c, wantAcc);
+  let same = true;
+  for (let i = 0; i < g.xLen; i++) same = same && fget(dx, i) == fget(want, i) && fget(acc, i) == fget(wantAcc, i);
+  expect<bool>(same).toBe(true, "col2im sums in the scatter's order");
+}
+
+/** dx[n, iy, ix, c] += cols[(n, oy, ox), (ky, kx, c)] over every tap inside x, one f32 add at a time. */
+function scatterF32(g: Conv, cols: usize, dx: usize): void {
+  for (let n = 0; n < g.N; n++)
+    for (let oy = 0; oy < g.OH; oy++)
+      for (let ox = 0; ox < g.OW; ox++)
+        for (let ky = 0; ky < g.KH; ky++)
+          for (let kx = 0; kx < g.KW; kx++)
+            for (let c = 0; c < g.C; c++) {
+              const iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+              if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+              const i = ((n * g.H + iy) * g.W + ix) * g.C + c;
+              fset(dx, i, fget(dx, i) + fget(cols, ((n * g.OH + oy) * g.OW + ox) * g.K + (ky * g.KW + kx) * g.C + c));
+            }
 }
 
 function checkGradients(g: Conv): void {
@@ -267,6 +292,11 @@ describe("conv2d: forward (direct and im2col), adjoint, gradients", () => {
   });
   test("3x3 same, dilation 2, stride 2 on 11x23, C=2, F=17", () => {
     checkAll(new Conv(1, 11, 23, 2, 3, 3, 2, 2, 2, 2, true, 17));
+  });
+  test("stride 1 with whole vectors of channels (col2im's gather): 3x3 same C=8 F=5, 4x4 same C=4 F=3, 2x3 valid C=12 F=2", () => {
+    checkAll(new Conv(2, 6, 7, 8, 3, 3, 1, 1, 1, 1, true, 5));
+    checkAll(new Conv(1, 7, 5, 4, 4, 4, 1, 1, 1, 1, true, 3));
+    checkAll(new Conv(2, 4, 6, 12, 2, 3, 1, 1, 1, 1, false, 2));
   });
   test("3x3 valid, dilation 2, stride 2, C=4, F=4", () => { checkAll(new Conv(2, 9, 7, 4, 3, 3, 2, 2, 2, 2, false, 4)); });
   test("conv1d as H=1: kernel 1x3 same, C=5, F=3", () => { checkAll(new Conv(2, 1, 11, 5, 1, 3, 1, 1, 1, 1, true, 3)); });

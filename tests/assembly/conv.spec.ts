@@ -242,6 +242,34 @@ function checkGradients(g: Conv): void {
   let ea: f64 = 0;
   for (let i = 0; i < wLen; i++) ea = Math.max(ea, Math.abs(<f64>fget(acc, i) - <f64>fget(d0, i) - <f64>fget(dwDirect, i)));
   expect<bool>(ea <= 1e-5).toBe(true, "direct filter gradient accumulate");
+
+  // every direct path (per tap, three taps, four channels a sweep) adds each weight's pixels in (n, oy, ox) order
+  const want = alloc(wLen), wantAcc = alloc(wLen);
+  filterGradF32(g, x, r, want, 0);
+  memory.copy(wantAcc, d0, <usize>wLen * 4);
+  filterGradF32(g, x, r, wantAcc, 1);
+  let same = true;
+  for (let i = 0; i < wLen; i++) same = same && fget(dwDirect, i) == fget(want, i) && fget(acc, i) == fget(wantAcc, i);
+  expect<bool>(same).toBe(true, "direct filter gradient sums in (n, oy, ox) order");
+}
+
+/** dw[ky, kx, c, f] (+)= x[n, iy, ix, c]·dy[n, oy, ox, f], one f32 multiply-add at a time in (n, oy, ox) order. */
+function filterGradF32(g: Conv, x: usize, dy: usize, dw: usize, accumulate: i32): void {
+  for (let ky = 0; ky < g.KH; ky++)
+    for (let kx = 0; kx < g.KW; kx++)
+      for (let c = 0; c < g.C; c++)
+        for (let f = 0; f < g.F; f++) {
+          const i = ((ky * g.KW + kx) * g.C + c) * g.F + f;
+          let s: f32 = accumulate ? fget(dw, i) : 0;
+          for (let n = 0; n < g.N; n++)
+            for (let oy = 0; oy < g.OH; oy++)
+              for (let ox = 0; ox < g.OW; ox++) {
+                const iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+                if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+                s += fget(x, ((n * g.H + iy) * g.W + ix) * g.C + c) * fget(dy, ((n * g.OH + oy) * g.OW + ox) * g.F + f);
+              }
+          fset(dw, i, s);
+        }
 }
 
 function checkAll(g: Conv): void {
@@ -297,6 +325,10 @@ describe("conv2d: forward (direct and im2col), adjoint, gradients", () => {
     checkAll(new Conv(2, 6, 7, 8, 3, 3, 1, 1, 1, 1, true, 5));
     checkAll(new Conv(1, 7, 5, 4, 4, 4, 1, 1, 1, 1, true, 3));
     checkAll(new Conv(2, 4, 6, 12, 2, 3, 1, 1, 1, 1, false, 2));
+  });
+  test("four channels a filter-gradient sweep: 3x3 same strides 2x1 dilation 2x1 C=4 F=12, 5x5 valid C=8 F=9", () => {
+    checkAll(new Conv(2, 9, 11, 4, 3, 3, 2, 1, 2, 1, true, 12));
+    checkAll(new Conv(2, 8, 7, 8, 5, 5, 1, 1, 1, 1, false, 9));
   });
   test("3x3 valid, dilation 2, stride 2, C=4, F=4", () => { checkAll(new Conv(2, 9, 7, 4, 3, 3, 2, 2, 2, 2, false, 4)); });
   test("conv1d as H=1: kernel 1x3 same, C=5, F=3", () => { checkAll(new Conv(2, 1, 11, 5, 1, 3, 1, 1, 1, 1, true, 3)); });

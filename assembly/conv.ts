@@ -476,7 +476,7 @@ export function conv2d_direct_backward_filter(x: usize, dy: usize, dw: usize, ge
 /**
  * conv2d_direct_backward_filter's filters 0..F8 (F8 a multiple of 8) when C is a multiple of 4: four channels of one
  * tap by eight filters, eight sums in registers, per sweep over the output pixels whose tap is inside the image
- * (1.x the three-tap sweep at the reference CNN's second layer: four splats and two dy loads per 32 products instead
+ * (1.26x the three-tap sweep at the reference CNN's second layer: four splats and two dy loads per 32 products instead
  * of three and two per 24). Image by image, the sums carried over in dw, so each adds its pixels in (n, oy, ox)
  * order: the same results as one tap at a time.
  */

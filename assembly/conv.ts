@@ -230,57 +230,86 @@ function col2imGather(cols: usize, dx: usize, geo: usize, accumulate: i32): void
  * from x: y is written once, with its bias and relu, and no unfolded copy of x is made.
  */
 export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32): void {
-  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
-  const KW = geoAt(geo, GEO_KW), sw = geoAt(geo, GEO_STRIDE_W), pl = geoAt(geo, GEO_PAD_LEFT);
-  const dlw = geoAt(geo, GEO_DILATION_W), OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
+  const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W);
+  const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
+  const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
+  const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
+  const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
+  const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
   // output columns whose every tap is inside the image: ox·sw - pl >= 0 and ox·sw - pl + (KW-1)·dlw < W
   const inner0 = min((pl + sw - 1) / sw, OW);
   const lastStart = W - 1 - (KW - 1) * dlw + pl;
   const inner1 = max(lastStart < 0 ? 0 : min(lastStart / sw + 1, OW), inner0);
+  // and the rows likewise: the band [band0, band1) of rows whose taps are all inside
+  const band0 = min((pt + sh - 1) / sh, OH);
+  const lastTop = H - 1 - (KH - 1) * dlh + pt;
+  const band1 = max(lastTop < 0 ? 0 : min(lastTop / sh + 1, OH), band0);
+  const cols = inner1 - inner0;
   const F8 = F & ~7;
   for (let n = 0; n < N; n++) {
-    for (let oy = 0; oy < OH; oy++) {
-      // eight filters at a time over the whole output row, so their weights stay in L1 while the row streams past
-      for (let f = 0; f < F8; f += 8) {
-        let ox = 0;
-        for (; ox < inner0; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
-        if (inner1 - inner0 >= 4) {
-          convBlocks4x8(x, w, bias, y, geo, F, relu, n, oy, f, inner0, inner1);
-          ox = inner1;
+    // eight filters at a time over the whole image, so that their weights stay in L1 while the image streams past
+    for (let f = 0; f < F8; f += 8) {
+      // the inner rectangle in blocks of four pixels that may span rows; rows with taps in the padding row by row
+      if ((band1 - band0) * cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, band0, band1, f, inner0, inner1);
+      for (let oy = 0; oy < OH; oy++) {
+        const inBand = oy >= band0 && oy < band1;
+        if (!inBand && cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, oy, oy + 1, f, inner0, inner1);
+        const blocked = cols >= 4 && (!inBand || (band1 - band0) * cols >= 4);
+        for (let ox = 0; ox < OW; ox++) {
+          if (blocked && ox >= inner0 && ox < inner1) continue;
+          convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
         }
-        for (; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
       }
-      if (F8 < F) for (let ox = 0; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, F8, F);
     }
+    if (F8 < F) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, F8, F);
   }
 }
 
 /**
- * Filters f..f+7 of output pixels (n, oy, ox0..ox1-1), all of whose column taps are inside the image (ox1 - ox0 >= 4),
- * four pixels at a time; the last block overlaps the one before when the count is not a multiple of four
- * (recomputing the same values is cheaper than one pixel at a time).
+ * Filters f..f+7 of the output pixels (n, oy0..oy1-1, ox0..ox1-1), at least four, all of whose taps have the same
+ * kernel rows inside the image and every column tap inside: four pixels at a time in row-major order, a block
+ * spanning two rows where a row's count is not a multiple of four, and the last block overlapping the one before
+ * (recomputing the same values is cheaper than one pixel at a time). Blocks across rows waste nothing at MNIST's
+ * 26- and 11-pixel rows, where blocks within a row recomputed 2 of 28 and 1 of 12 pixels.
  */
-function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32, n: i32, oy: i32, f: i32, ox0: i32, ox1: i32): void {
+function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32, n: i32, oy0: i32, oy1: i32, f: i32, ox0: i32, ox1: i32): void {
   const H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
   const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  const iyTop = oy * sh - pt;
+  const iyTop = oy0 * sh - pt;
   const ky0 = firstTapInside(iyTop, dlh, KH), ky1 = max(endTapInside(iyTop, dlh, H, KH), ky0);
-  const xs = <usize>(sw * C) << 2; // bytes between the taps of adjacent output pixels
   const runs = dlw == 1 ? 1 : KW, run = dlw == 1 ? KW * C : C; // contiguous stretches of a patch row
   const rowF = <usize>F << 2;
   const kyStepX = <usize>(dlh * W * C) << 2, kyStepW = <usize>(KW * C) * rowF, runStep = <usize>(dlw * C) << 2;
-  // the block's first tap row in x and w; blocks step four pixels along x
-  const x00 = at(x, nhwcIndex(n, iyTop + ky0 * dlh, 0, 0, H, W, C)) - (<usize>(pl * C) << 2);
   const w00 = at(w, ky0 * KW * C * F + f);
-  const b0 = bias ? v128.load(at(bias, f)) : f32x4.splat(0), b1 = bias ? v128.load(at(bias, f + 4)) : f32x4.splat(0);
-  for (let start = ox0; start < ox1; start += 4) {
-    const ox = min(start, ox1 - 4);
+  const cols = ox1 - ox0, count = (oy1 - oy0) * cols;
+  const xs = <usize>(sw * C) << 2; // bytes between the taps of adjacent output pixels in a row
+  let oy = oy0, ox = ox0; // the pixel of `start`
+  // x of output column 0's tap (ky0, 0) in row oy, and y of (oy, 0)'s filter f
+  let xRow = firstTapX(x, oy, 0, n, ky0, geo), yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
+  for (let start = 0; start < count; start += 4) {
+    if (start + 4 > count) {
+      // the last block ends at the rectangle's last pixel, overlapping the one before
+      ox = ox0 + (count - 4) % cols;
+      oy = oy0 + (count - 4) / cols;
+      xRow = firstTapX(x, oy, 0, n, ky0, geo);
+      yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
+    }
+    // x of each pixel's tap (ky0, 0), as the first pixel's and offsets from it
+    const x0 = xRow + <usize>ox * xs;
+    const sameRow = ox + 4 <= ox1;
+    let x1: usize = xs, x2: usize = 2 * xs, x3: usize = 3 * xs;
+    if (!sameRow) {
+      // the block continues on the next row
+      x1 = firstTapX(x, oy + i32(ox + 1 >= ox1), ox + 1 >= ox1 ? ox + 1 - cols : ox + 1, n, ky0, geo) - x0;
+      x2 = firstTapX(x, oy + i32(ox + 2 >= ox1), ox + 2 >= ox1 ? ox + 2 - cols : ox + 2, n, ky0, geo) - x0;
+      x3 = firstTapX(x, oy + i32(ox + 3 >= ox1), ox + 3 >= ox1 ? ox + 3 - cols : ox + 3, n, ky0, geo) - x0;
+    }
     let a0 = f32x4.splat(0), a1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0, e0 = a0, e1 = a0;
-    let row = x00 + <usize>ox * xs, wRow = w00;
+    let row = x0, wRow = w00;
     for (let ky = ky0; ky < ky1; ky++, row += kyStepX, wRow += kyStepW) {
       let wp = wRow;
       if (run == 3 && runs == 1) {
@@ -289,12 +318,12 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
         let xp = row;
         for (let k = 0; k < 3; k++) {
           const w0 = v128.load(wp), w1 = v128.load(wp, 16);
-          const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs);
-          const x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
-          a0 = f32x4.add(a0, f32x4.mul(x0, w0)); a1 = f32x4.add(a1, f32x4.mul(x0, w1));
-          c0 = f32x4.add(c0, f32x4.mul(x1, w0)); c1 = f32x4.add(c1, f32x4.mul(x1, w1));
-          d0 = f32x4.add(d0, f32x4.mul(x2, w0)); d1 = f32x4.add(d1, f32x4.mul(x2, w1));
-          e0 = f32x4.add(e0, f32x4.mul(x3, w0)); e1 = f32x4.add(e1, f32x4.mul(x3, w1));
+          const v0 = v128.load32_splat(xp), v1 = v128.load32_splat(xp + x1);
+          const v2 = v128.load32_splat(xp + x2), v3 = v128.load32_splat(xp + x3);
+          a0 = f32x4.add(a0, f32x4.mul(v0, w0)); a1 = f32x4.add(a1, f32x4.mul(v0, w1));
+          c0 = f32x4.add(c0, f32x4.mul(v1, w0)); c1 = f32x4.add(c1, f32x4.mul(v1, w1));
+          d0 = f32x4.add(d0, f32x4.mul(v2, w0)); d1 = f32x4.add(d1, f32x4.mul(v2, w1));
+          e0 = f32x4.add(e0, f32x4.mul(v3, w0)); e1 = f32x4.add(e1, f32x4.mul(v3, w1));
           xp += 4;
           wp += rowF;
         }
@@ -304,12 +333,12 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
         let xp = row + <usize>r * runStep;
         for (let k = 0; k < run; k++) {
           const w0 = v128.load(wp), w1 = v128.load(wp, 16);
-          const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs);
-          const x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
-          a0 = f32x4.add(a0, f32x4.mul(x0, w0)); a1 = f32x4.add(a1, f32x4.mul(x0, w1));
-          c0 = f32x4.add(c0, f32x4.mul(x1, w0)); c1 = f32x4.add(c1, f32x4.mul(x1, w1));
-          d0 = f32x4.add(d0, f32x4.mul(x2, w0)); d1 = f32x4.add(d1, f32x4.mul(x2, w1));
-          e0 = f32x4.add(e0, f32x4.mul(x3, w0)); e1 = f32x4.add(e1, f32x4.mul(x3, w1));
+          const v0 = v128.load32_splat(xp), v1 = v128.load32_splat(xp + x1);
+          const v2 = v128.load32_splat(xp + x2), v3 = v128.load32_splat(xp + x3);
+          a0 = f32x4.add(a0, f32x4.mul(v0, w0)); a1 = f32x4.add(a1, f32x4.mul(v0, w1));
+          c0 = f32x4.add(c0, f32x4.mul(v1, w0)); c1 = f32x4.add(c1, f32x4.mul(v1, w1));
+          d0 = f32x4.add(d0, f32x4.mul(v2, w0)); d1 = f32x4.add(d1, f32x4.mul(v2, w1));
+          e0 = f32x4.add(e0, f32x4.mul(v3, w0)); e1 = f32x4.add(e1, f32x4.mul(v3, w1));
           xp += 4;
           wp += rowF;
         }
@@ -317,6 +346,7 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
     }
     // bias (when there is one: adding a zero vector would turn -0 into +0) and relu, then y is written once
     if (bias) {
+      const b0 = v128.load(at(bias, f)), b1 = v128.load(at(bias, f + 4));
       a0 = f32x4.add(a0, b0); a1 = f32x4.add(a1, b1); c0 = f32x4.add(c0, b0); c1 = f32x4.add(c1, b1);
       d0 = f32x4.add(d0, b0); d1 = f32x4.add(d1, b1); e0 = f32x4.add(e0, b0); e1 = f32x4.add(e1, b1);
     }
@@ -325,12 +355,37 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
       a0 = f32x4.pmax(a0, z); a1 = f32x4.pmax(a1, z); c0 = f32x4.pmax(c0, z); c1 = f32x4.pmax(c1, z);
       d0 = f32x4.pmax(d0, z); d1 = f32x4.pmax(d1, z); e0 = f32x4.pmax(e0, z); e1 = f32x4.pmax(e1, z);
     }
-    const o = at(y, nhwcIndex(n, oy, ox, f, OH, OW, F));
-    v128.store(o, a0); v128.store(o, a1, 16);
-    v128.store(o + rowF, c0); v128.store(o + rowF, c1, 16);
-    v128.store(o + 2 * rowF, d0); v128.store(o + 2 * rowF, d1, 16);
-    v128.store(o + 3 * rowF, e0); v128.store(o + 3 * rowF, e1, 16);
+    // y of each pixel's filter f, then on to the next block
+    const y0 = yRow + <usize>ox * rowF;
+    let y1: usize = rowF, y2: usize = 2 * rowF, y3: usize = 3 * rowF;
+    if (!sameRow) {
+      y1 = outputOf(y, oy + i32(ox + 1 >= ox1), ox + 1 >= ox1 ? ox + 1 - cols : ox + 1, n, f, OH, OW, F) - y0;
+      y2 = outputOf(y, oy + i32(ox + 2 >= ox1), ox + 2 >= ox1 ? ox + 2 - cols : ox + 2, n, f, OH, OW, F) - y0;
+      y3 = outputOf(y, oy + i32(ox + 3 >= ox1), ox + 3 >= ox1 ? ox + 3 - cols : ox + 3, n, f, OH, OW, F) - y0;
+    }
+    v128.store(y0, a0); v128.store(y0, a1, 16);
+    v128.store(y0 + y1, c0); v128.store(y0 + y1, c1, 16);
+    v128.store(y0 + y2, d0); v128.store(y0 + y2, d1, 16);
+    v128.store(y0 + y3, e0); v128.store(y0 + y3, e1, 16);
+    ox += 4;
+    if (ox >= ox1) {
+      while (ox >= ox1) { ox -= cols; oy++; }
+      xRow = firstTapX(x, oy, 0, n, ky0, geo);
+      yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
+    }
   }
+}
+
+/** Byte address in x of output pixel (n, oy, ox)'s tap (ky0, 0), channel 0. */
+@inline function firstTapX(x: usize, oy: i32, ox: i32, n: i32, ky0: i32, geo: usize): usize {
+  const iy = oy * geoAt(geo, GEO_STRIDE_H) - geoAt(geo, GEO_PAD_TOP) + ky0 * geoAt(geo, GEO_DILATION_H);
+  const ix = ox * geoAt(geo, GEO_STRIDE_W) - geoAt(geo, GEO_PAD_LEFT);
+  return at(x, nhwcIndex(n, iy, ix, 0, geoAt(geo, GEO_H), geoAt(geo, GEO_W), geoAt(geo, GEO_C)));
+}
+
+/** Byte address in y of output pixel (n, oy, ox)'s filter f. */
+@inline function outputOf(y: usize, oy: i32, ox: i32, n: i32, f: i32, OH: i32, OW: i32, F: i32): usize {
+  return at(y, nhwcIndex(n, oy, ox, f, OH, OW, F));
 }
 
 /** Filters f0..f1 of one output pixel (n, oy, ox), anywhere (taps in the padding are skipped): eight, four, then

@@ -321,6 +321,11 @@ describe("conv2d: forward (direct and im2col), adjoint, gradients", () => {
   test("3x3 same, dilation 2, stride 2 on 11x23, C=2, F=17", () => {
     checkAll(new Conv(1, 11, 23, 2, 3, 3, 2, 2, 2, 2, true, 17));
   });
+  test("forward blocks across rows: 2-wide and 5-wide outputs, 'same' rows with taps in the padding, C=2 F=8 and C=1 F=16", () => {
+    checkAll(new Conv(3, 12, 4, 2, 3, 3, 1, 1, 1, 1, false, 8));
+    checkAll(new Conv(2, 5, 7, 1, 3, 3, 1, 1, 1, 1, false, 16));
+    checkAll(new Conv(2, 6, 7, 2, 3, 3, 1, 1, 1, 1, true, 8));
+  });
   test("stride 1 with whole vectors of channels (col2im's gather): 3x3 same C=8 F=5, 4x4 same C=4 F=3, 2x3 valid C=12 F=2", () => {
     checkAll(new Conv(2, 6, 7, 8, 3, 3, 1, 1, 1, 1, true, 5));
     checkAll(new Conv(1, 7, 5, 4, 4, 4, 1, 1, 1, 1, true, 3));

@@ -393,7 +393,7 @@ test('bad files are typed errors that name the problem', async () => {
   rejects(rewrite(copy(), (t) => (t.weights[0].shape = [8, 4])), S, /weight 0/, 'kernel shape transposed');
   rejects(rewrite(copy(), (t) => t.weights.pop()), V, /truncated|unexpected bytes/, 'manifest shorter than the data');
   rejects(rewrite(copy(), (t) => (t.layers[0].config.activation = 'swish9')), V, /unknown activation 'swish9'/, 'unknown activation');
-  rejects(rewrite(copy(), (t) => (t.layers[0].config.kernelInitializer = null)), V, /layer 0/, 'null initializer');
+  rejects(rewrite(copy(), (t) => (t.layers[0].config.kernelInitializer = null)), V, /unknown initializer 'null'/, 'null initializer');
   rejects(rewrite(copy(), (t) => (t.layers[0].config.inputShape = [5])), S, /input shape/, 'input shape differs');
   rejects(rewrite(copy(), (t) => (t.compile.optimizer.name = 'lion')), N, /unknown optimizer 'lion'/, 'unknown optimizer');
   rejects(rewrite(copy(), (t) => (t.compile.loss.name = 'focal')), N, /unknown loss 'focal'/, 'unknown loss');

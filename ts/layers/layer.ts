@@ -3,8 +3,9 @@
 // kernel calls over those pointers. Backward passes WRITE parameter gradients (each step starts fresh).
 // Layers with a training side come in two classes: a forward core (config checks, shapes, parameters, buffers,
 // forward), which is all that wasmnn/infer bundles, and the training layer that extends it with the backward pass,
-// paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still resolves the
-// training options, so both builds accept and reject the same configs.
+// paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still checks the
+// training options' names (against the one list in initializers.ts / regularizers.ts, without making them), so both
+// builds accept and reject the same configs.
 import type { Heap } from '../memory';
 import type { Kernels } from '../kernels';
 import type { Initializer } from '../initializers';

@@ -1,6 +1,8 @@
 // The memory-owning core of a model. Parameters, gradients, optimiser state and non-trainable state are each one
 // contiguous block, allocated once; a Plan holds every activation buffer for one batch capacity. Forward, backward
-// and the optimiser step are kernel calls over those addresses; none of them allocates.
+// and the optimiser step are kernel calls over those addresses; none of them allocates. Network places the blocks,
+// plans and runs forward (all that wasmnn/infer bundles); TrainableNetwork, the library's, adds the optimiser's
+// state, backward, the loss and the regularisers.
 import { backend } from './module';
 import type { Env, Layer, Buffers } from './layers/layer';
 import type { Loss } from './losses';
@@ -28,12 +30,8 @@ export class Network {
   readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
-  /** Index of the first layer with trainable parameters (layers below it need no gradients). */
-  readonly firstTrainable: number;
-  /** Compute the gradient of every layer's input, down to the model's input (for gradient checks). */
-  inputGradients = false;
   private readonly initRng: number;
-  private owned: number[] = [];
+  protected owned: number[] = [];
   private plans: Plan[] = [];
   private disposed = false;
 
@@ -53,8 +51,6 @@ export class Network {
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
     this.env = { k, heap, rng: trainRng };
     this.placeParameters(initialize);
-    const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
-    this.firstTrainable = first < 0 ? layers.length : first;
   }
 
   get outputLayer(): Layer {
@@ -83,17 +79,6 @@ export class Network {
       }
     }
     this.env.k.vec_fill(this.block.grads, this.block.n, 0);
-  }
-
-  /** Reserves the optimiser's state arrays (again, when the optimiser changes). */
-  prepareOptimizer(optimizer: Optimizer): void {
-    for (const s of this.block.states) this.free(s);
-    this.block.states = [];
-    for (let i = 0; i < optimizer.stateCount; i++) {
-      const ptr = this.alloc(this.block.n);
-      this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
-      this.block.states.push(ptr);
-    }
   }
 
   /**
@@ -168,6 +153,59 @@ export class Network {
     }
   }
 
+  dispose(): void {
+    if (this.disposed) return;
+    for (const plan of this.plans) this.releasePlan(plan);
+    this.plans = [];
+    for (const ptr of this.owned) this.env.heap.release(ptr);
+    this.owned = [];
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  check(): void {
+    if (this.disposed) throw new StateError('this model was disposed; build a new one');
+  }
+
+  private releasePlan(plan: Plan): void {
+    for (const ptr of planMemory.get(plan) ?? []) this.env.heap.release(ptr);
+    planMemory.delete(plan);
+  }
+
+  protected alloc(floats: number): number {
+    const ptr = backend().heap.alloc(Math.max(1, floats) * 4);
+    this.owned.push(ptr);
+    return ptr;
+  }
+}
+
+/** The library's network: Network with the optimiser's state arrays, backward, the loss and the regularisers. */
+export class TrainableNetwork extends Network {
+  /** Index of the first layer with trainable parameters (layers below it need no gradients). */
+  readonly firstTrainable: number;
+  /** Compute the gradient of every layer's input, down to the model's input (for gradient checks). */
+  inputGradients = false;
+
+  constructor(layers: Layer[], inputShape: number[], seed: number, initialize = true) {
+    super(layers, inputShape, seed, initialize);
+    const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
+    this.firstTrainable = first < 0 ? layers.length : first;
+  }
+
+  /** Reserves the optimiser's state arrays (again, when the optimiser changes). */
+  prepareOptimizer(optimizer: Optimizer): void {
+    for (const s of this.block.states) this.free(s);
+    this.block.states = [];
+    for (let i = 0; i < optimizer.stateCount; i++) {
+      const ptr = this.alloc(this.block.n);
+      this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
+      this.block.states.push(ptr);
+    }
+  }
+
   /** Input of layer i in a plan. */
   inputOf(plan: Plan, i: number): number {
     return i === 0 ? plan.input : plan.outputs[i - 1];
@@ -220,35 +258,7 @@ export class Network {
     return total;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    for (const plan of this.plans) this.releasePlan(plan);
-    this.plans = [];
-    for (const ptr of this.owned) this.env.heap.release(ptr);
-    this.owned = [];
-    this.disposed = true;
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
-  check(): void {
-    if (this.disposed) throw new StateError('this model was disposed; build a new one');
-  }
-
-  private releasePlan(plan: Plan): void {
-    for (const ptr of planMemory.get(plan) ?? []) this.env.heap.release(ptr);
-    planMemory.delete(plan);
-  }
-
-  private alloc(floats: number): number {
-    const ptr = backend().heap.alloc(Math.max(1, floats) * 4);
-    this.owned.push(ptr);
-    return ptr;
-  }
-
-  private free(ptr: number): void {
+  protected free(ptr: number): void {
     this.owned = this.owned.filter((p) => p !== ptr);
     this.env.heap.release(ptr);
   }

@@ -30,10 +30,10 @@ export class Network {
   readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
-  private readonly initRng: number;
+  readonly #initRng: number;
   protected owned: number[] = [];
-  private plans: Plan[] = [];
-  private disposed = false;
+  #plans: Plan[] = [];
+  #disposed = false;
 
   /** `initialize` false leaves the weights unset, for a loader that writes every one of them next. */
   constructor(readonly layers: Layer[], inputShape: number[], seed: number, initialize = true) {
@@ -45,19 +45,19 @@ export class Network {
     }
     // two streams from the seed: one for initial weights, one for training (dropout, shuffling), so adding a
     // dropout layer does not change the initial weights
-    this.initRng = this.alloc(4);
+    this.#initRng = this.alloc(4);
     const trainRng = this.alloc(4);
-    k.rng_seed(this.initRng, seed >>> 0);
+    k.rng_seed(this.#initRng, seed >>> 0);
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
     this.env = { k, heap, rng: trainRng };
-    this.placeParameters(initialize);
+    this.#placeParameters(initialize);
   }
 
   get outputLayer(): Layer {
     return this.layers[this.layers.length - 1];
   }
 
-  private placeParameters(initialize: boolean): void {
+  #placeParameters(initialize: boolean): void {
     let trainable = 0;
     let fixed = 0;
     for (const layer of this.layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
@@ -75,7 +75,7 @@ export class Network {
           p.ptr = s; p.grad = 0;
           s += p.size * 4;
         }
-        if (initialize) p.initializer.fill(this.env.k, this.initRng, p.ptr, p.size, p.fanIn, p.fanOut);
+        if (initialize) p.initializer.fill(this.env.k, this.#initRng, p.ptr, p.size, p.fanIn, p.fanOut);
       }
     }
     this.env.k.vec_fill(this.block.grads, this.block.n, 0);
@@ -98,17 +98,17 @@ export class Network {
   plan(capacity: number, training: boolean): Plan {
     this.check();
     // a plan serves any batch up to its capacity (kernels take the actual rows)
-    const found = this.plans.find((p) => p.capacity >= capacity && p.training === training);
+    const found = this.#plans.find((p) => p.capacity >= capacity && p.training === training);
     if (found) return found;
     // keep at most one plan of each kind: a larger batch replaces the old plan's memory
-    const old = this.plans.findIndex((p) => p.training === training);
-    if (old >= 0) this.releasePlan(this.plans.splice(old, 1)[0]);
-    const plan = this.makePlan(capacity, training);
-    this.plans.push(plan);
+    const old = this.#plans.findIndex((p) => p.training === training);
+    if (old >= 0) this.#releasePlan(this.#plans.splice(old, 1)[0]);
+    const plan = this.#makePlan(capacity, training);
+    this.#plans.push(plan);
     return plan;
   }
 
-  private makePlan(capacity: number, training: boolean): Plan {
+  #makePlan(capacity: number, training: boolean): Plan {
     const mine: number[] = [];
     const reserve = (floats: number) => {
       const ptr = this.env.heap.alloc(Math.max(1, floats) * 4);
@@ -154,23 +154,23 @@ export class Network {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    for (const plan of this.plans) this.releasePlan(plan);
-    this.plans = [];
+    if (this.#disposed) return;
+    for (const plan of this.#plans) this.#releasePlan(plan);
+    this.#plans = [];
     for (const ptr of this.owned) this.env.heap.release(ptr);
     this.owned = [];
-    this.disposed = true;
+    this.#disposed = true;
   }
 
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.#disposed;
   }
 
   check(): void {
-    if (this.disposed) throw new StateError('this model was disposed; build a new one');
+    if (this.#disposed) throw new StateError('this model was disposed; build a new one');
   }
 
-  private releasePlan(plan: Plan): void {
+  #releasePlan(plan: Plan): void {
     for (const ptr of planMemory.get(plan) ?? []) this.env.heap.release(ptr);
     planMemory.delete(plan);
   }

@@ -69,7 +69,7 @@ let counter = 0;
 
 export abstract class Layer {
   abstract readonly className: string;
-  private givenName: string | undefined;
+  #givenName: string | undefined;
   inputShape: number[] | null = null;
   outputShape: number[] = [];
   params: Param[] = [];
@@ -79,7 +79,7 @@ export abstract class Layer {
   protected readonly configuredInputShape: number[] | null;
 
   constructor(args: LayerArgs = {}) {
-    this.givenName = args.name;
+    this.#givenName = args.name;
     this.trainable = args.trainable ?? true;
     const shape = args.inputShape ?? (args.batchInputShape ? (args.batchInputShape.slice(1) as number[]) : null);
     if (shape) checkShape(shape, `${args.name ?? "layer"}: inputShape`);
@@ -88,10 +88,10 @@ export abstract class Layer {
 
   /** The layer's name: given, or made from its class like Keras does (dense_1, dropout_2, ...). */
   get name(): string {
-    return (this.givenName ??= `${snakeCase(this.className)}_${++counter}`);
+    return (this.#givenName ??= `${snakeCase(this.className)}_${++counter}`);
   }
   set name(value: string) {
-    this.givenName = value;
+    this.#givenName = value;
   }
 
   /** Floats per sample of the output. */

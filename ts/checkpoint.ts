@@ -597,29 +597,28 @@ function makeCrcTable(): Int32Array {
   return table;
 }
 
+/** v, when `ok`; else the ValueError "checkpoint <where> must be <want>, got <v>". */
+function expect<T>(ok: boolean, v: unknown, where: string, want: string): T {
+  if (!ok) throw new ValueError(`checkpoint ${where} must be ${want}, got ${describe(v)}`);
+  return v as T;
+}
 function object(v: unknown, where: string): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValueError(`checkpoint ${where} must be an object, got ${describe(v)}`);
-  return v as Record<string, unknown>;
+  return expect(v !== null && typeof v === 'object' && !Array.isArray(v), v, where, 'an object');
 }
 function array(v: unknown, where: string): unknown[] {
-  if (!Array.isArray(v)) throw new ValueError(`checkpoint ${where} must be an array, got ${describe(v)}`);
-  return v;
+  return expect(Array.isArray(v), v, where, 'an array');
 }
 function string(v: unknown, where: string): string {
-  if (typeof v !== 'string') throw new ValueError(`checkpoint ${where} must be a string, got ${describe(v)}`);
-  return v;
+  return expect(typeof v === 'string', v, where, 'a string');
 }
 function boolean(v: unknown, where: string): boolean {
-  if (typeof v !== 'boolean') throw new ValueError(`checkpoint ${where} must be true or false, got ${describe(v)}`);
-  return v;
+  return expect(typeof v === 'boolean', v, where, 'true or false');
 }
 function finite(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`checkpoint ${where} must be a finite number, got ${describe(v)}`);
-  return v;
+  return expect(typeof v === 'number' && Number.isFinite(v), v, where, 'a finite number');
 }
 function integer(v: unknown, where: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ValueError(`checkpoint ${where} must be a whole number in [${min}, ${max}], got ${describe(v)}`);
-  return v;
+  return expect(Number.isInteger(v) && (v as number) >= min && (v as number) <= max, v, where, `a whole number in [${min}, ${max}]`);
 }
 function shape(v: unknown, where: string): number[] {
   const dims = array(v, where);

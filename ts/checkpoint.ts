@@ -16,7 +16,7 @@
 //
 // Reading checks everything before any module memory is touched, and each problem is a typed error naming it.
 import { Sequential } from './model';
-import type { Layer } from './layers/layer';
+import { sameShape, type Layer } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { SGD, Momentum, RMSProp, Adagrad, Adam, AdamW, type Optimizer } from './optimizers';
 import { exponentialDecay, stepDecay, cosineDecay, cosineDecayRestarts, warmup, type Schedule } from './schedules';
@@ -632,9 +632,6 @@ function named(v: unknown, where: string): NamedConfig {
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 function align4(n: number): number {
   return Math.ceil(n / 4) * 4;

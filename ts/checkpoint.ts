@@ -496,14 +496,11 @@ function readF32(bytes: Uint8Array, at: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, true));
 }
 
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
 /** IEEE half precision, rounded to nearest even; values beyond ±65504 are an error rather than infinities. */
 function encodeF16(values: Float32Array, out: Uint8Array, at: number, what: string): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < values.length; i++) {
-    f32Scratch[0] = values[i];
-    const x = u32Scratch[0];
+    const x = bits[i];
     const sign = (x >>> 16) & 0x8000;
     const e = ((x >>> 23) & 0xff) - 127 + 15;
     let mant = x & 0x7fffff;

@@ -13,5 +13,12 @@ export { act_forward, bias_act_forward, softmax_forward } from "./activations";
 export { rng_seed } from "./random";
 export { vec_fill, vec_copy, vec_affine, vec_add, vec_has_non_finite } from "./vector";
 export { im2col, conv2d_forward } from "./conv";
-export { maxpool_forward, avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
+export { avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
 export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./norm";
+
+import { maxpool_forward as maxpool } from "./pool";
+
+/** Max pooling at inference: no backward pass follows, so no argmax (its path is left out of this module). */
+export function maxpool_forward(x: usize, y: usize, _argmax: usize, geo: usize): void {
+  maxpool(x, y, 0, geo);
+}

@@ -272,8 +272,9 @@ function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
         store<f32>(dst, load<f32>(r4 + off), 16);
         dst += MR * 4;
       }
-    } else if (rows == MR && rs == 1) {
-      // A is stored transposed: each k step's values are already adjacent.
+    } else if (ASC_SHRINK_LEVEL == 0 && rows == MR && rs == 1) {
+      // A is stored transposed: each k step's values are already adjacent. (Only gemm_tn packs a transposed A: the
+      // size-optimised build, the inference module, which has gemm_nn alone, leaves this path out.)
       const step = <usize>cs << 2;
       let src = r0;
       for (let p = 0; p < kc; p++) {
@@ -312,8 +313,9 @@ function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
         src += step;
         dst += 32;
       }
-    } else if (cols == NR && rs == 1) {
-      // B is stored transposed (n, k): transpose two 4x4 blocks per 4 k steps.
+    } else if (ASC_SHRINK_LEVEL == 0 && cols == NR && rs == 1) {
+      // B is stored transposed (n, k): transpose two 4x4 blocks per 4 k steps. (Only gemm_nt; like packA's
+      // transposed path, left out of the size-optimised build.)
       const colStep = <usize>cs << 2;
       const s0 = panel, s1 = s0 + colStep, s2 = s1 + colStep, s3 = s2 + colStep;
       const s4 = s3 + colStep, s5 = s4 + colStep, s6 = s5 + colStep, s7 = s6 + colStep;

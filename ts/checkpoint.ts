@@ -16,7 +16,7 @@
 //
 // Reading checks everything before any module memory is touched, and each problem is a typed error naming it.
 import { Sequential } from './model';
-import type { Layer } from './layers/layer';
+import { sameShape, type Layer } from './layers/layer';
 import { layerFromConfig } from './layers/registry';
 import { SGD, Momentum, RMSProp, Adagrad, Adam, AdamW, type Optimizer } from './optimizers';
 import { exponentialDecay, stepDecay, cosineDecay, cosineDecayRestarts, warmup, type Schedule } from './schedules';
@@ -496,14 +496,11 @@ function readF32(bytes: Uint8Array, at: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, true));
 }
 
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
 /** IEEE half precision, rounded to nearest even; values beyond ±65504 are an error rather than infinities. */
 function encodeF16(values: Float32Array, out: Uint8Array, at: number, what: string): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < values.length; i++) {
-    f32Scratch[0] = values[i];
-    const x = u32Scratch[0];
+    const x = bits[i];
     const sign = (x >>> 16) & 0x8000;
     const e = ((x >>> 23) & 0xff) - 127 + 15;
     let mant = x & 0x7fffff;
@@ -597,29 +594,28 @@ function makeCrcTable(): Int32Array {
   return table;
 }
 
+/** v, when `ok`; else the ValueError "checkpoint <where> must be <want>, got <v>". */
+function expect<T>(ok: boolean, v: unknown, where: string, want: string): T {
+  if (!ok) throw new ValueError(`checkpoint ${where} must be ${want}, got ${describe(v)}`);
+  return v as T;
+}
 function object(v: unknown, where: string): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValueError(`checkpoint ${where} must be an object, got ${describe(v)}`);
-  return v as Record<string, unknown>;
+  return expect(v !== null && typeof v === 'object' && !Array.isArray(v), v, where, 'an object');
 }
 function array(v: unknown, where: string): unknown[] {
-  if (!Array.isArray(v)) throw new ValueError(`checkpoint ${where} must be an array, got ${describe(v)}`);
-  return v;
+  return expect(Array.isArray(v), v, where, 'an array');
 }
 function string(v: unknown, where: string): string {
-  if (typeof v !== 'string') throw new ValueError(`checkpoint ${where} must be a string, got ${describe(v)}`);
-  return v;
+  return expect(typeof v === 'string', v, where, 'a string');
 }
 function boolean(v: unknown, where: string): boolean {
-  if (typeof v !== 'boolean') throw new ValueError(`checkpoint ${where} must be true or false, got ${describe(v)}`);
-  return v;
+  return expect(typeof v === 'boolean', v, where, 'true or false');
 }
 function finite(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`checkpoint ${where} must be a finite number, got ${describe(v)}`);
-  return v;
+  return expect(typeof v === 'number' && Number.isFinite(v), v, where, 'a finite number');
 }
 function integer(v: unknown, where: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ValueError(`checkpoint ${where} must be a whole number in [${min}, ${max}], got ${describe(v)}`);
-  return v;
+  return expect(Number.isInteger(v) && (v as number) >= min && (v as number) <= max, v, where, `a whole number in [${min}, ${max}]`);
 }
 function shape(v: unknown, where: string): number[] {
   const dims = array(v, where);
@@ -633,9 +629,6 @@ function named(v: unknown, where: string): NamedConfig {
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 function align4(n: number): number {
   return Math.ceil(n / 4) * 4;

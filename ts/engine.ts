@@ -1,6 +1,8 @@
 // The memory-owning core of a model. Parameters, gradients, optimiser state and non-trainable state are each one
 // contiguous block, allocated once; a Plan holds every activation buffer for one batch capacity. Forward, backward
-// and the optimiser step are kernel calls over those addresses; none of them allocates.
+// and the optimiser step are kernel calls over those addresses; none of them allocates. Network places the blocks,
+// plans and runs forward (all that wasmnn/infer bundles); TrainableNetwork, the library's, adds the optimiser's
+// state, backward, the loss and the regularisers.
 import { backend } from './module';
 import type { Env, Layer, Buffers } from './layers/layer';
 import type { Loss } from './losses';
@@ -28,14 +30,10 @@ export class Network {
   readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
-  /** Index of the first layer with trainable parameters (layers below it need no gradients). */
-  readonly firstTrainable: number;
-  /** Compute the gradient of every layer's input, down to the model's input (for gradient checks). */
-  inputGradients = false;
-  private readonly initRng: number;
-  private owned: number[] = [];
-  private plans: Plan[] = [];
-  private disposed = false;
+  readonly #initRng: number;
+  protected owned: number[] = [];
+  #plans: Plan[] = [];
+  #disposed = false;
 
   /** `initialize` false leaves the weights unset, for a loader that writes every one of them next. */
   constructor(readonly layers: Layer[], inputShape: number[], seed: number, initialize = true) {
@@ -47,21 +45,19 @@ export class Network {
     }
     // two streams from the seed: one for initial weights, one for training (dropout, shuffling), so adding a
     // dropout layer does not change the initial weights
-    this.initRng = this.alloc(4);
+    this.#initRng = this.alloc(4);
     const trainRng = this.alloc(4);
-    k.rng_seed(this.initRng, seed >>> 0);
+    k.rng_seed(this.#initRng, seed >>> 0);
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
     this.env = { k, heap, rng: trainRng };
-    this.placeParameters(initialize);
-    const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
-    this.firstTrainable = first < 0 ? layers.length : first;
+    this.#placeParameters(initialize);
   }
 
   get outputLayer(): Layer {
     return this.layers[this.layers.length - 1];
   }
 
-  private placeParameters(initialize: boolean): void {
+  #placeParameters(initialize: boolean): void {
     let trainable = 0;
     let fixed = 0;
     for (const layer of this.layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
@@ -79,21 +75,10 @@ export class Network {
           p.ptr = s; p.grad = 0;
           s += p.size * 4;
         }
-        if (initialize) p.initializer.fill(this.env.k, this.initRng, p.ptr, p.size, p.fanIn, p.fanOut);
+        if (initialize) p.initializer.fill(this.env.k, this.#initRng, p.ptr, p.size, p.fanIn, p.fanOut);
       }
     }
     this.env.k.vec_fill(this.block.grads, this.block.n, 0);
-  }
-
-  /** Reserves the optimiser's state arrays (again, when the optimiser changes). */
-  prepareOptimizer(optimizer: Optimizer): void {
-    for (const s of this.block.states) this.free(s);
-    this.block.states = [];
-    for (let i = 0; i < optimizer.stateCount; i++) {
-      const ptr = this.alloc(this.block.n);
-      this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
-      this.block.states.push(ptr);
-    }
   }
 
   /**
@@ -113,17 +98,17 @@ export class Network {
   plan(capacity: number, training: boolean): Plan {
     this.check();
     // a plan serves any batch up to its capacity (kernels take the actual rows)
-    const found = this.plans.find((p) => p.capacity >= capacity && p.training === training);
+    const found = this.#plans.find((p) => p.capacity >= capacity && p.training === training);
     if (found) return found;
     // keep at most one plan of each kind: a larger batch replaces the old plan's memory
-    const old = this.plans.findIndex((p) => p.training === training);
-    if (old >= 0) this.releasePlan(this.plans.splice(old, 1)[0]);
-    const plan = this.makePlan(capacity, training);
-    this.plans.push(plan);
+    const old = this.#plans.findIndex((p) => p.training === training);
+    if (old >= 0) this.#releasePlan(this.#plans.splice(old, 1)[0]);
+    const plan = this.#makePlan(capacity, training);
+    this.#plans.push(plan);
     return plan;
   }
 
-  private makePlan(capacity: number, training: boolean): Plan {
+  #makePlan(capacity: number, training: boolean): Plan {
     const mine: number[] = [];
     const reserve = (floats: number) => {
       const ptr = this.env.heap.alloc(Math.max(1, floats) * 4);
@@ -165,6 +150,59 @@ export class Network {
       const y = plan.outputs[i];
       if (x !== y || !layer.passThrough(plan.training)) layer.forward(this.env, plan.buffers[i], x, y, rows, training, logitsOnly && i === last);
       x = y;
+    }
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    for (const plan of this.#plans) this.#releasePlan(plan);
+    this.#plans = [];
+    for (const ptr of this.owned) this.env.heap.release(ptr);
+    this.owned = [];
+    this.#disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  check(): void {
+    if (this.#disposed) throw new StateError('this model was disposed; build a new one');
+  }
+
+  #releasePlan(plan: Plan): void {
+    for (const ptr of planMemory.get(plan) ?? []) this.env.heap.release(ptr);
+    planMemory.delete(plan);
+  }
+
+  protected alloc(floats: number): number {
+    const ptr = backend().heap.alloc(Math.max(1, floats) * 4);
+    this.owned.push(ptr);
+    return ptr;
+  }
+}
+
+/** The library's network: Network with the optimiser's state arrays, backward, the loss and the regularisers. */
+export class TrainableNetwork extends Network {
+  /** Index of the first layer with trainable parameters (layers below it need no gradients). */
+  readonly firstTrainable: number;
+  /** Compute the gradient of every layer's input, down to the model's input (for gradient checks). */
+  inputGradients = false;
+
+  constructor(layers: Layer[], inputShape: number[], seed: number, initialize = true) {
+    super(layers, inputShape, seed, initialize);
+    const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
+    this.firstTrainable = first < 0 ? layers.length : first;
+  }
+
+  /** Reserves the optimiser's state arrays (again, when the optimiser changes). */
+  prepareOptimizer(optimizer: Optimizer): void {
+    for (const s of this.block.states) this.free(s);
+    this.block.states = [];
+    for (let i = 0; i < optimizer.stateCount; i++) {
+      const ptr = this.alloc(this.block.n);
+      this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
+      this.block.states.push(ptr);
     }
   }
 
@@ -220,35 +258,7 @@ export class Network {
     return total;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    for (const plan of this.plans) this.releasePlan(plan);
-    this.plans = [];
-    for (const ptr of this.owned) this.env.heap.release(ptr);
-    this.owned = [];
-    this.disposed = true;
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
-  check(): void {
-    if (this.disposed) throw new StateError('this model was disposed; build a new one');
-  }
-
-  private releasePlan(plan: Plan): void {
-    for (const ptr of planMemory.get(plan) ?? []) this.env.heap.release(ptr);
-    planMemory.delete(plan);
-  }
-
-  private alloc(floats: number): number {
-    const ptr = backend().heap.alloc(Math.max(1, floats) * 4);
-    this.owned.push(ptr);
-    return ptr;
-  }
-
-  private free(ptr: number): void {
+  protected free(ptr: number): void {
     this.owned = this.owned.filter((p) => p !== ptr);
     this.env.heap.release(ptr);
   }

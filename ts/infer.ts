@@ -23,16 +23,16 @@ export function ready(options: ReadyOptions = {}): Promise<Backend> {
 /** A loaded model that predicts: the checkpoint's layers and weights; its training state, if any, is ignored. */
 export class InferenceModel {
   readonly name: string;
-  private net: Network | null;
+  #net: Network | null;
 
   constructor(name: string, net: Network) {
     this.name = name;
-    this.net = net;
+    this.#net = net;
   }
 
   get network(): Network {
-    if (!this.net) throw new StateError(`model '${this.name}' was disposed; load it again`);
-    return this.net;
+    if (!this.#net) throw new StateError(`model '${this.name}' was disposed; load it again`);
+    return this.#net;
   }
   get inputShape(): number[] {
     return this.network.layers[0].inputShape!.slice();
@@ -48,8 +48,8 @@ export class InferenceModel {
 
   /** Frees the model's memory; any later use is a StateError. */
   dispose(): void {
-    this.net?.dispose();
-    this.net = null;
+    this.#net?.dispose();
+    this.#net = null;
   }
 }
 

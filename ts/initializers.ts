@@ -61,7 +61,17 @@ export function randomUniform({ minval = -0.05, maxval = 0.05 }: { minval?: numb
   return { name: 'randomUniform', config: { minval, maxval }, fill: (k, rng, ptr, n) => k.rng_uniform(rng, ptr, n, minval, maxval) };
 }
 
-const BY_NAME: Record<string, (config?: never) => Initializer> = {
+/**
+ * The initializers a config may name (TF.js spelling): the one list that the library's layers and wasmnn/infer's
+ * forward cores both check names against. BY_NAME must have exactly these keys (the compiler checks it).
+ */
+export const INITIALIZER_NAMES = [
+  'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'leCunUniform', 'leCunNormal', 'zeros', 'ones',
+  'randomNormal', 'randomUniform', 'truncatedNormal', 'constant',
+] as const;
+type InitializerName = (typeof INITIALIZER_NAMES)[number];
+
+const BY_NAME: Record<InitializerName, (config?: never) => Initializer> = {
   glorotUniform, glorotNormal, heUniform, heNormal, leCunUniform, leCunNormal, zeros, ones,
   randomNormal, randomUniform, truncatedNormal, constant,
 };
@@ -69,11 +79,23 @@ const BY_NAME: Record<string, (config?: never) => Initializer> = {
 /** An initializer object, or its name in TF.js (camelCase) or Keras (snake_case) spelling. */
 export function resolveInitializer(init: Initializer | string | undefined, fallback: () => Initializer): Initializer {
   if (init === undefined) return fallback();
-  if (typeof init === 'object' && typeof init.fill === 'function') return init;
+  if (isInitializer(init)) return init;
+  return BY_NAME[initializerName(init)]();
+}
+
+/** Checks an initializer option without making it (wasmnn/infer's layers): what resolveInitializer accepts. */
+export function checkInitializer(init: unknown): void {
+  if (init !== undefined && !isInitializer(init)) initializerName(init);
+}
+
+function isInitializer(init: unknown): init is Initializer {
+  return typeof init === 'object' && typeof (init as Initializer | null)?.fill === 'function';
+}
+
+function initializerName(init: unknown): InitializerName {
   const key = String(init).replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/^lecun/, 'leCun');
-  const make = BY_NAME[key];
-  if (!make) throw new ValueError(`unknown initializer '${String(init)}'; known: ${Object.keys(BY_NAME).join(', ')}`);
-  return make();
+  if (!(INITIALIZER_NAMES as readonly string[]).includes(key)) throw new ValueError(`unknown initializer '${String(init)}'; known: ${INITIALIZER_NAMES.join(', ')}`);
+  return key as InitializerName;
 }
 
 function finite(v: number, what: string): void {

@@ -1,7 +1,7 @@
 // Sequential models with the TF.js layers API: add, compile, fit, evaluate, predict, summary, get/setWeights, dispose.
 // The network (and all its memory) is made when the model is first needed with a known input shape; compile adds
 // the optimiser's state; the first fit or predict for a batch size plans that batch's buffers.
-import { Network } from './engine';
+import { TrainableNetwork } from './engine';
 import { Layer } from './layers/layer';
 import { Tensor, type TensorLike } from './tensor';
 import { resolveLoss, type Loss } from './losses';
@@ -42,7 +42,7 @@ export class Sequential {
   stopTraining = false;
   /** Optimiser steps taken so far (drives schedules and Adam's bias correction). */
   iterations = 0;
-  private net: Network | null = null;
+  private net: TrainableNetwork | null = null;
   private compiled: Compiled | null = null;
   private disposed = false;
 
@@ -67,12 +67,12 @@ export class Sequential {
   }
 
   /** The network, built on first use. */
-  get network(): Network {
+  get network(): TrainableNetwork {
     this.checkAlive();
     if (!this.net) {
       if (this.layers.length === 0) throw new StateError('the model has no layers');
       const inputShape = this.layers[0].getConfig().inputShape as number[];
-      this.net = new Network(this.layers, inputShape, this.seed);
+      this.net = new TrainableNetwork(this.layers, inputShape, this.seed);
     }
     return this.net;
   }

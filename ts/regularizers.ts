@@ -28,11 +28,27 @@ export function l1l2({ l1 = 0, l2 = 0 }: { l1?: number; l2?: number } = {}): Reg
 export const l1 = ({ l1: value = 0.01 }: { l1?: number } = {}): Regularizer => ({ ...l1l2({ l1: value }), name: 'l1' });
 export const l2 = ({ l2: value = 0.01 }: { l2?: number } = {}): Regularizer => ({ ...l1l2({ l2: value }), name: 'l2' });
 
+/**
+ * The regularizers a config may name: the one list that the library's layers and wasmnn/infer's forward cores both
+ * check names against. BY_NAME must have exactly these keys (the compiler checks it).
+ */
+export const REGULARIZER_NAMES = ['l1', 'l2', 'l1l2'] as const;
+const BY_NAME: Record<(typeof REGULARIZER_NAMES)[number], () => Regularizer> = { l1, l2, l1l2: () => l1l2({ l1: 0.01, l2: 0.01 }) };
+
 export function resolveRegularizer(r: Regularizer | string | undefined | null): Regularizer | null {
   if (r == null) return null;
-  if (typeof r === 'object' && typeof r.apply === 'function') return r;
-  if (r === 'l1') return l1();
-  if (r === 'l2') return l2();
-  if (r === 'l1l2') return l1l2({ l1: 0.01, l2: 0.01 });
-  throw new ValueError(`unknown regularizer '${String(r)}'; known: l1, l2, l1l2`);
+  if (isRegularizer(r)) return r;
+  checkRegularizer(r);
+  return BY_NAME[r as (typeof REGULARIZER_NAMES)[number]]();
+}
+
+/** Checks a regularizer option without making it (wasmnn/infer's layers): what resolveRegularizer accepts. */
+export function checkRegularizer(r: unknown): void {
+  if (r != null && !isRegularizer(r) && !(REGULARIZER_NAMES as readonly unknown[]).includes(r)) {
+    throw new ValueError(`unknown regularizer '${String(r)}'; known: ${REGULARIZER_NAMES.join(', ')}`);
+  }
+}
+
+function isRegularizer(r: unknown): r is Regularizer {
+  return typeof r === 'object' && typeof (r as Regularizer | null)?.apply === 'function';
 }

@@ -2,7 +2,7 @@
 // input buffer, and everything else is kernel calls over planned memory: a training step allocates nothing in the
 // module (the batch copy makes only short-lived typed-array views of the user's rows).
 import type { Sequential } from './model';
-import type { Plan } from './engine';
+import type { Network, Plan } from './engine';
 import { Tensor, type TensorData, type TensorLike } from './tensor';
 import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
@@ -156,7 +156,7 @@ function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array 
  * The outputs for x, batch by batch over the network's inference plan (also the inference build's predict). A batch
  * runs in cache-sized blocks of rows (Network.inferenceRows): batchSize only bounds the rows held at once.
  */
-export function predict(model: Pick<Sequential, 'network' | 'inputShape'>, x: TensorLike, args: { batchSize?: number }): Tensor {
+export function predict(model: { network: Network; inputShape: number[] }, x: TensorLike, args: { batchSize?: number }): Tensor {
   const net = model.network;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
   const samples = checkInputs(x, model.inputShape, 'x', false);

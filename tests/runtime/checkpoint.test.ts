@@ -3,6 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
+import { HEADER, crc32, fixCrc, withJson } from './helpers';
 
 const test = suite('checkpoint');
 let heap: { bytesInUse: number };
@@ -66,7 +67,6 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-const HEADER = 16;
 
 /** The file with its topology JSON replaced by `edit(topology)` (sections kept, padding and checksum redone). */
 function rewrite(bytes: Uint8Array, edit: (t: any) => void): Uint8Array {
@@ -76,35 +76,6 @@ function rewrite(bytes: Uint8Array, edit: (t: any) => void): Uint8Array {
   edit(topology);
   const json = new TextEncoder().encode(JSON.stringify(topology));
   return withJson(bytes, json);
-}
-
-function withJson(bytes: Uint8Array, json: Uint8Array): Uint8Array {
-  const jsonLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
-  const rest = bytes.subarray(Math.ceil((HEADER + jsonLength) / 4) * 4, bytes.length - 4);
-  const at = Math.ceil((HEADER + json.length) / 4) * 4;
-  const out = new Uint8Array(at + rest.length + 4);
-  out.set(bytes.subarray(0, 12));
-  new DataView(out.buffer).setUint32(12, json.length, true);
-  out.set(json, HEADER);
-  out.set(rest, at);
-  return fixCrc(out);
-}
-
-function fixCrc(bytes: Uint8Array): Uint8Array {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.length).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
-  return bytes;
-}
-
-/** An independent CRC-32 (the reflected polynomial 0xEDB88320, byte-wise from a table made here). */
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 function rejects(bytes: Uint8Array, type: new (...args: never[]) => Error, pattern: RegExp, what: string): void {
@@ -393,7 +364,7 @@ test('bad files are typed errors that name the problem', async () => {
   rejects(rewrite(copy(), (t) => (t.weights[0].shape = [8, 4])), S, /weight 0/, 'kernel shape transposed');
   rejects(rewrite(copy(), (t) => t.weights.pop()), V, /truncated|unexpected bytes/, 'manifest shorter than the data');
   rejects(rewrite(copy(), (t) => (t.layers[0].config.activation = 'swish9')), V, /unknown activation 'swish9'/, 'unknown activation');
-  rejects(rewrite(copy(), (t) => (t.layers[0].config.kernelInitializer = null)), V, /layer 0/, 'null initializer');
+  rejects(rewrite(copy(), (t) => (t.layers[0].config.kernelInitializer = null)), V, /unknown initializer 'null'/, 'null initializer');
   rejects(rewrite(copy(), (t) => (t.layers[0].config.inputShape = [5])), S, /input shape/, 'input shape differs');
   rejects(rewrite(copy(), (t) => (t.compile.optimizer.name = 'lion')), N, /unknown optimizer 'lion'/, 'unknown optimizer');
   rejects(rewrite(copy(), (t) => (t.compile.loss.name = 'focal')), N, /unknown loss 'focal'/, 'unknown loss');

@@ -79,3 +79,38 @@ export function fnv1a(...views: ArrayBufferView[]): string {
   }
   return h.toString(16).padStart(8, '0');
 }
+
+// ---- checkpoint files (the checkpoint and infer suites mutate them)
+
+/** Bytes before a checkpoint's topology JSON (magic, version, flags, JSON length). */
+export const HEADER = 16;
+
+/** The file with its topology JSON replaced by `json` (sections kept, padding and checksum redone). */
+export function withJson(bytes: Uint8Array, json: Uint8Array): Uint8Array {
+  const jsonLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
+  const rest = bytes.subarray(Math.ceil((HEADER + jsonLength) / 4) * 4, bytes.length - 4);
+  const at = Math.ceil((HEADER + json.length) / 4) * 4;
+  const out = new Uint8Array(at + rest.length + 4);
+  out.set(bytes.subarray(0, 12));
+  new DataView(out.buffer).setUint32(12, json.length, true);
+  out.set(json, HEADER);
+  out.set(rest, at);
+  return fixCrc(out);
+}
+
+export function fixCrc(bytes: Uint8Array): Uint8Array {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.length).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  return bytes;
+}
+
+/** An independent CRC-32 (the reflected polynomial 0xEDB88320, byte-wise from a table made here). */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  return c >>> 0;
+});
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

@@ -1,10 +1,10 @@
 // wasmnn/infer, the edge build: its own small module (the forward kernels only, from the same sources) must load
-// a checkpoint saved by the full library and predict the same bits.
+// a checkpoint saved by the full library and predict the same bits, and reject what the library rejects.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
-import { sameBits, uniform } from './helpers';
+import { HEADER, lcg, sameBits, uniform, withJson, fixCrc } from './helpers';
 
 const test = suite('infer: the edge build');
 test.before(async () => {
@@ -41,6 +41,76 @@ test('a corrupt checkpoint is a typed error in wasmnn/infer too', () => {
   bytes[bytes.length - 1] ^= 0xff;
   assert.throws(() => infer.loadModel(bytes), (e: Error) => e instanceof infer.ValueError && /checksum|CRC/i.test(e.message));
   m.dispose();
+});
+
+// What a load did: the error's class and message (layer names made up from a counter, dense_12, are masked: the
+// two builds count separately), or the output bits of a probe.
+function outcome(load: () => { predict(x: nn.Tensor): { data: Float32Array }; dispose(): void }, probe: nn.Tensor): string {
+  try {
+    const m = load();
+    try {
+      return `loaded ${Array.from(new Uint32Array(m.predict(probe).data.buffer)).join(',')}`;
+    } finally {
+      m.dispose();
+    }
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message.replace(/_\d+\b/g, '_#')}`;
+  }
+}
+
+test('wasmnn/infer loads and rejects exactly the deployment checkpoints the library does (2,000 mutations)', () => {
+  // every layer type wasmnn/infer loads, with named initialisers and regularisers, saved without training state
+  // (what an edge build loads; the compile settings and optimiser state of a training checkpoint it skips)
+  const L = nn.layers;
+  const models = [
+    nn.sequential({ seed: 3, layers: [
+      L.dense({ inputShape: [6], units: 8, activation: 'gelu', kernelInitializer: 'heNormal', kernelRegularizer: nn.regularizers.l2() }),
+      L.dropout({ rate: 0.2 }), L.batchNormalization(), L.layerNormalization(), L.rmsNormalization(),
+      L.activation({ activation: 'leakyRelu', alpha: 0.1 }), L.dense({ units: 3, activation: 'softmax' })] }),
+    nn.sequential({ seed: 4, layers: [
+      L.rescaling({ inputShape: [6, 6, 2], scale: 0.5 }), L.randomAugment({ flip: true, shift: 1 }),
+      L.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      L.residual({ layers: [L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), L.batchNormalization()], projection: true }),
+      L.maxPooling2d({ poolSize: 2 }), L.reshape({ targetShape: [9, 4] }), L.conv1d({ filters: 2, kernelSize: 2, padding: 'causal' }),
+      L.averagePooling1d(), L.flatten(), L.dense({ units: 2 })] }),
+    nn.sequential({ seed: 5, layers: [
+      L.conv2d({ inputShape: [5, 5, 1], filters: 2, kernelSize: 2, biasRegularizer: 'l1' }), L.globalMaxPooling2d(),
+      L.reshape({ targetShape: [2, 1] }), L.globalAveragePooling1d()] }),
+  ];
+  const bases = models.flatMap((m) => (['f32', 'f16', 'int8'] as const).map((weights) => {
+    const bytes = m.save({ includeOptimizer: false, weights });
+    const probe = nn.tensor(uniform(m.inputShape.reduce((a, b) => a * b, 1), 9), [1, ...m.inputShape]);
+    return { bytes, probe };
+  }));
+  models.forEach((m) => m.dispose());
+  const next = lcg(20261121);
+  const pick = (n: number) => Math.floor(next() * n);
+  const CHARS = '0123456789-.,:[]{}"eE tfnulabcdgimoprsy';
+  const counts = { same: 0, loaded: 0 };
+  for (let i = 0; i < 2000; i++) {
+    const { bytes: base, probe } = bases[pick(bases.length)];
+    let bytes = base.slice();
+    const jsonLength = new DataView(base.buffer).getUint32(12, true);
+    if (pick(3) === 0) {
+      // random bytes anywhere, checksum made right: reaches the header, topology and weight checks
+      for (let k = 1 + pick(3); k > 0; k--) bytes[pick(bytes.length - 4)] = pick(256);
+      fixCrc(bytes);
+    } else {
+      // the topology's text edited (a character replaced, deleted or inserted): reaches the layers' config checks
+      const json = Array.from(bytes.subarray(HEADER, HEADER + jsonLength));
+      const at = pick(json.length), c = CHARS.charCodeAt(pick(CHARS.length)), op = pick(3);
+      if (op === 0) json[at] = c;
+      else if (op === 1) json.splice(at, 1);
+      else json.splice(at, 0, c);
+      bytes = withJson(bytes, Uint8Array.from(json));
+    }
+    const full = outcome(() => nn.loadModel(bytes), probe);
+    const edge = outcome(() => infer.loadModel(bytes), infer.tensor(probe.data, probe.shape));
+    assert.is(edge, full, `mutation ${i}: wasmnn/infer and the library disagree`);
+    counts.same++;
+    if (full.startsWith('loaded')) counts.loaded++;
+  }
+  assert.ok(counts.loaded > 100 && counts.same - counts.loaded > 500, `both outcomes happen: ${JSON.stringify(counts)}`);
 });
 
 test.run();

@@ -17,27 +17,30 @@ import { RandomAugmentForward } from '../augment';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;
 
-const LAYERS: [string, (c: Config) => Layer][] = [
-  ['Dense', (c) => new DenseForward(c)],
-  ['Activation', (c) => new ActivationForward(c)],
-  ['Dropout', (c) => new DropoutForward(c)],
-  ['Flatten', (c) => new Flatten(c)],
-  ['Reshape', (c) => new Reshape(c)],
-  ['Rescaling', (c) => new RescalingForward(c)],
-  ['Conv1D', (c) => new Conv1DForward(c)],
-  ['Conv2D', (c) => new Conv2DForward(c)],
-  ['MaxPooling1D', (c) => new MaxPooling1D(c)],
-  ['MaxPooling2D', (c) => new MaxPooling2D(c)],
-  ['AveragePooling1D', (c) => new AveragePooling1D(c)],
-  ['AveragePooling2D', (c) => new AveragePooling2D(c)],
-  ['GlobalAveragePooling1D', (c) => new GlobalAveragePooling1D(c)],
-  ['GlobalAveragePooling2D', (c) => new GlobalAveragePooling2D(c)],
-  ['GlobalMaxPooling1D', (c) => new GlobalMaxPooling1D(c)],
-  ['GlobalMaxPooling2D', (c) => new GlobalMaxPooling2D(c)],
-  ['BatchNormalization', (c) => new BatchNormalizationForward(c)],
-  ['LayerNormalization', (c) => new LayerNormalizationForward(c)],
-  ['RMSNormalization', (c) => new RMSNormalizationForward(c)],
-  ['Residual', (c) => new ResidualForward({ ...c, layers: innerLayers(c.layers, 'residual') })],
-  ['RandomAugment', (c) => new RandomAugmentForward(c)],
+/** Each class is made from its saved config (new C(config)); a residual block first makes its inner layers. */
+const LAYERS: [string, new (c: Config) => Layer][] = [
+  ['Dense', DenseForward],
+  ['Activation', ActivationForward],
+  ['Dropout', DropoutForward],
+  ['Flatten', Flatten],
+  ['Reshape', Reshape],
+  ['Rescaling', RescalingForward],
+  ['Conv1D', Conv1DForward],
+  ['Conv2D', Conv2DForward],
+  ['MaxPooling1D', MaxPooling1D],
+  ['MaxPooling2D', MaxPooling2D],
+  ['AveragePooling1D', AveragePooling1D],
+  ['AveragePooling2D', AveragePooling2D],
+  ['GlobalAveragePooling1D', GlobalAveragePooling1D],
+  ['GlobalAveragePooling2D', GlobalAveragePooling2D],
+  ['GlobalMaxPooling1D', GlobalMaxPooling1D],
+  ['GlobalMaxPooling2D', GlobalMaxPooling2D],
+  ['BatchNormalization', BatchNormalizationForward],
+  ['LayerNormalization', LayerNormalizationForward],
+  ['RMSNormalization', RMSNormalizationForward],
+  ['Residual', ResidualForward],
+  ['RandomAugment', RandomAugmentForward],
 ];
-for (const [name, make] of LAYERS) registerLayer(name, make);
+for (const [name, C] of LAYERS) {
+  registerLayer(name, (c) => new C(name === 'Residual' ? { ...c, layers: innerLayers(c.layers, 'residual') } : c));
+}

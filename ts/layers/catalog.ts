@@ -16,27 +16,30 @@ import { RandomAugment } from '../augment';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;
 
-const LAYERS: [string, (c: Config) => Layer][] = [
-  ['Dense', (c) => new Dense(c)],
-  ['Activation', (c) => new Activation(c)],
-  ['Dropout', (c) => new Dropout(c)],
-  ['Flatten', (c) => new Flatten(c)],
-  ['Reshape', (c) => new Reshape(c)],
-  ['Rescaling', (c) => new Rescaling(c)],
-  ['Conv1D', (c) => new Conv1D(c)],
-  ['Conv2D', (c) => new Conv2D(c)],
-  ['MaxPooling1D', (c) => new MaxPooling1D(c)],
-  ['MaxPooling2D', (c) => new MaxPooling2D(c)],
-  ['AveragePooling1D', (c) => new AveragePooling1D(c)],
-  ['AveragePooling2D', (c) => new AveragePooling2D(c)],
-  ['GlobalAveragePooling1D', (c) => new GlobalAveragePooling1D(c)],
-  ['GlobalAveragePooling2D', (c) => new GlobalAveragePooling2D(c)],
-  ['GlobalMaxPooling1D', (c) => new GlobalMaxPooling1D(c)],
-  ['GlobalMaxPooling2D', (c) => new GlobalMaxPooling2D(c)],
-  ['BatchNormalization', (c) => new BatchNormalization(c)],
-  ['LayerNormalization', (c) => new LayerNormalization(c)],
-  ['RMSNormalization', (c) => new RMSNormalization(c)],
-  ['Residual', (c) => new Residual({ ...c, layers: innerLayers(c.layers, 'residual') })],
-  ['RandomAugment', (c) => new RandomAugment(c)],
+/** Each class is made from its saved config (new C(config)); a residual block first makes its inner layers. */
+const LAYERS: [string, new (c: Config) => Layer][] = [
+  ['Dense', Dense],
+  ['Activation', Activation],
+  ['Dropout', Dropout],
+  ['Flatten', Flatten],
+  ['Reshape', Reshape],
+  ['Rescaling', Rescaling],
+  ['Conv1D', Conv1D],
+  ['Conv2D', Conv2D],
+  ['MaxPooling1D', MaxPooling1D],
+  ['MaxPooling2D', MaxPooling2D],
+  ['AveragePooling1D', AveragePooling1D],
+  ['AveragePooling2D', AveragePooling2D],
+  ['GlobalAveragePooling1D', GlobalAveragePooling1D],
+  ['GlobalAveragePooling2D', GlobalAveragePooling2D],
+  ['GlobalMaxPooling1D', GlobalMaxPooling1D],
+  ['GlobalMaxPooling2D', GlobalMaxPooling2D],
+  ['BatchNormalization', BatchNormalization],
+  ['LayerNormalization', LayerNormalization],
+  ['RMSNormalization', RMSNormalization],
+  ['Residual', Residual],
+  ['RandomAugment', RandomAugment],
 ];
-for (const [name, make] of LAYERS) registerLayer(name, make);
+for (const [name, C] of LAYERS) {
+  registerLayer(name, (c) => new C(name === 'Residual' ? { ...c, layers: innerLayers(c.layers, 'residual') } : c));
+}

@@ -10,8 +10,8 @@
 import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
 import {
-  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
-  type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
+  resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
 
@@ -64,8 +64,6 @@ abstract class ConvForward extends ForwardLayer {
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
-  /** Resolved here too, so that a config the library rejects is rejected by the inference build. */
-  protected readonly training: KernelTraining;
   protected geo!: Geometry;
   protected block!: Int32Array;
   protected direct = false;
@@ -81,7 +79,7 @@ abstract class ConvForward extends ForwardLayer {
     this.padding = checkPadding(args.padding, `${kind}: padding`, rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same']);
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
-    this.training = resolveKernelTraining(args);
+    checkKernelTraining(args); // checked here too, so that a config the library rejects is rejected by the inference build
   }
 
   override get activation(): Activation {
@@ -182,6 +180,13 @@ export class Conv1DForward extends ConvForward {
 }
 
 abstract class Conv extends ConvForward {
+  protected readonly training: KernelTraining;
+
+  constructor(rank: 1 | 2, args: ConvArgs) {
+    super(rank, args);
+    this.training = resolveKernelTraining(args);
+  }
+
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
   }

@@ -2,8 +2,8 @@
 // core); backward is the activation derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
 import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import {
-  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
-  type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
+  resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
 import { ShapeError } from '../errors';
@@ -18,15 +18,13 @@ export class DenseForward extends ForwardLayer {
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
-  /** Resolved here too, so that a config the library rejects is rejected by the inference build. */
-  protected readonly training: KernelTraining;
 
   constructor(args: DenseArgs) {
     super(args);
     this.units = positiveInt(args?.units, 'dense: units');
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
-    this.training = resolveKernelTraining(args);
+    checkKernelTraining(args); // checked here too, so that a config the library rejects is rejected by the inference build
   }
 
   override get activation(): Activation {
@@ -67,6 +65,13 @@ export class DenseForward extends ForwardLayer {
 }
 
 export class Dense extends DenseForward {
+  protected readonly training: KernelTraining;
+
+  constructor(args: DenseArgs) {
+    super(args);
+    this.training = resolveKernelTraining(args);
+  }
+
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
   }

@@ -3,8 +3,9 @@
 // kernel calls over those pointers. Backward passes WRITE parameter gradients (each step starts fresh).
 // Layers with a training side come in two classes: a forward core (config checks, shapes, parameters, buffers,
 // forward), which is all that wasmnn/infer bundles, and the training layer that extends it with the backward pass,
-// paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still resolves the
-// training options, so both builds accept and reject the same configs.
+// paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still checks the
+// training options' names (against the one list in initializers.ts / regularizers.ts, without making them), so both
+// builds accept and reject the same configs.
 import type { Heap } from '../memory';
 import type { Kernels } from '../kernels';
 import type { Initializer } from '../initializers';
@@ -68,7 +69,7 @@ let counter = 0;
 
 export abstract class Layer {
   abstract readonly className: string;
-  private givenName: string | undefined;
+  #givenName: string | undefined;
   inputShape: number[] | null = null;
   outputShape: number[] = [];
   params: Param[] = [];
@@ -78,7 +79,7 @@ export abstract class Layer {
   protected readonly configuredInputShape: number[] | null;
 
   constructor(args: LayerArgs = {}) {
-    this.givenName = args.name;
+    this.#givenName = args.name;
     this.trainable = args.trainable ?? true;
     const shape = args.inputShape ?? (args.batchInputShape ? (args.batchInputShape.slice(1) as number[]) : null);
     if (shape) checkShape(shape, `${args.name ?? "layer"}: inputShape`);
@@ -87,10 +88,10 @@ export abstract class Layer {
 
   /** The layer's name: given, or made from its class like Keras does (dense_1, dropout_2, ...). */
   get name(): string {
-    return (this.givenName ??= `${snakeCase(this.className)}_${++counter}`);
+    return (this.#givenName ??= `${snakeCase(this.className)}_${++counter}`);
   }
   set name(value: string) {
-    this.givenName = value;
+    this.#givenName = value;
   }
 
   /** Floats per sample of the output. */

@@ -4,8 +4,8 @@
 // Each *Forward class is the inference core (checks, shapes, parameters, forward); the layer of the same name adds
 // the backward pass, the parameters' initialisers and regularisers (paramInit) and getConfig.
 import { ForwardLayer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
-import { resolveInitializer, ones, zeros, type Initializer } from '../initializers';
-import { resolveRegularizer, type Regularizer } from '../regularizers';
+import { resolveInitializer, checkInitializer, ones, zeros, type Initializer } from '../initializers';
+import { resolveRegularizer, checkRegularizer, type Regularizer } from '../regularizers';
 import { ValueError } from '../errors';
 
 interface NormArgs extends LayerArgs {
@@ -69,20 +69,15 @@ abstract class Norm extends ForwardLayer {
 export class BatchNormalizationForward extends Norm {
   readonly className = 'BatchNormalization';
   readonly momentum: number;
-  // the training options are resolved here too, so that a config the library rejects is rejected by wasmnn/infer
-  protected readonly inits: Initializer[];
-  protected readonly regs: (Regularizer | null)[];
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 1e-3, 'batchNormalization');
     const momentum = args.momentum ?? 0.99;
     if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ValueError(`batchNormalization: momentum must be in [0, 1], got ${momentum}`);
     this.momentum = momentum;
-    this.inits = [
-      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
-      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
-    ];
-    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
+    // the training options are checked here too, so that a config the library rejects is rejected by wasmnn/infer
+    [args.gammaInitializer, args.betaInitializer, args.movingMeanInitializer, args.movingVarianceInitializer].forEach(checkInitializer);
+    [args.gammaRegularizer, args.betaRegularizer].forEach(checkRegularizer);
   }
 
   protected declare(c: number): void {
@@ -114,6 +109,18 @@ export class BatchNormalizationForward extends Norm {
 const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
 
 export class BatchNormalization extends BatchNormalizationForward {
+  private readonly inits: Initializer[];
+  private readonly regs: (Regularizer | null)[];
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args);
+    this.inits = [
+      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
+      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
+    ];
+    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
+  }
+
   protected override paramInit(name: string): ParamInit {
     const i = BATCH_NORM_PARAMS.indexOf(name);
     return { initializer: this.inits[i], regularizer: this.regs[i] };
@@ -141,11 +148,10 @@ type LayerNormArgs = NormArgs & { gammaInitializer?: Initializer | string; betaI
 /** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
 export class LayerNormalizationForward extends Norm {
   readonly className = 'LayerNormalization';
-  protected readonly inits: Initializer[];
 
   constructor(args: LayerNormArgs = {}) {
     super(args, 1e-3, 'layerNormalization');
-    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
+    [args.gammaInitializer, args.betaInitializer].forEach(checkInitializer);
   }
 
   protected declare(features: number): void {
@@ -167,6 +173,13 @@ export class LayerNormalizationForward extends Norm {
 }
 
 export class LayerNormalization extends LayerNormalizationForward {
+  private readonly inits: Initializer[];
+
+  constructor(args: LayerNormArgs = {}) {
+    super(args);
+    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
+  }
+
   protected override paramInit(name: string): ParamInit {
     return { initializer: this.inits[name === 'gamma' ? 0 : 1] };
   }
@@ -184,11 +197,10 @@ type RMSNormArgs = NormArgs & { scaleInitializer?: Initializer | string };
 /** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
 export class RMSNormalizationForward extends Norm {
   readonly className = 'RMSNormalization';
-  protected readonly init: Initializer;
 
   constructor(args: RMSNormArgs = {}) {
     super(args, 1e-6, 'rmsNormalization');
-    this.init = resolveInitializer(args.scaleInitializer, ones);
+    checkInitializer(args.scaleInitializer);
   }
 
   protected declare(features: number): void {
@@ -207,6 +219,13 @@ export class RMSNormalizationForward extends Norm {
 }
 
 export class RMSNormalization extends RMSNormalizationForward {
+  private readonly init: Initializer;
+
+  constructor(args: RMSNormArgs = {}) {
+    super(args);
+    this.init = resolveInitializer(args.scaleInitializer, ones);
+  }
+
   protected override paramInit(): ParamInit {
     return { initializer: this.init };
   }

@@ -310,13 +310,17 @@ function checkBiasGrad(rows: i32, cols: i32, accumulate: i32): bool {
       mag += Math.abs(<f64>fget(dz, r * cols + j));
     }
     if (!(Math.abs(<f64>fget(db, j) - s) <= 1e-6 * mag + 1e-30)) ok = false;
+    // and the documented order exactly: top to bottom in f32, whichever block of columns j falls in
+    let s32: f32 = accumulate ? fget(init, j) : 0;
+    for (let r = 0; r < rows; r++) s32 += fget(dz, r * cols + j);
+    if (reinterpret<u32>(fget(db, j)) != reinterpret<u32>(s32)) ok = false;
   }
   return ok;
 }
 
 describe("bias_grad", () => {
   it("writes the column sums (accumulate = 0) for widths around 4 and 16", () => {
-    const widths: i32[] = [1, 3, 4, 5, 15, 16, 17, 33, 37];
+    const widths: i32[] = [1, 3, 4, 5, 8, 9, 12, 15, 16, 17, 24, 33, 37];
     const heights: i32[] = [1, 5, 64];
     for (let w = 0; w < widths.length; w++) {
       for (let h = 0; h < heights.length; h++) {
@@ -325,7 +329,7 @@ describe("bias_grad", () => {
     }
   });
   it("adds the column sums (accumulate = 1)", () => {
-    const widths: i32[] = [1, 3, 4, 5, 15, 16, 17, 33, 37];
+    const widths: i32[] = [1, 3, 4, 5, 8, 12, 15, 16, 17, 25, 33, 37];
     for (let w = 0; w < widths.length; w++) {
       expect<bool>(checkBiasGrad(7, widths[w], 1)).toBe(true, "cols " + widths[w].toString());
     }
@@ -360,7 +364,7 @@ function checkReluBiasGrad(rows: i32, cols: i32, accumulate: i32): bool {
 
 describe("relu_bias_grad", () => {
   it("equals act_backward(relu) then bias_grad, bit for bit", () => {
-    const widths: i32[] = [1, 3, 4, 5, 8, 15, 16, 17, 33];
+    const widths: i32[] = [1, 3, 4, 5, 8, 12, 15, 16, 17, 24, 33];
     for (let w = 0; w < widths.length; w++) {
       expect<bool>(checkReluBiasGrad(9, widths[w], 0)).toBe(true, "cols " + widths[w].toString());
       expect<bool>(checkReluBiasGrad(4, widths[w], 1)).toBe(true, "accumulate, cols " + widths[w].toString());

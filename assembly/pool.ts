@@ -59,7 +59,8 @@ export function maxpool_forward(x: usize, y: usize, argmax: usize, geo: usize): 
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  if (isPlainTwoByTwo(geo)) {
+  // (the size-optimised inference module keeps only the general loop: the same values)
+  if (ASC_SHRINK_LEVEL == 0 && isPlainTwoByTwo(geo)) {
     maxpoolTwoByTwo(x, y, argmax, N, H, W, C, OH, OW);
     return;
   }

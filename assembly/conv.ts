@@ -348,9 +348,9 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
     let x1: usize = xs, x2: usize = 2 * xs, x3: usize = 3 * xs;
     if (!sameRow) {
       // the block continues on the next row
-      x1 = firstTapX(x, oy + i32(ox + 1 >= ox1), ox + 1 >= ox1 ? ox + 1 - cols : ox + 1, n, ky0, geo) - x0;
-      x2 = firstTapX(x, oy + i32(ox + 2 >= ox1), ox + 2 >= ox1 ? ox + 2 - cols : ox + 2, n, ky0, geo) - x0;
-      x3 = firstTapX(x, oy + i32(ox + 3 >= ox1), ox + 3 >= ox1 ? ox + 3 - cols : ox + 3, n, ky0, geo) - x0;
+      x1 = firstTapX(x, rowAfter(oy, ox, 1, ox1), colAfter(ox, 1, ox1, cols), n, ky0, geo) - x0;
+      x2 = firstTapX(x, rowAfter(oy, ox, 2, ox1), colAfter(ox, 2, ox1, cols), n, ky0, geo) - x0;
+      x3 = firstTapX(x, rowAfter(oy, ox, 3, ox1), colAfter(ox, 3, ox1, cols), n, ky0, geo) - x0;
     }
     let a0 = f32x4.splat(0), a1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0, e0 = a0, e1 = a0;
     let row = x0, wRow = w00;
@@ -403,9 +403,9 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
     const y0 = yRow + <usize>ox * rowF;
     let y1: usize = rowF, y2: usize = 2 * rowF, y3: usize = 3 * rowF;
     if (!sameRow) {
-      y1 = outputOf(y, oy + i32(ox + 1 >= ox1), ox + 1 >= ox1 ? ox + 1 - cols : ox + 1, n, f, OH, OW, F) - y0;
-      y2 = outputOf(y, oy + i32(ox + 2 >= ox1), ox + 2 >= ox1 ? ox + 2 - cols : ox + 2, n, f, OH, OW, F) - y0;
-      y3 = outputOf(y, oy + i32(ox + 3 >= ox1), ox + 3 >= ox1 ? ox + 3 - cols : ox + 3, n, f, OH, OW, F) - y0;
+      y1 = outputOf(y, rowAfter(oy, ox, 1, ox1), colAfter(ox, 1, ox1, cols), n, f, OH, OW, F) - y0;
+      y2 = outputOf(y, rowAfter(oy, ox, 2, ox1), colAfter(ox, 2, ox1, cols), n, f, OH, OW, F) - y0;
+      y3 = outputOf(y, rowAfter(oy, ox, 3, ox1), colAfter(ox, 3, ox1, cols), n, f, OH, OW, F) - y0;
     }
     v128.store(y0, a0); v128.store(y0, a1, 16);
     v128.store(y0 + y1, c0); v128.store(y0 + y1, c1, 16);
@@ -418,6 +418,15 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
       yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
     }
   }
+}
+
+/** Row and column of the pixel j places after (oy, ox) in a block's row-major walk of columns [ox1 - cols, ox1)
+ *  (j < cols: at most one row further). */
+@inline function rowAfter(oy: i32, ox: i32, j: i32, ox1: i32): i32 {
+  return oy + i32(ox + j >= ox1);
+}
+@inline function colAfter(ox: i32, j: i32, ox1: i32, cols: i32): i32 {
+  return ox + j >= ox1 ? ox + j - cols : ox + j;
 }
 
 /** Byte address in x of output pixel (n, oy, ox)'s tap (ky0, 0), channel 0. */

@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import { BATCH, MODELS, type TfjsFixture } from './fixtures/tfjs-models';
+import { throwsError } from './helpers';
 
 const test = suite('tfjs import');
 let heap: { bytesInUse: number };
@@ -39,17 +40,6 @@ function checkPredictions(model: nn.Sequential, f: TfjsFixture, name: string): v
     worst = Math.max(worst, err);
   });
   assert.ok(worst <= RTOL, `${name}: worst relative error ${worst.toExponential(2)} > ${RTOL}`);
-}
-
-function throwsError(fn: () => unknown, E: new (...args: never[]) => Error, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, E, `expected ${E.name}, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected ${E.name} matching ${re}`);
 }
 
 const supported = Object.entries(MODELS).filter(([name]) => name !== 'lstm');

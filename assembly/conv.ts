@@ -280,14 +280,9 @@ export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: u
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  // output columns whose every tap is inside the image: ox·sw - pl >= 0 and ox·sw - pl + (KW-1)·dlw < W
-  const inner0 = min((pl + sw - 1) / sw, OW);
-  const lastStart = W - 1 - (KW - 1) * dlw + pl;
-  const inner1 = max(lastStart < 0 ? 0 : min(lastStart / sw + 1, OW), inner0);
-  // and the rows likewise: the band [band0, band1) of rows whose taps are all inside
-  const band0 = min((pt + sh - 1) / sh, OH);
-  const lastTop = H - 1 - (KH - 1) * dlh + pt;
-  const band1 = max(lastTop < 0 ? 0 : min(lastTop / sh + 1, OH), band0);
+  // the output columns [inner0, inner1) and rows [band0, band1) whose every tap is inside the image
+  const inner0 = innerStart(pl, sw, OW), inner1 = innerEnd(W, KW, dlw, pl, sw, OW, inner0);
+  const band0 = innerStart(pt, sh, OH), band1 = innerEnd(H, KH, dlh, pt, sh, OH, band0);
   const cols = inner1 - inner0;
   const F8 = F & ~7;
   for (let n = 0; n < N; n++) {
@@ -307,6 +302,17 @@ export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: u
     }
     if (F8 < F) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, F8, F);
   }
+}
+
+/** Along one axis: the first output position o whose first tap is inside the input, o·stride - pad >= 0. */
+@inline function innerStart(pad: i32, stride: i32, out: i32): i32 {
+  return min((pad + stride - 1) / stride, out);
+}
+
+/** One past the last output position whose last tap is inside, o·stride - pad + (taps - 1)·dil < size (>= start). */
+@inline function innerEnd(size: i32, taps: i32, dil: i32, pad: i32, stride: i32, out: i32, start: i32): i32 {
+  const lastStart = size - 1 - (taps - 1) * dil + pad;
+  return max(lastStart < 0 ? 0 : min(lastStart / stride + 1, out), start);
 }
 
 /**

@@ -574,24 +574,37 @@ function decodeInt8(bytes: Uint8Array, pairAt: number, at: number, n: number, wh
 
 // ----------------------------------------------------------------------------------------------------- helpers
 
-let crcTable: Int32Array | undefined;
+let crcTables: Int32Array | undefined;
 
-/** CRC-32 (IEEE 802.3, the zlib/PNG one) of bytes[from..to). */
+/**
+ * CRC-32 (IEEE 802.3, the zlib/PNG one) of bytes[from..to). Eight bytes a step through eight tables ("slicing by
+ * 8"): about 4x the byte-at-a-time loop, which was a third of loading a 2.7 MB checkpoint.
+ */
 export function crc32(bytes: Uint8Array, from = 0, to = bytes.length): number {
-  const table = (crcTable ??= makeCrcTable());
+  const t = (crcTables ??= makeCrcTables());
   let c = -1;
-  for (let i = from; i < to; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    c ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    c = t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)] ^
+      t[768 + bytes[i + 4]] ^ t[512 + bytes[i + 5]] ^ t[256 + bytes[i + 6]] ^ t[bytes[i + 7]];
+  }
+  for (; i < to; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 
-function makeCrcTable(): Int32Array {
-  const table = new Int32Array(256);
+/** Table k (at 256·k) gives the CRC of a byte followed by k zero bytes; table 0 is the usual byte table. */
+function makeCrcTables(): Int32Array {
+  const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
+    t[n] = c;
   }
-  return table;
+  for (let k = 1; k < 8; k++) {
+    for (let n = 0; n < 256; n++) t[256 * k + n] = (t[256 * (k - 1) + n] >>> 8) ^ t[t[256 * (k - 1) + n] & 0xff];
+  }
+  return t;
 }
 
 /** v, when `ok`; else the ValueError "checkpoint <where> must be <want>, got <v>". */

@@ -35,7 +35,7 @@ const COLS_BUDGET = 1 << 22;
  * tap, input channel, 8 filters); im2col + GEMM pays for unfolding and packing a matrix whose K = kh·kw·C is too
  * short to amortise it. Measured (batch 64, one thread, direct vs im2col + gemm_tn): four channels a sweep, 3x3:
  * 28x28 C=4 F=16 1.9 vs 3.7 ms, 13x13 C=8 F=16 0.96 vs 1.39, 14x14 C=16 F=16 2.8 vs 3.5, GEMM ahead at C=16 F=32
- * (5.2 vs 4.4) and for 5x5 from C=8 F=16 (1.2 vs 1.1). Three taps a sweep (C=1 and the like): 28x28 C=1 F=8 0.21 vs
+ * (5.2 vs 4.4) and for 5x5 from C=8 F=16 (1.2 vs 1.1); 1x1 and 2x2 at C·F = 256 1.1-1.7x ahead. Three taps a sweep (C=1 and the like): 28x28 C=1 F=8 0.21 vs
  * 1.45, C=1 F=32 1.1 vs 2.9. Other widths, one sweep per tap: direct ahead for C <= 4 with F <= 16, behind from C=1
  * F=32 or C=3 F=16 on (dy no longer stays in cache over the sweeps).
  */

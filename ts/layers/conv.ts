@@ -33,11 +33,13 @@ const COLS_BUDGET = 1 << 22;
  * Whether the direct filter-gradient kernel beats im2col + gemm_tn. It keeps the gradient in registers and sweeps
  * dy once per (tap, four input channels, 8 filters) when C is a multiple of 4, else per (kernel row of three taps or
  * tap, input channel, 8 filters); im2col + GEMM pays for unfolding and packing a matrix whose K = kh·kw·C is too
- * short to amortise it. Measured (batch 64, one thread, direct vs im2col + gemm_tn): four channels a sweep, 3x3:
- * 28x28 C=4 F=16 1.9 vs 3.7 ms, 13x13 C=8 F=16 0.96 vs 1.39, 14x14 C=16 F=16 2.8 vs 3.5, GEMM ahead at C=16 F=32
- * (5.2 vs 4.4) and for 5x5 from C=8 F=16 (1.2 vs 1.1); 1x1 and 2x2 at C·F = 256 1.1-1.7x ahead. Three taps a sweep (C=1 and the like): 28x28 C=1 F=8 0.21 vs
- * 1.45, C=1 F=32 1.1 vs 2.9. Other widths, one sweep per tap: direct ahead for C <= 4 with F <= 16, behind from C=1
- * F=32 or C=3 F=16 on (dy no longer stays in cache over the sweeps).
+ * short to amortise it. Measured (batch 64, one thread, direct vs im2col + gemm_tn):
+ * - four channels a sweep, 3x3: 28x28 C=4 F=16 1.9 vs 3.7 ms, 13x13 C=8 F=16 0.96 vs 1.39, 14x14 C=16 F=16 2.8 vs
+ *   3.5; 1x1 and 2x2 at C·F = 256 1.1-1.7x ahead; GEMM ahead at C=16 F=32 (5.2 vs 4.4) and for 5x5 from C=8 F=16
+ *   (1.2 vs 1.1);
+ * - three taps a sweep (C=1 and the like): 28x28 C=1 F=8 0.21 vs 1.45, C=1 F=32 1.1 vs 2.9;
+ * - other widths, one sweep per tap: direct ahead for C <= 4 with F <= 16, behind from C=1 F=32 or C=3 F=16 on (dy
+ *   no longer stays in cache over the sweeps).
  */
 export function useDirect(inChannels: number, filters: number, kernelWidth: number): boolean {
   if (inChannels % 4 === 0 && kernelWidth <= 3) return inChannels * filters <= 256;

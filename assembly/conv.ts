@@ -289,10 +289,10 @@ export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: u
     // eight filters at a time over the whole image, so that their weights stay in L1 while the image streams past
     for (let f = 0; f < F8; f += 8) {
       // the inner rectangle in blocks of four pixels that may span rows; rows with taps in the padding row by row
-      if ((band1 - band0) * cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, band0, band1, f, inner0, inner1);
+      if ((band1 - band0) * cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, band0, band1, f, inner0, inner1, false, 0);
       for (let oy = 0; oy < OH; oy++) {
         const inBand = oy >= band0 && oy < band1;
-        if (!inBand && cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, oy, oy + 1, f, inner0, inner1);
+        if (!inBand && cols >= 4) convBlocks4x8(x, w, bias, y, geo, F, relu, n, oy, oy + 1, f, inner0, inner1, false, 0);
         // the columns no block took: the edges, or the whole row
         const blocked = cols >= 4 && (!inBand || (band1 - band0) * cols >= 4);
         const skip0 = blocked ? inner0 : OW, skip1 = blocked ? inner1 : OW;
@@ -302,6 +302,54 @@ export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: u
     }
     if (F8 < F) for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) convPixel(x, w, bias, y, geo, F, relu, n, oy, ox, F8, F);
   }
+}
+
+/**
+ * conv2d_forward followed by 2x2 max pooling with stride 2, the usual conv → pool pair, without writing the
+ * convolution's output: each block of four pixels is one pooling window, whose maximum (after bias and relu) goes
+ * straight to `pooled`, (N, ⌊OH/2⌋, ⌊OW/2⌋, F); with argmax (not 0) the flat index of each maximum in the
+ * convolution's output (N, OH, OW, F), as maxpool_forward writes it. The same bits as the two kernels, for a third
+ * fewer passes over memory; an odd last row and column, which no window reads, are not computed at all. Needs F a
+ * multiple of 8 and every tap of the pooled pixels inside x (the runtime checks: 'valid' padding).
+ */
+export function conv2d_forward_maxpool(x: usize, w: usize, bias: usize, pooled: usize, argmax: usize, geo: usize, F: i32, relu: i32): void {
+  const N = geoAt(geo, GEO_N), PH = geoAt(geo, GEO_OH) >> 1, PW = geoAt(geo, GEO_OW) >> 1;
+  if (PH == 0 || PW == 0) return;
+  for (let n = 0; n < N; n++) {
+    for (let f = 0; f < F; f += 8) convBlocks4x8(x, w, bias, pooled, geo, F, relu, n, 0, PH, f, 0, PW, true, argmax);
+  }
+}
+
+/**
+ * conv2d_forward_maxpool's window (oy, ox) for filters f..f+7: the maximum of its pixels a (top left), c (top right),
+ * d (bottom left), e (bottom right), each as filters f..f+3 and f+4..f+7, in maxpoolTwoByTwo's order and with its
+ * first-maximum rule, to pooled (and the maxima's indices in the unpooled output to argmax).
+ */
+@inline function poolWindow4x8(pooled: usize, argmax: usize, a0: v128, a1: v128, c0: v128, c1: v128, d0: v128, d1: v128, e0: v128, e1: v128,
+  n: i32, oy: i32, ox: i32, f: i32, OH: i32, OW: i32, F: i32): void {
+  const o = outputOf(pooled, oy, ox, n, f, OH >> 1, OW >> 1, F);
+  if (!argmax) {
+    v128.store(o, f32x4.pmax(f32x4.pmax(f32x4.pmax(a0, c0), d0), e0));
+    v128.store(o, f32x4.pmax(f32x4.pmax(f32x4.pmax(a1, c1), d1), e1), 16);
+    return;
+  }
+  const oi = o - pooled + argmax;
+  const i0 = i32x4.add(i32x4.splat(nhwcIndex(n, 2 * oy, 2 * ox, f, OH, OW, F)), i32x4(0, 1, 2, 3));
+  const right = i32x4.splat(F), down = i32x4.splat(OW * F), four = i32x4.splat(4);
+  poolMax(o, oi, a0, c0, d0, e0, i0, right, down);
+  poolMax(o + 16, oi + 16, a1, c1, d1, e1, i32x4.add(i0, four), right, down);
+}
+
+/** The maximum of v0..v3 (cells i0, i0 + right, i0 + down, i0 + down + right) to out, its cell to outIdx: the cells
+ *  compared in maxpoolTwoByTwo's order, pmax keeping the first maximum. */
+@inline function poolMax(out: usize, outIdx: usize, v0: v128, v1: v128, v2: v128, v3: v128, i0: v128, right: v128, down: v128): void {
+  const i2 = i32x4.add(i0, down);
+  let idx = v128.bitselect(i32x4.add(i0, right), i0, f32x4.gt(v1, v0));
+  let best = f32x4.pmax(v0, v1);
+  idx = v128.bitselect(i2, idx, f32x4.gt(v2, best));
+  best = f32x4.pmax(best, v2);
+  v128.store(outIdx, v128.bitselect(i32x4.add(i2, right), idx, f32x4.gt(v3, best)));
+  v128.store(out, f32x4.pmax(best, v3));
 }
 
 /** Along one axis: the first output position o whose first tap is inside the input, o·stride - pad >= 0. */
@@ -322,26 +370,27 @@ export function conv2d_forward(x: usize, w: usize, bias: usize, y: usize, geo: u
  * (recomputing the same values is cheaper than one pixel at a time). Blocks across rows waste nothing at MNIST's
  * 26- and 11-pixel rows, where blocks within a row recomputed 2 of 28 and 1 of 12 pixels.
  */
-function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32, n: i32, oy0: i32, oy1: i32, f: i32, ox0: i32, ox1: i32): void {
+function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F: i32, relu: i32, n: i32, oy0: i32, oy1: i32, f: i32, ox0: i32, ox1: i32, pooled: bool, argmax: usize): void {
   const H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
   const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  const iyTop = oy0 * sh - pt;
+  const iyTop = (pooled ? 2 * oy0 : oy0) * sh - pt;
   const ky0 = firstTapInside(iyTop, dlh, KH), ky1 = max(endTapInside(iyTop, dlh, H, KH), ky0);
   const runs = dlw == 1 ? 1 : KW, run = dlw == 1 ? KW * C : C; // contiguous stretches of a patch row
   const rowF = <usize>F << 2;
   const kyStepX = <usize>(dlh * W * C) << 2, kyStepW = <usize>(KW * C) * rowF, runStep = <usize>(dlw * C) << 2;
   const w00 = at(w, ky0 * KW * C * F + f);
-  const cols = ox1 - ox0, count = (oy1 - oy0) * cols;
+  const cols = ox1 - ox0, count = (oy1 - oy0) * cols * (pooled ? 4 : 1);
   const xs = <usize>(sw * C) << 2; // bytes between the taps of adjacent output pixels in a row
   let oy = oy0, ox = ox0; // the pixel of `start`
   // x of output column 0's tap (ky0, 0) in row oy, and y of (oy, 0)'s filter f
-  let xRow = firstTapX(x, oy, 0, n, ky0, geo), yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
+  let xRow = firstTapX(x, pooled ? 2 * oy : oy, 0, n, ky0, geo), yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
+  const below = <usize>(sh * W * C) << 2; // pooled: x bytes between the taps of the window's two rows
   for (let start = 0; start < count; start += 4) {
-    if (start + 4 > count) {
+    if (!pooled && start + 4 > count) {
       // the last block ends at the rectangle's last pixel, overlapping the one before
       ox = ox0 + (count - 4) % cols;
       oy = oy0 + (count - 4) / cols;
@@ -349,10 +398,14 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
       yRow = outputOf(y, oy, 0, n, f, OH, OW, F);
     }
     // x of each pixel's tap (ky0, 0), as the first pixel's and offsets from it
-    const x0 = xRow + <usize>ox * xs;
+    const x0 = xRow + <usize>(pooled ? 2 * ox : ox) * xs;
     const sameRow = ox + 4 <= ox1;
     let x1: usize = xs, x2: usize = 2 * xs, x3: usize = 3 * xs;
-    if (!sameRow) {
+    if (pooled) {
+      // the window's pixels (2·oy, 2·ox), (2·oy, 2·ox + 1), (2·oy + 1, 2·ox), (2·oy + 1, 2·ox + 1)
+      x2 = below;
+      x3 = below + xs;
+    } else if (!sameRow) {
       // the block continues on the next row
       x1 = firstTapX(x, rowAfter(oy, ox, 1, ox1), colAfter(ox, 1, ox1, cols), n, ky0, geo) - x0;
       x2 = firstTapX(x, rowAfter(oy, ox, 2, ox1), colAfter(ox, 2, ox1, cols), n, ky0, geo) - x0;
@@ -404,6 +457,15 @@ function convBlocks4x8(x: usize, w: usize, bias: usize, y: usize, geo: usize, F:
       const z = f32x4.splat(0);
       a0 = f32x4.pmax(a0, z); a1 = f32x4.pmax(a1, z); c0 = f32x4.pmax(c0, z); c1 = f32x4.pmax(c1, z);
       d0 = f32x4.pmax(d0, z); d1 = f32x4.pmax(d1, z); e0 = f32x4.pmax(e0, z); e1 = f32x4.pmax(e1, z);
+    }
+    if (pooled) {
+      poolWindow4x8(y, argmax, a0, a1, c0, c1, d0, d1, e0, e1, n, oy, ox, f, OH, OW, F);
+      if (++ox == ox1) {
+        ox = ox0;
+        oy++;
+        xRow = firstTapX(x, 2 * oy, 0, n, ky0, geo);
+      }
+      continue;
     }
     // y of each pixel's filter f, then on to the next block
     const y0 = yRow + <usize>ox * rowF;

@@ -39,11 +39,12 @@ import { geoAt, nhwcIndex } from "./geometry";
   return max(<f32>(max(y1 - y0, 0) * max(x1 - x0, 0)), 1);
 }
 
-/** dx[argmax[i]] += dy[i] for i in [0, count); argmax -1 (a window with no real cell) is skipped. */
-@inline function scatterAddAtArgmax(dy: usize, argmax: usize, dx: usize, count: i32): void {
+/** dx[argmax[i]] += dy[i] for i in [0, count); argmax -1 (a window with no real cell) is skipped, and so is every
+ *  i whose y[i] is not > 0 when reluY (y) is not 0. */
+@inline function scatterAddAtArgmax(dy: usize, argmax: usize, dx: usize, count: i32, reluY: usize): void {
   for (let i = 0; i < count; i++) {
     const j = load<i32>(at(argmax, i));
-    if (j >= 0) store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
+    if (j >= 0 && (!reluY || load<f32>(at(reluY, i)) > 0)) store<f32>(at(dx, j), load<f32>(at(dx, j)) + load<f32>(at(dy, i)));
   }
 }
 
@@ -231,15 +232,18 @@ function maxpoolTwoByTwo(x: usize, y: usize, argmax: usize, N: i32, H: i32, W: i
 /**
  * Max pooling backward: dx[argmax[i]] += dy[i]. dy and argmax are (N, OH, OW, C); dx is (N, H, W, C): written
  * (accumulate = 0: zeroed first) or accumulated (1). Overlapping windows that share a maximum add.
+ * reluY, when not 0, is the pooling's output y, and x was a relu's output: dx is then the gradient of the relu's
+ * input, dy passing only where y > 0 (relu's derivative at the maximum, y > 0 ⇔ its input > 0), so that a
+ * conv2d_forward_maxpool pair, which never wrote x, needs no relu pass of its own.
  */
-export function maxpool_backward(dy: usize, argmax: usize, dx: usize, geo: usize, accumulate: i32): void {
+export function maxpool_backward(dy: usize, argmax: usize, dx: usize, geo: usize, accumulate: i32, reluY: usize): void {
   const N = geoAt(geo, GEO_N), C = geoAt(geo, GEO_C);
   if (!accumulate && isPlainTwoByTwo(geo)) {
-    maxpoolBackwardTwoByTwo(dy, argmax, dx, N, geoAt(geo, GEO_H), geoAt(geo, GEO_W), C, geoAt(geo, GEO_OH), geoAt(geo, GEO_OW));
+    maxpoolBackwardTwoByTwo(dy, argmax, dx, N, geoAt(geo, GEO_H), geoAt(geo, GEO_W), C, geoAt(geo, GEO_OH), geoAt(geo, GEO_OW), reluY);
     return;
   }
   if (!accumulate) zeroF32(dx, N * geoAt(geo, GEO_H) * geoAt(geo, GEO_W) * C);
-  scatterAddAtArgmax(dy, argmax, dx, N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C);
+  scatterAddAtArgmax(dy, argmax, dx, N * geoAt(geo, GEO_OH) * geoAt(geo, GEO_OW) * C, reluY);
 }
 
 /** Average pooling over the real cells of each window. x is (N, H, W, C); y is (N, OH, OW, C), written. */
@@ -398,7 +402,7 @@ export function global_maxpool_forward(x: usize, y: usize, argmax: usize, n: i32
 /** Global max pooling backward. dy and argmax are (n, c); dx is (n, hw, c), written: zeroed, then dy scattered. */
 export function global_maxpool_backward(dy: usize, argmax: usize, dx: usize, n: i32, hw: i32, c: i32): void {
   zeroF32(dx, n * hw * c);
-  scatterAddAtArgmax(dy, argmax, dx, n * c); // hw >= 1: no -1 entries here
+  scatterAddAtArgmax(dy, argmax, dx, n * c, 0); // hw >= 1: no -1 entries here
 }
 
 /**
@@ -406,7 +410,7 @@ export function global_maxpool_backward(dy: usize, argmax: usize, dx: usize, n: 
  * dy where the argmax names it and 0 elsewhere: written once, four lanes at a time, with no zeroing pass and no
  * scatter. The last row and column of an odd-sized x are in no window: 0.
  */
-function maxpoolBackwardTwoByTwo(dy: usize, argmax: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32): void {
+function maxpoolBackwardTwoByTwo(dy: usize, argmax: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, reluY: usize): void {
   const cell = <usize>C << 2, rowBytes = <usize>(W * C) << 2;
   let g: usize = 0; // byte offset of dy[n, oy, 0, 0] (and of argmax's)
   for (let n = 0; n < N; n++) {
@@ -417,7 +421,9 @@ function maxpoolBackwardTwoByTwo(dy: usize, argmax: usize, dx: usize, N: i32, H:
         const a = top + <usize>ox * 2 * cell, b = a + rowBytes;
         const o = g + <usize>ox * cell;
         for (let c: usize = 0; c < cell; c += 16) {
-          const d = v128.load(dy + o + c), idx = v128.load(argmax + o + c);
+          let d = v128.load(dy + o + c);
+          if (reluY) d = v128.and(d, f32x4.gt(v128.load(reluY + o + c), f32x4.splat(0)));
+          const idx = v128.load(argmax + o + c);
           const i0 = topLeftIndex(first, ox, C, c), i1 = i32x4.add(i0, i32x4.splat(C));
           const i2 = i32x4.add(i0, i32x4.splat(W * C)), i3 = i32x4.add(i2, i32x4.splat(C));
           v128.store(a + c, v128.and(d, i32x4.eq(idx, i0)));

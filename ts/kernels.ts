@@ -75,9 +75,10 @@ export interface Kernels {
   im2col(x: Ptr, cols: Ptr, geo: Ptr): void;
   col2im(cols: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;
   conv2d_forward(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, geo: Ptr, filters: number, relu: number): void;
+  conv2d_forward_maxpool(x: Ptr, w: Ptr, bias: Ptr, pooled: Ptr, argmax: Ptr, geo: Ptr, filters: number, relu: number): void;
   conv2d_direct_backward_filter(x: Ptr, dy: Ptr, dw: Ptr, geo: Ptr, filters: number, accumulate: number): void;
   maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, geo: Ptr): void;
-  maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;
+  maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, geo: Ptr, accumulate: number, reluY: Ptr): void;
   avgpool_forward(x: Ptr, y: Ptr, geo: Ptr): void;
   avgpool_backward(dy: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;
   global_avgpool_forward(x: Ptr, y: Ptr, n: number, hw: number, c: number): void;

@@ -2,11 +2,12 @@
 // Gradients are checked against central finite differences of the scalar loss L = Σ r⊙y (r random), computed
 // with the reference; the GEMMs of the im2col path are naive loops written here too.
 import {
-  im2col, col2im, conv2d_forward, conv2d_direct_backward_filter,
+  im2col, col2im, conv2d_forward, conv2d_forward_maxpool, conv2d_direct_backward_filter,
   GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT,
   GEO_DILATION_H, GEO_DILATION_W, GEO_OH, GEO_OW, GEO_LEN,
 } from "../../assembly/conv";
 import { gemm_nn } from "../../assembly/matmul";
+import { maxpool_forward } from "../../assembly/pool";
 import { bias_act_forward, ACT_RELU, ACT_LINEAR } from "../../assembly/activations";
 import { alloc, fget, fill, fset, randomF32, rnd, geoBlock, seedRandom } from "./helpers.include";
 
@@ -272,11 +273,51 @@ function filterGradF32(g: Conv, x: usize, dy: usize, dw: usize, accumulate: i32)
         }
 }
 
+/**
+ * conv2d_forward_maxpool against conv2d_forward then a 2x2 stride-2 maxpool_forward: the same pooled bits and argmax
+ * indices, with and without bias and relu, and pooled values alone without an argmax buffer.
+ */
+function checkForwardMaxpool(g: Conv): void {
+  const PH = g.OH >> 1, PW = g.OW >> 1, pLen = g.N * PH * PW * g.F;
+  const pool = geoBlock(g.N, g.OH, g.OW, g.F, 2, 2, 2, 2, 0, 0, 1, 1, PH, PW);
+  const x = randomF32(g.xLen), w = randomF32(g.K * g.F), bias = randomF32(g.F);
+  const y = alloc(g.yLen), want = alloc(pLen), wantArg = alloc(pLen), got = alloc(pLen), gotArg = alloc(pLen);
+  for (let variant = 0; variant < 4; variant++) {
+    const b: usize = variant & 1 ? bias : 0, relu = variant >> 1;
+    conv2d_forward(x, w, b, y, g.geo, g.F, relu);
+    maxpool_forward(y, want, wantArg, pool);
+    fill(got, pLen, 321);
+    conv2d_forward_maxpool(x, w, b, got, gotArg, g.geo, g.F, relu);
+    let same = true;
+    for (let i = 0; i < pLen; i++) {
+      same = same && reinterpret<u32>(fget(got, i)) == reinterpret<u32>(fget(want, i)) && load<i32>(gotArg + (<usize>i << 2)) == load<i32>(wantArg + (<usize>i << 2));
+    }
+    expect<bool>(same).toBe(true, "conv2d_forward_maxpool = conv2d_forward + maxpool_forward, with argmax");
+    fill(got, pLen, 321);
+    conv2d_forward_maxpool(x, w, b, got, 0, g.geo, g.F, relu);
+    same = true;
+    for (let i = 0; i < pLen; i++) same = same && reinterpret<u32>(fget(got, i)) == reinterpret<u32>(fget(want, i));
+    expect<bool>(same).toBe(true, "conv2d_forward_maxpool without argmax");
+  }
+}
+
 function checkAll(g: Conv): void {
   checkForward(g);
   checkAdjoint(g);
   checkGradients(g);
 }
+
+describe("conv2d with its 2x2 max pooling (conv2d_forward_maxpool)", () => {
+  test("3x3 valid: the reference CNN's two layers (26x26 and 11x11 outputs: odd ones lose a row and a column)", () => {
+    checkForwardMaxpool(new Conv(2, 28, 28, 1, 3, 3, 1, 1, 1, 1, false, 8));
+    checkForwardMaxpool(new Conv(2, 13, 13, 8, 3, 3, 1, 1, 1, 1, false, 16));
+  });
+  test("odd sizes, C=3, dilation 2; 2x2 stride 2 C=2 F=24; 1x1 on 2x3 (a single window)", () => {
+    checkForwardMaxpool(new Conv(3, 11, 10, 3, 3, 3, 1, 1, 2, 2, false, 8));
+    checkForwardMaxpool(new Conv(1, 10, 11, 2, 2, 2, 2, 2, 1, 1, false, 24));
+    checkForwardMaxpool(new Conv(2, 2, 3, 5, 1, 1, 1, 1, 1, 1, false, 8));
+  });
+});
 
 describe("conv geometry block", () => {
   test("indices 0..13 in the documented order", () => {

@@ -137,7 +137,7 @@ function checkMaxPool(g: Pool): void {
 
   const dx = alloc(g.xLen);
   fill(dx, g.xLen, 123);
-  maxpool_backward(r, arg, dx, g.geo, 0);
+  maxpool_backward(r, arg, dx, g.geo, 0, 0);
   let e: f64 = 0;
   for (let i = 0; i < g.xLen; i++) {
     const fd = fdAt(g, true, x, r, y64, i, 0.002);
@@ -145,9 +145,23 @@ function checkMaxPool(g: Pool): void {
   }
   expect<bool>(e <= 1e-3).toBe(true, "max pool backward vs finite differences");
 
+  // through a relu (reluY: the pooling's y, here values of either sign): dy passes only where reluY > 0, the same
+  // f32 adds in the same order
+  const reluY = randomF32(g.yLen), dxr = alloc(g.xLen), want = alloc(g.xLen);
+  fill(dxr, g.xLen, 123);
+  fill(want, g.xLen, 0);
+  for (let i = 0; i < g.yLen; i++) {
+    const j = iget(arg, i);
+    if (j >= 0 && fget(reluY, i) > 0) fset(want, j, fget(want, j) + fget(r, i));
+  }
+  maxpool_backward(r, arg, dxr, g.geo, 0, reluY);
+  let reluOk = true;
+  for (let i = 0; i < g.xLen; i++) reluOk = reluOk && reinterpret<u32>(fget(dxr, i)) == reinterpret<u32>(fget(want, i));
+  expect<bool>(reluOk).toBe(true, "max pool backward through a relu (reluY)");
+
   const d0 = randomF32(g.xLen), acc = alloc(g.xLen);
   memory.copy(acc, d0, <usize>g.xLen * 4);
-  maxpool_backward(r, arg, acc, g.geo, 1);
+  maxpool_backward(r, arg, acc, g.geo, 1, 0);
   let ea: f64 = 0;
   for (let i = 0; i < g.xLen; i++) ea = Math.max(ea, Math.abs(<f64>fget(acc, i) - <f64>fget(d0, i) - <f64>fget(dx, i)));
   expect<bool>(ea <= 1e-6).toBe(true, "max pool backward accumulate");

@@ -115,7 +115,7 @@ function line(result) {
 }
 
 // reports that must be identical in every runtime: a seeded training run, and a saved checkpoint's bytes
-const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn'];
+const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn', 'determinism_pairs'];
 
 function summarise() {
   let extraFail = 0;

@@ -31,6 +31,8 @@ export class Network {
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
   readonly #initRng: number;
+  /** paired[i]: layer i runs its forward and backward with layer i + 1's as one pair (Layer.pairWith). */
+  protected readonly paired: boolean[];
   protected owned: number[] = [];
   #plans: Plan[] = [];
   #disposed = false;
@@ -50,6 +52,7 @@ export class Network {
     k.rng_seed(this.#initRng, seed >>> 0);
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
     this.env = { k, heap, rng: trainRng };
+    this.paired = layers.map((layer, i) => i + 1 < layers.length && layer.pairWith(layers[i + 1]));
     this.#placeParameters(initialize);
   }
 
@@ -126,7 +129,8 @@ export class Network {
         outputs.push(x);
         grads.push(training && last && !dx ? reserve(capacity * outSize) : dx);
       } else {
-        outputs.push(reserve(capacity * layer.outputSize));
+        // a paired layer's output is never written: the pair writes the next layer's
+        outputs.push(this.paired[i] ? 0 : reserve(capacity * layer.outputSize));
         grads.push(training ? reserve(capacity * layer.outputSize) : 0);
       }
       buffers.push(layer.reserve(reserve, capacity, training));
@@ -147,6 +151,12 @@ export class Network {
     let x = plan.input;
     for (let i = 0; i <= last; i++) {
       const layer = this.layers[i];
+      if (this.paired[i]) {
+        // layers i and i + 1 in one kernel: x in, layer i + 1's output out
+        layer.forwardPair(this.env, plan.buffers[i], plan.buffers[i + 1], x, plan.outputs[i + 1], rows);
+        x = plan.outputs[++i];
+        continue;
+      }
       const y = plan.outputs[i];
       if (x !== y || !layer.passThrough(plan.training)) layer.forward(this.env, plan.buffers[i], x, y, rows, training, logitsOnly && i === last);
       x = y;
@@ -220,10 +230,15 @@ export class TrainableNetwork extends Network {
     const trainableBelow = this.inputGradients ? -1 : this.firstTrainable;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const layer = this.layers[i];
-      if (layer.passThrough(true)) continue;
+      // the second layer of a pair: the first one's backwardPair runs both
+      if (layer.passThrough(true) || this.paired[i - 1]) continue;
       const dx = i === 0 || i <= trainableBelow ? 0 : plan.grads[i - 1];
       if (!dx && i < this.firstTrainable) continue;
-      layer.backward(this.env, plan.buffers[i], this.inputOf(plan, i), plan.outputs[i], plan.grads[i], dx, rows);
+      if (this.paired[i]) {
+        layer.backwardPair(this.env, plan.buffers[i], plan.buffers[i + 1], this.inputOf(plan, i), plan.outputs[i + 1], plan.grads[i + 1], plan.grads[i], dx, rows);
+      } else {
+        layer.backward(this.env, plan.buffers[i], this.inputOf(plan, i), plan.outputs[i], plan.grads[i], dx, rows);
+      }
     }
   }
 

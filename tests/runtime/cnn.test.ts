@@ -194,7 +194,7 @@ function gradCheck(name: string, layers: AnyLayer[], inputShape: number[], rows:
   model.dispose();
 }
 
-const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random' | 'distinct'; checks?: number }?][] = [
+const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random' | 'distinct'; checks?: number; eps?: number }?][] = [
   ['conv2d stride 2, same, many channels, tanh', () => [L.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' })], [7, 7, 6], 3],
   ['conv2d valid, dilation 2, odd sizes', () => [L.conv2d({ filters: 3, kernelSize: [3, 2], dilationRate: 2, activation: 'sigmoid' })], [9, 8, 5], 2],
   ['conv2d one channel (direct kernel), same', () => [L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'tanh' })], [6, 7, 1], 3],
@@ -208,6 +208,9 @@ const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random'
   ['conv2d unfolded in chunks', () => [L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' })], [64, 64, 16], 10, { checks: 8 }],
   ['conv1d stride 2, same, four channels (direct)', () => [L.conv1d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' })], [11, 4], 3],
   ['conv1d causal, dilation 2, six channels', () => [L.conv1d({ filters: 3, kernelSize: 3, dilationRate: 2, padding: 'causal' })], [10, 6], 2],
+  // a relu or linear 'valid' conv with 8k filters and a 2x2 max pooling run as one pair (conv2d_forward_maxpool)
+  ['conv2d relu → maxPooling2d 2x2 as a pair (odd conv output: its last row and column are not computed)', () => [L.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })], [9, 8, 3], 2, { eps: 3e-4 }],
+  ['conv2d linear, 2x2 stride 2 → maxPooling2d as a pair, 16 filters', () => [L.conv2d({ filters: 16, kernelSize: 2, strides: 2 }), L.maxPooling2d({ poolSize: 2 })], [10, 11, 2], 2, { eps: 3e-4 }],
   ['maxPooling2d 2x2 (odd input: the last row is dropped)', () => [L.maxPooling2d({ poolSize: 2 })], [7, 6, 3], 2, { input: 'distinct' }],
   ['maxPooling2d 3x3 stride 2 same', () => [L.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' })], [7, 7, 5], 2, { input: 'distinct' }],
   ['averagePooling2d 3x3 stride 2 same', () => [L.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' })], [7, 8, 5], 2],
@@ -392,6 +395,38 @@ test('augment: seeded, flips mirror, shifts move whole pixels, rotation keeps mo
   assert.ok(centreSame >= 24, `centre pixels kept: ${centreSame} of 36`);
   assert.throws(() => nn.augment(images, n, h, w, c, { shift: 7 }, 1), (e: Error) => e instanceof nn.ValueError && /shift/.test(e.message));
   assert.throws(() => nn.augment(images, n + 1, h, w, c, {}, 1), (e: Error) => e instanceof nn.ShapeError);
+});
+
+test('a conv → max pool pair trains and predicts with the same bits as the two layers run apart', async () => {
+  const n = 48;
+  const x = randoms(n * 12 * 12, 71), labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  const build = (apart: boolean) => {
+    // the linear activation layer between them (a copy) keeps the conv and the pooling apart
+    const between = (pool: AnyLayer) => (apart ? [L.activation({ activation: 'linear' }), pool] : [pool]);
+    const model = nn.sequential({ seed: 9, layers: [
+      L.conv2d({ inputShape: [12, 12, 1], filters: 8, kernelSize: 3, activation: 'relu' }), ...between(L.maxPooling2d({ poolSize: 2 })),
+      L.conv2d({ filters: 16, kernelSize: 3 }), ...between(L.maxPooling2d({ poolSize: 2 })), L.flatten(),
+      L.dense({ units: 3, activation: 'softmax' })] });
+    model.compile({ optimizer: nn.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+    return model;
+  };
+  const paired = build(false), apart = build(true);
+  const plan = paired.network.plan(16, true);
+  assert.is(plan.outputs[0], 0, 'the first conv is paired: its own output is never planned');
+  assert.is(plan.outputs[2], 0, 'so is the second (no activation)');
+  assert.is.not(apart.network.plan(16, true).outputs[0], 0);
+  const bits = (data: Float32Array) => Array.from(new Uint32Array(data.buffer, data.byteOffset, data.length));
+  const run = async (m: typeof paired) => {
+    const h = await m.fit(nn.tensor(x, [n, 12, 12, 1]), labels, { epochs: 2, batchSize: 16 });
+    return { loss: h.history.loss, weights: m.getWeights().map((t) => bits(t.data as Float32Array)), pred: bits(m.predict(nn.tensor(x, [n, 12, 12, 1])).data as Float32Array) };
+  };
+  const a = await run(paired), b = await run(apart);
+  assert.ok(a.loss[1] < a.loss[0], `it trained: ${a.loss}`);
+  assert.equal(a.loss, b.loss);
+  assert.equal(a.weights, b.weights);
+  assert.equal(a.pred, b.pred);
+  paired.dispose();
+  apart.dispose();
 });
 
 test('randomAugment layer: new transforms each training batch, identity in inference, gradient is the adjoint', () => {

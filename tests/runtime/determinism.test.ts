@@ -55,9 +55,10 @@ determinism('the same seed gives the same bits; another seed does not', async ()
 });
 
 /** The same for a small CNN: seeded augmentation, both conv forward paths (direct for 1x8 channels, im2col +
- *  GEMM for 8x40), batch norm, max and average pooling, relu and tanh, on 10x10 images made by integer arithmetic. */
-async function runCnn(seed: number): Promise<{ hash: string; losses: number[] }> {
-  const n = 96, side = 10;
+ *  GEMM for 8x40), batch norm, max and average pooling, relu and tanh, on 10x10 images made by integer arithmetic;
+ *  `paired`: the reference CNN's conv → max pool pairs on 14x14 images. */
+async function runCnn(seed: number, paired = false): Promise<{ hash: string; losses: number[] }> {
+  const n = 96, side = paired ? 14 : 10;
   const x = new Float32Array(n * side * side);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -69,7 +70,12 @@ async function runCnn(seed: number): Promise<{ hash: string; losses: number[] }>
     }
   }
   const L = nn.layers;
-  const m = nn.sequential({ seed, layers: [
+  // MNIST's reference CNN in small: each 'valid' relu conv runs with its max pooling (conv2d_forward_maxpool)
+  const pairs = [
+    L.conv2d({ inputShape: [side, side, 1], filters: 8, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 }),
+    L.conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 }), L.flatten(),
+    L.dense({ units: 3, activation: 'softmax' })];
+  const m = nn.sequential({ seed, layers: paired ? pairs : [
     L.randomAugment({ inputShape: [side, side, 1], shift: 1, flip: true, rotation: 10 }),
     L.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
     L.maxPooling2d({ poolSize: 2 }),
@@ -91,6 +97,14 @@ determinism('a seeded CNN gives the same bits every time', async () => {
   assert.ok(a.losses.every(Number.isFinite) && a.losses[1] < a.losses[0], `it trained: ${a.losses}`);
   assert.is(b.hash, a.hash, 'two runs with seed 7');
   console.log(`\n[report] determinism_cnn=${a.hash}`);
+});
+
+determinism('a seeded CNN of conv → max pool pairs gives the same bits every time', async () => {
+  const a = await runCnn(7, true);
+  const b = await runCnn(7, true);
+  assert.ok(a.losses.every(Number.isFinite) && a.losses[1] < a.losses[0], `it trained: ${a.losses}`);
+  assert.is(b.hash, a.hash, 'two runs with seed 7');
+  console.log(`\n[report] determinism_pairs=${a.hash}`);
 });
 
 determinism('the hash sees every byte: FNV-1a of known inputs', () => {

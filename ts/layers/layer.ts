@@ -157,6 +157,28 @@ export abstract class Layer {
    */
   abstract backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void;
 
+  /**
+   * Pairs this layer with `next`, the layer above it, when one kernel can run both forward passes (a convolution and
+   * the max pooling of its output): the network then runs the pair's forwardPair and backwardPair instead of either
+   * layer's own passes, and never writes this layer's output. Called once, after build.
+   */
+  pairWith(_next: Layer): boolean {
+    return false;
+  }
+
+  /** The pair's forward (after pairWith): this layer's input x in, the next layer's output y out. */
+  forwardPair(_env: Env, _b: Buffers, _bNext: Buffers, _x: number, _y: number, _rows: number): void {
+    throw new StateError(`${this.name}: not paired with the layer above`);
+  }
+
+  /**
+   * The pair's backward: dy is the next layer's output gradient and y its output; dz, this layer's output-gradient
+   * buffer, is free to use; writes the parameter gradients and, when dx is not 0, the gradient of x.
+   */
+  backwardPair(_env: Env, _b: Buffers, _bNext: Buffers, _x: number, _y: number, _dy: number, _dz: number, _dx: number, _rows: number): void {
+    throw new StateError(`${this.name}: not paired with the layer above`);
+  }
+
   /** The output activation, for layers that have one (Dense, Activation, Conv): fusion and summary use it. */
   get activation(): Activation | null {
     return null;

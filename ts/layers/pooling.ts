@@ -58,8 +58,22 @@ abstract class Pool extends Layer {
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
     if (!dx) return;
     writeGeo(env.heap, b.geo, this.block, rows);
-    if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0);
+    if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, 0);
     else env.k.avgpool_backward(dy, dx, b.geo, 0);
+  }
+
+  /** 2x2 windows side by side, no padding: the max pooling a convolution below can compute (Conv2D.pairWith). */
+  get twoByTwo(): boolean {
+    return this.mode === 'max' && this.rank === 2 && this.padding === 'valid' && [...this.poolSize, ...this.strides].every((v) => v === 2);
+  }
+
+  /**
+   * backward within a pair (the convolution below computed this pooling): x was never written, and with `relu` it
+   * was a relu's output, so dx is written as the gradient of the relu's input: dy passes only where y > 0.
+   */
+  backwardInPair(env: Env, b: Buffers, y: number, dy: number, dx: number, rows: number, relu: boolean): void {
+    writeGeo(env.heap, b.geo, this.block, rows);
+    env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, relu ? y : 0);
   }
 
   override getConfig(): Record<string, unknown> {

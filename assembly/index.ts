@@ -14,5 +14,6 @@ export * from "./losses";
 export * from "./optim";
 export * from "./vector";
 export * from "./conv";
+export * from "./conv-sparse";
 export * from "./pool";
 export * from "./norm";

@@ -77,6 +77,7 @@ export interface Kernels {
   conv2d_forward(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, geo: Ptr, filters: number, relu: number): void;
   conv2d_forward_maxpool(x: Ptr, w: Ptr, bias: Ptr, pooled: Ptr, argmax: Ptr, geo: Ptr, filters: number, relu: number): void;
   conv2d_direct_backward_filter(x: Ptr, dy: Ptr, dw: Ptr, geo: Ptr, filters: number, accumulate: number): void;
+  conv2d_backward_sparse(x: Ptr, dz: Ptr, w: Ptr, dw: Ptr, db: Ptr, dx: Ptr, scratch: Ptr, geo: Ptr, filters: number): void;
   maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, geo: Ptr): void;
   maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, geo: Ptr, accumulate: number, reluY: Ptr): void;
   avgpool_forward(x: Ptr, y: Ptr, geo: Ptr): void;

@@ -210,6 +210,7 @@ const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random'
   ['conv1d causal, dilation 2, six channels', () => [L.conv1d({ filters: 3, kernelSize: 3, dilationRate: 2, padding: 'causal' })], [10, 6], 2],
   // a relu or linear 'valid' conv with 8k filters and a 2x2 max pooling run as one pair (conv2d_forward_maxpool)
   ['conv2d relu → maxPooling2d 2x2 as a pair (odd conv output: its last row and column are not computed)', () => [L.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })], [9, 8, 3], 2, { eps: 3e-4 }],
+  ['conv2d relu → maxPooling2d as a pair, C=4 F=16 (the sparse backward kernel)', () => [L.conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })], [8, 9, 4], 2, { eps: 3e-4, checks: 40 }],
   ['conv2d linear, 2x2 stride 2 → maxPooling2d as a pair, 16 filters', () => [L.conv2d({ filters: 16, kernelSize: 2, strides: 2 }), L.maxPooling2d({ poolSize: 2 })], [10, 11, 2], 2, { eps: 3e-4 }],
   ['maxPooling2d 2x2 (odd input: the last row is dropped)', () => [L.maxPooling2d({ poolSize: 2 })], [7, 6, 3], 2, { input: 'distinct' }],
   ['maxPooling2d 3x3 stride 2 same', () => [L.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' })], [7, 7, 5], 2, { input: 'distinct' }],

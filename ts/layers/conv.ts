@@ -219,6 +219,24 @@ abstract class Conv extends ConvForward {
     return kernelParamInit(this.training, name);
   }
 
+  /**
+   * Whether the pair's backward takes conv2d_backward_sparse: dz under a 2x2 max pooling is nonzero at one pixel in
+   * four of each channel at most, and the kernel does only the nonzero filters' work, with the dense kernels' bits
+   * where the filter gradient is the direct kernel's (its (n, oy, ox) sums). Measured at MNIST's second layer (C=8,
+   * F=16, batch 64): 0.8-1.1 against 1.4 ms for the direct filter gradient, bias_grad, gemm_nt and col2im; about even
+   * at C=4 F=8, whose pixels have too few nonzero filters to pay for their scatter into dx.
+   */
+  private get sparseBackward(): boolean {
+    return this.pool !== null && this.direct && this.geo.c % 4 === 0 && this.filters >= 16;
+  }
+
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    const b = super.reserve(reserve, capacity, training);
+    // the kernel's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
+    if (training && this.sparseBackward) b.sparse = reserve(2 * this.patch * this.filters + this.patch);
+    return b;
+  }
+
   override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
     const [, bias] = this.params;
     biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
@@ -228,8 +246,13 @@ abstract class Conv extends ConvForward {
   /** The pair's backward: the pooling writes dz, the pre-activation's gradient (relu's derivative from its y), then
    *  the bias and kernel gradients and dx as in backward. */
   override backwardPair(env: Env, b: Buffers, bNext: Buffers, x: number, y: number, dy: number, dz: number, dx: number, rows: number): void {
-    const [, bias] = this.params;
+    const [kernel, bias] = this.params;
     this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
+    if (b.sparse) {
+      writeGeo(env.heap, b.geo, this.block, rows);
+      env.k.conv2d_backward_sparse(x, dz, kernel.ptr, kernel.grad, bias?.grad ?? 0, dx, b.sparse, b.geo, this.filters);
+      return;
+    }
     if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);
     this.kernelBackward(env, b, x, dz, dx, rows);
   }

@@ -12,7 +12,7 @@ test.before(async () => {
   await infer.ready();
 });
 
-test('an MLP and a CNN saved by the full library predict the same bits in wasmnn/infer', () => {
+test('an MLP and two CNNs saved by the full library predict the same bits in wasmnn/infer', () => {
   const L = nn.layers;
   const models = [
     nn.sequential({ seed: 3, layers: [L.dense({ inputShape: [12], units: 16, activation: 'gelu' }), L.dropout({ rate: 0.2 }), L.dense({ units: 4, activation: 'softmax' })] }),
@@ -20,6 +20,10 @@ test('an MLP and a CNN saved by the full library predict the same bits in wasmnn
       L.rescaling({ inputShape: [8, 8, 1], scale: 0.5 }), L.conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }),
       L.batchNormalization({}), L.maxPooling2d({ poolSize: 2 }), L.conv2d({ filters: 5, kernelSize: 2, padding: 'same', activation: 'tanh' }),
       L.flatten(), L.dense({ units: 3, activation: 'softmax' })] }),
+    // conv → max pool pairs (conv2d_forward_maxpool in both modules)
+    nn.sequential({ seed: 5, layers: [
+      L.conv2d({ inputShape: [12, 12, 1], filters: 8, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 }),
+      L.conv2d({ filters: 16, kernelSize: 3 }), L.maxPooling2d({ poolSize: 2 }), L.flatten(), L.dense({ units: 3, activation: 'softmax' })] }),
   ];
   for (const m of models) {
     const inSize = m.inputShape.reduce((a, b) => a * b, 1);

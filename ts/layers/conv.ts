@@ -258,13 +258,13 @@ abstract class Conv extends ConvForward {
   }
 
   /** The kernel's gradient and dx from dz, the gradient of the pre-activation. */
-  private kernelBackward(env: Env, b: Buffers, x: number, dy: number, dx: number, rows: number): void {
+  private kernelBackward(env: Env, b: Buffers, x: number, dz: number, dx: number, rows: number): void {
     const { k, heap } = env;
     const [kernel] = this.params;
     const F = this.filters, K = this.patch;
     if (this.direct && kernel.grad) {
       writeGeo(heap, b.geo, this.block, rows);
-      k.conv2d_direct_backward_filter(x, dy, kernel.grad, b.geo, F, 0);
+      k.conv2d_direct_backward_filter(x, dz, kernel.grad, b.geo, F, 0);
     }
     const filterGrad = !this.direct && kernel.grad !== 0;
     if (!filterGrad && !dx) return;
@@ -274,16 +274,16 @@ abstract class Conv extends ConvForward {
     for (let s = 0; s < rows; s += b.chunk) {
       const n = Math.min(b.chunk, rows - s);
       const pc = n * this.pixels;
-      const dyc = dy + s * outBytes;
+      const dzc = dz + s * outBytes;
       writeGeo(heap, b.geo, this.block, n);
       if (filterGrad) {
         if (!unfolded) k.im2col(x + s * inBytes, b.cols, b.geo);
         // dW(K, F) (+)= cols(P, K)ᵀ · dz(P, F)
-        k.gemm_tn(b.cols, dyc, kernel.grad, K, pc, F, s > 0 ? 1 : 0);
+        k.gemm_tn(b.cols, dzc, kernel.grad, K, pc, F, s > 0 ? 1 : 0);
       }
       if (dx) {
         // dcols(P, K) = dz(P, F) · W(K, F)ᵀ, into the cols buffer (its x patches are no longer needed)
-        k.gemm_nt(dyc, kernel.ptr, b.cols, pc, F, K, 0);
+        k.gemm_nt(dzc, kernel.ptr, b.cols, pc, F, K, 0);
         k.col2im(b.cols, dx + s * inBytes, b.geo, 0);
       }
     }

@@ -14,7 +14,7 @@ import {
   biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
   resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
-import type { Activation } from '../activations';
+import type { Activation } from '../tensor/activations';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
   filters: number;

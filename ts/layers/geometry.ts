@@ -1,7 +1,7 @@
 // Windowed layers (conv, pooling): argument checks, output sizes and padding by TF's rules, and the i32 geometry
 // block that the module's conv and pool kernels read (its layout is documented in assembly/conv.ts).
-import type { Heap } from '../memory';
-import { ShapeError, ValueError } from '../errors';
+import type { Heap } from '../backend/memory';
+import { ShapeError, ValueError } from '../backend/errors';
 
 /** Number of i32 in a geometry block: N, H, W, C, KH, KW, strideH, strideW, padTop, padLeft, dilationH, dilationW, OH, OW. */
 export const GEO_LEN = 14;

@@ -1,16 +1,16 @@
 // Sequential models with the TF.js layers API: add, compile, fit, evaluate, predict, summary, get/setWeights, dispose.
 // The network (and all its memory) is made when the model is first needed with a known input shape; compile adds
 // the optimiser's state; the first fit or predict for a batch size plans that batch's buffers.
-import { TrainableNetwork } from './engine';
-import { Layer } from './layers/layer';
-import { Tensor, type TensorLike } from './tensor';
-import { resolveLoss, type Loss } from './losses';
-import { resolveOptimizer, type Optimizer } from './optimizers';
-import { checkMetrics } from './tracker';
-import { ShapeError, StateError, ValueError } from './errors';
-import { fit, evaluate, predict, type FitArgs, type History } from './training';
+import { TrainableNetwork } from '../engine/network';
+import { Layer } from '../layers/layer';
+import { Tensor, type TensorLike } from '../tensor/tensor';
+import { resolveLoss, type Loss } from '../optim/losses';
+import { resolveOptimizer, type Optimizer } from '../optim/optimizers';
+import { checkMetrics } from '../train/tracker';
+import { ShapeError, StateError, ValueError } from '../backend/errors';
+import { fit, evaluate, predict, type FitArgs, type History } from '../train/training';
 import { formatSummary } from './summary';
-import { saveModel, type SaveOptions } from './checkpoint';
+import { saveModel, type SaveOptions } from '../io/checkpoint';
 
 export interface SequentialArgs {
   layers?: Layer[];

@@ -15,13 +15,13 @@
 //   u32 CRC-32 (IEEE) of every byte before it
 //
 // Reading checks everything before any module memory is touched, and each problem is a typed error naming it.
-import { Sequential } from './model';
-import { sameShape, type Layer } from './layers/layer';
-import { layerFromConfig } from './layers/registry';
-import { SGD, Momentum, RMSProp, Adagrad, Adam, AdamW, type Optimizer } from './optimizers';
-import { exponentialDecay, stepDecay, cosineDecay, cosineDecayRestarts, warmup, type Schedule } from './schedules';
-import { resolveLoss, huber, LOSS_NAMES, type Loss } from './losses';
-import { NotFoundError, ShapeError, StateError, ValueError, WasmnnError } from './errors';
+import { Sequential } from '../model/model';
+import { sameShape, type Layer } from '../layers/layer';
+import { layerFromConfig } from '../layers/registry';
+import { SGD, Momentum, RMSProp, Adagrad, Adam, AdamW, type Optimizer } from '../optim/optimizers';
+import { exponentialDecay, stepDecay, cosineDecay, cosineDecayRestarts, warmup, type Schedule } from '../optim/schedules';
+import { resolveLoss, huber, LOSS_NAMES, type Loss } from '../optim/losses';
+import { NotFoundError, ShapeError, StateError, ValueError, WasmnnError } from '../backend/errors';
 
 export const CHECKPOINT_VERSION = 1;
 const MAGIC = [0x57, 0x4e, 0x4e, 0x31]; // "WNN1"

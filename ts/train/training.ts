@@ -1,13 +1,13 @@
 // The loops: fit, evaluate, predict. Data stays in JS as the user gave it; each batch is copied into the plan's
 // input buffer, and everything else is kernel calls over planned memory: a training step allocates nothing in the
 // module (the batch copy makes only short-lived typed-array views of the user's rows).
-import type { Sequential } from './model';
-import type { Network, Plan } from './engine';
-import { Tensor, type TensorData, type TensorLike } from './tensor';
+import type { Sequential } from '../model/model';
+import type { Network, Plan } from '../engine/network';
+import { Tensor, type TensorData, type TensorLike } from '../tensor/tensor';
 import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
 import { checkBatchFinite, checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
-import { ShapeError, ValueError } from './errors';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export interface FitArgs {
   epochs?: number;

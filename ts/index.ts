@@ -24,8 +24,10 @@ export * as metrics from './train/metrics';
 export * as report from './report/index';
 export { augment } from './layers/augment';
 export type { AugmentOptions } from './layers/augment';
-export { saveModel, loadModel, checkpointInfo } from './io/checkpoint';
-export type { SaveOptions, CheckpointInfo } from './io/checkpoint';
+export { saveModel, loadModel } from './io/model-io';
+export { checkpointInfo } from './checkpoint/format';
+export type { CheckpointInfo } from './checkpoint/format';
+export type { SaveOptions } from './checkpoint/save';
 export { saveModelTo, loadModelFrom } from './io/checkpoint-io';
 import './layers/catalog'; // fills the loader's layer table
 export { registerLayer, registeredLayers } from './layers/registry';

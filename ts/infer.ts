@@ -3,7 +3,8 @@
 // sources), so predictions have the same bits; no optimiser, loss, data, report or training-loop code is bundled.
 import { readyWith, type ReadyOptions, type Backend } from './backend/module';
 import './layers/catalog-forward'; // the loader's layer table: the forward cores
-import { readCheckpoint, reviveLayers, decodeWeights } from './io/checkpoint';
+import { readCheckpoint, decodeWeights } from './checkpoint/format';
+import { reviveLayers } from './checkpoint/revive';
 import { checkpointBytes } from './io/checkpoint-io';
 import { Network } from './engine/network';
 import { predict } from './train/training';

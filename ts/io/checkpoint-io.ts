@@ -2,7 +2,8 @@
 // outside the browser), IndexedDB (`indexeddb://key`) and, in the browser, a download (`downloads://name.wnn`).
 // No runtime module is imported statically, so the library still bundles for the browser.
 import type { Sequential } from '../model/model';
-import { saveModel, loadModel, type SaveOptions } from './checkpoint';
+import { saveModel, loadModel } from './model-io';
+import type { SaveOptions } from '../checkpoint/save';
 import { ready } from '../backend/module';
 import { NotFoundError, ValueError } from '../backend/errors';
 

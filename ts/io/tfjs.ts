@@ -18,7 +18,7 @@ import {
 } from '../layers/pooling';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization';
 import { ready } from '../backend/module';
-import { decodeF16 } from './checkpoint';
+import { decodeF16 } from '../checkpoint/codecs';
 import { NotFoundError, ShapeError, ValueError, WasmnnError } from '../backend/errors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

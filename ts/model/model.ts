@@ -9,8 +9,9 @@ import { resolveOptimizer, type Optimizer } from '../optim/optimizers';
 import { checkMetrics } from '../train/tracker';
 import { ShapeError, StateError, ValueError } from '../backend/errors';
 import { fit, evaluate, predict, type FitArgs, type History } from '../train/training';
+import type { Compiled } from '../train/fit-model';
 import { formatSummary } from './summary';
-import { saveModel, type SaveOptions } from '../io/checkpoint';
+import { encodeModel, type SaveOptions } from '../checkpoint/save';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -23,14 +24,6 @@ export interface CompileArgs {
   optimizer: Optimizer | string;
   loss: Loss | string;
   metrics?: string[] | string;
-}
-
-export interface Compiled {
-  optimizer: Optimizer;
-  loss: Loss;
-  metrics: string[];
-  /** Whether the loss runs fused with the output activation. */
-  fused: boolean;
 }
 
 let modelCounter = 0;
@@ -181,7 +174,7 @@ export class Sequential {
 
   /** The model as one checkpoint (topology, weights, optimiser state): nn.loadModel(bytes) rebuilds it anywhere. */
   save(options?: SaveOptions): Uint8Array {
-    return saveModel(this, options);
+    return encodeModel(this, options);
   }
 
   countParams(): number {

@@ -1,5 +1,5 @@
 // Windowed layers (conv, pooling): argument checks, output sizes and padding by TF's rules, and the i32 geometry
-// block that the module's conv and pool kernels read (its layout is documented in assembly/conv.ts).
+// block that the module's conv and pool kernels read (its layout is documented in assembly/geometry.ts).
 import type { Heap } from '../backend/memory';
 import { ShapeError, ValueError } from '../backend/errors';
 

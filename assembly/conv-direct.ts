@@ -117,7 +117,7 @@ export function conv2d_forward_maxpool(x: usize, w: usize, bias: usize, pooled: 
 
 /**
  * Filters f..f+7 of the output pixels (n, oy0..oy1-1, ox0..ox1-1), at least four, all of whose taps have the same
- * kernel rows inside the image and every column tap inside: four pixels at a time in row-major order, a block
+ * filter rows inside the image and every column tap inside: four pixels at a time in row-major order, a block
  * spanning two rows where a row's count is not a multiple of four, and the last block overlapping the one before
  * (recomputing the same values is cheaper than one pixel at a time). Blocks across rows waste nothing at MNIST's
  * 26- and 11-pixel rows, where blocks within a row recomputed 2 of 28 and 1 of 12 pixels.

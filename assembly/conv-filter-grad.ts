@@ -153,8 +153,8 @@ function filterGradFourChannels(x: usize, dy: usize, dw: usize, geo: usize, F: i
 }
 
 /**
- * conv2d_direct_backward_filter's filters 0..F8 (F8 a multiple of 8) for kernels three taps wide: the three taps of
- * a kernel row share one sweep over dy, their six sums in registers, so dy is read KH·C·F8/8 times instead of three
+ * conv2d_direct_backward_filter's filters 0..F8 (F8 a multiple of 8) for filters three taps wide: the three taps of
+ * a filter row share one sweep over dy, their six sums in registers, so dy is read KH·C·F8/8 times instead of three
  * times that. Each sum still adds its pixels in (n, oy, ox) order, skipping the pixels whose tap is in the padding:
  * the same results as one tap at a time.
  */

@@ -35,7 +35,7 @@ export function im2col(x: usize, cols: usize, geo: usize): void {
   const pt = geoAt(geo, GEO_PAD_TOP), pl = geoAt(geo, GEO_PAD_LEFT);
   const dlh = geoAt(geo, GEO_DILATION_H), dlw = geoAt(geo, GEO_DILATION_W);
   const OH = geoAt(geo, GEO_OH), OW = geoAt(geo, GEO_OW);
-  const rowLen = KW * C; // one kernel row (fixed ky) of a cols row
+  const rowLen = KW * C; // one filter row (fixed ky) of a cols row
   let row = cols;
   for (let n = 0; n < N; n++) {
     for (let oy = 0; oy < OH; oy++) {
@@ -138,7 +138,7 @@ function col2imGather(cols: usize, dx: usize, geo: usize, accumulate: i32): void
         }
         // the cols element of output pixel (n, oy, ox = ix + pl - kx), tap (ky, kx), channel 0 for ky = kyHi, kx = kxHi
         const first = cols + <usize>((n * OH + iy + pt - kyHi) * OW + ix + pl - kxHi) * rowBytes + (<usize>((kyHi * KW + kxHi) * C) << 2);
-        const kyStep = <usize>OW * rowBytes - (<usize>(KW * C) << 2); // next output row, previous kernel row
+        const kyStep = <usize>OW * rowBytes - (<usize>(KW * C) << 2); // next output row, previous filter row
         const kxStep = rowBytes - (<usize>C << 2); // next output pixel to the right, previous tap
         for (let c = 0; c < C; c += 8) {
           const pair = c + 8 <= C; // eight channels in two sums, else four

@@ -3,7 +3,7 @@
 //
 // Geometry block: every conv and pool kernel takes `geo`, a pointer to 14 i32 in linear memory, in this order:
 //   0 N, 1 H, 2 W, 3 C              input x is (N, H, W, C)
-//   4 KH, 5 KW                      kernel (pooling: window) size
+//   4 KH, 5 KW                      filter (pooling: window) size
 //   6 strideH, 7 strideW
 //   8 padTop, 9 padLeft             padding before row 0 / column 0; bottom and right padding follow from OH, OW
 //   10 dilationH, 11 dilationW      1 = ordinary convolution

@@ -14,8 +14,8 @@
 import {
   GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT,
   GEO_DILATION_H, GEO_DILATION_W, GEO_OH, GEO_OW,
-} from "./conv";
-import { geoAt, nhwcIndex } from "./geometry";
+  geoAt, nhwcIndex,
+} from "./geometry";
 
 /**
  * Gradients of a convolution from dz (N, OH, OW, F), the gradient of its pre-activation: dw [KH, KW, C, F], db (F)

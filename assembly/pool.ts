@@ -1,6 +1,6 @@
 // Pooling kernels, channels-last (NHWC) like Keras / TF.js.
 //
-// The windowed pools take the geometry block documented in conv.ts: x is (N, H, W, C), y is (N, OH, OW, C),
+// The windowed pools take the geometry block documented in geometry.ts: x is (N, H, W, C), y is (N, OH, OW, C),
 // KH/KW is the pool size; the dilation fields are not read. Window cells in the padding are skipped: max pooling
 // never picks them and average pooling divides by the number of real cells (TF's 'same' pooling). With TF's
 // padding rule (pad < pool size) every window holds at least one real cell.
@@ -8,7 +8,7 @@
 
 import {
   GEO_N, GEO_H, GEO_W, GEO_C, GEO_KH, GEO_KW, GEO_STRIDE_H, GEO_STRIDE_W, GEO_PAD_TOP, GEO_PAD_LEFT, GEO_OH, GEO_OW,
-} from "./conv";
+} from "./geometry";
 
 import { geoAt, nhwcIndex } from "./geometry";
 

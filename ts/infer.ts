@@ -1,19 +1,20 @@
 // wasmnn/infer: load a saved model and predict, nothing more. The same layers, checkpoint reader, network and
 // predict loop as the full library, over dist/wasmnn-infer.wasm (the forward kernels only, built from the same
 // sources), so predictions have the same bits; no optimiser, loss, data, report or training-loop code is bundled.
-import { readyWith, type ReadyOptions, type Backend } from './module';
+import { readyWith, type ReadyOptions, type Backend } from './backend/module';
 import './layers/catalog-forward'; // the loader's layer table: the forward cores
-import { readCheckpoint, reviveLayers, decodeWeights } from './checkpoint';
-import { checkpointBytes } from './checkpoint-io';
-import { Network } from './engine';
-import { predict } from './training';
-import { StateError } from './errors';
-import type { Tensor, TensorLike } from './tensor';
+import { readCheckpoint, decodeWeights } from './checkpoint/format';
+import { reviveLayers } from './checkpoint/revive';
+import { checkpointBytes } from './io/checkpoint-io';
+import { Network } from './engine/network';
+import { predict } from './train/training';
+import { StateError } from './backend/errors';
+import type { Tensor, TensorLike } from './tensor/tensor';
 
-export type { ReadyOptions } from './module';
-export { Tensor, tensor } from './tensor';
-export type { TensorLike } from './tensor';
-export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError } from './errors';
+export type { ReadyOptions } from './backend/module';
+export { Tensor, tensor } from './tensor/tensor';
+export type { TensorLike } from './tensor/tensor';
+export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError } from './backend/errors';
 
 /** Instantiates the inference module once (by default wasmnn-infer.wasm beside this script). */
 export function ready(options: ReadyOptions = {}): Promise<Backend> {

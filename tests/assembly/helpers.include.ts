@@ -56,7 +56,7 @@ export function randomF32(n: i32, a: f32 = 0, b: f32 = 1): usize {
 
 // ---- window geometry ----
 
-/** A geometry block (the i32 layout of assembly/conv.ts's GEO_* slots) for conv and pool kernels. */
+/** A geometry block (the i32 layout of assembly/geometry.ts's GEO_* slots) for conv and pool kernels. */
 export function geoBlock(
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, OH: i32, OW: i32,
 ): usize {

@@ -1,6 +1,6 @@
 // CSV of numeric features with an optional label column: RFC 4180 quoting ("" inside quotes), CRLF or LF line ends,
 // blank lines skipped, a leading byte order mark ignored.
-import { ValueError } from '../errors';
+import { ValueError } from '../backend/errors';
 
 export interface CsvOptions {
   /** Whether the first row names the columns. Default: detected (a column whose first value is not a number but

@@ -1,6 +1,6 @@
 // IDX files (the MNIST format): magic 0x00 0x00 <type> <ndims>, then ndims big-endian u32 sizes, then the data,
 // big-endian, row-major.
-import { ValueError } from '../errors';
+import { ValueError } from '../backend/errors';
 
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 

@@ -1,4 +1,4 @@
-import { ValueError } from '../errors';
+import { ValueError } from '../backend/errors';
 
 /** Returns (labels.length, numClasses) row-major with a 1 at each row's label. */
 export function oneHot(labels: ArrayLike<number>, numClasses: number): Float32Array {

@@ -1,5 +1,5 @@
 // Standardisation per column: (x - mean) / std, with the population std (divide by rows). Sums are in float64.
-import { ShapeError, StateError, ValueError } from '../errors';
+import { ShapeError, StateError, ValueError } from '../backend/errors';
 
 export interface ScalerJSON {
   type: 'standardScaler';

@@ -1,6 +1,6 @@
 // Seeded train/test split, stratified by class for integer labels.
-import { ShapeError, ValueError } from '../errors';
-import { permutation } from '../random';
+import { ShapeError, ValueError } from '../backend/errors';
+import { permutation } from '../tensor/random';
 
 export type Targets = Float32Array | Int32Array | Uint8Array;
 

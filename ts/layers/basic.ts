@@ -1,8 +1,8 @@
 // Layers without parameters: Activation, Dropout (inverted: scaled in training, identity otherwise), Flatten, Reshape,
 // Rescaling. The *Forward classes are the inference cores (wasmnn/infer's); the layers add backward and getConfig.
 import { Layer, ForwardLayer, checkShape, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
-import { resolveActivation, type Activation as ActivationFn } from '../activations';
-import { ShapeError, ValueError } from '../errors';
+import { resolveActivation, type Activation as ActivationFn } from '../tensor/activations';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export interface ActivationArgs extends LayerArgs {
   activation: string;

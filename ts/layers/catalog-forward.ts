@@ -12,7 +12,7 @@ import {
 } from './pooling';
 import { BatchNormalizationForward, LayerNormalizationForward, RMSNormalizationForward } from './normalization';
 import { ResidualForward } from './residual';
-import { RandomAugmentForward } from '../augment';
+import { RandomAugmentForward } from './augment';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;

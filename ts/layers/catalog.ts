@@ -11,7 +11,7 @@ import {
 } from './pooling';
 import { BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 import { Residual } from './residual';
-import { RandomAugment } from '../augment';
+import { RandomAugment } from './augment';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;

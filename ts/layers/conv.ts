@@ -14,7 +14,7 @@ import {
   biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
   resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
-import type { Activation } from '../activations';
+import type { Activation } from '../tensor/activations';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
   filters: number;
@@ -32,7 +32,7 @@ const COLS_BUDGET = 1 << 22;
 
 /**
  * Whether the direct filter-gradient kernel beats im2col + gemm_tn. It keeps the gradient in registers and sweeps
- * dy once per (tap, four input channels, 8 filters) when C is a multiple of 4, else per (kernel row of three taps or
+ * dy once per (tap, four input channels, 8 filters) when C is a multiple of 4, else per (filter row of three taps or
  * tap, input channel, 8 filters); im2col + GEMM pays for unfolding and packing a matrix whose K = kh·kw·C is too
  * short to amortise it. Measured (batch 64, one thread, direct vs im2col + gemm_tn):
  * - four channels a sweep, 3x3: 28x28 C=4 F=16 1.9 vs 3.7 ms, 13x13 C=8 F=16 0.96 vs 1.39, 14x14 C=16 F=16 2.8 vs
@@ -232,7 +232,7 @@ abstract class Conv extends ConvForward {
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
     const b = super.reserve(reserve, capacity, training);
-    // the kernel's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
+    // conv2d_backward_sparse's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
     if (training && this.sparseBackward) b.sparse = reserve(2 * this.patch * this.filters + this.patch);
     return b;
   }
@@ -240,11 +240,11 @@ abstract class Conv extends ConvForward {
   override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
     const [, bias] = this.params;
     biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
-    this.kernelBackward(env, b, x, dy, dx, rows);
+    this.filterAndInputGradients(env, b, x, dy, dx, rows);
   }
 
   /** The pair's backward: the pooling writes dz, the pre-activation's gradient (relu's derivative from its y), then
-   *  the bias and kernel gradients and dx as in backward. */
+   *  the bias and filter gradients and dx as in backward. */
   override backwardPair(env: Env, b: Buffers, bNext: Buffers, x: number, y: number, dy: number, dz: number, dx: number, rows: number): void {
     const [kernel, bias] = this.params;
     this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
@@ -254,11 +254,11 @@ abstract class Conv extends ConvForward {
       return;
     }
     if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);
-    this.kernelBackward(env, b, x, dz, dx, rows);
+    this.filterAndInputGradients(env, b, x, dz, dx, rows);
   }
 
-  /** The kernel's gradient and dx from dz, the gradient of the pre-activation. */
-  private kernelBackward(env: Env, b: Buffers, x: number, dz: number, dx: number, rows: number): void {
+  /** The filter gradient (the 'kernel' parameter's) and dx from dz, the gradient of the pre-activation. */
+  private filterAndInputGradients(env: Env, b: Buffers, x: number, dz: number, dx: number, rows: number): void {
     const { k, heap } = env;
     const [kernel] = this.params;
     const F = this.filters, K = this.patch;

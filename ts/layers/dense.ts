@@ -5,8 +5,8 @@ import {
   biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
   resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
-import type { Activation } from '../activations';
-import { ShapeError } from '../errors';
+import type { Activation } from '../tensor/activations';
+import { ShapeError } from '../backend/errors';
 
 export interface DenseArgs extends LayerArgs, KernelArgs {
   units: number;

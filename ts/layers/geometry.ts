@@ -1,7 +1,7 @@
 // Windowed layers (conv, pooling): argument checks, output sizes and padding by TF's rules, and the i32 geometry
-// block that the module's conv and pool kernels read (its layout is documented in assembly/conv.ts).
-import type { Heap } from '../memory';
-import { ShapeError, ValueError } from '../errors';
+// block that the module's conv and pool kernels read (its layout is documented in assembly/geometry.ts).
+import type { Heap } from '../backend/memory';
+import { ShapeError, ValueError } from '../backend/errors';
 
 /** Number of i32 in a geometry block: N, H, W, C, KH, KW, strideH, strideW, padTop, padLeft, dilationH, dilationW, OH, OW. */
 export const GEO_LEN = 14;
@@ -19,10 +19,10 @@ export interface Axis {
  *   valid   out = floor((size - span) / stride) + 1, no padding (the last rows that do not fill a window are dropped)
  *   same    out = ceil(size / stride), padding (out - 1)·stride + span - size split with the smaller half before
  *   causal  out = ceil(size / stride), all padding (span - 1) before: output t sees only inputs <= t·stride (conv1d)
- * where span = (kernel - 1)·dilation + 1. A window larger than a 'valid' input is a ShapeError naming the layer.
+ * where span = (taps - 1)·dilation + 1. A window larger than a 'valid' input is a ShapeError naming the layer.
  */
-export function windowAxis(layer: string, axis: string, size: number, kernel: number, stride: number, dilation: number, padding: Padding): Axis {
-  const span = (kernel - 1) * dilation + 1;
+export function windowAxis(layer: string, axis: string, size: number, taps: number, stride: number, dilation: number, padding: Padding): Axis {
+  const span = (taps - 1) * dilation + 1;
   if (padding === 'same') {
     const out = Math.ceil(size / stride);
     return { out, padBefore: Math.floor(Math.max((out - 1) * stride + span - size, 0) / 2) };
@@ -30,7 +30,7 @@ export function windowAxis(layer: string, axis: string, size: number, kernel: nu
   if (padding === 'causal') return { out: Math.ceil(size / stride), padBefore: span - 1 };
   if (span > size) {
     const dilated = dilation > 1 ? ` dilated by ${dilation} spans ${span}` : '';
-    throw new ShapeError(`${layer}: the window (${kernel}${dilated}) is larger than the input's ${axis} (${size}) with padding 'valid'; use padding 'same' or a smaller window`);
+    throw new ShapeError(`${layer}: the window (${taps}${dilated}) is larger than the input's ${axis} (${size}) with padding 'valid'; use padding 'same' or a smaller window`);
   }
   return { out: Math.floor((size - span) / stride) + 1, padBefore: 0 };
 }
@@ -45,11 +45,11 @@ export interface Geometry {
   oh: number; ow: number;
 }
 
-export function geometry(layer: string, [h, w, c]: number[], kernel: number[], strides: number[], dilation: number[], padding: Padding): Geometry {
-  const rows = windowAxis(layer, 'height', h, kernel[0], strides[0], dilation[0], padding);
-  const cols = windowAxis(layer, h === 1 && kernel[0] === 1 ? 'length' : 'width', w, kernel[1], strides[1], dilation[1], padding);
+export function geometry(layer: string, [h, w, c]: number[], windowSize: number[], strides: number[], dilation: number[], padding: Padding): Geometry {
+  const rows = windowAxis(layer, 'height', h, windowSize[0], strides[0], dilation[0], padding);
+  const cols = windowAxis(layer, h === 1 && windowSize[0] === 1 ? 'length' : 'width', w, windowSize[1], strides[1], dilation[1], padding);
   return {
-    h, w, c, kh: kernel[0], kw: kernel[1], sh: strides[0], sw: strides[1], dh: dilation[0], dw: dilation[1],
+    h, w, c, kh: windowSize[0], kw: windowSize[1], sh: strides[0], sw: strides[1], dh: dilation[0], dw: dilation[1],
     padTop: rows.padBefore, padLeft: cols.padBefore, oh: rows.out, ow: cols.out,
   };
 }

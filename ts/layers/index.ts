@@ -11,4 +11,4 @@ export {
 } from './pooling';
 export { batchNormalization, layerNormalization, rmsNormalization, BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 export { residual, Residual } from './residual';
-export { randomAugment, RandomAugment } from '../augment';
+export { randomAugment, RandomAugment } from './augment';

@@ -1,11 +1,11 @@
 // The options shared by layers with a kernel and a bias (dense, conv): activation and useBias (what the forward pass
 // needs), and the initializers and regularizers (what training needs), resolved once with the same defaults
 // (Glorot-uniform kernel, zero bias) and written back to a config.
-import { resolveActivation, type Activation } from '../activations';
-import { resolveInitializer, checkInitializer, glorotUniform, zeros, type Initializer } from '../initializers';
-import { resolveRegularizer, checkRegularizer, type Regularizer } from '../regularizers';
+import { resolveActivation, type Activation } from '../tensor/activations';
+import { resolveInitializer, checkInitializer, glorotUniform, zeros, type Initializer } from './initializers';
+import { resolveRegularizer, checkRegularizer, type Regularizer } from './regularizers';
 import type { ParamInit } from './layer';
-import type { Kernels } from '../kernels';
+import type { Kernels } from '../backend/kernels';
 
 export interface KernelArgs {
   activation?: string;

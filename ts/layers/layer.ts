@@ -6,12 +6,12 @@
 // paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still checks the
 // training options' names (against the one list in initializers.ts / regularizers.ts, without making them), so both
 // builds accept and reject the same configs.
-import type { Heap } from '../memory';
-import type { Kernels } from '../kernels';
-import type { Initializer } from '../initializers';
-import type { Regularizer } from '../regularizers';
-import type { Activation } from '../activations';
-import { ShapeError, StateError, ValueError } from '../errors';
+import type { Heap } from '../backend/memory';
+import type { Kernels } from '../backend/kernels';
+import type { Initializer } from './initializers';
+import type { Regularizer } from './regularizers';
+import type { Activation } from '../tensor/activations';
+import { ShapeError, StateError, ValueError } from '../backend/errors';
 
 /** Everything a layer's kernels need: the module's functions, its memory, and the model's dropout stream. */
 export interface Env {

@@ -4,9 +4,9 @@
 // Each *Forward class is the inference core (checks, shapes, parameters, forward); the layer of the same name adds
 // the backward pass, the parameters' initialisers and regularisers (paramInit) and getConfig.
 import { ForwardLayer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
-import { resolveInitializer, checkInitializer, ones, zeros, type Initializer } from '../initializers';
-import { resolveRegularizer, checkRegularizer, type Regularizer } from '../regularizers';
-import { ValueError } from '../errors';
+import { resolveInitializer, checkInitializer, ones, zeros, type Initializer } from './initializers';
+import { resolveRegularizer, checkRegularizer, type Regularizer } from './regularizers';
+import { ValueError } from '../backend/errors';
 
 interface NormArgs extends LayerArgs {
   /** Only the last axis (-1, or its index counting the batch axis as Keras does). */

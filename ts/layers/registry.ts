@@ -3,8 +3,8 @@
 // ts/layers/catalog-forward.ts (their forward cores, registered by ts/infer.ts). Adding a layer type is one row in
 // each (or registerLayer() for a user's own layer class).
 import { Layer } from './layer';
-import { l1l2 } from '../regularizers';
-import { NotFoundError, ValueError, WasmnnError } from '../errors';
+import { l1l2 } from './regularizers';
+import { NotFoundError, ValueError, WasmnnError } from '../backend/errors';
 
 /** Makes a layer from its saved config (what its getConfig() returned). */
 export type LayerFactory = (config: Record<string, unknown>) => Layer;

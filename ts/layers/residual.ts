@@ -6,7 +6,7 @@
 // Residual adds the backward pass and getConfig.
 import { Layer, ForwardLayer, sameShape, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
 import { Conv2D, Conv1D, Conv2DForward, Conv1DForward, type ConvArgs } from './conv';
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export interface ResidualArgs extends LayerArgs {
   layers: Layer[];

@@ -1,6 +1,6 @@
 // Weight initialisers, all drawn from the model's seeded stream inside the module (Keras' definitions).
-import type { Kernels } from './kernels';
-import { ValueError } from './errors';
+import type { Kernels } from '../backend/kernels';
+import { ValueError } from '../backend/errors';
 
 export interface Initializer {
   readonly name: string;

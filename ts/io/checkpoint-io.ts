@@ -1,10 +1,11 @@
 // Checkpoints to and from places: a file path (Node, Deno, Bun), a URL (fetch: http(s), data:, blob:, and file:
 // outside the browser), IndexedDB (`indexeddb://key`) and, in the browser, a download (`downloads://name.wnn`).
 // No runtime module is imported statically, so the library still bundles for the browser.
-import type { Sequential } from './model';
-import { saveModel, loadModel, type SaveOptions } from './checkpoint';
-import { ready } from './module';
-import { NotFoundError, ValueError } from './errors';
+import type { Sequential } from '../model/model';
+import { saveModel, loadModel } from './model-io';
+import type { SaveOptions } from '../checkpoint/save';
+import { ready } from '../backend/module';
+import { NotFoundError, ValueError } from '../backend/errors';
 
 /** Saves the model's checkpoint to a file path, `file:` URL, `indexeddb://key` or `downloads://name`. */
 export async function saveModelTo(model: Sequential, target: string | URL, options?: SaveOptions): Promise<void> {

@@ -1,6 +1,6 @@
 // Activation names as TF.js and Keras spell them, mapped to the module's activation codes.
-import { ValueError } from './errors';
-import { ACTIVATION_CODES } from './kernels';
+import { ValueError } from '../backend/errors';
+import { ACTIVATION_CODES } from '../backend/kernels';
 
 export type ActivationName = keyof typeof ACTIVATION_CODES | 'softmax';
 

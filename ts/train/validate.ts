@@ -1,9 +1,9 @@
 // Input checks for every public entry of a model. They run before anything is changed, so a bad call leaves the
 // model as it was, and each error names the problem (which argument, which row and column, which value).
-import { Tensor, tensor, type TensorData, type TensorLike } from './tensor';
-import { ShapeError, ValueError } from './errors';
-import type { Loss } from './losses';
-import type { Kernels } from './kernels';
+import { Tensor, tensor, type TensorData, type TensorLike } from '../tensor/tensor';
+import { ShapeError, ValueError } from '../backend/errors';
+import type { Loss } from '../optim/losses';
+import type { Kernels } from '../backend/kernels';
 
 /** Samples as one array of n rows of `rowSize` (bytes stay bytes until a batch is copied in). */
 export interface Samples {

@@ -1,10 +1,10 @@
 // Rosenblatt's perceptron: one step unit trained by w ← w + η(y − ŷ)x, sample by sample. It is a Sequential of one
 // dense 'step' unit with the perceptron loss and plain SGD at batch size 1, so it runs on the same kernels.
 import { sequential, type Sequential } from './model';
-import { dense } from './layers/dense';
-import { train } from './optimizers';
-import { Tensor, type TensorLike } from './tensor';
-import { ValueError } from './errors';
+import { dense } from '../layers/dense';
+import { train } from '../optim/optimizers';
+import { Tensor, type TensorLike } from '../tensor/tensor';
+import { ValueError } from '../backend/errors';
 
 export interface PerceptronArgs {
   inputs: number;

@@ -1,9 +1,9 @@
 // A typed wrapper over the kernels for direct use: arrays resident in module memory, and calls that check sizes
 // before the module sees a pointer, so nothing is ever written out of bounds. The model engine calls the raw
 // kernels itself (its buffers are checked once, when they are planned).
-import { backend } from './module';
+import { backend } from '../backend/module';
 import { resolveActivation } from './activations';
-import { ShapeError, StateError, ValueError } from './errors';
+import { ShapeError, StateError, ValueError } from '../backend/errors';
 
 /** A Float32 array that lives in the module's memory. */
 export class ModuleArray {

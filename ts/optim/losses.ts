@@ -1,8 +1,8 @@
 // Losses by name (TF.js camelCase or Keras snake_case), each a kernel in assembly/losses.ts. Cross-entropies fuse with
 // the output activation they belong to (softmax, sigmoid): the model then hands the kernel the logits, which is
 // both one pass fewer and stable for large logits.
-import type { Kernels } from './kernels';
-import { ValueError } from './errors';
+import type { Kernels } from '../backend/kernels';
+import { ValueError } from '../backend/errors';
 
 type Unfused = (k: Kernels, pred: number, target: number, grad: number, rows: number, cols: number, w: number) => number;
 type Fused = (k: Kernels, logits: number, target: number, probOut: number, grad: number, rows: number, cols: number, w: number) => number;

@@ -1,6 +1,6 @@
 // Seeded random numbers, drawn by the module's generator so that every runtime sees the same stream.
-import { backend } from './module';
-import { ValueError } from './errors';
+import { backend } from '../backend/module';
+import { ValueError } from '../backend/errors';
 
 const STATE_BYTES = 16;
 

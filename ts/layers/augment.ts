@@ -4,11 +4,11 @@
 // index arithmetic is on whole numbers (Q16 fixed point), which JS computes exactly.
 //   layers.randomAugment({...})         a layer, active in training only (inference passes images through)
 //   augment(images, n, h, w, c, {...}, seed)   the same transform as a dataset function
-import { ForwardLayer, type Buffers, type Env, type LayerArgs, type Reserve } from './layers/layer';
-import { checkRank } from './layers/geometry';
-import { backend } from './module';
-import type { Kernels } from './kernels';
-import { ShapeError, ValueError } from './errors';
+import { ForwardLayer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { checkRank } from './geometry';
+import { backend } from '../backend/module';
+import type { Kernels } from '../backend/kernels';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export interface AugmentOptions {
   /** Largest shift in pixels, the same for both axes or [rows, columns]; each image shifts by a whole number in [-s, s]. */

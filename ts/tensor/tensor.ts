@@ -1,6 +1,6 @@
 // User-facing tensors: plain Float32 data in JS with a shape. They hold no module memory, so they need no dispose;
 // a model copies each batch into its own planned buffers.
-import { ShapeError, ValueError } from './errors';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export type NestedArray = number | NestedArray[];
 export type TensorData = Float32Array | Uint8Array;

@@ -6,8 +6,8 @@
 // parameter by name (`<layer>/<param>`, e.g. dense_Dense1/kernel), because the manifest's order is TF.js' own
 // (batch-norm statistics come after every trainable weight) and need not be wasmnn's. Weights quantized by the
 // converter (uint8 / uint16 codes with a scale and min, or float16) are expanded to float32 as TF.js does.
-import { Sequential } from '../model';
-import { Tensor } from '../tensor';
+import { Sequential } from '../model/model';
+import { Tensor } from '../tensor/tensor';
 import type { Layer } from '../layers/layer';
 import { Dense } from '../layers/dense';
 import { Activation, Dropout, Flatten, Reshape, Rescaling } from '../layers/basic';
@@ -17,9 +17,9 @@ import {
   GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
 } from '../layers/pooling';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization';
-import { ready } from '../module';
-import { decodeF16 } from '../checkpoint';
-import { NotFoundError, ShapeError, ValueError, WasmnnError } from '../errors';
+import { ready } from '../backend/module';
+import { decodeF16 } from '../checkpoint/codecs';
+import { NotFoundError, ShapeError, ValueError, WasmnnError } from '../backend/errors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = Record<string, any>;

@@ -1,8 +1,8 @@
 // Metrics accumulated over the batches of an epoch or an evaluation: counts, so the result is exact over the whole
 // set. Accuracy comes from a kernel; precision and recall from a confusion matrix of the outputs.
-import type { Env } from './layers/layer';
-import type { Loss } from './losses';
-import { ValueError } from './errors';
+import type { Env } from '../layers/layer';
+import type { Loss } from '../optim/losses';
+import { ValueError } from '../backend/errors';
 
 type Kind = 'accuracy' | 'precision' | 'recall';
 const KINDS: Record<string, Kind> = {

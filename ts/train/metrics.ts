@@ -1,6 +1,6 @@
 // Classification metrics from a confusion matrix cm, (numClasses, numClasses) row-major, row = true class,
 // column = predicted class. A class with no predictions (or no true rows) scores 0, as in scikit-learn.
-import { ShapeError, ValueError } from './errors';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export type Average = 'macro' | 'micro' | 'none';
 

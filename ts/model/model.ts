@@ -1,16 +1,17 @@
 // Sequential models with the TF.js layers API: add, compile, fit, evaluate, predict, summary, get/setWeights, dispose.
 // The network (and all its memory) is made when the model is first needed with a known input shape; compile adds
 // the optimiser's state; the first fit or predict for a batch size plans that batch's buffers.
-import { TrainableNetwork } from './engine';
-import { Layer } from './layers/layer';
-import { Tensor, type TensorLike } from './tensor';
-import { resolveLoss, type Loss } from './losses';
-import { resolveOptimizer, type Optimizer } from './optimizers';
-import { checkMetrics } from './tracker';
-import { ShapeError, StateError, ValueError } from './errors';
-import { fit, evaluate, predict, type FitArgs, type History } from './training';
+import { TrainableNetwork } from '../engine/network';
+import { Layer } from '../layers/layer';
+import { Tensor, type TensorLike } from '../tensor/tensor';
+import { resolveLoss, type Loss } from '../optim/losses';
+import { resolveOptimizer, type Optimizer } from '../optim/optimizers';
+import { checkMetrics } from '../train/tracker';
+import { ShapeError, StateError, ValueError } from '../backend/errors';
+import { fit, evaluate, predict, type FitArgs, type History } from '../train/training';
+import type { Compiled } from '../train/fit-model';
 import { formatSummary } from './summary';
-import { saveModel, type SaveOptions } from './checkpoint';
+import { encodeModel, type SaveOptions } from '../checkpoint/save';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -23,14 +24,6 @@ export interface CompileArgs {
   optimizer: Optimizer | string;
   loss: Loss | string;
   metrics?: string[] | string;
-}
-
-export interface Compiled {
-  optimizer: Optimizer;
-  loss: Loss;
-  metrics: string[];
-  /** Whether the loss runs fused with the output activation. */
-  fused: boolean;
 }
 
 let modelCounter = 0;
@@ -181,7 +174,7 @@ export class Sequential {
 
   /** The model as one checkpoint (topology, weights, optimiser state): nn.loadModel(bytes) rebuilds it anywhere. */
   save(options?: SaveOptions): Uint8Array {
-    return saveModel(this, options);
+    return encodeModel(this, options);
   }
 
   countParams(): number {

@@ -1,7 +1,7 @@
 // Kernel penalties with TF.js' meaning: l2 adds l2·ΣW² to the loss (the textbook's λ/2‖W‖² is l2 = λ/2),
 // l1 adds l1·Σ|W|. Each returns its penalty and adds its gradient into the parameter's gradient, in the module.
-import type { Kernels } from './kernels';
-import { ValueError } from './errors';
+import type { Kernels } from '../backend/kernels';
+import { ValueError } from '../backend/errors';
 
 export interface Regularizer {
   readonly name: string;

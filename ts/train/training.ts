@@ -1,13 +1,13 @@
 // The loops: fit, evaluate, predict. Data stays in JS as the user gave it; each batch is copied into the plan's
 // input buffer, and everything else is kernel calls over planned memory: a training step allocates nothing in the
 // module (the batch copy makes only short-lived typed-array views of the user's rows).
-import type { Sequential } from './model';
-import type { Network, Plan } from './engine';
-import { Tensor, type TensorData, type TensorLike } from './tensor';
+import type { FitModel } from './fit-model';
+import type { Network, Plan } from '../engine/network';
+import { Tensor, type TensorData, type TensorLike } from '../tensor/tensor';
 import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
 import { checkBatchFinite, checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
-import { ShapeError, ValueError } from './errors';
+import { ShapeError, ValueError } from '../backend/errors';
 
 export interface FitArgs {
   epochs?: number;
@@ -30,7 +30,7 @@ export interface History {
   params: { epochs: number; batchSize: number; samples: number; steps: number };
 }
 
-export async function fit(model: Sequential, x: TensorLike, y: unknown, args: FitArgs = {}): Promise<History> {
+export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitArgs = {}): Promise<History> {
   const { loss, metrics, optimizer, fused } = model.compiledWith;
   const net = model.network;
   // ---- check everything first: a bad call leaves the model as it was
@@ -122,7 +122,7 @@ export async function fit(model: Sequential, x: TensorLike, y: unknown, args: Fi
   return history;
 }
 
-export function evaluate(model: Sequential, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
+export function evaluate(model: FitModel, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
   const { loss } = model.compiledWith;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
   const samples = checkInputs(x, model.inputShape, 'x', false);
@@ -136,7 +136,7 @@ export function evaluate(model: Sequential, x: TensorLike, y: unknown, args: { b
   return runEvaluate(model, samples, targets, weights, batchSize);
 }
 
-function runEvaluate(model: Sequential, samples: Samples, targets: Float32Array | Int32Array, weights: Float32Array | null, batchSize: number): Record<string, number> {
+function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | Int32Array, weights: Float32Array | null, batchSize: number): Record<string, number> {
   const { loss, metrics, fused } = model.compiledWith;
   const net = model.network;
   const plan = net.plan(Math.min(batchSize, samples.n), false);
@@ -201,7 +201,7 @@ function loadBatch(heap: { f32: Float32Array; i32: Int32Array }, plan: Plan, x: 
   }
 }
 
-function fillOrder(model: Sequential, order: Int32Array, shuffle: boolean): void {
+function fillOrder(model: FitModel, order: Int32Array, shuffle: boolean): void {
   const net = model.network;
   const { heap, k, rng } = net.env;
   if (!shuffle) {
@@ -219,7 +219,7 @@ function fillOrder(model: Sequential, order: Int32Array, shuffle: boolean): void
  * block at a time and runs its SIMD check (about 3x the plain loop: 27 against 80-110 ms for MNIST's 47 million
  * floats, 2-3% of an epoch of the small CNN); the exact sample and feature are looked up only on failure.
  */
-function scanInputs(model: Sequential, data: TensorData, what: string): void {
+function scanInputs(model: FitModel, data: TensorData, what: string): void {
   if (!(data instanceof Float32Array)) return; // bytes and integers are always finite
   const { heap, k } = model.network.env;
   const rowSize = model.network.layers[0].inputSize, n = data.length / rowSize;
@@ -236,8 +236,8 @@ const SCAN_BLOCK_FLOATS = 1 << 16;
 
 /** A block of module memory a model keeps for fit's chores (the input scan, the epoch's permutation): n 4-byte
  *  words at least, grown when a call needs more. */
-const scratchByModel = new WeakMap<Sequential, { ptr: number; n: number }>();
-function modelScratch(model: Sequential, n: number): number {
+const scratchByModel = new WeakMap<FitModel, { ptr: number; n: number }>();
+function modelScratch(model: FitModel, n: number): number {
   const found = scratchByModel.get(model);
   if (found && found.n >= n) return found.ptr;
   const { heap } = model.network.env;

@@ -1,7 +1,7 @@
 // Optimisers: each step is one kernel call over the model's whole contiguous parameter block (Keras formulas, see
 // assembly/optim.ts). Optional clipping first: by value, and by the global norm of all gradients.
-import type { Kernels } from './kernels';
-import { ValueError } from './errors';
+import type { Kernels } from '../backend/kernels';
+import { ValueError } from '../backend/errors';
 import { asSchedule, type Schedule } from './schedules';
 
 export interface ClipOptions {

@@ -1,5 +1,5 @@
 // Training callbacks with TF.js' hook names, and early stopping (with restoreBestWeights, which TF.js lacks).
-import { ValueError } from './errors';
+import { ValueError } from '../backend/errors';
 
 export type Logs = Record<string, number>;
 

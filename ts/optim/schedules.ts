@@ -1,7 +1,7 @@
 // Learning-rate schedules as functions of the optimiser step (Keras' LearningRateSchedule). pow and cos come from
 // the module, so the same step gives the same learning rate in every runtime. Schedules compose: warmup(inner).
-import { backend } from './module';
-import { ValueError } from './errors';
+import { backend } from '../backend/module';
+import { ValueError } from '../backend/errors';
 
 export interface Schedule {
   readonly name: string;

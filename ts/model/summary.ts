@@ -1,5 +1,5 @@
 // model.summary(): the table Keras and TF.js print — layers, output shapes, parameter counts.
-import type { Layer } from './layers/layer';
+import type { Layer } from '../layers/layer';
 
 export function formatSummary(name: string, layers: Layer[]): string {
   const rows = layers.map((l) => [`${l.name} (${l.className})`, `[null,${l.outputShape.join(',')}]`, String(l.paramCount)]);

@@ -3,11 +3,11 @@
 // and the optimiser step are kernel calls over those addresses; none of them allocates. Network places the blocks,
 // plans and runs forward (all that wasmnn/infer bundles); TrainableNetwork, the library's, adds the optimiser's
 // state, backward, the loss and the regularisers.
-import { backend } from './module';
-import type { Env, Layer, Buffers } from './layers/layer';
-import type { Loss } from './losses';
-import type { Optimizer, ParameterBlock } from './optimizers';
-import { StateError } from './errors';
+import { backend } from '../backend/module';
+import type { Env, Layer, Buffers } from '../layers/layer';
+import type { Loss } from '../optim/losses';
+import type { Optimizer, ParameterBlock } from '../optim/optimizers';
+import { StateError } from '../backend/errors';
 
 export interface Plan {
   capacity: number;

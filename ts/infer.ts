@@ -13,7 +13,7 @@ import type { Tensor, TensorLike } from './tensor';
 export type { ReadyOptions } from './module';
 export { Tensor, tensor } from './tensor';
 export type { TensorLike } from './tensor';
-export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError } from './errors';
+export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryError } from './errors';
 
 /** Instantiates the inference module once (by default wasmnn-infer.wasm beside this script). */
 export function ready(options: ReadyOptions = {}): Promise<Backend> {

@@ -40,7 +40,7 @@ export class Heap {
   }
 
   /** Reserves `bytes` (rounded up to 16) and returns the address; first fit among freed blocks, else from the top. */
-  alloc(bytes: number, what = `a block of ${bytes} bytes`): number {
+  alloc(bytes: number, what = 'a block'): number {
     return this.allocAll([bytes], what)[0];
   }
 

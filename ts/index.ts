@@ -1,9 +1,9 @@
 // wasmnn's public API: `import * as nn from 'wasmnn'`.
-export { ready } from './backend/module';
-export type { ReadyOptions } from './backend/module';
+export { ready, memory } from './backend/module';
+export type { ReadyOptions, MemoryInfo } from './backend/module';
 export { Tensor, tensor, tensor1d, tensor2d, tensor3d, tensor4d } from './tensor/tensor';
 export type { TensorLike, NestedArray } from './tensor/tensor';
-export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError } from './backend/errors';
+export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryError } from './backend/errors';
 export { Random, permutation } from './tensor/random';
 export { ACTIVATION_NAMES } from './tensor/activations';
 export * as ops from './tensor/ops';

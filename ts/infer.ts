@@ -14,7 +14,7 @@ import type { Tensor, TensorLike } from './tensor/tensor';
 export type { ReadyOptions } from './backend/module';
 export { Tensor, tensor } from './tensor/tensor';
 export type { TensorLike } from './tensor/tensor';
-export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError } from './backend/errors';
+export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryError } from './backend/errors';
 
 /** Instantiates the inference module once (by default wasmnn-infer.wasm beside this script). */
 export function ready(options: ReadyOptions = {}): Promise<Backend> {

@@ -23,3 +23,23 @@ export class StateError extends WasmnnError {
 export class NotFoundError extends WasmnnError {
   override name = 'NotFoundError';
 }
+/** The module's memory cannot hold what a model (or an array) needs: wasm32 memory ends at 4 GiB, and a runtime
+ *  may refuse to grow it before that. Whatever the failed call had allocated is given back; the module stays usable. */
+export class MemoryError extends WasmnnError {
+  override name = 'MemoryError';
+  /** Bytes the failed allocation needed in all (a model's weights, a batch plan). */
+  readonly bytesNeeded: number;
+  /** The most a wasm32 module's memory can hold: 4 GiB. */
+  readonly bytesLimit: number;
+  /** The module's memory size, and the bytes of it in use, when the allocation failed. */
+  readonly moduleBytes: number;
+  readonly bytesInUse: number;
+
+  constructor(message: string, figures: { bytesNeeded: number; bytesLimit: number; moduleBytes: number; bytesInUse: number }) {
+    super(message);
+    this.bytesNeeded = figures.bytesNeeded;
+    this.bytesLimit = figures.bytesLimit;
+    this.moduleBytes = figures.moduleBytes;
+    this.bytesInUse = figures.bytesInUse;
+  }
+}

@@ -42,6 +42,22 @@ export function backend(): Backend {
   return loaded;
 }
 
+/** The module's memory, as tf.memory() reports TF.js's: what wasmnn's models and arrays hold now, and how large the
+ *  module's memory has grown (it never shrinks; freed blocks are reused). Every dispose() brings bytesInUse back. */
+export interface MemoryInfo {
+  /** Bytes in blocks held by models and ModuleArrays (each block rounded up to 16 bytes). */
+  bytesInUse: number;
+  blocksInUse: number;
+  /** The module's linear memory size in bytes (static data, held and free blocks); at most 4 GiB. */
+  moduleBytes: number;
+}
+
+/** The module's memory now (after `await nn.ready()`). */
+export function memory(): MemoryInfo {
+  const { heap } = backend();
+  return { bytesInUse: heap.bytesInUse, blocksInUse: heap.blocksInUse, moduleBytes: heap.memory.buffer.byteLength };
+}
+
 async function load(wasm: NonNullable<ReadyOptions['wasm']>): Promise<Backend> {
   const kernels = (await instantiate(await resolveSource(wasm))).exports as unknown as Kernels;
   return { kernels, heap: new Heap(kernels.memory, kernels.heap_base()) };

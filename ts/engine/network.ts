@@ -45,13 +45,23 @@ export class Network {
       layer.build(shape);
       shape = layer.outputShape;
     }
+    let trainable = 0;
+    let fixed = 0;
+    for (const layer of layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
+    this.env = { k, heap, rng: 0 };
+    // every block at once, all or none: a model too big for the module is a MemoryError that leaves nothing behind
+    const [initRng, trainRng, params, grads, state] = this.allocAll([4, 4, trainable, trainable, fixed],
+      `the model's weights and gradients (${(trainable + fixed).toLocaleString('en-US')} parameters)`);
     // two streams from the seed: one for initial weights, one for training (dropout, shuffling), so adding a
     // dropout layer does not change the initial weights
-    this.#initRng = this.alloc(4);
-    const trainRng = this.alloc(4);
-    k.rng_seed(this.#initRng, seed >>> 0);
+    this.#initRng = initRng;
+    k.rng_seed(initRng, seed >>> 0);
     k.rng_seed(trainRng, (seed ^ 0x9e3779b9) >>> 0);
-    this.env = { k, heap, rng: trainRng };
+    this.env.rng = trainRng;
+    this.block.n = trainable;
+    this.block.params = params;
+    this.block.grads = grads;
+    this.stateBlock = { ptr: state, n: fixed };
     this.paired = layers.map((layer, i) => i + 1 < layers.length && layer.pairWith(layers[i + 1]));
     this.#placeParameters(initialize);
   }
@@ -61,13 +71,6 @@ export class Network {
   }
 
   #placeParameters(initialize: boolean): void {
-    let trainable = 0;
-    let fixed = 0;
-    for (const layer of this.layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
-    this.block.n = trainable;
-    this.block.params = this.alloc(trainable);
-    this.block.grads = this.alloc(trainable);
-    this.stateBlock = { ptr: this.alloc(fixed), n: fixed };
     let t = this.block.params, g = this.block.grads, s = this.stateBlock.ptr;
     for (const layer of this.layers) {
       for (const p of layer.params) {
@@ -111,13 +114,23 @@ export class Network {
     return plan;
   }
 
+  /**
+   * A plan's blocks are laid out twice by the same code: once to learn their sizes, then over the blocks the heap
+   * handed out for all of them at once (so a plan too big for the module leaves nothing behind).
+   */
   #makePlan(capacity: number, training: boolean): Plan {
-    const mine: number[] = [];
-    const reserve = (floats: number) => {
-      const ptr = this.env.heap.alloc(Math.max(1, floats) * 4);
-      mine.push(ptr);
-      return ptr;
-    };
+    const sizes: number[] = [];
+    // the sizing pass hands out distinct non-zero stand-in addresses (a zero gradient address means "none")
+    this.#layoutPlan(capacity, training, (floats) => sizes.push(Math.max(1, floats) * 4) * 16);
+    const what = `the ${training ? 'training' : 'inference'} plan for batches of ${capacity}`;
+    const ptrs = this.env.heap.allocAll(sizes, what);
+    let next = 0;
+    const plan = this.#layoutPlan(capacity, training, () => ptrs[next++]);
+    planMemory.set(plan, ptrs);
+    return plan;
+  }
+
+  #layoutPlan(capacity: number, training: boolean, reserve: (floats: number) => number): Plan {
     const first = this.layers[0];
     const outSize = this.outputLayer.outputSize;
     const input = reserve(capacity * first.inputSize);
@@ -137,13 +150,11 @@ export class Network {
       x = outputs[i];
       dx = grads[i];
     });
-    const plan: Plan = {
+    return {
       capacity, training, input, outputs, grads, buffers,
       labels: reserve(capacity), targets: reserve(capacity * outSize), weights: reserve(capacity),
       lossGrad: training ? 0 : reserve(capacity * outSize),
     };
-    planMemory.set(plan, mine);
-    return plan;
   }
 
   forward(plan: Plan, rows: number, training: boolean, logitsOnly: boolean): void {
@@ -185,10 +196,11 @@ export class Network {
     planMemory.delete(plan);
   }
 
-  protected alloc(floats: number): number {
-    const ptr = backend().heap.alloc(Math.max(1, floats) * 4);
-    this.owned.push(ptr);
-    return ptr;
+  /** Blocks of these many floats (at least one each), all or none, owned by the network until dispose(). */
+  protected allocAll(floats: number[], what: string): number[] {
+    const ptrs = this.env.heap.allocAll(floats.map((n) => Math.max(1, n) * 4), what);
+    this.owned.push(...ptrs);
+    return ptrs;
   }
 }
 
@@ -198,6 +210,7 @@ export class TrainableNetwork extends Network {
   readonly firstTrainable: number;
   /** Compute the gradient of every layer's input, down to the model's input (for gradient checks). */
   inputGradients = false;
+  #scratch = { ptr: 0, words: 0 };
 
   constructor(layers: Layer[], inputShape: number[], seed: number, initialize = true) {
     super(layers, inputShape, seed, initialize);
@@ -205,15 +218,27 @@ export class TrainableNetwork extends Network {
     this.firstTrainable = first < 0 ? layers.length : first;
   }
 
-  /** Reserves the optimiser's state arrays (again, when the optimiser changes). */
+  /** A block of `words` 4-byte words at least, for fit's chores (the input scan, the epoch's permutation): kept
+   *  with the network, replaced by a larger one when a call needs more, freed on dispose. */
+  scratch(words: number): number {
+    if (this.#scratch.words >= words) return this.#scratch.ptr;
+    const [ptr] = this.allocAll([words], "fit's scratch block");
+    if (this.#scratch.words) this.free(this.#scratch.ptr);
+    this.#scratch = { ptr, words };
+    return ptr;
+  }
+
+  /**
+   * Reserves the optimiser's state arrays and sets them to its initial state (again on every compile). The arrays
+   * it already has are reused; when more are needed and the module cannot hold them, nothing has changed.
+   */
   prepareOptimizer(optimizer: Optimizer): void {
-    for (const s of this.block.states) this.free(s);
-    this.block.states = [];
-    for (let i = 0; i < optimizer.stateCount; i++) {
-      const ptr = this.alloc(this.block.n);
-      this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
-      this.block.states.push(ptr);
-    }
+    const kept = Math.min(this.block.states.length, optimizer.stateCount);
+    const added = this.allocAll(new Array(optimizer.stateCount - kept).fill(this.block.n),
+      `the optimiser's state (${optimizer.stateCount} arrays of ${this.block.n.toLocaleString('en-US')} floats)`);
+    for (const s of this.block.states.slice(kept)) this.free(s);
+    this.block.states = [...this.block.states.slice(0, kept), ...added];
+    for (const ptr of this.block.states) this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);
   }
 
   /** Input of layer i in a plan. */

@@ -109,7 +109,8 @@ export function augment(images: Float32Array, n: number, h: number, w: number, c
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new ValueError(`augment: seed must be a whole number in [0, 2^32), got ${seed}`);
   const o = checkOptions(options, h, w, 'augment');
   const { kernels: k, heap } = backend();
-  const state = heap.alloc(16), draws = heap.alloc(Math.max(1, n * DRAWS) * 4);
+  // both or neither: a second alloc that fails must not leave the first behind
+  const [state, draws] = heap.allocAll([16, n * DRAWS * 4], `augment's random draws for ${n} images`);
   try {
     k.rng_seed(state, seed >>> 0);
     k.rng_uniform(state, draws, n * DRAWS, 0, 1);

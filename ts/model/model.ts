@@ -38,6 +38,8 @@ export class Sequential {
   private net: TrainableNetwork | null = null;
   private compiled: Compiled | null = null;
   private disposed = false;
+  /** A fit() is running: its loop holds the plan, the optimiser and its state between awaited callbacks. */
+  private fitting = false;
 
   constructor({ layers = [], name, seed }: SequentialArgs = {}) {
     if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) {
@@ -79,6 +81,7 @@ export class Sequential {
 
   compile(args: CompileArgs): void {
     this.checkAlive();
+    this.checkNotFitting('compile()', 'it would replace the optimiser and its state under the running fit');
     if (!args || typeof args !== 'object') throw new ValueError('compile() takes { optimizer, loss, metrics }');
     // resolve everything before changing anything
     const optimizer = resolveOptimizer(args.optimizer);
@@ -107,8 +110,16 @@ export class Sequential {
     return this.compiled;
   }
 
-  fit(x: TensorLike, y: unknown, args: FitArgs = {}): Promise<History> {
-    return fit(this, x, y, args);
+  /** Trains on (x, y); one fit() at a time (TF.js refuses a second one too). */
+  async fit(x: TensorLike, y: unknown, args: FitArgs = {}): Promise<History> {
+    this.checkAlive();
+    if (this.fitting) throw new StateError(`cannot start training model '${this.name}' because another fit() call is ongoing: await it first`);
+    this.fitting = true;
+    try {
+      return await fit(this, x, y, args);
+    } finally {
+      this.fitting = false;
+    }
   }
 
   /** Loss and metrics over (x, y), by name, as plain numbers. */
@@ -136,6 +147,7 @@ export class Sequential {
 
   /** Replaces all weights (same order and shapes as getWeights); checked completely before anything is written. */
   setWeights(weights: Tensor[]): void {
+    this.checkNotFitting('setWeights()', 'it would change the weights under the running fit and its optimiser state');
     const params = this.network.layers.flatMap((l) => l.params.map((p) => ({ layer: l.name, p })));
     if (!Array.isArray(weights) || weights.length !== params.length) {
       throw new ShapeError(`setWeights expects ${params.length} tensors, got ${Array.isArray(weights) ? weights.length : typeof weights}`);
@@ -183,6 +195,8 @@ export class Sequential {
 
   /** Frees all of the model's memory; any later use is a StateError. */
   dispose(): void {
+    if (this.disposed) return;
+    this.checkNotFitting('dispose()', 'the running fit still uses its memory; set stopTraining and dispose after fit() resolves');
     this.net?.dispose();
     this.net = null;
     this.disposed = true;
@@ -194,6 +208,10 @@ export class Sequential {
 
   private checkAlive(): void {
     if (this.disposed) throw new StateError(`model '${this.name}' was disposed; build a new one`);
+  }
+
+  private checkNotFitting(call: string, why: string): void {
+    if (this.fitting) throw new StateError(`cannot call ${call} on model '${this.name}' while its fit() is running: ${why}`);
   }
 }
 

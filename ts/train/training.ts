@@ -209,7 +209,7 @@ function fillOrder(model: FitModel, order: Int32Array, shuffle: boolean): void {
     return;
   }
   // the permutation is drawn by the module's generator (same order everywhere), in a scratch block reused per epoch
-  const scratch = modelScratch(model, order.length);
+  const scratch = net.scratch(order.length);
   k.rng_permutation(rng, scratch, order.length);
   order.set(heap.i32.subarray(scratch >> 2, (scratch >> 2) + order.length));
 }
@@ -224,7 +224,7 @@ function scanInputs(model: FitModel, data: TensorData, what: string): void {
   const { heap, k } = model.network.env;
   const rowSize = model.network.layers[0].inputSize, n = data.length / rowSize;
   const rows = Math.max(1, Math.floor(SCAN_BLOCK_FLOATS / rowSize));
-  const ptr = modelScratch(model, rows * rowSize);
+  const ptr = model.network.scratch(Math.min(rows, Math.max(n, 1)) * rowSize);
   for (let start = 0; start < n; start += rows) {
     const m = Math.min(rows, n - start);
     heap.f32.set(data.subarray(start * rowSize, (start + m) * rowSize), ptr >> 2);
@@ -233,19 +233,6 @@ function scanInputs(model: FitModel, data: TensorData, what: string): void {
 }
 
 const SCAN_BLOCK_FLOATS = 1 << 16;
-
-/** A block of module memory a model keeps for fit's chores (the input scan, the epoch's permutation): n 4-byte
- *  words at least, grown when a call needs more. */
-const scratchByModel = new WeakMap<FitModel, { ptr: number; n: number }>();
-function modelScratch(model: FitModel, n: number): number {
-  const found = scratchByModel.get(model);
-  if (found && found.n >= n) return found.ptr;
-  const { heap } = model.network.env;
-  if (found) heap.release(found.ptr);
-  const ptr = heap.alloc(n * 4);
-  scratchByModel.set(model, { ptr, n });
-  return ptr;
-}
 
 /** Per-sample weights from class weights, or null when none are given. */
 function classWeights(classWeight: Record<number, number> | undefined, y: Float32Array | Int32Array, sparse: boolean, classes: number, n: number): Float32Array | null {

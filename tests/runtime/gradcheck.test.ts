@@ -112,6 +112,9 @@ const table: Row[] = [
     layers: () => [dense(HIDDEN, 'sigmoid', { biasRegularizer: regularizers.l1({ l1: 0.1 }) }), dense(OUT)] },
 
   // ---- the layers alone (J = Σ r·y) --------------------------------------------------------------------------
+  // dense wide enough for the GEMM's whole 5x8 tiles and their edges in all three products (7 samples, 13 in, 19 out)
+  { name: 'dense 13 -> 19 tanh, 7 samples', inputShape: [13], rows: 7, layers: () => [dense(19, 'tanh')] },
+  { name: 'dense 13 -> 19 relu, 7 samples', inputShape: [13], rows: 7, layers: () => [dense(19, 'relu')] },
   { name: 'rescaling (negative scale, offset) -> dense', layers: () => [layers.rescaling({ scale: -1.7, offset: 0.3 }), dense(OUT, 'tanh')] },
   { name: 'rescaling [4, 5] -> flatten', inputShape: [4, 5], layers: () => [layers.rescaling({ scale: 0.25, offset: -1 }), layers.flatten()] },
   // conv2d: strides, dilation, padding, channel and filter counts that take every branch of the kernels (eight-
@@ -139,7 +142,7 @@ const table: Row[] = [
     layers: () => [c2({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' })] },
   // 64·64 pixels · 144 floats · 8 samples exceed the unfolded buffer's budget (2^22 floats): im2col (for the forward
   // pass and the filter gradient) and dx's gemm_nt + col2im run in chunks of 7 samples and 1
-  { name: 'conv2d unfolded in chunks', inputShape: [64, 64, 16], rows: 8, paths: ['im2col'], probes: 24,
+  { name: 'conv2d unfolded in chunks', inputShape: [64, 64, 16], rows: 8, paths: ['im2col'], probes: 12,
     layers: () => [c2({ filters: 1, kernelSize: 3, padding: 'same' })] },
   // conv1d (conv2d on one row)
   { name: 'conv1d stride 2, same, 4 channels', inputShape: [11, 4], rows: 3, paths: BOTH,

@@ -50,9 +50,9 @@
 // The parameter gradients must also be the same bits when no input gradient is asked for: the layer under test then
 // runs its backward with dx = 0, the path of a model's first layer.
 //
-// Each row runs in a plan with 3 spare rows filled with junk (big inputs, out-of-range labels), as fit's last,
-// shorter batch is: nothing may read past `rows`; and, unless it is big enough to be sampled, once more in a plan
-// made for exactly its rows.
+// The central differences run in a plan with 3 spare rows filled with junk (big inputs, out-of-range labels), as
+// fit's last, shorter batch is: nothing may read past `rows`. A plan made for exactly the rows then gives the same
+// gradients to the bit (nothing writes past `rows` into a neighbouring buffer either).
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import { lcg, sameBits, uniform } from './helpers';
@@ -127,6 +127,8 @@ export const conv1d = (args: ConvArgs): Layer => new PathConv1D(args);
 
 // ---- coordinates ------------------------------------------------------------------------------------------------
 
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
 /** Per axis, the indices a sampled tensor must be probed at: the first eight and the last four. */
 function requiredIndices(size: number): number[] {
   const out = new Set<number>();
@@ -140,19 +142,23 @@ const flat = (shape: number[], coords: number[]) => coords.reduce((a, c, k) => a
 
 /** The flat indices to probe: all of them, or (beyond `budget`) a seeded sample covering requiredIndices. */
 export function probeIndices(shape: number[], budget: number, seed: number): number[] {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   if (size <= budget) return Array.from({ length: size }, (_, i) => i);
   const next = lcg(seed);
-  const random = () => shape.map((d) => Math.floor(next() * d));
   const picked = new Set<number>();
-  shape.forEach((d, axis) => {
-    for (const i of requiredIndices(d)) {
-      const coords = random();
-      coords[axis] = i;
-      picked.add(flat(shape, coords));
+  // every axis's required indices at once: probe k takes the k-th of each axis's shuffled list (the shorter lists
+  // cycle), so as many probes as the longest list cover them all; then random coordinates up to the budget
+  const lists = shape.map((d) => {
+    const list = requiredIndices(d);
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [list[i], list[j]] = [list[j], list[i]];
     }
+    return list;
   });
-  while (picked.size < budget) picked.add(flat(shape, random()));
+  const longest = Math.max(...lists.map((l) => l.length));
+  for (let k = 0; k < longest; k++) picked.add(flat(shape, lists.map((l) => l[k % l.length])));
+  while (picked.size < budget) picked.add(flat(shape, shape.map((d) => Math.floor(next() * d))));
   return [...picked].sort((a, b) => a - b);
 }
 
@@ -184,8 +190,6 @@ export interface Outcome {
   mismatches: Mismatch[];
   /** Coordinates compared, and those left out because every step straddled a kink. */
   probed: number;
-  /** Whether some tensor was too big to probe every coordinate. */
-  sampled: boolean;
   /** Coordinates whose step crossed a kink on one side (taken one-sided). */
   oneSided: number;
   straddling: string[];
@@ -193,12 +197,16 @@ export interface Outcome {
   worst: number;
   /** The largest |analytic − numeric| seen. */
   largest: number;
+  /** The analytic gradients: every trainable parameter's, then the input's. */
+  gradients: { what: string; grads: Float32Array }[];
 }
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Checks one row on one conv path in a plan with `spare` junk rows; the assertions name the row. */
-export function gradcheck(row: Row, path: ConvPath | null, spare: number): Outcome {
+/**
+ * Checks one row on one conv path in a plan with `spare` junk rows (probe false: only computes its gradients);
+ * the assertions name the row.
+ */
+export function gradcheck(row: Row, path: ConvPath | null, spare: number, probe = true): Outcome {
   const inputShape = row.inputShape ?? [3];
   forced = path;
   const m = nn.sequential({ seed: 7, layers: [nn.layers.activation({ activation: 'linear', inputShape }), ...row.layers()] });
@@ -208,13 +216,13 @@ export function gradcheck(row: Row, path: ConvPath | null, spare: number): Outco
     forced = null;
   }
   try {
-    return check(row, path, spare, m);
+    return check(row, path, spare, probe, m);
   } finally {
     m.dispose();
   }
 }
 
-function check(row: Row, path: ConvPath | null, spare: number, m: nn.Sequential): Outcome {
+function check(row: Row, path: ConvPath | null, spare: number, probeAll: boolean, m: nn.Sequential): Outcome {
   const inputShape = row.inputShape ?? [3];
   const net = m.network;
   let loss: nn.losses.Loss | null = null, fused = false;
@@ -303,11 +311,15 @@ function check(row: Row, path: ConvPath | null, spare: number, m: nn.Sequential)
     sameBits(heap.f32.slice(t.grad >> 2, (t.grad >> 2) + t.grads.length), t.grads, `${row.name}: ${t.what}'s gradient without the input gradient`);
   }
   tensors.push(input);
+  const out: Outcome = {
+    mismatches: [], probed: 0, oneSided: 0, straddling: [], worst: 0, largest: 0,
+    gradients: tensors.map((t) => ({ what: t.what, grads: t.grads })),
+  };
+  if (!probeAll) return out;
   const j0 = objective();
   const s0 = state();
 
   const eps = row.eps ?? 5e-3;
-  const out: Outcome = { mismatches: [], probed: 0, sampled: false, oneSided: 0, straddling: [], worst: 0, largest: 0 };
   /** J and whether the discrete state stayed, with the f32 at `i` set to v (the value actually stored is returned). */
   const at = (i: number, v: number) => {
     const f32 = heap.f32;
@@ -348,7 +360,6 @@ function check(row: Row, path: ConvPath | null, spare: number, m: nn.Sequential)
   let all = 0;
   tensors.forEach((t, k) => {
     const indices = probeIndices(t.shape, row.probes ?? PROBES, 101 + k);
-    if (indices.length < sizeOf(t.shape)) out.sampled = true;
     const missing = missingCoverage(t.shape, indices);
     assert.ok(missing.length === 0, `${row.name}: ${t.what} [${t.shape}] probes miss ${missing.join(', ')}`);
     // the check must not pass by looking at nothing: every tensor has gradients far from zero
@@ -373,18 +384,18 @@ function check(row: Row, path: ConvPath | null, spare: number, m: nn.Sequential)
   return out;
 }
 
-/** Runs a row on one path in the plans described above and fails, naming the coordinates, on any disagreement. */
-export function checkRow(row: Row, path: ConvPath | null): Outcome[] {
-  const outcomes: Outcome[] = [];
-  for (const spare of [3, 0]) {
-    const outcome = gradcheck(row, path, spare);
-    outcomes.push(outcome);
-    const bad = outcome.mismatches;
-    if (bad.length) {
-      const shown = bad.slice(0, 6).map((b) => `${b.what}: analytic ${b.analytic.toPrecision(6)}, numeric ${b.numeric.toPrecision(6)}`);
-      assert.unreachable(`${spare ? `with ${spare} spare rows in the plan: ` : ''}${bad.length} gradient(s) disagree:\n  ${shown.join('\n  ')}`);
-    }
-    if (outcome.sampled) break;
+/**
+ * Runs a row on one path: central differences in the plan with spare rows, then one pass in a plan made for exactly
+ * its rows, whose gradients must be the same bits; fails naming the coordinates that disagree.
+ */
+export function checkRow(row: Row, path: ConvPath | null): Outcome {
+  const outcome = gradcheck(row, path, 3);
+  const bad = outcome.mismatches;
+  if (bad.length) {
+    const shown = bad.slice(0, 6).map((b) => `${b.what}: analytic ${b.analytic.toPrecision(6)}, numeric ${b.numeric.toPrecision(6)}`);
+    assert.unreachable(`${bad.length} gradient(s) disagree:\n  ${shown.join('\n  ')}`);
   }
-  return outcomes;
+  const exact = gradcheck(row, path, 0, false);
+  exact.gradients.forEach((g, k) => sameBits(g.grads, outcome.gradients[k].grads, `${row.name}: ${g.what}'s gradient in a plan of exactly its rows`));
+  return outcome;
 }

@@ -1,6 +1,5 @@
-// CNN layers: conv forward against a naive convolution; finite-difference gradient checks (parameters and inputs)
-// for conv, pooling, normalisation and residual blocks; batch-norm running statistics; the shape errors; and a small
-// CNN that learns a toy image task.
+// CNN layers: conv forward against a naive convolution; batch-norm running statistics; the shape errors; pairs and
+// augmentation; and a small CNN that learns a toy image task. Their gradients are checked in gradcheck.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
@@ -21,15 +20,6 @@ function randoms(n: number, seed: number): Float32Array {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     out[i] = (s / 4294967296) * 2 - 1;
   }
-  return out;
-}
-
-/** n distinct values, 2/n apart, in a shuffled order: no max-pooling tie can flip under a small perturbation. */
-function distinct(n: number, seed: number): Float32Array {
-  const r = randoms(n, seed);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => r[a] - r[b]);
-  const out = new Float32Array(n);
-  order.forEach((j, i) => (out[j] = (2 * i) / n - 1));
   return out;
 }
 
@@ -125,134 +115,6 @@ test('conv1d is conv2d on one row: forward matches, causal padding looks only ba
         }
         assert.ok(Math.abs(got.data[(b * steps + t) * f + o] - sum) < 1e-4, `causal [${b},${t},${o}]`);
       }
-});
-
-// ---- finite-difference gradient checks through the model's network: plan, forward, loss, backward ----------------
-
-/**
- * Checks dL/dparameters and dL/dinput of `layers` on random input, for L = Σ r·y with fixed random r (a loss written
- * here: its gradient is r, its value summed in doubles). A linear activation layer goes first, so the layers under
- * test are not the first layer and must produce their input gradient.
- */
-function gradCheck(name: string, layers: AnyLayer[], inputShape: number[], rows: number, options: { input?: 'random' | 'distinct'; eps?: number; checks?: number } = {}): void {
-  const model = nn.sequential({ seed: 7, layers: [L.activation({ activation: 'linear', inputShape }), ...layers] });
-  const net = model.network;
-  net.inputGradients = true; // the input gradient is checked too
-  const heap = net.env.heap;
-  const plan = net.plan(rows, true);
-  const inSize = inputShape.reduce((a, b) => a * b, 1);
-  const outSize = net.outputLayer.outputSize;
-  const x = options.input === 'distinct' ? distinct(rows * inSize, 31) : randoms(rows * inSize, 31);
-  heap.f32.set(x, plan.input >> 2);
-  const r = randoms(rows * outSize, 32);
-  const dot = {
-    name: 'dot', targets: 'dense', accuracy: 'auto', config: {},
-    compute: (_k: unknown, pred: number, _t: number, grad: number, n: number, cols: number) => {
-      const f32 = heap.f32;
-      let sum = 0;
-      for (let i = 0; i < n * cols; i++) {
-        sum += r[i] * f32[(pred >> 2) + i];
-        f32[(grad >> 2) + i] = r[i];
-      }
-      return sum;
-    },
-  };
-  const loss = () => {
-    net.forward(plan, rows, true, false);
-    return net.loss(plan, dot as never, rows, false, false);
-  };
-  loss();
-  net.backward(plan, rows);
-  const f32 = heap.f32;
-  const paramGrads = f32.slice(net.block.grads >> 2, (net.block.grads >> 2) + net.block.n);
-  const inputGrads = f32.slice(plan.grads[0] >> 2, (plan.grads[0] >> 2) + rows * inSize);
-  // distinct inputs are 2/n apart: a step of a quarter of that cannot change which one is the maximum
-  const eps = options.eps ?? (options.input === 'distinct' ? 0.5 / (rows * inSize) : 1e-2);
-  const checks = options.checks ?? 24;
-  const compare = (what: string, base: number, n: number, analytic: Float32Array) => {
-    const step = Math.max(1, Math.floor(n / checks));
-    for (let i = (n * 7) % step; i < n; i += step) {
-      const f = heap.f32;
-      const at = (base >> 2) + i;
-      const saved = f[at];
-      f[at] = saved + eps;
-      const up = loss();
-      heap.f32[at] = saved - eps;
-      const down = loss();
-      heap.f32[at] = saved;
-      const numeric = (up - down) / (2 * eps);
-      const err = Math.abs(numeric - analytic[i]);
-      if (!(err <= 2e-2 * Math.max(1, Math.abs(numeric)))) {
-        assert.unreachable(`${name}: d/d${what}[${i}] analytic ${analytic[i]}, numeric ${numeric}`);
-      }
-    }
-  };
-  assert.ok(net.block.n === 0 || paramGrads.some((v) => v !== 0), `${name}: all parameter gradients are zero`);
-  assert.ok(inputGrads.some((v) => v !== 0), `${name}: all input gradients are zero`);
-  compare('param', net.block.params, net.block.n, paramGrads);
-  compare('input', plan.input, rows * inSize, inputGrads);
-  model.dispose();
-}
-
-const gradCases: [string, () => AnyLayer[], number[], number, { input?: 'random' | 'distinct'; checks?: number; eps?: number }?][] = [
-  ['conv2d stride 2, same, many channels, tanh', () => [L.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' })], [7, 7, 6], 3],
-  ['conv2d valid, dilation 2, odd sizes', () => [L.conv2d({ filters: 3, kernelSize: [3, 2], dilationRate: 2, activation: 'sigmoid' })], [9, 8, 5], 2],
-  ['conv2d one channel (direct kernel), same', () => [L.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'tanh' })], [6, 7, 1], 3],
-  ['conv2d two channels (direct), no bias, stride [2, 1], dilation 2', () => [L.conv2d({ filters: 9, kernelSize: 3, strides: [2, 1], dilationRate: 2, useBias: false })], [9, 8, 2], 2],
-  ['conv2d 16 channels, no bias, 1x1 then 5x5 same', () => [L.conv2d({ filters: 6, kernelSize: 1, useBias: false }), L.conv2d({ filters: 3, kernelSize: 5, padding: 'same', activation: 'elu' })], [4, 5, 16], 2],
-  // relu layers keep no pre-activation: the forward kernels apply relu, and its derivative reads y (y > 0 ⇔ z > 0).
-  // A smaller step than the default, so that few pre-activations cross relu's kink.
-  ['conv2d relu, direct forward, filters 8 + 4', () => [L.conv2d({ filters: 12, kernelSize: 3, activation: 'relu' })], [6, 9, 2], 3, { eps: 3e-4 }],
-  ['conv2d relu, im2col forward (16 x 32 channels)', () => [L.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' })], [4, 5, 16], 2, { checks: 40, eps: 1e-3 }],
-  ['conv2d 3x3 same, strides [1, 2], dilation 2, 9 filters (three-tap filter gradient and a tail)', () => [L.conv2d({ filters: 9, kernelSize: 3, strides: [1, 2], dilationRate: [2, 1], padding: 'same', activation: 'tanh' })], [7, 9, 3], 2],
-  ['conv2d unfolded in chunks', () => [L.conv2d({ filters: 2, kernelSize: 3, padding: 'same' })], [64, 64, 16], 10, { checks: 8 }],
-  ['conv1d stride 2, same, four channels (direct)', () => [L.conv1d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' })], [11, 4], 3],
-  ['conv1d causal, dilation 2, six channels', () => [L.conv1d({ filters: 3, kernelSize: 3, dilationRate: 2, padding: 'causal' })], [10, 6], 2],
-  // a relu or linear 'valid' conv with 8k filters and a 2x2 max pooling run as one pair (conv2d_forward_maxpool)
-  ['conv2d relu → maxPooling2d 2x2 as a pair (odd conv output: its last row and column are not computed)', () => [L.conv2d({ filters: 8, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })], [9, 8, 3], 2, { eps: 3e-4 }],
-  ['conv2d relu → maxPooling2d as a pair, C=4 F=16 (the sparse backward kernel)', () => [L.conv2d({ filters: 16, kernelSize: 3, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })], [8, 9, 4], 2, { eps: 3e-4, checks: 40 }],
-  ['conv2d linear, 2x2 stride 2 → maxPooling2d as a pair, 16 filters', () => [L.conv2d({ filters: 16, kernelSize: 2, strides: 2 }), L.maxPooling2d({ poolSize: 2 })], [10, 11, 2], 2, { eps: 3e-4 }],
-  ['maxPooling2d 2x2 (odd input: the last row is dropped)', () => [L.maxPooling2d({ poolSize: 2 })], [7, 6, 3], 2, { input: 'distinct' }],
-  ['maxPooling2d 3x3 stride 2 same', () => [L.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' })], [7, 7, 5], 2, { input: 'distinct' }],
-  ['averagePooling2d 3x3 stride 2 same', () => [L.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' })], [7, 8, 5], 2],
-  ['averagePooling2d [2, 3] valid', () => [L.averagePooling2d({ poolSize: [2, 3] })], [5, 7, 2], 2],
-  ['maxPooling1d 3 stride 2', () => [L.maxPooling1d({ poolSize: 3, strides: 2 })], [10, 3], 2, { input: 'distinct' }],
-  ['averagePooling1d 2 same', () => [L.averagePooling1d({ padding: 'same' })], [9, 3], 2],
-  ['globalAveragePooling2d', () => [L.globalAveragePooling2d()], [4, 5, 6], 3],
-  ['globalMaxPooling2d', () => [L.globalMaxPooling2d()], [4, 5, 6], 3, { input: 'distinct' }],
-  ['batchNormalization, training, on feature maps', () => [L.batchNormalization(), L.conv2d({ filters: 2, kernelSize: 2, activation: 'tanh' })], [4, 4, 3], 5],
-  ['batchNormalization, training, on features', () => [L.batchNormalization({ momentum: 0.5 }), L.activation({ activation: 'tanh' })], [7], 6],
-  ['layerNormalization', () => [L.layerNormalization(), L.activation({ activation: 'tanh' })], [5, 6], 2],
-  ['rmsNormalization', () => [L.rmsNormalization(), L.activation({ activation: 'tanh' })], [3, 9], 3],
-  ['residual block (conv, batch norm, conv)', () => [L.residual({ layers: [L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh' }), L.batchNormalization(), L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' })] }), L.activation({ activation: 'tanh' })], [5, 5, 4], 3],
-  ['residual block with a strided projection', () => [L.residual({ projection: true, layers: [L.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }), L.layerNormalization()] })], [6, 6, 3], 2],
-];
-
-for (const [name, make, shape, rows, options] of gradCases) {
-  test(`gradients match finite differences: ${name}`, () => gradCheck(name, make(), shape, rows, options));
-}
-
-test('first-layer batch, layer and RMS norm write their parameter gradients without an input gradient', () => {
-  for (const make of [() => L.batchNormalization({ inputShape: [6] }), () => L.layerNormalization({ inputShape: [6] }), () => L.rmsNormalization({ inputShape: [6] })]) {
-    // the same gradients as when the layer is second (behind a linear activation)
-    const grads = (layers: AnyLayer[]) => {
-      const model = nn.sequential({ seed: 3, layers });
-      const net = model.network;
-      const plan = net.plan(4, true);
-      net.env.heap.f32.set(randoms(24, 5), plan.input >> 2);
-      net.env.heap.f32.set(randoms(24, 6), plan.targets >> 2);
-      net.forward(plan, 4, true, false);
-      net.loss(plan, nn.losses.meanSquaredError(), 4, false, false);
-      net.backward(plan, 4);
-      const g = net.env.heap.f32.slice(net.block.grads >> 2, (net.block.grads >> 2) + net.block.n);
-      model.dispose();
-      return g;
-    };
-    const first = grads([make()]);
-    const second = grads([L.activation({ activation: 'linear', inputShape: [6] }), make()]);
-    assert.ok(first.some((v) => v !== 0));
-    assert.equal(Array.from(first), Array.from(second));
-  }
 });
 
 // ---- batch norm statistics -------------------------------------------------------------------------------------
@@ -430,7 +292,8 @@ test('a conv → max pool pair trains and predicts with the same bits as the two
   apart.dispose();
 });
 
-test('randomAugment layer: new transforms each training batch, identity in inference, gradient is the adjoint', () => {
+// its gradient (the scatter back of the gather) is checked by gradcheck.test.ts's table
+test('randomAugment layer: new transforms each training batch, identity in inference', () => {
   const model = nn.sequential({ seed: 5, layers: [L.activation({ activation: 'linear', inputShape: [6, 6, 2] }), L.randomAugment({ shift: 1, flip: true, rotation: 15 }), L.flatten(), L.dense({ units: 3 })] });
   const x = randoms(4 * 72, 51);
   const pred = model.predict(nn.tensor(x, [4, 6, 6, 2]));
@@ -451,17 +314,6 @@ test('randomAugment layer: new transforms each training batch, identity in infer
     for (let p = 0; p < 36 && !ok; p++) ok = x[img * 72 + p * 2 + ch] === second[i];
     assert.ok(ok, `output ${i} is not a pixel of its image`);
   }
-  // <augment(x), g> = <x, augmentᵀ(g)>
-  const g = randoms(4 * 72, 52);
-  heap.f32.set(g, plan.grads[1] >> 2);
-  net.layers[1].backward(net.env, plan.buffers[1], plan.input, plan.outputs[1], plan.grads[1], plan.grads[0], 4);
-  const gx = heap.f32.slice(plan.grads[0] >> 2, (plan.grads[0] >> 2) + 4 * 72);
-  let lhs = 0, rhs = 0;
-  for (let i = 0; i < 4 * 72; i++) {
-    lhs += second[i] * g[i];
-    rhs += x[i] * gx[i];
-  }
-  assert.ok(Math.abs(lhs - rhs) < 1e-4, `adjoint: ${lhs} vs ${rhs}`);
   // inference passes images through unchanged
   const again = model.predict(nn.tensor(x, [4, 6, 6, 2]));
   assert.equal(Array.from(again.data), Array.from(pred.data));

@@ -27,7 +27,7 @@ export interface Plan {
 
 export class Network {
   readonly env: Env;
-  readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
+  readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0, settings: 0 };
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
   readonly #initRng: number;
@@ -209,6 +209,8 @@ export class TrainableNetwork extends Network {
   prepareOptimizer(optimizer: Optimizer): void {
     for (const s of this.block.states) this.free(s);
     this.block.states = [];
+    if (this.block.settings) this.free(this.block.settings);
+    this.block.settings = this.alloc(optimizer.settingsWords);
     for (let i = 0; i < optimizer.stateCount; i++) {
       const ptr = this.alloc(this.block.n);
       this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);

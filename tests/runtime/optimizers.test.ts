@@ -6,8 +6,9 @@
 // dL/dw_j = (2/n)·Σ r_i·x_ij and dL/db = (2/n)·Σ r_i. The reference runs the optimiser's formula in f64 on θ,
 // recomputing that gradient after each step; the model runs in f32, hence the 1e-5 relative tolerance.
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
-import { close, flatWeights } from './helpers';
+import { close, flatWeights, throwsError } from './helpers';
 
 const { train, schedules } = nn;
 
@@ -144,6 +145,15 @@ optimizers('the same optimisers by name use their default settings', async () =>
   await byName.fit(nn.tensor2d(X.map((r) => r.slice())), Y.slice(), { epochs: 2, batchSize: 3, shuffle: false });
   sameAs(flatWeights(byName), reference(adamRule(1e-7, 0, 0.001), 2), "compile({ optimizer: 'adam' })");
   byName.dispose();
+});
+
+optimizers("RMSprop takes TF.js' arguments (lr, decay, momentum, epsilon, centered) and checks them", () => {
+  const r = train.rmsprop(0.02, 0.8, 0.5, 1e-6, true);
+  assert.equal([r.rho, r.momentum, r.epsilon, r.centered, r.stateCount], [0.8, 0.5, 1e-6, true, 3]);
+  assert.is(train.rmsprop(0.02).stateCount, 1, 'no momentum, not centered: one state array');
+  throwsError(() => train.rmsprop(0.01, 0.9, 1.5), nn.ValueError, /momentum must be in \[0, 1\), got 1.5/);
+  throwsError(() => train.rmsprop(0.01, 0.9, 0, 0), nn.ValueError, /epsilon must be a finite number > 0, got 0/);
+  throwsError(() => train.rmsprop(0.01, 0.9, 0, 1e-7, 'yes' as unknown as boolean), nn.ValueError, /centered must be true or false, got yes/);
 });
 
 optimizers("Adam's step counter continues across fit calls", async () => {

@@ -138,7 +138,16 @@ function line(result) {
 // reports that must be identical in every runtime: a seeded training run, and a saved checkpoint's bytes
 const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn', 'determinism_pairs'];
 
+// the agreement test's worst differences from TF.js, per runtime (figures to read, not to compare)
+function printAgreement() {
+  for (const r of results) {
+    const figures = Object.entries(r.reports).filter(([k]) => k.startsWith('agreement_')).map(([k, v]) => `${k.slice(10)}=${v}`);
+    if (figures.length) console.log(`agreement with TF.js in ${r.name}: ${figures.join(' ')}`);
+  }
+}
+
 function summarise() {
+  printAgreement();
   let extraFail = 0;
   for (const key of SAME_EVERYWHERE) {
     const seen = results.filter((r) => r.reports[key]).map((r) => `${r.name}=${r.reports[key]}`);

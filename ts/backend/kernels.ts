@@ -62,12 +62,12 @@ export interface Kernels {
   metric_correct_sparse(prob: Ptr, labels: Ptr, rows: number, cols: number): number;
   metric_correct_onehot(prob: Ptr, target: Ptr, rows: number, cols: number): number;
   metric_correct_binary(prob: Ptr, target: Ptr, n: number, threshold: number): number;
-  // optim.ts: one call over the whole parameter block
+  // optim.ts: one call over the whole parameter block; settings: the optimiser's settings block (ParameterBlock)
   sgd_step(p: Ptr, g: Ptr, n: number, lr: number): void;
-  momentum_step(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: number): void;
-  rmsprop_step(p: Ptr, g: Ptr, ms: Ptr, n: number, lr: number, rho: number, eps: number): void;
+  momentum_step(p: Ptr, g: Ptr, acc: Ptr, n: number, lr: number, momentum: number, nesterov: number): void;
+  rmsprop_step(p: Ptr, g: Ptr, ms: Ptr, mom: Ptr, mg: Ptr, n: number, settings: Ptr): void;
   adagrad_step(p: Ptr, g: Ptr, acc: Ptr, n: number, lr: number, eps: number): void;
-  adam_step(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, t: number, weightDecay: number): void;
+  adam_step(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, settings: Ptr): void;
   clip_by_value(g: Ptr, n: number, clip: number): void;
   l2_penalty(w: Ptr, g: Ptr, n: number, l2: number): number;
   l1_penalty(w: Ptr, g: Ptr, n: number, l1: number): number;

@@ -130,6 +130,9 @@ tok('filters: punctuation, tab and newline split words; the apostrophe stays; lo
   assert.equal(tokenizer({ filters: '' }).tokenize('Hi, there!'), ['hi,', 'there!']);
   assert.equal(tokenizer({ lower: false }).tokenize('Hi THERE'), ['Hi', 'THERE']);
   assert.equal(tokenizer({ split: '|', filters: ',' }).tokenize('a b|c,d||E'), ['a b', 'c', 'd', 'e']);
+  // filters outside the BMP and a split of several characters take the general path: replace, then split
+  assert.equal(tokenizer({ filters: '\u{1F600}!', split: '--' }).tokenize('a--b\u{1F600}c!d----E'), ['a', 'b', 'c', 'd', 'e']);
+  assert.equal(tokenizer({ split: '\t' }).tokenize('x y\tz!w'), ['x y', 'z', 'w']); // the space is no filter
   // a text given as tokens is only lowercased
   assert.equal(t.tokenize(['Hello,', 'World']), ['hello,', 'world']);
 });
@@ -168,6 +171,7 @@ tok('errors: bad options, use before fitting, bad texts and sequences, bad JSON'
   throwsError(() => tokenizer().textsToSequences(['a']), StateError, /fitOnTexts/);
   throwsError(() => tokenizer().sequencesToTexts([[1]]), StateError, /fitOnTexts/);
   throwsError(() => tokenizer().fitOnTexts('a text' as never), ValueError, /array of texts/);
+  throwsError(() => tokenizer().tokenize(5 as never), ValueError, /tokenize: text 0 is 5/);
   throwsError(() => tokenizer().fitOnTexts(['ok', 7 as never]), ValueError, /text 1 is 7/);
   const t = tokenizer().fitOnTexts(['a b']);
   throwsError(() => t.sequencesToTexts([[1, 1.5]]), ValueError, /sequence 0, position 1: 1\.5/);
@@ -176,6 +180,9 @@ tok('errors: bad options, use before fitting, bad texts and sequences, bad JSON'
   const json = t.toJSON();
   throwsError(() => Tokenizer.fromJSON({ ...json, wordCounts: [['a', 0]] }), ValueError, /wordCounts\[0\]/);
   throwsError(() => Tokenizer.fromJSON({ ...json, wordCounts: [['a', 1], ['a', 2]] }), ValueError, /twice/);
+  throwsError(() => Tokenizer.fromJSON({ ...json, wordDocs: [['a', 1]] }), ValueError, /wordDocs of "b".*got undefined/);
+  throwsError(() => Tokenizer.fromJSON({ ...json, wordDocs: [['a', 1], ['b', 2]] }), ValueError, /wordDocs of "b".*got 2/);
+  throwsError(() => Tokenizer.fromJSON({ ...json, wordDocs: [...json.wordDocs, ['c', 1]] }), ValueError, /wordDocs lists a word/);
   throwsError(() => Tokenizer.fromJSON({ ...json, config: { ...json.config, numWords: -1 } }), ValueError, /numWords/);
 });
 

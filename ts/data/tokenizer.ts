@@ -62,7 +62,16 @@ export class Tokenizer {
   /** Index -> word: indexWord[i] is the word of index i (indexWord[0] is undefined). */
   indexWord: (string | undefined)[] = [];
   private fitted = false;
+  // What fitOnTexts counts into, one slot per word in order of first appearance: one Map look-up per token, and
+  // the text a slot last appeared in (instead of a Set of each text's words) for wordDocs.
+  private readonly slots = new Map<string, number>();
+  private readonly words: string[] = [];
+  private readonly counts: number[] = [];
+  private readonly docs: number[] = [];
+  private readonly lastDoc: number[] = [];
   private readonly filterRe: RegExp | undefined;
+  /** Code unit -> 1 if it separates words (a filter or the split), when all of them are single BMP code units. */
+  private readonly breaks: Uint8Array | undefined;
 
   constructor(options: TokenizerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new ValueError(`tokenizer: options must be an object, got ${describe(options)}`);
@@ -86,6 +95,13 @@ export class Tokenizer {
     // one character class of the filters' code points ('u': a filter may be outside the BMP)
     const escaped = Array.from(filters, (c) => (/[\\\]^-]/.test(c) ? '\\' + c : c)).join('');
     this.filterRe = filters.length ? new RegExp(`[${escaped}]`, 'gu') : undefined;
+    // The usual case, a one-character split and filters in the BMP: words are the runs between any of them, found
+    // in one scan (the same words as replacing and splitting, without the two intermediate strings).
+    const units = [...filters, split].map((c) => c.charCodeAt(0));
+    if (split.length === 1 && [...filters].every((c) => c.length === 1) && units.every((u) => u < 0xd800 || u > 0xdfff)) {
+      this.breaks = new Uint8Array(0x10000);
+      for (const u of units) this.breaks[u] = 1;
+    }
   }
 
   /** The ids textsToSequences can produce are below this: the inputDim of an embedding that reads them. */
@@ -98,11 +114,17 @@ export class Tokenizer {
 
   /** The tokens of one text, as fitOnTexts and textsToSequences see them. */
   tokenize(text: TextInput): string[] {
+    checkTexts([text], 'tokenize');
+    return this.tokens(text);
+  }
+
+  private tokens(text: TextInput): string[] {
     if (typeof text !== 'string') {
       return text.map((t) => (this.lower ? t.toLowerCase() : t));
     }
     const lowered = this.lower ? text.toLowerCase() : text;
     if (this.charLevel) return Array.from(lowered);
+    if (this.breaks) return scanWords(lowered, this.breaks);
     const spaced = this.filterRe ? lowered.replace(this.filterRe, this.split) : lowered;
     return spaced.split(this.split).filter((w) => w !== '');
   }
@@ -110,14 +132,39 @@ export class Tokenizer {
   /** Counts the words of the texts (adding to what earlier calls counted) and renumbers wordIndex. */
   fitOnTexts(texts: readonly TextInput[]): this {
     checkTexts(texts, 'fitOnTexts');
+    const { slots, words, counts, docs, lastDoc } = this;
     for (const text of texts) {
-      this.documentCount++;
-      const tokens = this.tokenize(text);
-      for (const w of tokens) this.wordCounts.set(w, (this.wordCounts.get(w) ?? 0) + 1);
-      for (const w of new Set(tokens)) this.wordDocs.set(w, (this.wordDocs.get(w) ?? 0) + 1);
+      const doc = this.documentCount++;
+      for (const w of this.tokens(text)) {
+        let k = slots.get(w);
+        if (k === undefined) {
+          k = words.length;
+          slots.set(w, k);
+          words.push(w);
+          counts.push(0);
+          docs.push(0);
+          lastDoc.push(-1);
+        }
+        counts[k]++;
+        if (lastDoc[k] !== doc) {
+          lastDoc[k] = doc;
+          docs[k]++;
+        }
+      }
     }
+    this.publishCounts();
     this.reindex();
     return this;
+  }
+
+  /** wordCounts and wordDocs from the slots. */
+  private publishCounts(): void {
+    this.wordCounts.clear();
+    this.wordDocs.clear();
+    this.words.forEach((w, k) => {
+      this.wordCounts.set(w, this.counts[k]);
+      this.wordDocs.set(w, this.docs[k]);
+    });
   }
 
   /** Each text as the indices of its words (see the file's comment for numWords and oovToken). */
@@ -127,7 +174,7 @@ export class Tokenizer {
     const limit = this.numWords ?? Infinity;
     const oov = this.oovToken === undefined ? undefined : this.wordIndex.get(this.oovToken);
     return texts.map((text) => {
-      const tokens = this.tokenize(text);
+      const tokens = this.tokens(text);
       const ids = new Int32Array(tokens.length);
       let n = 0;
       for (const w of tokens) {
@@ -185,8 +232,21 @@ export class Tokenizer {
       throw new ValueError(`Tokenizer.fromJSON: documentCount must be a whole number >= 0, got ${json.documentCount}`);
     }
     t.documentCount = json.documentCount;
-    readCounts(json.wordCounts, t.wordCounts, 'wordCounts');
-    readCounts(json.wordDocs, t.wordDocs, 'wordDocs');
+    const counts = readCounts(json.wordCounts, 'wordCounts');
+    const docs = readCounts(json.wordDocs, 'wordDocs');
+    for (const [w, n] of counts) {
+      const d = docs.get(w);
+      if (d === undefined || d > n || d > t.documentCount) {
+        throw new ValueError(`Tokenizer.fromJSON: wordDocs of ${JSON.stringify(w)} must be 1..min(its count, documentCount), got ${d}`);
+      }
+      t.slots.set(w, t.words.length);
+      t.words.push(w);
+      t.counts.push(n);
+      t.docs.push(d);
+      t.lastDoc.push(-1);
+    }
+    if (docs.size !== counts.size) throw new ValueError('Tokenizer.fromJSON: wordDocs lists a word that wordCounts does not');
+    t.publishCounts();
     t.reindex();
     return t;
   }
@@ -210,6 +270,20 @@ export function tokenizer(options: TokenizerOptions = {}): Tokenizer {
   return new Tokenizer(options);
 }
 
+/** The runs of a text between code units marked in `breaks`. */
+function scanWords(text: string, breaks: Uint8Array): string[] {
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    if (breaks[text.charCodeAt(i)]) {
+      if (start >= 0) words.push(text.slice(start, i));
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) words.push(text.slice(start));
+  return words;
+}
+
 function checkTexts(texts: readonly TextInput[], method: string): void {
   if (!Array.isArray(texts)) throw new ValueError(`${method}: expected an array of texts, got ${describe(texts)}`);
   texts.forEach((t, i) => {
@@ -220,7 +294,8 @@ function checkTexts(texts: readonly TextInput[], method: string): void {
   });
 }
 
-function readCounts(pairs: [string, number][], into: Map<string, number>, what: string): void {
+function readCounts(pairs: [string, number][], what: string): Map<string, number> {
+  const into = new Map<string, number>();
   pairs.forEach((p, i) => {
     if (!Array.isArray(p) || typeof p[0] !== 'string' || !(Number.isInteger(p[1]) && p[1] >= 1)) {
       throw new ValueError(`Tokenizer.fromJSON: ${what}[${i}] must be [word, count >= 1], got ${JSON.stringify(p)}`);
@@ -228,4 +303,5 @@ function readCounts(pairs: [string, number][], into: Map<string, number>, what: 
     if (into.has(p[0])) throw new ValueError(`Tokenizer.fromJSON: ${what} lists ${JSON.stringify(p[0])} twice`);
     into.set(p[0], p[1]);
   });
+  return into;
 }

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // inside the repository, so that the bundle resolves the packages from its node_modules as dist/cli.js does
 const outfile = join(root, 'build', 'cli-tests', 'text-datasets.mjs');
-await build({ entryPoints: [join(root, 'ts/cli/text-datasets.ts')], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
-const { mobyDick, spam, packageFolder } = await import(pathToFileURL(outfile).href);
+await build({ entryPoints: [join(root, 'ts/cli/text-datasets.ts')], outfile, bundle: true, platform: 'node', format: 'esm',
+  external: ['wasmnn'], logLevel: 'warning' }); // the built library, as dist/cli.js uses it
+const { charLmData, mobyDick, spam, packageFolder } = await import(pathToFileURL(outfile).href);
 
 test('mobyDick: the whole book as one text', () => {
   const text = mobyDick();
@@ -18,6 +19,18 @@ test('mobyDick: the whole book as one text', () => {
   assert.ok(text.startsWith('CHAPTER 1. Loomings.\n\nCall me Ishmael.'), text.slice(0, 40));
   assert.ok(text.trimEnd().endsWith('the great\nshroud of the sea rolled on as it rolled five thousand years ago.'));
   assert.equal(new Set(text).size, 83);
+});
+
+test('charLmData: the vocabulary of the whole text, the last tenth for validation, windows of 64', () => {
+  const text = mobyDick();
+  const { vocabulary, train, validation } = charLmData(text, 64);
+  assert.equal(vocabulary.size, 85); // 83 characters and the two reserved ids
+  const nVal = Math.round(1190317 * 0.1); // 119,032 characters, as bench/rnn_torch.py's valChars
+  assert.deepEqual(train.x.shape, [Math.floor((1190317 - nVal - 1) / 64), 64]);
+  assert.deepEqual(validation.y.shape, [Math.floor((nVal - 1) / 64), 64]);
+  assert.equal(vocabulary.decode(train.x.data.subarray(0, 15)), 'CHAPTER 1. Loom');
+  assert.equal(vocabulary.decode(validation.x.data.subarray(0, 64)), text.slice(1190317 - nVal, 1190317 - nVal + 64));
+  assert.equal(train.y.data[0], vocabulary.idOf('H'));
 });
 
 test('spam: 6,046 messages, 1,896 spam (label 1) and 4,150 ham (label 0), labelled by their group', () => {

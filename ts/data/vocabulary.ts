@@ -20,7 +20,7 @@ export interface CharVocabularyJSON {
 export class CharVocabulary {
   /** The characters in id order: chars[i] has id i + 2. */
   readonly chars: readonly string[];
-  /** BMP code unit -> id (0: not in the vocabulary). A table, not a Map: encoding 1.2 MB takes a few ms. */
+  /** BMP code unit -> id (0: not in the vocabulary). A table, not a Map: one array read per character. */
   private readonly bmp = new Int32Array(0x10000);
   /** Code points above the BMP -> id. */
   private readonly astral = new Map<number, number>();

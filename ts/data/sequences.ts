@@ -1,6 +1,6 @@
 // Sequences of token ids as the rectangular int32 arrays a model takes: padSequences (Keras's pad_sequences) and the
 // windows of a language model cut from one token stream.
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError } from '../backend/errors';
 import { describe, isArrayLike } from './describe';
 
 /** Int32 data with its shape, row-major (as a Tensor's data and shape). */

@@ -1,8 +1,8 @@
 // Seeded splits of things that are not rows of floats: texts with their labels, padded sequences, any n items.
 // The same rule as trainTestSplit (the module's seeded permutation; a stratified split takes each class's share of
 // the test part), so the same seed and labels choose the same rows.
-import { ShapeError, ValueError } from '../errors';
-import { permutation } from '../random';
+import { ShapeError, ValueError } from '../backend/errors';
+import { permutation } from '../tensor/random';
 import { describe, isArrayLike } from './describe';
 import type { IntArray } from './sequences';
 import { markStratified, testCount } from './split';

@@ -10,7 +10,7 @@
 //   oovToken when there is one, else is dropped).
 // One difference from Keras: an oovToken that also occurs as a word in the texts keeps index 1 and is not indexed
 // twice (Keras would give it a second index and overwrite the first).
-import { StateError, ValueError } from '../errors';
+import { StateError, ValueError } from '../backend/errors';
 import { describe, isArrayLike } from './describe';
 
 /** Keras's default filters: ASCII punctuation except the apostrophe, plus tab and newline. */

@@ -2,7 +2,7 @@
 // ids from 2 up; id 0 is padding (what padSequences and a maskZero embedding treat as "no token") and id 1 an unknown
 // character (one the text it was built from did not have). A model's output layer needs `size` classes.
 // Characters are code points, so an emoji is one token, as in Python's str (the PyTorch benchmark builds the same ids).
-import { ValueError } from '../errors';
+import { ValueError } from '../backend/errors';
 import { describe, isArrayLike } from './describe';
 
 export const PAD_ID = 0;

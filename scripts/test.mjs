@@ -1,9 +1,11 @@
-// `npm test`: the kernel specs (as-pect), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built
-// package in Node, Deno, Bun and headless Chromium, then the browser playground's test. Any failure in any runtime
-// fails the run. Each runtime also reports the hash of a seeded training run; all four must agree bit for bit.
+// `npm test`: the kernel specs (as-pect), the type check of the CLI and of the tests, the CLI's tests and the layout's
+// (node --test), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built package in Node, Deno,
+// Bun and headless Chromium, then the browser playground's test. Any failure in any runtime fails the run. Each
+// runtime also reports the hash of a seeded training run; all four must agree bit for bit.
+// One stage: `node scripts/test.mjs types` (kernels, types, cli, structure, node, deno, bun, chromium, playground).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { launchChromium } from './chromium.mjs';
 import { serve } from './serve.mjs';
 
@@ -14,6 +16,10 @@ async function main() {
   const only = process.argv.slice(2); // e.g. `node scripts/test.mjs node chromium`
   const want = (name) => only.length === 0 || only.includes(name);
   if (want('kernels')) results.push(await runKernels());
+  if (want('types')) for (const project of TYPE_CHECKS) results.push(await runTypeCheck(project));
+  if (want('cli')) results.push(await runNodeTests('cli', 'tests/cli'));
+  // the layout's checks (import ladder, no cycles), when the branch has them
+  if (want('structure') && existsSync('tests/structure')) results.push(await runNodeTests('structure', 'tests/structure'));
   const runtimes = [
     ['node', () => runProcess('node', process.execPath, ['build/tests/suite.js'])],
     ['deno', () => runProcess('deno', 'node_modules/.bin/deno', ['run', '--no-prompt', '--allow-read', '--allow-write=build', '--allow-env', 'build/tests/suite.js'])],
@@ -34,6 +40,26 @@ async function runKernels() {
   const failed = out.code !== 0 || !m ? Math.max(total - passed, 1) : total - passed;
   if (failed) console.log(out.text);
   return line({ name: 'kernels (as-pect)', passed, failed, reports: {} });
+}
+
+// tsc over what the build's own type check (tsconfig.json: the library) leaves out; each project counts as one check
+const TYPE_CHECKS = ['tsconfig.cli.json', 'tsconfig.tests.json'];
+
+async function runTypeCheck(project) {
+  const out = await capture(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project, '--pretty', 'false']);
+  if (out.code !== 0) console.log(out.text);
+  return line({ name: `types (tsc -p ${project})`, passed: out.code === 0 ? 1 : 0, failed: out.code === 0 ? 0 : 1, reports: {} });
+}
+
+// node:test files (tests/cli, tests/structure), counted from the TAP summary
+async function runNodeTests(name, dir) {
+  const out = await capture(process.execPath, ['--test', '--test-reporter=tap', dir]);
+  const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(out.text)?.[1] ?? 0);
+  const passed = count('pass');
+  let failed = count('fail') + count('cancelled');
+  if (out.code !== 0 && failed === 0) failed = 1; // crashed, or no summary
+  if (failed) console.log(out.text);
+  return line({ name: `${name} (node --test ${dir})`, passed, failed, reports: {} });
 }
 
 async function bundleSuite() {

@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { launchChromium } from './chromium.mjs';
+import { ChromiumNotFound, findChromium, launchChromium } from './chromium.mjs';
 import { serve } from './serve.mjs';
 
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
@@ -85,7 +85,21 @@ async function runProcess(name, command, args) {
   return line(parseUvu(name, out.text, out.code));
 }
 
+// No browser on the machine: one line saying what to install, and the stage fails (CI installs Debian's chromium).
+async function browserMissing(name) {
+  try {
+    await findChromium();
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ChromiumNotFound)) throw e;
+    console.log(`${name}: ${e.message}`);
+    return line({ name, passed: 0, failed: 1, reports: {}, absent: true });
+  }
+}
+
 async function runChromium() {
+  const missing = await browserMissing('chromium');
+  if (missing) return missing;
   const server = await serve('.', 0);
   const browser = await launchChromium();
   let text = '';
@@ -114,6 +128,8 @@ async function runChromium() {
 
 // The playground (playground/) in Chromium: draws digits, trains in its worker, saves screenshots in build/playground/.
 async function runPlayground() {
+  const missing = await browserMissing('playground (chromium)');
+  if (missing) return missing;
   const { run } = await import('../tests/playground/playground.test.mjs');
   const log = [];
   const result = await run({ log: (l) => log.push(l) });
@@ -140,17 +156,25 @@ function line(result) {
   return result;
 }
 
+const RUNTIMES = ['node', 'deno', 'bun', 'chromium'];
 // reports that must be identical in every runtime: a seeded training run, and a saved checkpoint's bytes
 const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn', 'determinism_pairs'];
 
+// Every runtime that ran must report every hash (a missing one is a failure, not a skipped comparison), and the
+// hashes must agree.
 function summarise() {
   let extraFail = 0;
-  for (const key of SAME_EVERYWHERE) {
-    const seen = results.filter((r) => r.reports[key]).map((r) => `${r.name}=${r.reports[key]}`);
-    if (seen.length < 2) continue;
+  const runtimes = results.filter((r) => RUNTIMES.includes(r.name) && !r.absent); // absent: no browser, said above
+  for (const key of runtimes.length ? SAME_EVERYWHERE : []) {
+    const missing = runtimes.filter((r) => !r.reports[key]).map((r) => r.name);
+    if (missing.length) {
+      console.log(`${key}: no hash reported by ${missing.join(', ')}`);
+      extraFail++;
+    }
+    const seen = runtimes.filter((r) => r.reports[key]).map((r) => `${r.name}=${r.reports[key]}`);
     const distinct = new Set(seen.map((h) => h.split('=')[1]));
-    console.log(`${key} across runtimes: ${distinct.size === 1 ? 'identical' : 'DIFFERENT'} (${seen.join(', ')})`);
-    if (distinct.size !== 1) extraFail++;
+    if (distinct.size > 1) extraFail++;
+    if (seen.length) console.log(`${key} across runtimes: ${distinct.size > 1 ? 'DIFFERENT' : seen.length > 1 ? 'identical' : 'one runtime'} (${seen.join(', ')})`);
   }
   const passed = results.reduce((a, r) => a + r.passed, 0);
   const failed = results.reduce((a, r) => a + r.failed, 0) + extraFail;

@@ -1,8 +1,9 @@
 // `npm test`: the kernel specs (as-pect), the type check of the CLI and of the tests, the CLI's tests and the layout's
 // (node --test), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built package in Node, Deno,
 // Bun and headless Chromium, then the browser playground's test. Any failure in any runtime fails the run. Each
-// runtime also reports the hash of a seeded training run; all four must agree bit for bit.
-// One stage: `node scripts/test.mjs types` (kernels, types, cli, structure, node, deno, bun, chromium, playground).
+// runtime also reports the hash of a seeded training run; all four must agree bit for bit. Last, the packed package
+// in a scratch project and the npm and JSR publish dry runs (scripts/package-check.mjs).
+// Some stages: `node scripts/test.mjs types cli` (kernels types cli structure node deno bun chromium playground package).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ async function main() {
   if (runtimes.length) await bundleSuite();
   for (const [, run] of runtimes) results.push(await run());
   if (want('playground')) results.push(await runPlayground());
+  if (want('package')) results.push(await runPackageChecks());
   summarise();
 }
 
@@ -135,6 +137,15 @@ async function runPlayground() {
   const result = await run({ log: (l) => log.push(l) });
   if (result.failed) console.log(log.join('\n'));
   return line({ name: 'playground (chromium)', passed: result.passed, failed: result.failed, reports: {} });
+}
+
+// The packed package in a user's project (types under nodenext, bundler and Deno; a run), and both publish dry runs
+async function runPackageChecks() {
+  const { checkPackage } = await import('./package-check.mjs');
+  const checks = await checkPackage();
+  for (const c of checks.filter((c) => !c.ok)) console.log(`FAIL ${c.name}\n${c.detail}`);
+  const passed = checks.filter((c) => c.ok).length;
+  return line({ name: 'package (npm pack, consumer, publish dry runs)', passed, failed: checks.length - passed, reports: {} });
 }
 
 function parseUvu(name, raw, code) {

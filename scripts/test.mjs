@@ -1,9 +1,10 @@
-// `npm test`: the kernel specs (as-pect), the type check of the CLI and of the tests, the CLI's tests and the layout's
-// (node --test), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built package in Node, Deno,
+// `npm test`: the kernel specs (as-pect), the type check of the CLI and of the tests, the CLI's, the runner's and the
+// layout's tests (node --test), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built package in Node, Deno,
 // Bun and headless Chromium, then the browser playground's test. Any failure in any runtime fails the run. Each
 // runtime also reports the hash of a seeded training run; all four must agree bit for bit. Last, the packed package
 // in a scratch project and the npm and JSR publish dry runs (scripts/package-check.mjs).
-// Some stages: `node scripts/test.mjs types cli` (kernels types cli structure node deno bun chromium playground package).
+// Some stages: `node scripts/test.mjs types cli` (kernels types cli scripts structure node deno bun chromium playground
+// package).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ async function main() {
   if (want('kernels')) results.push(await runKernels());
   if (want('types')) for (const project of TYPE_CHECKS) results.push(await runTypeCheck(project));
   if (want('cli')) results.push(await runNodeTests('cli', 'tests/cli'));
+  if (want('scripts')) results.push(await runNodeTests('scripts', 'tests/scripts')); // this runner without a browser
   // the layout's checks (import ladder, no cycles), when the branch has them
   if (want('structure') && existsSync('tests/structure')) results.push(await runNodeTests('structure', 'tests/structure'));
   const runtimes = [

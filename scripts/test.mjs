@@ -1,10 +1,10 @@
-// `npm test`: the kernel specs (as-pect), the type check of the CLI and of the tests, the CLI's, the runner's and the
-// layout's tests (node --test), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built package in Node, Deno,
-// Bun and headless Chromium, then the browser playground's test. Any failure in any runtime fails the run. Each
-// runtime also reports the hash of a seeded training run; all four must agree bit for bit. Last, the packed package
-// in a scratch project and the npm and JSR publish dry runs (scripts/package-check.mjs).
-// Some stages: `node scripts/test.mjs types cli` (kernels types cli scripts structure node deno bun chromium playground
-// package).
+// `npm test`: the kernel specs (as-pect), the type checks of the CLI and of the tests, the node:test files of the CLI,
+// of this runner and of the layout, then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built
+// package in Node, Deno, Bun and headless Chromium, then the browser playground's test, and last the packed package
+// in a scratch project with the npm and JSR publish dry runs (scripts/package-check.mjs). Any failure anywhere fails
+// the run. Each runtime also reports the hashes of seeded training runs; all four must report them and agree bit for
+// bit. Some stages only: `node scripts/test.mjs types cli` (kernels types cli scripts structure node deno bun
+// chromium playground package).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';

@@ -26,7 +26,9 @@ if (existsSync('ts/cli.ts')) {
   });
 }
 // declarations of files that no longer exist must not ship
-if (existsSync('dist')) for (const f of readdirSync('dist', { recursive: true })) if (f.endsWith('.d.ts')) rmSync(join('dist', f));
+for (const f of existsSync('dist') ? readdirSync('dist', { recursive: true }) : []) {
+  if (f.endsWith('.d.ts')) rmSync(join('dist', f));
+}
 try {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 } catch {
@@ -42,7 +44,8 @@ function fullySpecifyDeclarations(dir) {
   const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.d.ts')).map((f) => join(dir, f));
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
-    const fixed = text.replace(/(\bfrom\s*|\bimport\s*|\bimport\(\s*)(['"])(\.\.?\/[^'"]*)\2/g, (all, lead, quote, spec) => {
+    const specifier = /(\bfrom\s*|\bimport\s*|\bimport\(\s*)(['"])(\.\.?\/[^'"]*)\2/g; // from './x', import('../y')
+    const fixed = text.replace(specifier, (all, lead, quote, spec) => {
       const target = join(dirname(file), spec);
       const base = spec.endsWith('.js') ? spec.slice(0, -3) : spec;
       if (existsSync(join(dirname(file), `${base}.d.ts`))) return `${lead}${quote}${base}.js${quote}`;

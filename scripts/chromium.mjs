@@ -29,8 +29,8 @@ const PLACES = [
     .map((v) => join(process.env[v], 'Google/Chrome/Application/chrome.exe')),
 ];
 
-const INSTALL_HINT = 'install Chromium or Chrome (Debian/Ubuntu: apt-get install chromium; Fedora: dnf install chromium; ' +
-  'macOS: Google Chrome in /Applications) or point CHROME_PATH at its executable';
+const INSTALL_HINT = 'install Chromium or Chrome (Debian/Ubuntu: apt-get install chromium; ' +
+  'Fedora: dnf install chromium; macOS: Google Chrome in /Applications) or point CHROME_PATH at its executable';
 
 function executable(path) {
   try {
@@ -60,7 +60,7 @@ export async function findChromium() {
   } catch {} // no build for this platform
   const found = [...onPath, ...PLACES, ...playwrights].find((p) => existsSync(p) && executable(p));
   if (found) return found;
-  throw new ChromiumNotFound(`no Chromium or Chrome found (looked at $${ENV_VARS[0]}, PATH and the usual places): ${INSTALL_HINT}`);
+  throw new ChromiumNotFound(`no Chromium or Chrome found (looked at $CHROME_PATH, PATH and the usual places): ${INSTALL_HINT}`);
 }
 
 export async function launchChromium(name = 'chromium') {

@@ -39,7 +39,8 @@ fullySpecifyDeclarations('dist');
 
 // The sources import './tensor' (bundler style); Node's ESM resolution (TypeScript's `module: nodenext`) needs the
 // file: './tensor.js' for tensor.d.ts, './layers/index.js' for a folder. Rewritten in the emitted .d.ts only, so they
-// type-check under nodenext, bundler and Deno alike; a specifier that names no declaration file stops the build.
+// type-check under nodenext and bundler, and in Deno through the npm package; for JSR, deno.json's sloppy imports let
+// `deno publish` turn './tensor.js' into './tensor.d.ts'. A specifier that names no declaration file stops the build.
 function fullySpecifyDeclarations(dir) {
   const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.d.ts')).map((f) => join(dir, f));
   for (const file of files) {

@@ -5,14 +5,17 @@
 // node scripts/package-check.mjs
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIR = join(ROOT, 'build/package');
 const CONSUMER = join(DIR, 'consumer');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const DENO = join(ROOT, 'node_modules/.bin/deno');
-const quiet = { ...process.env, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+// Under `npm test`, PATH starts with node_modules/.bin, which holds an npm 6 (a dependency of a dev dependency's): the
+// children get PATH without it, so `npm` is the user's own.
+const PATH = (process.env.PATH ?? '').split(delimiter).filter((d) => !/node_modules[\\/]\.bin[\\/]?$/.test(d)).join(delimiter);
+const quiet = { ...process.env, PATH, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 
 const TSCONFIGS = {
   nodenext: { module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out' },

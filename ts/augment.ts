@@ -4,7 +4,7 @@
 // index arithmetic is on whole numbers (Q16 fixed point), which JS computes exactly.
 //   layers.randomAugment({...})         a layer, active in training only (inference passes images through)
 //   augment(images, n, h, w, c, {...}, seed)   the same transform as a dataset function
-import { ForwardLayer, type Buffers, type Env, type LayerArgs, type Reserve } from './layers/layer';
+import { Layer, type Buffers, type Env, type LayerArgs, type Reserve } from './layers/layer';
 import { checkRank } from './layers/geometry';
 import { backend } from './module';
 import type { Kernels } from './kernels';
@@ -129,8 +129,8 @@ export function augment(images: Float32Array, n: number, h: number, w: number, c
 
 export interface RandomAugmentArgs extends LayerArgs, AugmentOptions {}
 
-/** RandomAugment's inference core (wasmnn/infer's): the same checks, and images pass through. */
-export class RandomAugmentForward extends ForwardLayer {
+/** Augments every training batch (fresh draws from the model's training stream); inference passes images through. */
+export class RandomAugment extends Layer {
   readonly className = 'RandomAugment';
   protected readonly options: AugmentOptions;
   protected checked!: Checked;
@@ -158,14 +158,7 @@ export class RandomAugmentForward extends ForwardLayer {
     return { draws: reserve(capacity * DRAWS), map: reserve(capacity * h * w) };
   }
 
-  forward(env: Env, _b: Buffers, x: number, y: number, rows: number, _training = false): void {
-    env.k.vec_copy(x, y, rows * this.inputSize);
-  }
-}
-
-/** Augments every training batch (fresh draws from the model's training stream); inference passes images through. */
-export class RandomAugment extends RandomAugmentForward {
-  override forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
     const { k, heap } = env;
     const [h, w, c] = this.inputShape!;
     if (!training || !b.draws) return k.vec_copy(x, y, rows * this.inputSize);
@@ -181,7 +174,7 @@ export class RandomAugment extends RandomAugmentForward {
   }
 
   /** dx = the adjoint of the resampling: each output pixel's gradient added to its source pixel. */
-  override backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+  backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
     if (!dx) return;
     const [h, w, c] = this.inputShape!;
     const f32 = env.heap.f32, maps = env.heap.i32;

@@ -6,13 +6,12 @@
 // with P = batch·OH·OW output pixels and K = kh·kw·inChannels. Few input channels (MNIST's first layer) take the
 // module's direct kernels instead (see useDirect). The im2col buffer is planned per batch capacity; a batch whose
 // unfolded input would exceed COLS_BUDGET runs in chunks of samples. Conv1D is Conv2D on [1, steps, channels].
-// ConvForward is the inference core (checks, shapes, forward); Conv adds the backward pass and the training options.
-import { ForwardLayer, positiveInt, type Buffers, type Env, type Layer, type LayerArgs, type ParamInit, type Reserve } from './layer';
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { MaxPooling2D } from './pooling';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
 import {
-  biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
-  resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
+  type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
 
@@ -58,7 +57,7 @@ export function useDirectForward(inChannels: number, filters: number): boolean {
   return inChannels * filters <= 256;
 }
 
-abstract class ConvForward extends ForwardLayer {
+abstract class Conv extends Layer {
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -67,6 +66,7 @@ abstract class ConvForward extends ForwardLayer {
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
+  protected readonly training: KernelTraining;
   protected geo!: Geometry;
   protected block!: Int32Array;
   protected direct = false;
@@ -84,7 +84,7 @@ abstract class ConvForward extends ForwardLayer {
     this.padding = checkPadding(args.padding, `${kind}: padding`, rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same']);
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
-    checkKernelTraining(args); // checked here too, so that a config the library rejects is rejected by the inference build
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -128,6 +128,8 @@ abstract class ConvForward extends ForwardLayer {
     if (this.act.name !== 'linear' && !this.reluOnly) b.z = reserve(capacity * this.pixels * this.filters);
     // the direct forward needs the unfolded buffer only for the backward pass
     if (!this.directForward || training) b.cols = reserve(b.chunk * this.pixels * this.patch);
+    // the sparse backward's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
+    if (training && this.sparseBackward) b.sparse = reserve(2 * this.patch * this.filters + this.patch);
     return b;
   }
 
@@ -189,31 +191,6 @@ abstract class ConvForward extends ForwardLayer {
     if (this.act.code < 0) k.softmax_forward(z, y, P, F);
     else k.act_forward(z, y, P * F, this.act.code, this.act.alpha);
   }
-}
-
-/** 2-D convolution's forward core (wasmnn/infer's Conv2D). */
-export class Conv2DForward extends ConvForward {
-  readonly className = 'Conv2D';
-  constructor(args: ConvArgs) {
-    super(2, args);
-  }
-}
-
-/** 1-D convolution's forward core (wasmnn/infer's Conv1D). */
-export class Conv1DForward extends ConvForward {
-  readonly className = 'Conv1D';
-  constructor(args: ConvArgs) {
-    super(1, args);
-  }
-}
-
-abstract class Conv extends ConvForward {
-  protected readonly training: KernelTraining;
-
-  constructor(rank: 1 | 2, args: ConvArgs) {
-    super(rank, args);
-    this.training = resolveKernelTraining(args);
-  }
 
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
@@ -230,14 +207,7 @@ abstract class Conv extends ConvForward {
     return this.pool !== null && this.direct && this.geo.c % 4 === 0 && this.filters >= 16;
   }
 
-  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
-    const b = super.reserve(reserve, capacity, training);
-    // the kernel's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
-    if (training && this.sparseBackward) b.sparse = reserve(2 * this.patch * this.filters + this.patch);
-    return b;
-  }
-
-  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+  backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
     const [, bias] = this.params;
     biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
     this.kernelBackward(env, b, x, dy, dx, rows);

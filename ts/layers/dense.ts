@@ -1,9 +1,9 @@
-// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass (DenseForward, the inference
-// core); backward is the activation derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
-import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
+// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass; backward is the activation
+// derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import {
-  biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
-  resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
+  type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
 import { ShapeError } from '../errors';
@@ -12,19 +12,20 @@ export interface DenseArgs extends LayerArgs, KernelArgs {
   units: number;
 }
 
-export class DenseForward extends ForwardLayer {
+export class Dense extends Layer {
   readonly className = 'Dense';
   readonly units: number;
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
+  protected readonly training: KernelTraining;
 
   constructor(args: DenseArgs) {
     super(args);
     this.units = positiveInt(args?.units, 'dense: units');
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
-    checkKernelTraining(args); // checked here too, so that a config the library rejects is rejected by the inference build
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -61,15 +62,6 @@ export class DenseForward extends ForwardLayer {
     } else {
       k.bias_act_forward(z, bias ? bias.ptr : 0, y, rows, this.units, this.act.code, this.act.alpha);
     }
-  }
-}
-
-export class Dense extends DenseForward {
-  protected readonly training: KernelTraining;
-
-  constructor(args: DenseArgs) {
-    super(args);
-    this.training = resolveKernelTraining(args);
   }
 
   protected override paramInit(name: string): ParamInit {

@@ -1,11 +1,9 @@
 // Normalisation over the last axis (channels): batch norm (statistics per channel over the batch and every
 // position; running statistics for inference, kept in the model's state block), layer norm and RMS norm
 // (statistics per position over its features). Keras' weight order: gamma, beta, moving_mean, moving_variance.
-// Each *Forward class is the inference core (checks, shapes, parameters, forward); the layer of the same name adds
-// the backward pass, the parameters' initialisers and regularisers (paramInit) and getConfig.
-import { ForwardLayer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
-import { resolveInitializer, checkInitializer, ones, zeros, type Initializer } from '../initializers';
-import { resolveRegularizer, checkRegularizer, type Regularizer } from '../regularizers';
+import { Layer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
+import { resolveInitializer, ones, zeros, type Initializer } from '../initializers';
+import { resolveRegularizer, type Regularizer } from '../regularizers';
 import { ValueError } from '../errors';
 
 interface NormArgs extends LayerArgs {
@@ -27,7 +25,7 @@ export interface BatchNormalizationArgs extends NormArgs {
   gammaRegularizer?: Regularizer | string;
 }
 
-abstract class Norm extends ForwardLayer {
+abstract class Norm extends Layer {
   readonly epsilon: number;
   private readonly axis: number;
 
@@ -66,18 +64,24 @@ abstract class Norm extends ForwardLayer {
  * Batch normalisation. Training: y = (x - μ_B)/sqrt(σ²_B + ε)·γ + β with the batch's statistics per channel, and the
  * running ones move towards them (running = momentum·running + (1 - momentum)·batch). Inference uses the running ones.
  */
-export class BatchNormalizationForward extends Norm {
+const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
+
+export class BatchNormalization extends Norm {
   readonly className = 'BatchNormalization';
   readonly momentum: number;
+  private readonly inits: Initializer[];
+  private readonly regs: (Regularizer | null)[];
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 1e-3, 'batchNormalization');
     const momentum = args.momentum ?? 0.99;
     if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ValueError(`batchNormalization: momentum must be in [0, 1], got ${momentum}`);
     this.momentum = momentum;
-    // the training options are checked here too, so that a config the library rejects is rejected by wasmnn/infer
-    [args.gammaInitializer, args.betaInitializer, args.movingMeanInitializer, args.movingVarianceInitializer].forEach(checkInitializer);
-    [args.gammaRegularizer, args.betaRegularizer].forEach(checkRegularizer);
+    this.inits = [
+      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
+      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
+    ];
+    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
   }
 
   protected declare(c: number): void {
@@ -104,29 +108,13 @@ export class BatchNormalizationForward extends Norm {
       env.k.batchnorm_forward_infer(x, y, gamma.ptr, beta.ptr, mean.ptr, variance.ptr, r, c, this.epsilon);
     }
   }
-}
-
-const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
-
-export class BatchNormalization extends BatchNormalizationForward {
-  private readonly inits: Initializer[];
-  private readonly regs: (Regularizer | null)[];
-
-  constructor(args: BatchNormalizationArgs = {}) {
-    super(args);
-    this.inits = [
-      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
-      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
-    ];
-    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
-  }
 
   protected override paramInit(name: string): ParamInit {
     const i = BATCH_NORM_PARAMS.indexOf(name);
     return { initializer: this.inits[i], regularizer: this.regs[i] };
   }
 
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [gamma, beta] = this.params;
     const c = this.features;
     const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
@@ -146,12 +134,13 @@ export class BatchNormalization extends BatchNormalizationForward {
 type LayerNormArgs = NormArgs & { gammaInitializer?: Initializer | string; betaInitializer?: Initializer | string };
 
 /** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
-export class LayerNormalizationForward extends Norm {
+export class LayerNormalization extends Norm {
   readonly className = 'LayerNormalization';
+  private readonly inits: Initializer[];
 
   constructor(args: LayerNormArgs = {}) {
     super(args, 1e-3, 'layerNormalization');
-    [args.gammaInitializer, args.betaInitializer].forEach(checkInitializer);
+    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
   }
 
   protected declare(features: number): void {
@@ -170,21 +159,12 @@ export class LayerNormalizationForward extends Norm {
     const [gamma, beta] = this.params;
     env.k.layernorm_forward(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, rows * this.positions, this.features, this.epsilon);
   }
-}
-
-export class LayerNormalization extends LayerNormalizationForward {
-  private readonly inits: Initializer[];
-
-  constructor(args: LayerNormArgs = {}) {
-    super(args);
-    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
-  }
 
   protected override paramInit(name: string): ParamInit {
     return { initializer: this.inits[name === 'gamma' ? 0 : 1] };
   }
 
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [gamma, beta] = this.params;
     const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
     // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
@@ -195,12 +175,13 @@ export class LayerNormalization extends LayerNormalizationForward {
 type RMSNormArgs = NormArgs & { scaleInitializer?: Initializer | string };
 
 /** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
-export class RMSNormalizationForward extends Norm {
+export class RMSNormalization extends Norm {
   readonly className = 'RMSNormalization';
+  private readonly init: Initializer;
 
   constructor(args: RMSNormArgs = {}) {
     super(args, 1e-6, 'rmsNormalization');
-    checkInitializer(args.scaleInitializer);
+    this.init = resolveInitializer(args.scaleInitializer, ones);
   }
 
   protected declare(features: number): void {
@@ -216,21 +197,12 @@ export class RMSNormalizationForward extends Norm {
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     env.k.rmsnorm_forward(x, y, this.params[0].ptr, b.invrms, rows * this.positions, this.features, this.epsilon);
   }
-}
-
-export class RMSNormalization extends RMSNormalizationForward {
-  private readonly init: Initializer;
-
-  constructor(args: RMSNormArgs = {}) {
-    super(args);
-    this.init = resolveInitializer(args.scaleInitializer, ones);
-  }
 
   protected override paramInit(): ParamInit {
     return { initializer: this.init };
   }
 
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [scale] = this.params;
     env.k.rmsnorm_backward(x, dy, dx || dy, scale.ptr, scale.grad || b.dparams, b.invrms, rows * this.positions, this.features, 0);
   }

@@ -79,14 +79,14 @@ export const KERNELS = {
   global_avgpool_backward: 'dy dx n hw c',
   global_maxpool_forward: 'x y argmax n hw c',
   global_maxpool_backward: 'dy argmax dx n hw c',
-  // norm.ts
-  batchnorm_forward_train: 'x y gamma beta mean invstd runningMean runningVar rows c momentum eps',
-  batchnorm_forward_infer: 'x y gamma beta runningMean runningVar rows c eps',
-  batchnorm_backward: 'x dy dx gamma dgamma dbeta mean invstd rows c accumulateParams',
-  layernorm_forward: 'x y gamma beta mean invstd rows cols eps',
-  layernorm_backward: 'x dy dx gamma dgamma dbeta mean invstd rows cols accumulateParams',
-  rmsnorm_forward: 'x y gamma invrms rows cols eps',
-  rmsnorm_backward: 'x dy dx gamma dgamma invrms rows cols accumulateParams',
+  // norm.ts: the rest of the arguments in a parameter block (NORM below)
+  batchnorm_forward_train: 'x y block',
+  batchnorm_forward_infer: 'x y block',
+  batchnorm_backward: 'x dy dx block',
+  layernorm_forward: 'x y block',
+  layernorm_backward: 'x dy dx block',
+  rmsnorm_forward: 'x y block',
+  rmsnorm_backward: 'x dy dx block',
 } as const;
 
 /** [number, number, ...], one per name in a space-separated list. */
@@ -109,4 +109,22 @@ export const ACTIVATION_CODES = {
   softplus: 7,
   gelu: 8,
   geluTanh: 9,
+} as const;
+
+/** Fields of a normalisation kernel's parameter block: assembly/norm.ts's NORM_* (the structure test checks). */
+export const NORM = {
+  ROWS: 0,
+  COLS: 1,
+  GAMMA: 2,
+  BETA: 3,
+  MEAN: 4,
+  INVSTD: 5,
+  RUNNING_MEAN: 6,
+  RUNNING_VAR: 7,
+  DGAMMA: 8,
+  DBETA: 9,
+  ACCUMULATE: 10,
+  EPS: 11,
+  MOMENTUM: 12,
+  LEN: 13,
 } as const;

@@ -5,6 +5,38 @@ import { Layer, type Buffers, type Env, type LayerArgs, type ParamInit, type Res
 import { resolveInitializer, ones, zeros, type Initializer } from '../initializers';
 import { resolveRegularizer, type Regularizer } from '../regularizers';
 import { ValueError } from '../errors';
+import { NORM } from '../kernels';
+
+/** A normalisation kernel's pointers (byte addresses; 0 where the kernel does not read one). */
+interface NormPointers {
+  gamma: number;
+  beta?: number;
+  mean?: number;
+  invstd: number;
+  runningMean?: number;
+  runningVar?: number;
+  dgamma?: number;
+  dbeta?: number;
+}
+
+/** Writes a norm kernel's parameter block (NORM) at p, for x viewed as (rows, cols), and returns p. */
+function normBlock(env: Env, p: number, rows: number, cols: number, eps: number, ptrs: NormPointers, momentum = 0): number {
+  const i = p >> 2, i32 = env.heap.i32, f32 = env.heap.f32;
+  i32[i + NORM.ROWS] = rows;
+  i32[i + NORM.COLS] = cols;
+  i32[i + NORM.GAMMA] = ptrs.gamma;
+  i32[i + NORM.BETA] = ptrs.beta ?? 0;
+  i32[i + NORM.MEAN] = ptrs.mean ?? 0;
+  i32[i + NORM.INVSTD] = ptrs.invstd;
+  i32[i + NORM.RUNNING_MEAN] = ptrs.runningMean ?? 0;
+  i32[i + NORM.RUNNING_VAR] = ptrs.runningVar ?? 0;
+  i32[i + NORM.DGAMMA] = ptrs.dgamma ?? 0;
+  i32[i + NORM.DBETA] = ptrs.dbeta ?? 0;
+  i32[i + NORM.ACCUMULATE] = 0;
+  f32[i + NORM.EPS] = eps;
+  f32[i + NORM.MOMENTUM] = momentum;
+  return p;
+}
 
 interface NormArgs extends LayerArgs {
   /** Only the last axis (-1, or its index counting the batch axis as Keras does). */
@@ -92,9 +124,9 @@ export class BatchNormalization extends Norm {
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
-    if (!training) return {};
+    if (!training) return { block: reserve(NORM.LEN) };
     const c = this.features;
-    const b: Buffers = { mean: reserve(c), invstd: reserve(c), scratch: reserve(capacity * this.inputSize) };
+    const b: Buffers = { block: reserve(NORM.LEN), mean: reserve(c), invstd: reserve(c), scratch: reserve(capacity * this.inputSize) };
     if (!this.params[0].grad) b.dparams = reserve(2 * c); // frozen layer: the kernel still writes dgamma, dbeta
     return b;
   }
@@ -102,10 +134,11 @@ export class BatchNormalization extends Norm {
   forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
     const [gamma, beta, mean, variance] = this.params;
     const r = rows * this.positions, c = this.features;
+    const ptrs = { gamma: gamma.ptr, beta: beta.ptr, runningMean: mean.ptr, runningVar: variance.ptr };
     if (training && b.mean) {
-      env.k.batchnorm_forward_train(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, mean.ptr, variance.ptr, r, c, this.momentum, this.epsilon);
+      env.k.batchnorm_forward_train(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, mean: b.mean, invstd: b.invstd }, this.momentum));
     } else {
-      env.k.batchnorm_forward_infer(x, y, gamma.ptr, beta.ptr, mean.ptr, variance.ptr, r, c, this.epsilon);
+      env.k.batchnorm_forward_infer(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, invstd: 0 }));
     }
   }
 
@@ -119,7 +152,8 @@ export class BatchNormalization extends Norm {
     const c = this.features;
     const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
     // the kernel always writes dx (and needs it apart from x and dy): the first layer writes into scratch
-    env.k.batchnorm_backward(x, dy, dx || b.scratch, gamma.ptr, dgamma, dbeta, b.mean, b.invstd, rows * this.positions, c, 0);
+    const block = normBlock(env, b.block, rows * this.positions, c, this.epsilon, { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd });
+    env.k.batchnorm_backward(x, dy, dx || b.scratch, block);
   }
 
   override getConfig(): Record<string, unknown> {
@@ -150,14 +184,15 @@ export class LayerNormalization extends Norm {
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
     const rows = capacity * this.positions;
-    const b: Buffers = { mean: reserve(rows), invstd: reserve(rows) };
+    const b: Buffers = { block: reserve(NORM.LEN), mean: reserve(rows), invstd: reserve(rows) };
     if (training && !this.params[0].grad) b.dparams = reserve(2 * this.features);
     return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     const [gamma, beta] = this.params;
-    env.k.layernorm_forward(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, rows * this.positions, this.features, this.epsilon);
+    const ptrs = { gamma: gamma.ptr, beta: beta.ptr, mean: b.mean, invstd: b.invstd };
+    env.k.layernorm_forward(x, y, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
   }
 
   protected override paramInit(name: string): ParamInit {
@@ -168,7 +203,8 @@ export class LayerNormalization extends Norm {
     const [gamma, beta] = this.params;
     const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
     // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
-    env.k.layernorm_backward(x, dy, dx || dy, gamma.ptr, dgamma, dbeta, b.mean, b.invstd, rows * this.positions, this.features, 0);
+    const ptrs = { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd };
+    env.k.layernorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
   }
 }
 
@@ -189,13 +225,14 @@ export class RMSNormalization extends Norm {
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
-    const b: Buffers = { invrms: reserve(capacity * this.positions) };
+    const b: Buffers = { block: reserve(NORM.LEN), invrms: reserve(capacity * this.positions) };
     if (training && !this.params[0].grad) b.dparams = reserve(this.features);
     return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
-    env.k.rmsnorm_forward(x, y, this.params[0].ptr, b.invrms, rows * this.positions, this.features, this.epsilon);
+    const ptrs = { gamma: this.params[0].ptr, invstd: b.invrms };
+    env.k.rmsnorm_forward(x, y, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
   }
 
   protected override paramInit(): ParamInit {
@@ -204,7 +241,8 @@ export class RMSNormalization extends Norm {
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
     const [scale] = this.params;
-    env.k.rmsnorm_backward(x, dy, dx || dy, scale.ptr, scale.grad || b.dparams, b.invrms, rows * this.positions, this.features, 0);
+    const ptrs = { gamma: scale.ptr, dgamma: scale.grad || b.dparams, invstd: b.invrms };
+    env.k.rmsnorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
   }
 }
 

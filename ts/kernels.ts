@@ -70,7 +70,7 @@ export const KERNELS = {
   conv2d_forward: 'x w bias y geo filters relu',
   conv2d_forward_maxpool: 'x w bias pooled argmax geo filters relu',
   conv2d_direct_backward_filter: 'x dy dw geo filters accumulate',
-  conv2d_backward_sparse: 'x dz w dw db dx scratch geo filters',
+  conv2d_backward_sparse: 'x dz dx geo block', // block: SPARSE below
   maxpool_forward: 'x y argmax geo',
   maxpool_backward: 'dy argmax dx geo accumulate reluY',
   avgpool_forward: 'x y geo',
@@ -128,3 +128,6 @@ export const NORM = {
   MOMENTUM: 12,
   LEN: 13,
 } as const;
+
+/** Fields of conv2d_backward_sparse's parameter block: assembly/conv-sparse.ts's SPARSE_* (the structure test checks). */
+export const SPARSE = { W: 0, DW: 1, DB: 2, SCRATCH: 3, FILTERS: 4, LEN: 5 } as const;

@@ -1,7 +1,8 @@
 // The module's export contract (ts/kernels.ts's KERNELS) against what was built and what the runtime calls:
 // dist/wasmnn.wasm exports exactly the table's kernels, dist/wasmnn-infer.wasm a subset, each with the table's
 // parameter count and result; every kernel in the table is called somewhere in ts/; the activation codes of
-// ts/kernels.ts are assembly/activations.ts's, and its NORM block's fields assembly/norm.ts's. Node only (reads files); run after `npm run build`.
+// ts/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE) assembly's.
+// Node only (reads files); run after `npm run build`.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -67,7 +68,7 @@ function promised(signature) {
   return { params: params ? params.split(/\s+/).length : 0, results: result ? 1 : 0 };
 }
 
-const { KERNELS, ACTIVATION_CODES, NORM } = await contract();
+const { KERNELS, ACTIVATION_CODES, NORM, SPARSE } = await contract();
 
 for (const [file, exactly] of [['dist/wasmnn.wasm', true], ['dist/wasmnn-infer.wasm', false]]) {
   test(`${file} exports ${exactly ? 'exactly the kernels of' : 'kernels of'} ts/kernels.ts's KERNELS, with their parameters`, () => {
@@ -115,9 +116,11 @@ test("the activation codes of ts/kernels.ts are assembly/activations.ts's ACT_* 
   assert.deepEqual({ ...ACTIVATION_CODES }, assembly);
 });
 
-test("the fields of ts/kernels.ts's NORM block are assembly/norm.ts's NORM_* constants", () => {
-  const source = readFileSync('assembly/norm.ts', 'utf8');
-  const assembly = Object.fromEntries([...source.matchAll(/^export const NORM_(\w+) = (\d+);/gm)].map(([, name, i]) => [name, Number(i)]));
-  assert.ok(Object.keys(assembly).length >= 10, 'read the NORM_* constants');
-  assert.deepEqual({ ...NORM }, assembly);
-});
+for (const [block, fields, file] of [['NORM', NORM, 'assembly/norm.ts'], ['SPARSE', SPARSE, 'assembly/conv-sparse.ts']]) {
+  test(`the fields of ts/kernels.ts's ${block} block are ${file}'s ${block}_* constants`, () => {
+    const source = readFileSync(file, 'utf8');
+    const assembly = Object.fromEntries([...source.matchAll(new RegExp(`^export const ${block}_(\\w+) = (\\d+);`, 'gm'))].map(([, name, i]) => [name, Number(i)]));
+    assert.ok(Object.keys(assembly).length >= 5, `read the ${block}_* constants`);
+    assert.deepEqual({ ...fields }, assembly);
+  });
+}

@@ -14,6 +14,7 @@ import {
   type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../activations';
+import { SPARSE } from '../kernels';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
   filters: number;
@@ -129,7 +130,10 @@ abstract class Conv extends Layer {
     // the direct forward needs the unfolded buffer only for the backward pass
     if (!this.directForward || training) b.cols = reserve(b.chunk * this.pixels * this.patch);
     // the sparse backward's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
-    if (training && this.sparseBackward) b.sparse = reserve(2 * this.patch * this.filters + this.patch);
+    if (training && this.sparseBackward) {
+      b.sparse = reserve(2 * this.patch * this.filters + this.patch);
+      b.sparseBlock = reserve(SPARSE.LEN);
+    }
     return b;
   }
 
@@ -220,7 +224,8 @@ abstract class Conv extends Layer {
     this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
     if (b.sparse) {
       writeGeo(env.heap, b.geo, this.block, rows);
-      env.k.conv2d_backward_sparse(x, dz, kernel.ptr, kernel.grad, bias?.grad ?? 0, dx, b.sparse, b.geo, this.filters);
+      env.heap.i32.set([kernel.ptr, kernel.grad, bias?.grad ?? 0, b.sparse, this.filters], b.sparseBlock >> 2); // SPARSE's order
+      env.k.conv2d_backward_sparse(x, dz, dx, b.geo, b.sparseBlock);
       return;
     }
     if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);

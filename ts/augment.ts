@@ -162,29 +162,33 @@ export class RandomAugment extends Layer {
     const { k, heap } = env;
     const [h, w, c] = this.inputShape!;
     if (!training || !b.draws) return k.vec_copy(x, y, rows * this.inputSize);
-    k.rng_uniform(env.rng, b.draws, rows * DRAWS, 0, 1);
-    const u = heap.f32.subarray(b.draws >> 2, (b.draws >> 2) + rows * DRAWS);
-    const maps = heap.i32.subarray(b.map >> 2, (b.map >> 2) + rows * h * w);
-    const f32 = heap.f32;
-    for (let i = 0; i < rows; i++) {
-      const map = maps.subarray(i * h * w, (i + 1) * h * w);
-      sourceMap(map, h, w, this.checked, u, i * DRAWS, k);
-      gather(f32, (x >> 2) + i * h * w * c, f32, (y >> 2) + i * h * w * c, map, 0, h * w, c, this.checked.fillValue);
+    trainingOnly: { // the augmentation itself: the edge build passes images through (see Layer.backward)
+      k.rng_uniform(env.rng, b.draws, rows * DRAWS, 0, 1);
+      const u = heap.f32.subarray(b.draws >> 2, (b.draws >> 2) + rows * DRAWS);
+      const maps = heap.i32.subarray(b.map >> 2, (b.map >> 2) + rows * h * w);
+      const f32 = heap.f32;
+      for (let i = 0; i < rows; i++) {
+        const map = maps.subarray(i * h * w, (i + 1) * h * w);
+        sourceMap(map, h, w, this.checked, u, i * DRAWS, k);
+        gather(f32, (x >> 2) + i * h * w * c, f32, (y >> 2) + i * h * w * c, map, 0, h * w, c, this.checked.fillValue);
+      }
     }
   }
 
   /** dx = the adjoint of the resampling: each output pixel's gradient added to its source pixel. */
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (!dx) return;
-    const [h, w, c] = this.inputShape!;
-    const f32 = env.heap.f32, maps = env.heap.i32;
-    const hw = h * w;
-    env.k.vec_fill(dx, rows * this.inputSize, 0);
-    for (let i = 0; i < rows; i++) {
-      const m = (b.map >> 2) + i * hw, g = (dy >> 2) + i * hw * c, d = (dx >> 2) + i * hw * c;
-      for (let p = 0; p < hw; p++) {
-        const s = maps[m + p];
-        if (s >= 0) for (let j = 0; j < c; j++) f32[d + s * c + j] += f32[g + p * c + j];
+    trainingOnly: {
+      if (!dx) return;
+      const [h, w, c] = this.inputShape!;
+      const f32 = env.heap.f32, maps = env.heap.i32;
+      const hw = h * w;
+      env.k.vec_fill(dx, rows * this.inputSize, 0);
+      for (let i = 0; i < rows; i++) {
+        const m = (b.map >> 2) + i * hw, g = (dy >> 2) + i * hw * c, d = (dx >> 2) + i * hw * c;
+        for (let p = 0; p < hw; p++) {
+          const s = maps[m + p];
+          if (s >= 0) for (let j = 0; j < c; j++) f32[d + s * c + j] += f32[g + p * c + j];
+        }
       }
     }
   }

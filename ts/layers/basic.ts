@@ -35,11 +35,13 @@ export class Activation extends Layer {
     return this.outputShape[this.outputShape.length - 1];
   }
   backward(env: Env, _b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
-    if (!dx) return;
-    const n = rows * this.outputSize;
-    if (this.fusedActivation) env.k.vec_copy(dy, dx, n);
-    else if (this.act.code >= 0) env.k.act_backward(x, y, dy, dx, n, this.act.code, this.act.alpha);
-    else env.k.softmax_backward(y, dy, dx, rows * (this.outputSize / this.lastDim), this.lastDim);
+    trainingOnly: {
+      if (!dx) return;
+      const n = rows * this.outputSize;
+      if (this.fusedActivation) env.k.vec_copy(dy, dx, n);
+      else if (this.act.code >= 0) env.k.act_backward(x, y, dy, dx, n, this.act.code, this.act.alpha);
+      else env.k.softmax_backward(y, dy, dx, rows * (this.outputSize / this.lastDim), this.lastDim);
+    }
   }
   override getConfig() {
     return { ...super.getConfig(), activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}) };
@@ -76,10 +78,12 @@ export class Dropout extends Layer {
     env.k.vec_mul(x, b.mask, y, n);
   }
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (!dx || dx === dy) return;
-    const n = rows * this.outputSize;
-    if (b.mask) env.k.vec_mul(dy, b.mask, dx, n);
-    else env.k.vec_copy(dy, dx, n);
+    trainingOnly: {
+      if (!dx || dx === dy) return;
+      const n = rows * this.outputSize;
+      if (b.mask) env.k.vec_mul(dy, b.mask, dx, n);
+      else env.k.vec_copy(dy, dx, n);
+    }
   }
   override getConfig() {
     return { ...super.getConfig(), rate: this.rate };
@@ -123,7 +127,9 @@ export class Rescaling extends Layer {
     env.k.vec_affine(x, y, rows * this.outputSize, this.scale, this.offset);
   }
   backward(env: Env, _b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (dx) env.k.vec_affine(dy, dx, rows * this.outputSize, this.scale, 0);
+    trainingOnly: {
+      if (dx) env.k.vec_affine(dy, dx, rows * this.outputSize, this.scale, 0);
+    }
   }
   override getConfig() {
     return { ...super.getConfig(), scale: this.scale, offset: this.offset };

@@ -212,54 +212,60 @@ abstract class Conv extends Layer {
   }
 
   backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
-    const [, bias] = this.params;
-    biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
-    this.kernelBackward(env, b, x, dy, dx, rows);
+    trainingOnly: {
+      const [, bias] = this.params;
+      biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
+      this.kernelBackward(env, b, x, dy, dx, rows);
+    }
   }
 
   /** The pair's backward: the pooling writes dz, the pre-activation's gradient (relu's derivative from its y), then
    *  the bias and kernel gradients and dx as in backward. */
   override backwardPair(env: Env, b: Buffers, bNext: Buffers, x: number, y: number, dy: number, dz: number, dx: number, rows: number): void {
-    const [kernel, bias] = this.params;
-    this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
-    if (b.sparse) {
-      writeGeo(env.heap, b.geo, this.block, rows);
-      env.heap.i32.set([kernel.ptr, kernel.grad, bias?.grad ?? 0, b.sparse, this.filters], b.sparseBlock >> 2); // SPARSE's order
-      env.k.conv2d_backward_sparse(x, dz, dx, b.geo, b.sparseBlock);
-      return;
+    trainingOnly: {
+      const [kernel, bias] = this.params;
+      this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
+      if (b.sparse) {
+        writeGeo(env.heap, b.geo, this.block, rows);
+        env.heap.i32.set([kernel.ptr, kernel.grad, bias?.grad ?? 0, b.sparse, this.filters], b.sparseBlock >> 2); // SPARSE's order
+        env.k.conv2d_backward_sparse(x, dz, dx, b.geo, b.sparseBlock);
+        return;
+      }
+      if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);
+      this.kernelBackward(env, b, x, dz, dx, rows);
     }
-    if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);
-    this.kernelBackward(env, b, x, dz, dx, rows);
   }
 
   /** The kernel's gradient and dx from dz, the gradient of the pre-activation. */
   private kernelBackward(env: Env, b: Buffers, x: number, dz: number, dx: number, rows: number): void {
-    const { k, heap } = env;
-    const [kernel] = this.params;
-    const F = this.filters, K = this.patch;
-    if (this.direct && kernel.grad) {
-      writeGeo(heap, b.geo, this.block, rows);
-      k.conv2d_direct_backward_filter(x, dz, kernel.grad, b.geo, F, 0);
-    }
-    const filterGrad = !this.direct && kernel.grad !== 0;
-    if (!filterGrad && !dx) return;
-    // the im2col forward still holds its unfolded x when the whole batch was one chunk
-    const unfolded = !this.directForward && rows <= b.chunk;
-    const inBytes = this.inputSize * 4, outBytes = this.pixels * F * 4;
-    for (let s = 0; s < rows; s += b.chunk) {
-      const n = Math.min(b.chunk, rows - s);
-      const pc = n * this.pixels;
-      const dzc = dz + s * outBytes;
-      writeGeo(heap, b.geo, this.block, n);
-      if (filterGrad) {
-        if (!unfolded) k.im2col(x + s * inBytes, b.cols, b.geo);
-        // dW(K, F) (+)= cols(P, K)ᵀ · dz(P, F)
-        k.gemm_tn(b.cols, dzc, kernel.grad, K, pc, F, s > 0 ? 1 : 0);
+    trainingOnly: {
+      const { k, heap } = env;
+      const [kernel] = this.params;
+      const F = this.filters, K = this.patch;
+      if (this.direct && kernel.grad) {
+        writeGeo(heap, b.geo, this.block, rows);
+        k.conv2d_direct_backward_filter(x, dz, kernel.grad, b.geo, F, 0);
       }
-      if (dx) {
-        // dcols(P, K) = dz(P, F) · W(K, F)ᵀ, into the cols buffer (its x patches are no longer needed)
-        k.gemm_nt(dzc, kernel.ptr, b.cols, pc, F, K, 0);
-        k.col2im(b.cols, dx + s * inBytes, b.geo, 0);
+      const filterGrad = !this.direct && kernel.grad !== 0;
+      if (!filterGrad && !dx) return;
+      // the im2col forward still holds its unfolded x when the whole batch was one chunk
+      const unfolded = !this.directForward && rows <= b.chunk;
+      const inBytes = this.inputSize * 4, outBytes = this.pixels * F * 4;
+      for (let s = 0; s < rows; s += b.chunk) {
+        const n = Math.min(b.chunk, rows - s);
+        const pc = n * this.pixels;
+        const dzc = dz + s * outBytes;
+        writeGeo(heap, b.geo, this.block, n);
+        if (filterGrad) {
+          if (!unfolded) k.im2col(x + s * inBytes, b.cols, b.geo);
+          // dW(K, F) (+)= cols(P, K)ᵀ · dz(P, F)
+          k.gemm_tn(b.cols, dzc, kernel.grad, K, pc, F, s > 0 ? 1 : 0);
+        }
+        if (dx) {
+          // dcols(P, K) = dz(P, F) · W(K, F)ᵀ, into the cols buffer (its x patches are no longer needed)
+          k.gemm_nt(dzc, kernel.ptr, b.cols, pc, F, K, 0);
+          k.col2im(b.cols, dx + s * inBytes, b.geo, 0);
+        }
       }
     }
   }

@@ -69,14 +69,16 @@ export class Dense extends Layer {
   }
 
   override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
-    const { k } = env;
-    const [kernel, bias] = this.params;
-    const inputs = this.inputShape![0];
-    biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
-    // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
-    if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
-    // dx(rows, in) = dz(rows, units) · Wᵀ
-    if (dx) k.gemm_nt(dy, kernel.ptr, dx, rows, this.units, inputs, 0);
+    trainingOnly: {
+      const { k } = env;
+      const [kernel, bias] = this.params;
+      const inputs = this.inputShape![0];
+      biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
+      // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
+      if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
+      // dx(rows, in) = dz(rows, units) · Wᵀ
+      if (dx) k.gemm_nt(dy, kernel.ptr, dx, rows, this.units, inputs, 0);
+    }
   }
 
   override getConfig(): Record<string, unknown> {

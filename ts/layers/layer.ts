@@ -149,6 +149,9 @@ export abstract class Layer {
   /**
    * Writes the parameter gradients and, when dx is not 0, the input gradient. dy may be overwritten (it is this
    * layer's own output-gradient buffer). With fusedActivation, dy already holds dLoss/d(pre-activation).
+   * Its body (and a pair's backward's) is one block labelled `trainingOnly:`: wasmnn/infer's build drops such blocks
+   * (esbuild's dropLabels) and what only they use, so the edge build carries no backward code (a missing label
+   * costs only bytes; bench/edge-size.mjs shows where they go).
    */
   abstract backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void;
 

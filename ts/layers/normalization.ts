@@ -19,22 +19,11 @@ interface NormPointers {
   dbeta?: number;
 }
 
-/** Writes a norm kernel's parameter block (NORM) at p, for x viewed as (rows, cols), and returns p. */
+/** Writes a norm kernel's parameter block (NORM's fields, in their order) at p, for x viewed as (rows, cols). */
 function normBlock(env: Env, p: number, rows: number, cols: number, eps: number, ptrs: NormPointers, momentum = 0): number {
-  const i = p >> 2, i32 = env.heap.i32, f32 = env.heap.f32;
-  i32[i + NORM.ROWS] = rows;
-  i32[i + NORM.COLS] = cols;
-  i32[i + NORM.GAMMA] = ptrs.gamma;
-  i32[i + NORM.BETA] = ptrs.beta ?? 0;
-  i32[i + NORM.MEAN] = ptrs.mean ?? 0;
-  i32[i + NORM.INVSTD] = ptrs.invstd;
-  i32[i + NORM.RUNNING_MEAN] = ptrs.runningMean ?? 0;
-  i32[i + NORM.RUNNING_VAR] = ptrs.runningVar ?? 0;
-  i32[i + NORM.DGAMMA] = ptrs.dgamma ?? 0;
-  i32[i + NORM.DBETA] = ptrs.dbeta ?? 0;
-  i32[i + NORM.ACCUMULATE] = 0;
-  f32[i + NORM.EPS] = eps;
-  f32[i + NORM.MOMENTUM] = momentum;
+  const { gamma, beta = 0, mean = 0, invstd, runningMean = 0, runningVar = 0, dgamma = 0, dbeta = 0 } = ptrs;
+  env.heap.i32.set([rows, cols, gamma, beta, mean, invstd, runningMean, runningVar, dgamma, dbeta, 0], p >> 2);
+  env.heap.f32.set([eps, momentum], (p >> 2) + NORM.EPS);
   return p;
 }
 
@@ -148,12 +137,14 @@ export class BatchNormalization extends Norm {
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const [gamma, beta] = this.params;
-    const c = this.features;
-    const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
-    // the kernel always writes dx (and needs it apart from x and dy): the first layer writes into scratch
-    const block = normBlock(env, b.block, rows * this.positions, c, this.epsilon, { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd });
-    env.k.batchnorm_backward(x, dy, dx || b.scratch, block);
+    trainingOnly: {
+      const [gamma, beta] = this.params;
+      const c = this.features;
+      const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
+      // the kernel always writes dx (and needs it apart from x and dy): the first layer writes into scratch
+      const block = normBlock(env, b.block, rows * this.positions, c, this.epsilon, { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd });
+      env.k.batchnorm_backward(x, dy, dx || b.scratch, block);
+    }
   }
 
   override getConfig(): Record<string, unknown> {
@@ -200,11 +191,13 @@ export class LayerNormalization extends Norm {
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const [gamma, beta] = this.params;
-    const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
-    // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
-    const ptrs = { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd };
-    env.k.layernorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    trainingOnly: {
+      const [gamma, beta] = this.params;
+      const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
+      // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
+      const ptrs = { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd };
+      env.k.layernorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    }
   }
 }
 
@@ -240,9 +233,11 @@ export class RMSNormalization extends Norm {
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const [scale] = this.params;
-    const ptrs = { gamma: scale.ptr, dgamma: scale.grad || b.dparams, invstd: b.invrms };
-    env.k.rmsnorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    trainingOnly: {
+      const [scale] = this.params;
+      const ptrs = { gamma: scale.ptr, dgamma: scale.grad || b.dparams, invstd: b.invrms };
+      env.k.rmsnorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    }
   }
 }
 

@@ -126,24 +126,26 @@ export class Residual extends Layer {
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const plan = this.planOf(b);
-    const last = this.inner.length - 1;
-    // dL/dF(x) = dy; the inner layers may overwrite their output gradient, and dy is still needed for the shortcut
-    env.k.vec_copy(dy, plan.grads[last], rows * this.outputSize);
-    for (let i = last; i >= 0; i--) {
-      const layer = this.inner[i];
-      const gin = i === 0 ? dx : plan.grads[i - 1];
-      if (layer.passThrough(true)) {
-        if (gin) env.k.vec_copy(plan.grads[i], gin, rows * layer.inputSize);
-      } else if (gin || layer.params.length > 0) {
-        layer.backward(env, plan.buffers[i], i === 0 ? x : plan.outputs[i - 1], plan.outputs[i], plan.grads[i], gin, rows);
+    trainingOnly: {
+      const plan = this.planOf(b);
+      const last = this.inner.length - 1;
+      // dL/dF(x) = dy; the inner layers may overwrite their output gradient, and dy is still needed for the shortcut
+      env.k.vec_copy(dy, plan.grads[last], rows * this.outputSize);
+      for (let i = last; i >= 0; i--) {
+        const layer = this.inner[i];
+        const gin = i === 0 ? dx : plan.grads[i - 1];
+        if (layer.passThrough(true)) {
+          if (gin) env.k.vec_copy(plan.grads[i], gin, rows * layer.inputSize);
+        } else if (gin || layer.params.length > 0) {
+          layer.backward(env, plan.buffers[i], i === 0 ? x : plan.outputs[i - 1], plan.outputs[i], plan.grads[i], gin, rows);
+        }
       }
-    }
-    if (this.shortcut) {
-      this.shortcut.backward(env, plan.shortcutBuffers, x, plan.shortcut, dy, dx ? plan.shortcutGrad : 0, rows);
-      if (dx) env.k.vec_add_inplace(dx, plan.shortcutGrad, rows * this.inputSize);
-    } else if (dx) {
-      env.k.vec_add_inplace(dx, dy, rows * this.inputSize);
+      if (this.shortcut) {
+        this.shortcut.backward(env, plan.shortcutBuffers, x, plan.shortcut, dy, dx ? plan.shortcutGrad : 0, rows);
+        if (dx) env.k.vec_add_inplace(dx, plan.shortcutGrad, rows * this.inputSize);
+      } else if (dx) {
+        env.k.vec_add_inplace(dx, dy, rows * this.inputSize);
+      }
     }
   }
 

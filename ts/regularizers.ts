@@ -29,8 +29,8 @@ export const l1 = ({ l1: value = 0.01 }: { l1?: number } = {}): Regularizer => (
 export const l2 = ({ l2: value = 0.01 }: { l2?: number } = {}): Regularizer => ({ ...l1l2({ l2: value }), name: 'l2' });
 
 /**
- * The regularizers a config may name: the one list that the library's layers and wasmnn/infer's forward cores both
- * check names against. BY_NAME must have exactly these keys (the compiler checks it).
+ * The regularizers a config may name: the one list layers check names against. BY_NAME must have exactly these keys
+ * (the compiler checks it).
  */
 export const REGULARIZER_NAMES = ['l1', 'l2', 'l1l2'] as const;
 const BY_NAME: Record<(typeof REGULARIZER_NAMES)[number], () => Regularizer> = { l1, l2, l1l2: () => l1l2({ l1: 0.01, l2: 0.01 }) };
@@ -42,7 +42,7 @@ export function resolveRegularizer(r: Regularizer | string | undefined | null): 
   return BY_NAME[r as (typeof REGULARIZER_NAMES)[number]]();
 }
 
-/** Checks a regularizer option without making it (wasmnn/infer's layers): what resolveRegularizer accepts. */
+/** Checks a regularizer option without making it: what resolveRegularizer accepts. */
 export function checkRegularizer(r: unknown): void {
   if (r != null && !isRegularizer(r) && !(REGULARIZER_NAMES as readonly unknown[]).includes(r)) {
     throw new ValueError(`unknown regularizer '${String(r)}'; known: ${REGULARIZER_NAMES.join(', ')}`);

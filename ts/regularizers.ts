@@ -19,8 +19,10 @@ export function l1l2({ l1 = 0, l2 = 0 }: { l1?: number; l2?: number } = {}): Reg
     config: { l1, l2 },
     apply(k, w, g, n) {
       let penalty = 0;
-      if (l1 > 0) penalty += k.l1_penalty(w, g, n, l1);
-      if (l2 > 0) penalty += k.l2_penalty(w, g, n, l2);
+      trainingOnly: { // (wasmnn/infer's build drops this block: see Layer.backward)
+        if (l1 > 0) penalty += k.l1_penalty(w, g, n, l1);
+        if (l2 > 0) penalty += k.l2_penalty(w, g, n, l2);
+      }
       return penalty;
     },
   };

@@ -136,7 +136,7 @@ export class BatchNormalization extends Norm {
     const r = rows * this.positions, c = this.features;
     const ptrs = { gamma: gamma.ptr, beta: beta.ptr, runningMean: mean.ptr, runningVar: variance.ptr };
     if (training && b.mean) {
-      env.k.batchnorm_forward_train(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, mean: b.mean, invstd: b.invstd }, this.momentum));
+      trainingOnly: env.k.batchnorm_forward_train(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, mean: b.mean, invstd: b.invstd }, this.momentum));
     } else {
       env.k.batchnorm_forward_infer(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, invstd: 0 }));
     }

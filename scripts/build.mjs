@@ -12,8 +12,9 @@ const common = { bundle: true, format: 'esm', target: 'es2022', logLevel: 'warni
 const library = (name) => ({ ...common, entryPoints: [`ts/${name}.ts`], outfile: `dist/${name}.js`, platform: 'neutral',
   mainFields: ['module', 'main'], banner: { js: `// @ts-self-types="./${name}.d.ts"` } });
 await build(library('index'));
-// wasmnn/infer: load and predict only, minified (it loads dist/wasmnn-infer.wasm, built by asc's infer target)
-await build({ ...library('infer'), minify: true });
+// wasmnn/infer: load and predict only, minified (it loads dist/wasmnn-infer.wasm, built by asc's infer target); the
+// layers' blocks labelled `trainingOnly:` (their backward passes) are dropped
+await build({ ...library('infer'), minify: true, dropLabels: ['trainingOnly'] });
 await build({ ...library('embedded'), loader: { '.wasm': 'binary' } });
 if (existsSync('ts/cli.ts')) {
   await build({

@@ -1,0 +1,344 @@
+// The ONNX ops of a PyTorch MLP or CNN (opsets 11 to 17), one row each: what layer (spec) each becomes and how its
+// weights are laid out for wasmnn (see convert.ts for the NCHW -> NHWC rule and the flat permutation).
+import * as L from '../../layers/index';
+import { Tensor } from '../../tensor/tensor';
+import { ValueError } from '../../backend/errors';
+import type { OnnxNode } from './proto';
+import { nodeLabel } from './graph';
+import { BATCH, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
+import { LogSoftmax } from './log-softmax';
+
+const fail = (node: OnnxNode, why: string) => new ValueError(`onnx: ${nodeLabel(node)}: ${why}`);
+
+const int = (n: OnnxNode, name: string, def: number): number => n.attributes.get(name)?.i ?? def;
+const float = (n: OnnxNode, name: string, def: number): number => n.attributes.get(name)?.f ?? def;
+const ints = (n: OnnxNode, name: string): number[] | null => {
+  const a = n.attributes.get(name);
+  return a ? a.ints : null;
+};
+const str = (n: OnnxNode, name: string, def: string): string => {
+  const s = n.attributes.get(name)?.s;
+  return s ? new TextDecoder().decode(s) : def;
+};
+
+function flatInput(node: OnnxNode, state: State): number {
+  if (state.shape.length !== 1) throw fail(node, `it needs a flat input [features] per sample, it gets [${state.shape}] (flatten first)`);
+  return state.shape[0];
+}
+
+function imageInput(node: OnnxNode, state: State): [number, number, number] {
+  if (state.shape.length !== 3) throw fail(node, `it needs an image [channels, height, width] per sample, it gets [${state.shape}] (only 2-D convolutions and pooling are imported)`);
+  return state.shape as [number, number, number];
+}
+
+/** A per-feature constant (bias, batch-norm statistic) of `n` values, from shapes like [n], [1, n], [n, 1, 1], [1]. */
+function perFeature(c: Context, node: OnnxNode, index: number, n: number, what: string): Float32Array {
+  const t = c.constant(node, index, what);
+  const v = c.floats(node, index, what);
+  if (v.length === n) {
+    // the values must lie along one axis: [n], [1, n] (dense) or [n, 1, 1] / [1, n, 1, 1] (per channel)
+    if (t.dims.filter((d) => d !== 1).length <= 1) return v;
+  } else if (v.length === 1) return new Float32Array(n).fill(v[0]);
+  throw fail(node, `its ${what} has shape [${t.dims}], which does not broadcast to ${n} features`);
+}
+
+/** Applies the flat permutation to per-feature values (index j takes ONNX feature perm[j]). */
+function permute(values: Float32Array, perm: Int32Array | null): Float32Array {
+  return perm ? Float32Array.from(perm, (p) => values[p]) : values;
+}
+
+function denseSpec(c: Context, node: OnnxNode, kernel: Float32Array, bias: Float32Array, inputs: number, units: number): Spec {
+  const spec: Spec = {
+    kind: 'dense', name: c.layerName(node), bias,
+    weights: [new Tensor(kernel, [inputs, units]), new Tensor(bias, [units])],
+    make: (base) => L.dense({ ...base, units, activation: spec.activation?.name ?? 'linear', alpha: spec.activation?.alpha }),
+  };
+  return spec;
+}
+
+/**
+ * y = alpha·A·op(B) + beta·C with A the data [rows, K] (transA must be 0), B [K, N] or with transB [N, K].
+ * Kernel row j takes B's row perm[j] (the flat permutation), scaled by alpha.
+ */
+const gemm: Op = (c, node, state, specs) => {
+  const k = flatInput(node, state);
+  if (int(node, 'transA', 0) !== 0) throw fail(node, 'transA = 1 (a transposed data input) is not supported');
+  const transB = int(node, 'transB', 0) !== 0;
+  const alpha = float(node, 'alpha', 1), beta = float(node, 'beta', 1);
+  const b = c.constant(node, 1, 'weight B');
+  const w = c.floats(node, 1, 'weight B');
+  if (b.dims.length !== 2 || b.dims[transB ? 1 : 0] !== k) throw fail(node, `its weight has shape [${b.dims}]${transB ? ' (transB)' : ''}, the input has ${k} features`);
+  const n = b.dims[transB ? 0 : 1];
+  const kernel = new Float32Array(k * n);
+  for (let j = 0; j < k; j++) {
+    const row = state.perm ? state.perm[j] : j;
+    for (let o = 0; o < n; o++) kernel[j * n + o] = alpha * w[transB ? o * k + row : row * n + o];
+  }
+  const bias = node.inputs[2] ? perFeature(c, node, 2, n, 'bias C').map((v) => beta * v) : new Float32Array(n);
+  specs.push(denseSpec(c, node, kernel, bias, k, n));
+  state.shape = [n];
+  state.perm = null;
+};
+
+/** A·B with B a constant [K, N]: a dense layer without bias (an Add of a constant after it becomes its bias). */
+const matmul: Op = (c, node, state, specs) => {
+  const k = flatInput(node, state);
+  if (!state.perm && c.chain.constants.has(node.inputs[0])) throw fail(node, 'the constant must be the second input');
+  const b = c.constant(node, 1, 'weight');
+  const w = c.floats(node, 1, 'weight');
+  if (b.dims.length !== 2 || b.dims[0] !== k) throw fail(node, `its weight has shape [${b.dims}], the input has ${k} features`);
+  const n = b.dims[1];
+  const kernel = new Float32Array(k * n);
+  for (let j = 0; j < k; j++) kernel.set(w.subarray((state.perm ? state.perm[j] : j) * n, (state.perm ? state.perm[j] : j) * n + n), j * n);
+  specs.push(denseSpec(c, node, kernel, new Float32Array(n), k, n));
+  state.shape = [n];
+  state.perm = null;
+};
+
+/** Add of a constant: the bias of the linear dense or conv layer just before (MatMul + Add). */
+const addConstant: Op = (c, node, state, specs) => {
+  const index = c.chain.constants.has(node.inputs[0]) ? 0 : 1;
+  const last = specs[specs.length - 1];
+  const features = state.shape[0];
+  const dims = c.constant(node, index, 'added constant').dims.filter((d, i, all) => !(d === 1 && all.slice(0, i).every((e) => e === 1)));
+  // per channel of an image: [F, 1, 1] (a [F] would broadcast along the width); per feature: [F]
+  if (dims.length > 0 && state.shape.length === 3 && !(dims.length === 3 && dims[1] === 1 && dims[2] === 1)) {
+    throw fail(node, `an added constant of shape [${c.constant(node, index, 'added constant').dims}] is not one value per channel`);
+  }
+  if (!last?.bias || (last.activation && last.activation.name !== 'linear') || (last.kind !== 'dense' && last.kind !== 'conv')) {
+    throw fail(node, 'an Add of a constant is imported only as the bias of a linear MatMul, Gemm or Conv just before it');
+  }
+  const v = perFeature(c, node, index, features, 'added constant');
+  for (let i = 0; i < v.length; i++) last.bias[i] += v[i];
+};
+
+/**
+ * One spatial axis of a window op: ONNX's explicit pads (or auto_pad) as wasmnn's 'valid' or 'same' (TF's rule:
+ * out = ceil(size / stride), the smaller half of the padding first), when the windows are the same.
+ */
+function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: number, axis: number): { out: number; valid: boolean; same: boolean; padded: boolean } {
+  const auto = str(node, 'auto_pad', 'NOTSET');
+  const pads = ints(node, 'pads') ?? [0, 0, 0, 0];
+  if (pads.length !== 4 || pads.some((p) => !Number.isSafeInteger(p) || p < 0)) throw fail(node, `pads [${pads}] must be four whole numbers >= 0`);
+  const span = (k - 1) * d + 1;
+  let out: number, before: number;
+  if (auto === 'VALID') (before = 0), (out = Math.floor((size - span) / s) + 1);
+  else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+    out = Math.ceil(size / s);
+    const total = Math.max((out - 1) * s + span - size, 0);
+    before = auto === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+  } else if (auto === 'NOTSET') {
+    before = pads[axis];
+    const room = size + pads[axis] + pads[axis + 2] - span;
+    out = (int(node, 'ceil_mode', 0) ? Math.ceil(room / s) : Math.floor(room / s)) + 1;
+    if (int(node, 'ceil_mode', 0) && (out - 1) * s >= size + before) out--; // the last window must start inside
+  } else throw fail(node, `auto_pad '${auto}' is not an ONNX value`);
+  if (!(out >= 1)) throw fail(node, `the window (${k}, dilation ${d}) does not fit the input's ${size}`);
+  const sameOut = Math.ceil(size / s);
+  const sameBefore = Math.floor(Math.max((sameOut - 1) * s + span - size, 0) / 2);
+  return {
+    out,
+    valid: before === 0 && size >= span && out === Math.floor((size - span) / s) + 1,
+    same: out === sameOut && before === sameBefore,
+    padded: before > 0 || (out - 1) * s + span > size,
+  };
+}
+
+/** The wasmnn padding of a 2-D window op, its output size, and whether any window reads padding. */
+function windowPadding(node: OnnxNode, h: number, w: number, k: number[], s: number[], d: number[]) {
+  const a = windowAxis(node, h, k[0], s[0], d[0], 0), b = windowAxis(node, w, k[1], s[1], d[1], 1);
+  const padding = a.valid && b.valid ? 'valid' as const : a.same && b.same ? 'same' as const : null;
+  if (!padding) {
+    throw fail(node, `its padding (pads [${ints(node, 'pads') ?? [0, 0, 0, 0]}], auto_pad ${str(node, 'auto_pad', 'NOTSET')}, strides [${s}]) on a ${h}x${w} input is neither 'valid' nor TF's 'same', the two wasmnn has`);
+  }
+  return { padding, oh: a.out, ow: b.out, padded: a.padded || b.padded };
+}
+
+function pair(node: OnnxNode, name: string, def: number[]): number[] {
+  const v = ints(node, name) ?? def;
+  if (v.length !== 2 || v.some((x) => !Number.isSafeInteger(x) || x < 1)) throw fail(node, `${name} [${v}] must be two whole numbers >= 1 (2-D)`);
+  return v;
+}
+
+/** Conv: X [C, H, W], W [F, C, kh, kw] -> Keras' [kh, kw, C, F], optional bias [F]. group must be 1. */
+const conv: Op = (c, node, state, specs) => {
+  const [ch, h, w] = imageInput(node, state);
+  if (int(node, 'group', 1) !== 1) throw fail(node, `group ${int(node, 'group', 1)} (grouped or depthwise convolution) is not supported`);
+  const wt = c.constant(node, 1, 'weight');
+  const wv = c.floats(node, 1, 'weight');
+  if (wt.dims.length !== 4 || wt.dims[1] !== ch) throw fail(node, `its weight has shape [${wt.dims}], the input has ${ch} channels`);
+  const [f, , kh, kw] = wt.dims;
+  const kernelShape = pair(node, 'kernel_shape', [kh, kw]);
+  if (kernelShape[0] !== kh || kernelShape[1] !== kw) throw fail(node, `kernel_shape [${kernelShape}] differs from its weight's [${kh}, ${kw}]`);
+  const strides = pair(node, 'strides', [1, 1]), dilations = pair(node, 'dilations', [1, 1]);
+  const { padding, oh, ow } = windowPadding(node, h, w, [kh, kw], strides, dilations);
+  const kernel = new Float32Array(wv.length);
+  for (let o = 0; o < f; o++) {
+    for (let i = 0; i < ch; i++) {
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) kernel[((y * kw + x) * ch + i) * f + o] = wv[((o * ch + i) * kh + y) * kw + x];
+    }
+  }
+  const bias = node.inputs[2] ? perFeature(c, node, 2, f, 'bias').slice() : new Float32Array(f);
+  const spec: Spec = {
+    kind: 'conv', name: c.layerName(node), bias,
+    weights: [new Tensor(kernel, [kh, kw, ch, f]), new Tensor(bias, [f])],
+    make: (base) => L.conv2d({
+      ...base, filters: f, kernelSize: [kh, kw], strides, dilationRate: dilations, padding,
+      activation: spec.activation?.name ?? 'linear', alpha: spec.activation?.alpha,
+    }),
+  };
+  specs.push(spec);
+  state.shape = [f, oh, ow];
+};
+
+function pool(mode: 'max' | 'avg'): Op {
+  return (c, node, state, specs) => {
+    const [ch, h, w] = imageInput(node, state);
+    const k = ints(node, 'kernel_shape');
+    if (!k) throw fail(node, 'it has no kernel_shape');
+    const size = pair(node, 'kernel_shape', k), strides = pair(node, 'strides', [1, 1]);
+    const dilations = pair(node, 'dilations', [1, 1]);
+    if (dilations.some((v) => v !== 1)) throw fail(node, `dilations [${dilations}] are not supported for pooling`);
+    const { padding, oh, ow, padded } = windowPadding(node, h, w, size, strides, [1, 1]);
+    // wasmnn's average pooling divides by the real cells of each window (count_include_pad = 0)
+    if (mode === 'avg' && padded && int(node, 'count_include_pad', 0) !== 0) {
+      throw fail(node, 'count_include_pad = 1 with windows over the padding is not supported (wasmnn counts only real cells; export with count_include_pad=False)');
+    }
+    const make = mode === 'max' ? L.maxPooling2d : L.averagePooling2d;
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => make({ ...base, poolSize: size, strides, padding }) });
+    state.shape = [ch, oh, ow];
+  };
+}
+
+/** Global pooling: [C, H, W] -> [C, 1, 1], held as [1, 1, C] (global pooling to [C], then a free reshape). */
+function globalPool(mode: 'max' | 'avg'): Op {
+  return (c, node, state, specs) => {
+    const [ch] = imageInput(node, state);
+    const name = c.layerName(node);
+    const make = mode === 'max' ? L.globalMaxPooling2d : L.globalAveragePooling2d;
+    specs.push({ kind: 'other', name, weights: [], make: (base) => make(base) });
+    specs.push({ kind: 'other', name: `${name}_keepdims`, weights: [], make: (base) => L.reshape({ ...base, targetShape: [1, 1, ch] }) });
+    state.shape = [ch, 1, 1];
+  };
+}
+
+/** To one feature axis: an image [C, H, W] is flattened by wasmnn in (h, w, c) order, so the state keeps perm. */
+function flattenTo(c: Context, node: OnnxNode, state: State, specs: Spec[]): void {
+  if (state.shape.length === 1) return;
+  const [ch, h, w] = imageInput(node, state);
+  specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.flatten(base) });
+  state.shape = [ch * h * w];
+  if (ch === 1 || h * w === 1) return;
+  const perm = new Int32Array(ch * h * w);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let i = 0; i < ch; i++) perm[(y * w + x) * ch + i] = (i * h + y) * w + x;
+  state.perm = perm;
+}
+
+const flatten: Op = (c, node, state, specs) => {
+  const axis = normAxis(int(node, 'axis', 1), state.shape.length + 1);
+  if (axis !== 1) throw fail(node, `axis ${int(node, 'axis', 1)}: only a flatten that keeps the batch axis (axis 1) is supported`);
+  flattenTo(c, node, state, specs);
+};
+
+/** Reshape to a constant shape whose first axis is the batch: to [batch, -1] (a flatten) or to the same shape. */
+const reshape: Op = (c, node, state, specs) => {
+  const target = c.ints(node.inputs[1] ?? '', node);
+  const full = [BATCH, ...state.shape];
+  const keepZero = int(node, 'allowzero', 0) === 0;
+  const dims = target.map((d, i) => (d === 0 && keepZero ? (i < full.length ? full[i] : NaN) : d));
+  const size = state.shape.reduce((a, b) => a * b, 1);
+  if (dims.length === 0 || !(dims[0] === BATCH || dims[0] === -1 || (c.staticBatch !== null && dims[0] === c.staticBatch))) {
+    throw fail(node, `its shape [${target.map((d) => (d === BATCH ? 'batch' : d))}] does not keep the batch axis first`);
+  }
+  const rest = dims.slice(1);
+  const unknown = rest.filter((d) => d === -1).length;
+  if (unknown > 1 || (unknown === 1 && dims[0] === -1) || rest.some((d) => d !== -1 && !(Number.isSafeInteger(d) && d > 0))) {
+    throw fail(node, `its shape [${target.map((d) => (d === BATCH ? 'batch' : d))}] is not a shape wasmnn can resolve`);
+  }
+  const known = rest.reduce((a, d) => (d === -1 ? a : a * d), 1);
+  const resolved = rest.map((d) => (d === -1 ? size / known : d));
+  if (resolved.reduce((a, b) => a * b, 1) !== size || resolved.some((d) => !Number.isInteger(d))) {
+    throw fail(node, `cannot reshape [${state.shape}] (${size} values per sample) to [${resolved}]`);
+  }
+  if (sameShape(resolved, state.shape)) return;
+  if (resolved.length === 1) return flattenTo(c, node, state, specs);
+  throw fail(node, `a reshape from [${state.shape}] to [${resolved}] is not supported (only flattening)`);
+};
+
+/** Batch norm (inference): per channel of an image, or per feature of a flat tensor (in the permuted order). */
+const batchNorm: Op = (c, node, state, specs) => {
+  if (int(node, 'training_mode', 0) !== 0) throw fail(node, 'training_mode = 1: export the model in eval mode');
+  const features = state.shape.length === 3 ? state.shape[0] : flatInput(node, state);
+  const perm = state.shape.length === 3 ? null : state.perm;
+  const [gamma, beta, mean, variance] = ['scale', 'bias', 'mean', 'variance'].map((what, i) => permute(perFeature(c, node, i + 1, features, what).slice(), perm));
+  const epsilon = float(node, 'epsilon', 1e-5), momentum = float(node, 'momentum', 0.9);
+  if (!(epsilon > 0)) throw fail(node, `epsilon ${epsilon} must be > 0`);
+  specs.push({
+    kind: 'bn', name: c.layerName(node), bias: beta, epsilon,
+    weights: [gamma, beta, mean, variance].map((v) => new Tensor(v, [features])),
+    // ONNX's momentum is the weight of the running statistics, as wasmnn's is
+    make: (base) => L.batchNormalization({ ...base, epsilon, momentum: momentum >= 0 && momentum <= 1 ? momentum : 0.9 }),
+  });
+};
+
+/** An elementwise activation: folded into the linear dense or conv layer just before it, else its own layer. */
+function activation(name: string, alpha?: (n: OnnxNode) => number): Op {
+  return (c, node, _state, specs) => {
+    const act = { name, alpha: alpha?.(node) };
+    const last = specs[specs.length - 1];
+    if ((last?.kind === 'dense' || last?.kind === 'conv') && !last.activation) {
+      last.activation = act;
+      return;
+    }
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.activation({ ...base, activation: act.name, alpha: act.alpha }) });
+  };
+}
+
+/** Softmax and LogSoftmax over features, or over the channels of an image (held last, as wasmnn's softmax takes). */
+function softmax(log: boolean): Op {
+  return (c, node, state, specs) => {
+    const rank = state.shape.length + 1;
+    // before opset 13 the input is seen as 2-D [prod(dims before axis), prod(dims from axis)]; from 13 on, one axis
+    const axis = normAxis(int(node, 'axis', c.opset < 13 ? 1 : -1), rank);
+    const ok = rank === 2 ? axis === 1 : rank === 4 && axis === 1 && (c.opset >= 13 || state.shape[1] * state.shape[2] === 1);
+    if (!ok) throw fail(node, `axis ${int(node, 'axis', c.opset < 13 ? 1 : -1)} at opset ${c.opset} on [batch, ${state.shape}]: only a softmax over the features (or an image's channels) is supported`);
+    const name = c.layerName(node);
+    specs.push({ kind: 'other', name, weights: [], make: (base) => (log ? new LogSoftmax(base) : L.activation({ ...base, activation: 'softmax' })) });
+  };
+}
+
+/** Dropout: PyTorch's eval export drops it; when present it becomes a dropout layer (active only in fit). */
+const dropout: Op = (c, node, _state, specs) => {
+  const ratio = node.inputs[1] ? c.floats(node, 1, 'ratio')[0] : float(node, 'ratio', 0.5);
+  if (!(ratio >= 0 && ratio < 1)) throw fail(node, `ratio ${ratio} must be in [0, 1)`);
+  specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.dropout({ ...base, rate: ratio }) });
+};
+
+export const OPS: Record<string, Op> = {
+  Gemm: gemm,
+  MatMul: matmul,
+  Add: addConstant,
+  Conv: conv,
+  BatchNormalization: batchNorm,
+  Relu: activation('relu'),
+  LeakyRelu: activation('leakyRelu', (n) => float(n, 'alpha', 0.01)),
+  Elu: activation('elu', (n) => float(n, 'alpha', 1)),
+  Sigmoid: activation('sigmoid'),
+  Tanh: activation('tanh'),
+  Softplus: activation('softplus'),
+  Gelu: (c, node, state, specs) => {
+    const approximate = node.opType === 'Gelu' ? str(node, 'approximate', 'none') : 'none';
+    if (approximate !== 'none' && approximate !== 'tanh') throw fail(node, `approximate '${approximate}' is not an ONNX value`);
+    activation(approximate === 'tanh' ? 'geluTanh' : 'gelu')(c, node, state, specs);
+  },
+  Softmax: softmax(false),
+  LogSoftmax: softmax(true),
+  MaxPool: pool('max'),
+  AveragePool: pool('avg'),
+  GlobalAveragePool: globalPool('avg'),
+  GlobalMaxPool: globalPool('max'),
+  Flatten: flatten,
+  Reshape: reshape,
+  Dropout: dropout,
+  Identity: () => {},
+};

@@ -12,6 +12,8 @@ export const GROUP_START = 3;
 export const GROUP_END = 4;
 export const FIXED32 = 5;
 
+const UTF8 = new TextDecoder();
+
 /** Groups nested deeper than this are refused (an attacker's file could otherwise nest without end). */
 const MAX_GROUP_DEPTH = 32;
 
@@ -103,7 +105,7 @@ export class ProtoReader {
   }
 
   string(): string {
-    return new TextDecoder().decode(this.bytesField());
+    return UTF8.decode(this.bytesField());
   }
 
   /** A reader over an embedded message. */

@@ -86,6 +86,8 @@ const table: Row[] = [
     build: () => model([layers.flatten(), dense(OUT, 'tanh')], [2, 3]) },
   { name: 'dense -> reshape [3, 2] -> softmax over the last axis -> flatten -> dense', loss: 'meanSquaredError', x: x(), y: targets(),
     build: () => model([dense(6), layers.reshape({ targetShape: [3, 2] }), layers.activation({ activation: 'softmax' }), layers.flatten(), dense(OUT)]) },
+  { name: 'dense -> logSoftmax -> dense (PyTorch\'s log_softmax, as ONNX imports make it)', loss: 'meanSquaredError', x: x(), y: targets(),
+    build: () => model([dense(HIDDEN), layers.logSoftmax(), dense(OUT)]) },
   // every loss
   { name: 'meanAbsoluteError', loss: 'meanAbsoluteError', x: x(), y: targets(), eps: 1e-3,
     build: () => model([dense(HIDDEN, 'tanh'), dense(OUT)]) },

@@ -293,6 +293,9 @@ test('padding wasmnn cannot express, count_include_pad, and a flattened image as
     nodes: [{ op: 'Flatten', inputs: ['x'], outputs: ['y'] }],
   };
   throwsError(() => nn.loadOnnxModel(onnxModel(flat)), nn.ValueError, /NHWC order/);
+  // sizes from the file are bounded before anything is allocated for them
+  throwsError(() => nn.loadOnnxModel(onnxModel({ ...flat, input: { name: 'x', shape: [1, 4, 16384, 16384] } })), nn.ShapeError, /more values per sample than wasm32 memory holds/);
+  throwsError(() => nn.loadOnnxModel(onnxModel({ ...flat, input: { name: 'x', shape: [1, 4, 4096, 8192] } })), nn.ValueError, /flattens \[4,4096,8192\] into more than 67108864 features/);
 });
 
 test('truncated, empty and foreign bytes are ValueErrors naming the message and the byte', async () => {

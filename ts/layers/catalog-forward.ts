@@ -13,6 +13,7 @@ import {
 import { BatchNormalizationForward, LayerNormalizationForward, RMSNormalizationForward } from './normalization';
 import { ResidualForward } from './residual';
 import { RandomAugmentForward } from './augment';
+import { LogSoftmax } from './log-softmax';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;
@@ -40,6 +41,7 @@ const LAYERS: [string, new (c: Config) => Layer][] = [
   ['RMSNormalization', RMSNormalizationForward],
   ['Residual', ResidualForward],
   ['RandomAugment', RandomAugmentForward],
+  ['LogSoftmax', LogSoftmax],
 ];
 for (const [name, C] of LAYERS) {
   registerLayer(name, (c) => new C(name === 'Residual' ? { ...c, layers: innerLayers(c.layers, 'residual') } : c));

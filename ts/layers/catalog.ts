@@ -12,6 +12,7 @@ import {
 import { BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 import { Residual } from './residual';
 import { RandomAugment } from './augment';
+import { LogSoftmax } from './log-softmax';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Config = any;
@@ -39,6 +40,7 @@ const LAYERS: [string, new (c: Config) => Layer][] = [
   ['RMSNormalization', RMSNormalization],
   ['Residual', Residual],
   ['RandomAugment', RandomAugment],
+  ['LogSoftmax', LogSoftmax],
 ];
 for (const [name, C] of LAYERS) {
   registerLayer(name, (c) => new C(name === 'Residual' ? { ...c, layers: innerLayers(c.layers, 'residual') } : c));

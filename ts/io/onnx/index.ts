@@ -11,10 +11,8 @@ import { checkpointBytes } from '../checkpoint-io';
 import { readModel, DT, dataTypeName } from './proto';
 import { chainOf } from './graph';
 import { Converter } from './convert';
-import './log-softmax'; // registers the LogSoftmax layer with the checkpoint loader
 
 export { ONNX_OPS } from './convert';
-export { LogSoftmax } from './log-softmax';
 
 /** The ONNX opsets whose op semantics the importer follows (tested with PyTorch's exports at 11, 13 and 17). */
 const OPSETS = [9, 21] as const;
@@ -69,6 +67,7 @@ function inputShape(shape: (number | string)[] | null, elemType: number, name: s
   if (perSample.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
     throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]; every axis but the first (the batch) must be a fixed size`);
   }
+  if ((perSample as number[]).reduce((a, d) => a * d, 1) > 1 << 28) throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]: more values per sample than wasm32 memory holds`);
   if (perSample.length !== 1 && perSample.length !== 3) {
     throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]; wasmnn imports models of flat inputs [batch, features] or images [batch, channels, height, width]`);
   }

@@ -6,7 +6,9 @@ import { ValueError } from '../../backend/errors';
 import type { OnnxNode } from './proto';
 import { nodeLabel } from './graph';
 import { BATCH, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
-import { LogSoftmax } from './log-softmax';
+
+/** Values per sample a flatten may make (its permutation is a table of that many indices). */
+const MAX_FEATURES = 1 << 26;
 
 const fail = (node: OnnxNode, why: string) => new ValueError(`onnx: ${nodeLabel(node)}: ${why}`);
 
@@ -226,6 +228,7 @@ function globalPool(mode: 'max' | 'avg'): Op {
 function flattenTo(c: Context, node: OnnxNode, state: State, specs: Spec[]): void {
   if (state.shape.length === 1) return;
   const [ch, h, w] = imageInput(node, state);
+  if (ch * h * w > MAX_FEATURES) throw fail(node, `it flattens [${state.shape}] into more than ${MAX_FEATURES} features`);
   specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.flatten(base) });
   state.shape = [ch * h * w];
   if (ch === 1 || h * w === 1) return;
@@ -303,7 +306,7 @@ function softmax(log: boolean): Op {
     const ok = rank === 2 ? axis === 1 : rank === 4 && axis === 1 && (c.opset >= 13 || state.shape[1] * state.shape[2] === 1);
     if (!ok) throw fail(node, `axis ${int(node, 'axis', c.opset < 13 ? 1 : -1)} at opset ${c.opset} on [batch, ${state.shape}]: only a softmax over the features (or an image's channels) is supported`);
     const name = c.layerName(node);
-    specs.push({ kind: 'other', name, weights: [], make: (base) => (log ? new LogSoftmax(base) : L.activation({ ...base, activation: 'softmax' })) });
+    specs.push({ kind: 'other', name, weights: [], make: (base) => (log ? L.logSoftmax(base) : L.activation({ ...base, activation: 'softmax' })) });
   };
 }
 

@@ -1,25 +1,20 @@
-// LogSoftmax over the last axis: y = x - log Σ exp(x), PyTorch's usual last layer (F.log_softmax before nll_loss).
-// wasmnn's activations have no log-softmax, so imported models get this layer; it is a user-defined layer as any
-// user could write one (nn.layers.Layer and nn.registerLayer), and is registered so its models save and load.
-import { Layer, type Buffers, type Env, type LayerArgs } from '../../layers/layer';
-import { registerLayer } from '../../layers/registry';
+// LogSoftmax over the last axis: y = x - log Σ exp(x), PyTorch's usual last layer (F.log_softmax before nll_loss),
+// so that imported PyTorch models end as they did. No parameters; the kernels are assembly/activations.ts'.
+import { Layer, type Buffers, type Env, type LayerArgs } from './layer';
 
 export class LogSoftmax extends Layer {
   readonly className = 'LogSoftmax';
-
-  constructor(args: LayerArgs = {}) {
-    super(args);
-  }
 
   protected setup(inputShape: number[]): number[] {
     return inputShape.slice();
   }
 
+  /** Rows of the softmax: every position of every sample; columns: the last axis. */
   private get cols(): number {
     return this.outputShape[this.outputShape.length - 1];
   }
 
-  // x (rows·positions, cols) -> y, row by row
+  // y(rows·positions, cols) = x - logsumexp(x) per row
   forward(env: Env, _b: Buffers, x: number, y: number, rows: number): void {
     env.k.log_softmax_forward(x, y, rows * (this.outputSize / this.cols), this.cols);
   }
@@ -30,4 +25,4 @@ export class LogSoftmax extends Layer {
   }
 }
 
-registerLayer('LogSoftmax', (c) => new LogSoftmax(c as LayerArgs));
+export const logSoftmax = (args: LayerArgs = {}): LogSoftmax => new LogSoftmax(args);

@@ -104,6 +104,22 @@ class ResCnn(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+class EvenResNet(nn.Module):
+    """ResNet's strided ops on even sizes: a 3x3 stride-2 stem, a 3x3 stride-2 max pool (padding 1), a downsampling block."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.block = Block(8, 8, 2)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):  # x: (N, 3, 16, 16)
+        x = F.max_pool2d(F.relu(self.bn(self.stem(x))), 3, stride=2, padding=1)  # (N, 8, 4, 4)
+        x = self.block(x)  # (N, 8, 2, 2)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 def randomize_bn(model, gen):
     """Running statistics and affine weights that are not the identity, so that folding them is tested."""
     for m in model.modules():
@@ -140,10 +156,11 @@ def export(name, model, shape, opset, dynamic):
 
 def main():
     models = {}
-    kinds = [('mlp', Mlp, (12,)), ('gelu_mlp', GeluMlp, (10,)), ('bn_cnn', BnCnn, (3, 10, 10)), ('res_cnn', ResCnn, (2, 7, 7))]
+    kinds = [('mlp', Mlp, (12,)), ('gelu_mlp', GeluMlp, (10,)), ('bn_cnn', BnCnn, (3, 10, 10)), ('res_cnn', ResCnn, (2, 7, 7)),
+             ('even_resnet', EvenResNet, (3, 16, 16))]
     for opset in (11, 13, 17):
         for kind, make, shape in kinds:
-            if opset == 11 and kind == 'gelu_mlp':
+            if opset == 11 and kind in ('gelu_mlp', 'even_resnet'):
                 continue  # one opset-11 model of each other kind is enough
             torch.manual_seed(7)
             data, fixture = export(f'{kind}_opset{opset}', make(), shape, opset, dynamic=(kind != 'bn_cnn'))

@@ -12,7 +12,7 @@ import type { OnnxNode, OnnxTensor } from './proto';
 import { floatValues, intValues } from './proto';
 import { nodeLabel, type Chain, type Item } from './graph';
 import { OPS } from './ops';
-import { BATCH, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
+import { BATCH, lastComputing, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
 
 /** The ops the importer maps (and Add of two branches: a residual block; PyTorch's five-node GELU: gelu). */
 export const ONNX_OPS: readonly string[] = Object.keys(OPS);
@@ -150,7 +150,7 @@ export function toNhwc(shape: number[]): number[] {
  * F(x) + (Wx + b) = (F(x) + b) + Wx); that layer must be linear.
  */
 export function foldBias(specs: Spec[], bias: Float32Array, node: OnnxNode): void {
-  const last = specs[specs.length - 1];
+  const last = lastComputing(specs);
   if (!last?.bias || last.bias.length !== bias.length || (last.activation && last.activation.name !== 'linear')) {
     throw new ValueError(`onnx: ${nodeLabel(node)}: the shortcut's bias can only be folded into a linear dense, conv or batch-norm layer at the end of the other branch`);
   }
@@ -168,6 +168,7 @@ function projection(c: Context, items: Item[], start: State, end: State, add: On
   OPS.Conv(c, conv, state, specs);
   if (bn) OPS.BatchNormalization(c, bn, state, specs);
   const spec = specs[0];
+  if (specs.some((s) => s.subsample)) throw fail('its padding is not that of a 1x1 convolution');
   const cfg = conv.attributes;
   const k = cfg.get('kernel_shape')?.ints ?? spec.weights[0].shape.slice(0, 2);
   if (k.some((v) => v !== 1)) throw fail(`its kernel is ${k.join('x')}`);

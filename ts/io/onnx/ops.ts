@@ -5,7 +5,7 @@ import { Tensor } from '../../tensor/tensor';
 import { ValueError } from '../../backend/errors';
 import type { OnnxNode } from './proto';
 import { nodeLabel } from './graph';
-import { BATCH, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
+import { BATCH, lastComputing, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
 
 /** Values per sample a flatten may make (its permutation is a table of that many indices). */
 const MAX_FEATURES = 1 << 26;
@@ -100,7 +100,7 @@ const matmul: Op = (c, node, state, specs) => {
 /** Add of a constant: the bias of the linear dense or conv layer just before (MatMul + Add). */
 const addConstant: Op = (c, node, state, specs) => {
   const index = c.chain.constants.has(node.inputs[0]) ? 0 : 1;
-  const last = specs[specs.length - 1];
+  const last = lastComputing(specs);
   const features = state.shape[0];
   const dims = c.constant(node, index, 'added constant').dims.filter((d, i, all) => !(d === 1 && all.slice(0, i).every((e) => e === 1)));
   // per channel of an image: [F, 1, 1] (a [F] would broadcast along the width); per feature: [F]
@@ -118,7 +118,7 @@ const addConstant: Op = (c, node, state, specs) => {
  * One spatial axis of a window op: ONNX's explicit pads (or auto_pad) as wasmnn's 'valid' or 'same' (TF's rule:
  * out = ceil(size / stride), the smaller half of the padding first), when the windows are the same.
  */
-function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: number, axis: number): { out: number; valid: boolean; same: boolean; padded: boolean } {
+function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: number, axis: number): { out: number; valid: boolean; same: boolean; centred: boolean; padded: boolean } {
   const auto = str(node, 'auto_pad', 'NOTSET');
   const pads = ints(node, 'pads') ?? [0, 0, 0, 0];
   if (pads.length !== 4 || pads.some((p) => !Number.isSafeInteger(p) || p < 0)) throw fail(node, `pads [${pads}] must be four whole numbers >= 0`);
@@ -142,18 +142,30 @@ function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: numbe
     out,
     valid: before === 0 && size >= span && out === Math.floor((size - span) / s) + 1,
     same: out === sameOut && before === sameBefore,
+    // (span - 1)/2 before: window i is centred on input i·s, as at stride 1 with 'same' padding
+    centred: 2 * before === span - 1 && out === Math.floor((size - 1) / s) + 1,
     padded: before > 0 || (out - 1) * s + span > size,
   };
 }
 
-/** The wasmnn padding of a 2-D window op, its output size, and whether any window reads padding. */
+/**
+ * The wasmnn padding of a 2-D window op, its output size, whether any window reads padding, and whether it must run
+ * at stride 1 and be subsampled. PyTorch's padding = k // 2 with stride 2 on an even size (every ResNet's stem and
+ * downsampling) pads before, where TF's 'same' pads after; but its windows are centred on inputs 0, s, 2s, ..., so it
+ * is the op at stride 1 with 'same' padding, keeping every s-th output (s² times the work of that one op).
+ */
 function windowPadding(node: OnnxNode, h: number, w: number, k: number[], s: number[], d: number[]) {
   const a = windowAxis(node, h, k[0], s[0], d[0], 0), b = windowAxis(node, w, k[1], s[1], d[1], 1);
   const padding = a.valid && b.valid ? 'valid' as const : a.same && b.same ? 'same' as const : null;
-  if (!padding) {
-    throw fail(node, `its padding (pads [${ints(node, 'pads') ?? [0, 0, 0, 0]}], auto_pad ${str(node, 'auto_pad', 'NOTSET')}, strides [${s}]) on a ${h}x${w} input is neither 'valid' nor TF's 'same', the two wasmnn has`);
-  }
-  return { padding, oh: a.out, ow: b.out, padded: a.padded || b.padded };
+  const result = { oh: a.out, ow: b.out, padded: a.padded || b.padded };
+  if (padding) return { ...result, padding, subsample: false };
+  if (a.centred && b.centred) return { ...result, padding: 'same' as const, subsample: true };
+  throw fail(node, `its padding (pads [${ints(node, 'pads') ?? [0, 0, 0, 0]}], auto_pad ${str(node, 'auto_pad', 'NOTSET')}, strides [${s}]) on a ${h}x${w} input is neither 'valid' nor TF's 'same', the two wasmnn has, nor centred windows`);
+}
+
+/** Every s-th pixel (a 1x1 max pooling of stride s): the strided part of a window op run at stride 1. */
+function subsampleSpec(name: string, strides: number[]): Spec {
+  return { kind: 'other', name: `${name}_stride`, weights: [], subsample: true, make: (base) => L.maxPooling2d({ ...base, poolSize: 1, strides, padding: 'valid' }) };
 }
 
 function pair(node: OnnxNode, name: string, def: number[]): number[] {
@@ -173,7 +185,7 @@ const conv: Op = (c, node, state, specs) => {
   const kernelShape = pair(node, 'kernel_shape', [kh, kw]);
   if (kernelShape[0] !== kh || kernelShape[1] !== kw) throw fail(node, `kernel_shape [${kernelShape}] differs from its weight's [${kh}, ${kw}]`);
   const strides = pair(node, 'strides', [1, 1]), dilations = pair(node, 'dilations', [1, 1]);
-  const { padding, oh, ow } = windowPadding(node, h, w, [kh, kw], strides, dilations);
+  const { padding, oh, ow, subsample } = windowPadding(node, h, w, [kh, kw], strides, dilations);
   const kernel = new Float32Array(wv.length);
   for (let o = 0; o < f; o++) {
     for (let i = 0; i < ch; i++) {
@@ -185,11 +197,12 @@ const conv: Op = (c, node, state, specs) => {
     kind: 'conv', name: c.layerName(node), bias,
     weights: [new Tensor(kernel, [kh, kw, ch, f]), new Tensor(bias, [f])],
     make: (base) => L.conv2d({
-      ...base, filters: f, kernelSize: [kh, kw], strides, dilationRate: dilations, padding,
+      ...base, filters: f, kernelSize: [kh, kw], strides: subsample ? [1, 1] : strides, dilationRate: dilations, padding,
       activation: spec.activation?.name ?? 'linear', alpha: spec.activation?.alpha,
     }),
   };
   specs.push(spec);
+  if (subsample) specs.push(subsampleSpec(spec.name, strides));
   state.shape = [f, oh, ow];
 };
 
@@ -201,13 +214,15 @@ function pool(mode: 'max' | 'avg'): Op {
     const size = pair(node, 'kernel_shape', k), strides = pair(node, 'strides', [1, 1]);
     const dilations = pair(node, 'dilations', [1, 1]);
     if (dilations.some((v) => v !== 1)) throw fail(node, `dilations [${dilations}] are not supported for pooling`);
-    const { padding, oh, ow, padded } = windowPadding(node, h, w, size, strides, [1, 1]);
+    const { padding, oh, ow, padded, subsample } = windowPadding(node, h, w, size, strides, [1, 1]);
     // wasmnn's average pooling divides by the real cells of each window (count_include_pad = 0)
     if (mode === 'avg' && padded && int(node, 'count_include_pad', 0) !== 0) {
       throw fail(node, 'count_include_pad = 1 with windows over the padding is not supported (wasmnn counts only real cells; export with count_include_pad=False)');
     }
     const make = mode === 'max' ? L.maxPooling2d : L.averagePooling2d;
-    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => make({ ...base, poolSize: size, strides, padding }) });
+    const name = c.layerName(node);
+    specs.push({ kind: 'other', name, weights: [], make: (base) => make({ ...base, poolSize: size, strides: subsample ? [1, 1] : strides, padding }) });
+    if (subsample) specs.push(subsampleSpec(name, strides));
     state.shape = [ch, oh, ow];
   };
 }
@@ -288,7 +303,7 @@ const batchNorm: Op = (c, node, state, specs) => {
 function activation(name: string, alpha?: (n: OnnxNode) => number): Op {
   return (c, node, _state, specs) => {
     const act = { name, alpha: alpha?.(node) };
-    const last = specs[specs.length - 1];
+    const last = lastComputing(specs);
     if ((last?.kind === 'dense' || last?.kind === 'conv') && !last.activation) {
       last.activation = act;
       return;

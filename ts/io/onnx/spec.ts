@@ -26,6 +26,14 @@ export interface Spec {
   bias?: Float32Array;
   /** A batch norm's epsilon (to fold it into a shortcut's convolution). */
   epsilon?: number;
+  /** Keeps every s-th output of the window op before it (see ops.ts' windowPadding): elementwise ops pass it. */
+  subsample?: boolean;
+}
+
+/** The last spec that computes something: a subsample commutes with activations and biases, so they look past it. */
+export function lastComputing(specs: Spec[]): Spec | undefined {
+  const last = specs[specs.length - 1];
+  return last?.subsample ? specs[specs.length - 2] : last;
 }
 
 /** The converter as the ops see it. */

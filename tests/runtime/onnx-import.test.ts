@@ -249,6 +249,27 @@ test('Conv with auto_pad SAME_UPPER and a stride of 2, Gelu (opset 20), Dropout,
   model.dispose();
 });
 
+test('arithmetic with one number is a rescaling layer: x / 255, x - 0.5, 2·x, 1 - x, x + 3', () => {
+  const num = (name: string, v: number) => ({ name, dims: [], values: [v] });
+  const spec: ModelSpec = {
+    opset: 13, input: { name: 'x', shape: ['n', 3] }, output: 'y',
+    initializers: [num('c255', 255), num('half', 0.5), num('two', 2), num('one', 1), num('three', 3)],
+    nodes: [
+      { op: 'Div', inputs: ['x', 'c255'], outputs: ['a'] }, { op: 'Sub', inputs: ['a', 'half'], outputs: ['b'] },
+      { op: 'Mul', inputs: ['two', 'b'], outputs: ['c'] }, { op: 'Sub', inputs: ['one', 'c'], outputs: ['d'] },
+      { op: 'Add', inputs: ['d', 'three'], outputs: ['y'] },
+    ],
+  };
+  const model = nn.loadOnnxModel(onnxModel(spec));
+  assert.equal(model.network.layers.map((l) => l.className), ['Rescaling', 'Rescaling', 'Rescaling', 'Rescaling', 'Rescaling']);
+  const x = Float32Array.of(0, 51, 255, 127, 200, 13);
+  const want = Array.from(x, (v) => 1 - 2 * (v / 255 - 0.5) + 3);
+  assert.ok(worstError(model.predict(nn.tensor(x, [2, 3])).data, want) < 1e-6);
+  model.dispose();
+  spec.initializers[0] = { name: 'c255', dims: [3], values: [255, 255, 1] };
+  throwsError(() => nn.loadOnnxModel(onnxModel(spec)), nn.ValueError, /node 'Div_0' \(Div\): only Div with one number is supported; this constant has shape \[3\]/);
+});
+
 // ------------------------------------------------------------------------------------------------ errors
 
 test('an unsupported op names the op, the node and the opset', () => {

@@ -97,10 +97,15 @@ const matmul: Op = (c, node, state, specs) => {
   state.perm = null;
 };
 
-/** Add of a constant: the bias of the linear dense or conv layer just before (MatMul + Add). */
+/**
+ * Add of a constant: the bias of the linear dense or conv layer just before (MatMul + Add); elsewhere, one number
+ * added to everything is a rescaling layer.
+ */
 const addConstant: Op = (c, node, state, specs) => {
   const index = c.chain.constants.has(node.inputs[0]) ? 0 : 1;
   const last = lastComputing(specs);
+  const linear = last?.bias && (!last.activation || last.activation.name === 'linear') && (last.kind === 'dense' || last.kind === 'conv');
+  if (!linear && c.floats(node, index, 'added constant').length === 1) return scalarAffine('Add')(c, node, state, specs);
   const features = state.shape[0];
   const dims = c.constant(node, index, 'added constant').dims.filter((d, i, all) => !(d === 1 && all.slice(0, i).every((e) => e === 1)));
   // per channel of an image: [F, 1, 1] (a [F] would broadcast along the width); per feature: [F]
@@ -113,6 +118,24 @@ const addConstant: Op = (c, node, state, specs) => {
   const v = perFeature(c, node, index, features, 'added constant');
   for (let i = 0; i < v.length; i++) last.bias[i] += v[i];
 };
+
+/**
+ * An elementwise Mul, Div, Add or Sub with one number (x·255, x/255, x - 0.5, 1 - x): a rescaling layer,
+ * y = x·scale + offset. Per-channel constants (normalisation by mean and std) are not supported.
+ */
+function scalarAffine(kind: 'Mul' | 'Div' | 'Add' | 'Sub'): Op {
+  return (c, node, _state, specs) => {
+    const first = c.chain.constants.has(node.inputs[0]);
+    const index = first ? 0 : 1;
+    const v = c.floats(node, index, 'constant');
+    if (v.length !== 1) throw fail(node, `only ${kind} with one number is supported; this constant has shape [${c.constant(node, index, 'constant').dims}]`);
+    const k = v[0];
+    if (kind === 'Div' && first) throw fail(node, 'a number divided by the data is not supported');
+    const [scale, offset] = kind === 'Mul' ? [k, 0] : kind === 'Div' ? [1 / k, 0] : kind === 'Add' ? [1, k] : first ? [-1, k] : [1, -k];
+    if (!Number.isFinite(scale) || !Number.isFinite(offset)) throw fail(node, `the constant ${k} makes a scale of ${scale}`);
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.rescaling({ ...base, scale, offset }) });
+  };
+}
 
 /**
  * One spatial axis of a window op: ONNX's explicit pads (or auto_pad) as wasmnn's 'valid' or 'same' (TF's rule:
@@ -336,6 +359,9 @@ export const OPS: Record<string, Op> = {
   Gemm: gemm,
   MatMul: matmul,
   Add: addConstant,
+  Sub: scalarAffine('Sub'),
+  Mul: scalarAffine('Mul'),
+  Div: scalarAffine('Div'),
   Conv: conv,
   BatchNormalization: batchNorm,
   Relu: activation('relu'),

@@ -270,6 +270,25 @@ test('arithmetic with one number is a rescaling layer: x / 255, x - 0.5, 2·x, 1
   throwsError(() => nn.loadOnnxModel(onnxModel(spec)), nn.ValueError, /node 'Div_0' \(Div\): only Div with one number is supported; this constant has shape \[3\]/);
 });
 
+test('Reshape to [batch, -1] computed from Shape (opset 15\'s start and end) and Concat, then Gemm in NCHW order', () => {
+  const w = Array.from(uniform(2 * 18, 11));
+  const spec: ModelSpec = {
+    opset: 15, input: { name: 'x', shape: ['n', 2, 3, 3] }, output: 'y',
+    initializers: [{ name: 'rest', dims: [1], values: [-1], ints: true }, { name: 'w', dims: [2, 18], values: w }],
+    nodes: [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'], attrs: { start: 0, end: -3 } },
+      { op: 'Concat', inputs: ['s', 'rest'], outputs: ['shape'], attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'w'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+  };
+  const model = nn.loadOnnxModel(onnxModel(spec));
+  const x = uniform(36, 12);
+  const want = [0, 1].flatMap((s) => [0, 1].map((o) => w.slice(o * 18, o * 18 + 18).reduce((a, v, i) => a + v * x[s * 18 + i], 0)));
+  assert.ok(worstError(model.predict(nn.nchwToNhwc(x, [2, 2, 3, 3])).data, want) < 1e-5);
+  model.dispose();
+});
+
 // ------------------------------------------------------------------------------------------------ errors
 
 test('an unsupported op names the op, the node and the opset', () => {

@@ -12,7 +12,7 @@ import type { OnnxNode, OnnxTensor } from './proto';
 import { floatValues, intValues } from './proto';
 import { nodeLabel, type Chain, type Item } from './graph';
 import { OPS } from './ops';
-import { BATCH, lastComputing, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
+import { BATCH, lastComputing, sameShape, type Context, type Op, type Spec, type State } from './spec';
 
 /** The ops the importer maps (and Add of two branches: a residual block; PyTorch's five-node GELU: gelu). */
 export const ONNX_OPS: readonly string[] = Object.keys(OPS);
@@ -118,8 +118,8 @@ export class Converter implements Context {
         const shape = this.shapes.get(from.inputs[0]);
         if (!shape) throw new ValueError(`onnx: ${nodeLabel(from)}: the shape of '${from.inputs[0]}' is not known here`);
         const full = [BATCH, ...shape];
-        const start = normAxis(from.attributes.get('start')?.i ?? 0, full.length + 1), end = normAxis(from.attributes.get('end')?.i ?? full.length, full.length + 1);
-        return full.slice(start, end);
+        // opset 15's start and end: negative counts from the end, out of range clamps (slice does both)
+        return full.slice(from.attributes.get('start')?.i ?? 0, from.attributes.get('end')?.i ?? full.length);
       }
       case 'Gather': {
         if ((from.attributes.get('axis')?.i ?? 0) !== 0) throw new ValueError(`onnx: ${nodeLabel(from)}: only axis 0 of a shape can be gathered`);

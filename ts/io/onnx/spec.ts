@@ -1,6 +1,7 @@
 // What the op table (ops.ts) and the converter (convert.ts) share: the state between layers, the layer specs, and
 // the converter's services an op uses (constants, shape values, layer names).
 import type { Layer } from '../../layers/layer';
+export { sameShape } from '../../layers/layer';
 import type { Tensor } from '../../tensor/tensor';
 import type { OnnxNode, OnnxTensor } from './proto';
 import type { Chain } from './graph';
@@ -51,10 +52,6 @@ export interface Context {
 }
 
 export type Op = (c: Context, node: OnnxNode, state: State, specs: Spec[]) => void;
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 export function normAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;

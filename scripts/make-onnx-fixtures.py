@@ -121,6 +121,22 @@ class EvenResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class SeqCnn(nn.Module):
+    """A 1-D CNN over sequences: Conv1d, BatchNorm1d (folded), MaxPool1d, a strided Conv1d on an even length, Flatten."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(2, 4, 3, padding=1)
+        self.bn = nn.BatchNorm1d(4)
+        self.conv2 = nn.Conv1d(4, 6, 3, stride=2, padding=1)
+        self.fc = nn.Linear(6 * 4, 3)
+
+    def forward(self, x):  # x: (N, 2, 16)
+        x = F.max_pool1d(F.relu(self.bn(self.conv1(x))), 2)  # (N, 4, 8)
+        x = torch.tanh(self.conv2(x))  # (N, 6, 4)
+        return self.fc(torch.flatten(x, 1))
+
+
 def randomize_bn(model, gen):
     """Running statistics and affine weights that are not the identity, so that folding them is tested."""
     for m in model.modules():
@@ -164,10 +180,10 @@ def main():
     models = {}
     inputs = {}
     kinds = [('mlp', Mlp, (12,)), ('gelu_mlp', GeluMlp, (10,)), ('bn_cnn', BnCnn, (3, 10, 10)), ('res_cnn', ResCnn, (2, 7, 7)),
-             ('even_resnet', EvenResNet, (3, 16, 16))]
+             ('even_resnet', EvenResNet, (3, 16, 16)), ('seq_cnn', SeqCnn, (2, 16))]
     for opset in (11, 13, 17):
         for kind, make, shape in kinds:
-            if opset == 11 and kind in ('gelu_mlp', 'even_resnet'):
+            if opset == 11 and kind in ('gelu_mlp', 'even_resnet', 'seq_cnn'):
                 continue  # one opset-11 model of each other kind is enough
             torch.manual_seed(7)
             data, fixture, x = export(f'{kind}_opset{opset}', make(), shape, opset, dynamic=(kind != 'bn_cnn'))

@@ -26,7 +26,7 @@ function bytes(base64: string): Uint8Array {
 /** The fixture's inputs as the imported model takes them: NCHW images turned NHWC. */
 function input(f: OnnxFixture): nn.Tensor {
   const data = Float32Array.from(f.input);
-  return f.inputShape.length === 3 ? nn.nchwToNhwc(data, [BATCH, ...f.inputShape]) : nn.tensor(data, [BATCH, ...f.inputShape]);
+  return f.inputShape.length > 1 ? nn.nchwToNhwc(data, [BATCH, ...f.inputShape]) : nn.tensor(data, [BATCH, ...f.inputShape]);
 }
 
 /** Worst error relative to each value (or to 1% of the output's scale, for values near zero). */
@@ -61,7 +61,7 @@ test('the fixtures cover the layers and activations the ops become', () => {
     walk(model.network.layers);
     model.dispose();
   }
-  for (const c of ['Dense', 'Conv2D', 'BatchNormalization', 'Residual', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'LogSoftmax', 'Activation']) {
+  for (const c of ['Dense', 'Conv2D', 'Conv1D', 'MaxPooling1D', 'BatchNormalization', 'Residual', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'LogSoftmax', 'Activation']) {
     assert.ok(classes.has(c), `no fixture becomes a ${c}`);
   }
   for (const a of ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'gelu', 'softmax']) assert.ok(acts.has(a), `no fixture has ${a}`);

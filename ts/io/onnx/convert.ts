@@ -140,9 +140,9 @@ export class Converter implements Context {
   }
 }
 
-/** The NHWC shape wasmnn holds for an ONNX per-sample shape. */
+/** The channels-last shape wasmnn holds for an ONNX per-sample shape: [C, H, W] -> [H, W, C], [C, L] -> [L, C]. */
 export function toNhwc(shape: number[]): number[] {
-  return shape.length === 3 ? [shape[1], shape[2], shape[0]] : shape.slice();
+  return shape.length > 1 ? [...shape.slice(1), shape[0]] : shape.slice();
 }
 
 /**
@@ -170,13 +170,12 @@ function projection(c: Context, items: Item[], start: State, end: State, add: On
   const spec = specs[0];
   if (specs.some((s) => s.subsample)) throw fail('its padding is not that of a 1x1 convolution');
   const cfg = conv.attributes;
-  const k = cfg.get('kernel_shape')?.ints ?? spec.weights[0].shape.slice(0, 2);
+  const k = spec.weights[0].shape.slice(0, -2);
   if (k.some((v) => v !== 1)) throw fail(`its kernel is ${k.join('x')}`);
   if (!sameShape(state.shape, end.shape)) throw fail(`it makes [${state.shape}], the other branch [${end.shape}]`);
   // wasmnn's projection strides by round(size in / size out), with 'same' padding (none for a 1x1 window)
-  const strides = cfg.get('strides')?.ints ?? [1, 1];
-  const [, h, w] = start.shape, [, oh, ow] = end.shape;
-  if (Math.max(1, Math.round(h / oh)) !== strides[0] || Math.max(1, Math.round(w / ow)) !== strides[1]) throw fail(`strides [${strides}] do not map onto it`);
+  const strides = cfg.get('strides')?.ints ?? start.shape.slice(1).map(() => 1);
+  if (start.shape.slice(1).some((size, i) => Math.max(1, Math.round(size / end.shape[i + 1])) !== strides[i])) throw fail(`strides [${strides}] do not map onto it`);
   let kernel = spec.weights[0].data as Float32Array;
   let bias = spec.bias ?? new Float32Array(spec.weights[0].shape[3]);
   if (bn) {

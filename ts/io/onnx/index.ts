@@ -68,26 +68,30 @@ function inputShape(shape: (number | string)[] | null, elemType: number, name: s
     throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]; every axis but the first (the batch) must be a fixed size`);
   }
   if ((perSample as number[]).reduce((a, d) => a * d, 1) > 1 << 28) throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]: more values per sample than wasm32 memory holds`);
-  if (perSample.length !== 1 && perSample.length !== 3) {
-    throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]; wasmnn imports models of flat inputs [batch, features] or images [batch, channels, height, width]`);
+  if (perSample.length > 3) {
+    throw new ShapeError(`onnx: the input '${name}' has shape [${shape}]; wasmnn imports models of flat inputs [batch, features], sequences [batch, channels, length] or images [batch, channels, height, width]`);
   }
   return { perSample: perSample as number[], batch: typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : null };
 }
 
-/** PyTorch's NCHW images [n, c, h, w] (a Tensor, or its values with the shape) as the NHWC tensor an imported model takes. */
+/**
+ * PyTorch's channels-first data (images [n, c, h, w], sequences [n, c, length]; a Tensor, or its values with the
+ * shape) as the channels-last tensor an imported model takes ([n, h, w, c], [n, length, c]).
+ */
 export function nchwToNhwc(x: Tensor | Float32Array | number[], shape?: number[]): Tensor {
   const dims = x instanceof Tensor ? x.shape : shape;
   const data = x instanceof Tensor ? x.data : x;
-  if (!dims || dims.length !== 4 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    throw new ShapeError(`nchwToNhwc takes images [n, channels, height, width], got shape ${dims ? `[${dims}]` : 'none'}`);
+  if (!dims || dims.length < 3 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+    throw new ShapeError(`nchwToNhwc takes images [n, channels, height, width] or sequences [n, channels, length], got shape ${dims ? `[${dims}]` : 'none'}`);
   }
-  const [n, c, h, w] = dims;
-  if (data.length !== n * c * h * w) throw new ShapeError(`nchwToNhwc: shape [${dims}] needs ${n * c * h * w} values, got ${data.length}`);
+  const [n, c] = dims;
+  const positions = dims.slice(2).reduce((a, b) => a * b, 1);
+  if (data.length !== n * c * positions) throw new ShapeError(`nchwToNhwc: shape [${dims}] needs ${n * c * positions} values, got ${data.length}`);
   const out = new Float32Array(data.length);
   for (let s = 0; s < n; s++) {
     for (let i = 0; i < c; i++) {
-      for (let p = 0; p < h * w; p++) out[(s * h * w + p) * c + i] = data[(s * c + i) * h * w + p];
+      for (let p = 0; p < positions; p++) out[(s * positions + p) * c + i] = data[(s * c + i) * positions + p];
     }
   }
-  return new Tensor(out, [n, h, w, c]);
+  return new Tensor(out, [n, ...dims.slice(2), c]);
 }

@@ -28,9 +28,12 @@ function flatInput(node: OnnxNode, state: State): number {
   return state.shape[0];
 }
 
-function imageInput(node: OnnxNode, state: State): [number, number, number] {
-  if (state.shape.length !== 3) throw fail(node, `it needs an image [channels, height, width] per sample, it gets [${state.shape}] (only 2-D convolutions and pooling are imported)`);
-  return state.shape as [number, number, number];
+/** An image [C, H, W] or a sequence [C, L] per sample: its channels and its spatial sizes. */
+function spatialInput(node: OnnxNode, state: State): { ch: number; sizes: number[] } {
+  if (state.shape.length !== 2 && state.shape.length !== 3) {
+    throw fail(node, `it needs an image [channels, height, width] or a sequence [channels, length] per sample, it gets [${state.shape}]`);
+  }
+  return { ch: state.shape[0], sizes: state.shape.slice(1) };
 }
 
 /** A per-feature constant (bias, batch-norm statistic) of `n` values, from shapes like [n], [1, n], [n, 1, 1], [1]. */
@@ -108,8 +111,8 @@ const addConstant: Op = (c, node, state, specs) => {
   if (!linear && c.floats(node, index, 'added constant').length === 1) return scalarAffine('Add')(c, node, state, specs);
   const features = state.shape[0];
   const dims = c.constant(node, index, 'added constant').dims.filter((d, i, all) => !(d === 1 && all.slice(0, i).every((e) => e === 1)));
-  // per channel of an image: [F, 1, 1] (a [F] would broadcast along the width); per feature: [F]
-  if (dims.length > 0 && state.shape.length === 3 && !(dims.length === 3 && dims[1] === 1 && dims[2] === 1)) {
+  // per channel of an image: [F, 1, 1] (a [F] would broadcast along the width), of a sequence [F, 1]; per feature: [F]
+  if (dims.length > 0 && state.shape.length > 1 && !(dims.length === state.shape.length && dims.slice(1).every((d) => d === 1))) {
     throw fail(node, `an added constant of shape [${c.constant(node, index, 'added constant').dims}] is not one value per channel`);
   }
   if (!last?.bias || (last.activation && last.activation.name !== 'linear') || (last.kind !== 'dense' && last.kind !== 'conv')) {
@@ -141,10 +144,10 @@ function scalarAffine(kind: 'Mul' | 'Div' | 'Add' | 'Sub'): Op {
  * One spatial axis of a window op: ONNX's explicit pads (or auto_pad) as wasmnn's 'valid' or 'same' (TF's rule:
  * out = ceil(size / stride), the smaller half of the padding first), when the windows are the same.
  */
-function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: number, axis: number): { out: number; valid: boolean; same: boolean; centred: boolean; padded: boolean } {
+function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: number, axis: number, rank: number): { out: number; valid: boolean; same: boolean; centred: boolean; padded: boolean } {
   const auto = str(node, 'auto_pad', 'NOTSET');
-  const pads = ints(node, 'pads') ?? [0, 0, 0, 0];
-  if (pads.length !== 4 || pads.some((p) => !Number.isSafeInteger(p) || p < 0)) throw fail(node, `pads [${pads}] must be four whole numbers >= 0`);
+  const pads = ints(node, 'pads') ?? new Array<number>(2 * rank).fill(0);
+  if (pads.length !== 2 * rank || pads.some((p) => !Number.isSafeInteger(p) || p < 0)) throw fail(node, `pads [${pads}] must be ${2 * rank} whole numbers >= 0`);
   const span = (k - 1) * d + 1;
   let out: number, before: number;
   if (auto === 'VALID') (before = 0), (out = Math.floor((size - span) / s) + 1);
@@ -154,7 +157,7 @@ function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: numbe
     before = auto === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
   } else if (auto === 'NOTSET') {
     before = pads[axis];
-    const room = size + pads[axis] + pads[axis + 2] - span;
+    const room = size + pads[axis] + pads[axis + rank] - span; // ONNX: all the begins, then all the ends
     out = (int(node, 'ceil_mode', 0) ? Math.ceil(room / s) : Math.floor(room / s)) + 1;
     if (int(node, 'ceil_mode', 0) && (out - 1) * s >= size + before) out--; // the last window must start inside
   } else throw fail(node, `auto_pad '${auto}' is not an ONNX value`);
@@ -172,106 +175,115 @@ function windowAxis(node: OnnxNode, size: number, k: number, s: number, d: numbe
 }
 
 /**
- * The wasmnn padding of a 2-D window op, its output size, whether any window reads padding, and whether it must run
+ * The wasmnn padding of a 1-D or 2-D window op, its output sizes, whether any window reads padding, and whether it must run
  * at stride 1 and be subsampled. PyTorch's padding = k // 2 with stride 2 on an even size (every ResNet's stem and
  * downsampling) pads before, where TF's 'same' pads after; but its windows are centred on inputs 0, s, 2s, ..., so it
  * is the op at stride 1 with 'same' padding, keeping every s-th output (s² times the work of that one op).
  */
-function windowPadding(node: OnnxNode, h: number, w: number, k: number[], s: number[], d: number[]) {
-  const a = windowAxis(node, h, k[0], s[0], d[0], 0), b = windowAxis(node, w, k[1], s[1], d[1], 1);
-  const padding = a.valid && b.valid ? 'valid' as const : a.same && b.same ? 'same' as const : null;
-  const result = { oh: a.out, ow: b.out, padded: a.padded || b.padded };
-  if (padding) return { ...result, padding, subsample: false };
-  if (a.centred && b.centred) return { ...result, padding: 'same' as const, subsample: true };
-  throw fail(node, `its padding (pads [${ints(node, 'pads') ?? [0, 0, 0, 0]}], auto_pad ${str(node, 'auto_pad', 'NOTSET')}, strides [${s}]) on a ${h}x${w} input is neither 'valid' nor TF's 'same', the two wasmnn has, nor centred windows`);
+function windowPadding(node: OnnxNode, sizes: number[], k: number[], s: number[], d: number[]) {
+  const axes = sizes.map((size, i) => windowAxis(node, size, k[i], s[i], d[i], i, sizes.length));
+  const out = axes.map((a) => a.out), padded = axes.some((a) => a.padded);
+  if (axes.every((a) => a.valid)) return { out, padded, padding: 'valid' as const, subsample: false };
+  if (axes.every((a) => a.same)) return { out, padded, padding: 'same' as const, subsample: false };
+  if (axes.every((a) => a.centred)) return { out, padded, padding: 'same' as const, subsample: true };
+  throw fail(node, `its padding (pads [${ints(node, 'pads') ?? 'none'}], auto_pad ${str(node, 'auto_pad', 'NOTSET')}, strides [${s}]) on a ${sizes.join('x')} input is neither 'valid' nor TF's 'same', the two wasmnn has, nor centred windows`);
 }
 
 /** Every s-th pixel (a 1x1 max pooling of stride s): the strided part of a window op run at stride 1. */
 function subsampleSpec(name: string, strides: number[]): Spec {
-  return { kind: 'other', name: `${name}_stride`, weights: [], subsample: true, make: (base) => L.maxPooling2d({ ...base, poolSize: 1, strides, padding: 'valid' }) };
+  const make = strides.length === 2 ? L.maxPooling2d : L.maxPooling1d;
+  return { kind: 'other', name: `${name}_stride`, weights: [], subsample: true, make: (base) => make({ ...base, poolSize: 1, strides, padding: 'valid' }) };
 }
 
-function pair(node: OnnxNode, name: string, def: number[]): number[] {
+/** A per-axis attribute (kernel_shape, strides, dilations): one whole number >= 1 per spatial axis. */
+function tuple(node: OnnxNode, name: string, def: number[]): number[] {
   const v = ints(node, name) ?? def;
-  if (v.length !== 2 || v.some((x) => !Number.isSafeInteger(x) || x < 1)) throw fail(node, `${name} [${v}] must be two whole numbers >= 1 (2-D)`);
+  if (v.length !== def.length || v.some((x) => !Number.isSafeInteger(x) || x < 1)) throw fail(node, `${name} [${v}] must be ${def.length} whole number(s) >= 1`);
   return v;
 }
 
-/** Conv: X [C, H, W], W [F, C, kh, kw] -> Keras' [kh, kw, C, F], optional bias [F]. group must be 1. */
+/**
+ * Conv: X [C, H, W] with W [F, C, kh, kw] -> Keras' [kh, kw, C, F] (conv2d), or X [C, L] with W [F, C, k] ->
+ * [k, C, F] (conv1d); optional bias [F]. group must be 1.
+ */
 const conv: Op = (c, node, state, specs) => {
-  const [ch, h, w] = imageInput(node, state);
+  const { ch, sizes } = spatialInput(node, state);
   if (int(node, 'group', 1) !== 1) throw fail(node, `group ${int(node, 'group', 1)} (grouped or depthwise convolution) is not supported`);
   const wt = c.constant(node, 1, 'weight');
   const wv = c.floats(node, 1, 'weight');
-  if (wt.dims.length !== 4 || wt.dims[1] !== ch) throw fail(node, `its weight has shape [${wt.dims}], the input has ${ch} channels`);
-  const [f, , kh, kw] = wt.dims;
-  const kernelShape = pair(node, 'kernel_shape', [kh, kw]);
-  if (kernelShape[0] !== kh || kernelShape[1] !== kw) throw fail(node, `kernel_shape [${kernelShape}] differs from its weight's [${kh}, ${kw}]`);
-  const strides = pair(node, 'strides', [1, 1]), dilations = pair(node, 'dilations', [1, 1]);
-  const { padding, oh, ow, subsample } = windowPadding(node, h, w, [kh, kw], strides, dilations);
+  if (wt.dims.length !== sizes.length + 2 || wt.dims[1] !== ch) throw fail(node, `its weight has shape [${wt.dims}], the input is [${state.shape}]`);
+  const f = wt.dims[0], k = wt.dims.slice(2), ones = k.map(() => 1);
+  const kernelShape = tuple(node, 'kernel_shape', k);
+  if (kernelShape.some((v, i) => v !== k[i])) throw fail(node, `kernel_shape [${kernelShape}] differs from its weight's [${k}]`);
+  const strides = tuple(node, 'strides', ones), dilations = tuple(node, 'dilations', ones);
+  const { padding, out, subsample } = windowPadding(node, sizes, k, strides, dilations);
+  // [F, C, taps] -> [taps, C, F]: the taps are row-major in both layouts
+  const taps = k.reduce((a, b) => a * b, 1);
   const kernel = new Float32Array(wv.length);
-  for (let o = 0; o < f; o++) {
-    for (let i = 0; i < ch; i++) {
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) kernel[((y * kw + x) * ch + i) * f + o] = wv[((o * ch + i) * kh + y) * kw + x];
-    }
-  }
+  for (let o = 0; o < f; o++) for (let i = 0; i < ch; i++) for (let t = 0; t < taps; t++) kernel[(t * ch + i) * f + o] = wv[(o * ch + i) * taps + t];
   const bias = node.inputs[2] ? perFeature(c, node, 2, f, 'bias').slice() : new Float32Array(f);
+  const make = sizes.length === 2 ? L.conv2d : L.conv1d;
   const spec: Spec = {
     kind: 'conv', name: c.layerName(node), bias,
-    weights: [new Tensor(kernel, [kh, kw, ch, f]), new Tensor(bias, [f])],
-    make: (base) => L.conv2d({
-      ...base, filters: f, kernelSize: [kh, kw], strides: subsample ? [1, 1] : strides, dilationRate: dilations, padding,
+    weights: [new Tensor(kernel, [...k, ch, f]), new Tensor(bias, [f])],
+    make: (base) => make({
+      ...base, filters: f, kernelSize: k, strides: subsample ? ones : strides, dilationRate: dilations, padding,
       activation: spec.activation?.name ?? 'linear', alpha: spec.activation?.alpha,
     }),
   };
   specs.push(spec);
   if (subsample) specs.push(subsampleSpec(spec.name, strides));
-  state.shape = [f, oh, ow];
+  state.shape = [f, ...out];
 };
 
 function pool(mode: 'max' | 'avg'): Op {
   return (c, node, state, specs) => {
-    const [ch, h, w] = imageInput(node, state);
-    const k = ints(node, 'kernel_shape');
-    if (!k) throw fail(node, 'it has no kernel_shape');
-    const size = pair(node, 'kernel_shape', k), strides = pair(node, 'strides', [1, 1]);
-    const dilations = pair(node, 'dilations', [1, 1]);
+    const { ch, sizes } = spatialInput(node, state);
+    const ones = sizes.map(() => 1);
+    if (!ints(node, 'kernel_shape')) throw fail(node, 'it has no kernel_shape');
+    const size = tuple(node, 'kernel_shape', ones), strides = tuple(node, 'strides', ones);
+    const dilations = tuple(node, 'dilations', ones);
     if (dilations.some((v) => v !== 1)) throw fail(node, `dilations [${dilations}] are not supported for pooling`);
-    const { padding, oh, ow, padded, subsample } = windowPadding(node, h, w, size, strides, [1, 1]);
+    const { padding, out, padded, subsample } = windowPadding(node, sizes, size, strides, ones);
     // wasmnn's average pooling divides by the real cells of each window (count_include_pad = 0)
     if (mode === 'avg' && padded && int(node, 'count_include_pad', 0) !== 0) {
       throw fail(node, 'count_include_pad = 1 with windows over the padding is not supported (wasmnn counts only real cells; export with count_include_pad=False)');
     }
-    const make = mode === 'max' ? L.maxPooling2d : L.averagePooling2d;
+    const make = sizes.length === 2 ? (mode === 'max' ? L.maxPooling2d : L.averagePooling2d) : (mode === 'max' ? L.maxPooling1d : L.averagePooling1d);
     const name = c.layerName(node);
-    specs.push({ kind: 'other', name, weights: [], make: (base) => make({ ...base, poolSize: size, strides: subsample ? [1, 1] : strides, padding }) });
+    specs.push({ kind: 'other', name, weights: [], make: (base) => make({ ...base, poolSize: size, strides: subsample ? ones : strides, padding }) });
     if (subsample) specs.push(subsampleSpec(name, strides));
-    state.shape = [ch, oh, ow];
+    state.shape = [ch, ...out];
   };
 }
 
-/** Global pooling: [C, H, W] -> [C, 1, 1], held as [1, 1, C] (global pooling to [C], then a free reshape). */
+/** Global pooling: [C, H, W] -> [C, 1, 1], held as [1, 1, C] (global pooling to [C], then a free reshape); 1-D alike. */
 function globalPool(mode: 'max' | 'avg'): Op {
   return (c, node, state, specs) => {
-    const [ch] = imageInput(node, state);
+    const { ch, sizes } = spatialInput(node, state);
     const name = c.layerName(node);
-    const make = mode === 'max' ? L.globalMaxPooling2d : L.globalAveragePooling2d;
+    const make = sizes.length === 2 ? (mode === 'max' ? L.globalMaxPooling2d : L.globalAveragePooling2d) : (mode === 'max' ? L.globalMaxPooling1d : L.globalAveragePooling1d);
+    const ones = sizes.map(() => 1);
     specs.push({ kind: 'other', name, weights: [], make: (base) => make(base) });
-    specs.push({ kind: 'other', name: `${name}_keepdims`, weights: [], make: (base) => L.reshape({ ...base, targetShape: [1, 1, ch] }) });
-    state.shape = [ch, 1, 1];
+    specs.push({ kind: 'other', name: `${name}_keepdims`, weights: [], make: (base) => L.reshape({ ...base, targetShape: [...ones, ch] }) });
+    state.shape = [ch, ...ones];
   };
 }
 
-/** To one feature axis: an image [C, H, W] is flattened by wasmnn in (h, w, c) order, so the state keeps perm. */
+/**
+ * To one feature axis: an image [C, H, W] is flattened by wasmnn in (h, w, c) order (a sequence [C, L] in (l, c)
+ * order), so the state keeps the permutation.
+ */
 function flattenTo(c: Context, node: OnnxNode, state: State, specs: Spec[]): void {
   if (state.shape.length === 1) return;
-  const [ch, h, w] = imageInput(node, state);
-  if (ch * h * w > MAX_FEATURES) throw fail(node, `it flattens [${state.shape}] into more than ${MAX_FEATURES} features`);
+  const { ch, sizes } = spatialInput(node, state);
+  const positions = sizes.reduce((a, b) => a * b, 1);
+  if (ch * positions > MAX_FEATURES) throw fail(node, `it flattens [${state.shape}] into more than ${MAX_FEATURES} features`);
   specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.flatten(base) });
-  state.shape = [ch * h * w];
-  if (ch === 1 || h * w === 1) return;
-  const perm = new Int32Array(ch * h * w);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let i = 0; i < ch; i++) perm[(y * w + x) * ch + i] = (i * h + y) * w + x;
+  state.shape = [ch * positions];
+  if (ch === 1 || positions === 1) return;
+  const perm = new Int32Array(ch * positions);
+  for (let p = 0; p < positions; p++) for (let i = 0; i < ch; i++) perm[p * ch + i] = i * positions + p;
   state.perm = perm;
 }
 
@@ -309,8 +321,8 @@ const reshape: Op = (c, node, state, specs) => {
 /** Batch norm (inference): per channel of an image, or per feature of a flat tensor (in the permuted order). */
 const batchNorm: Op = (c, node, state, specs) => {
   if (int(node, 'training_mode', 0) !== 0) throw fail(node, 'training_mode = 1: export the model in eval mode');
-  const features = state.shape.length === 3 ? state.shape[0] : flatInput(node, state);
-  const perm = state.shape.length === 3 ? null : state.perm;
+  const features = state.shape.length > 1 ? state.shape[0] : flatInput(node, state);
+  const perm = state.shape.length > 1 ? null : state.perm;
   const [gamma, beta, mean, variance] = ['scale', 'bias', 'mean', 'variance'].map((what, i) => permute(perFeature(c, node, i + 1, features, what).slice(), perm));
   const epsilon = float(node, 'epsilon', 1e-5), momentum = float(node, 'momentum', 0.9);
   if (!(epsilon > 0)) throw fail(node, `epsilon ${epsilon} must be > 0`);
@@ -341,7 +353,8 @@ function softmax(log: boolean): Op {
     const rank = state.shape.length + 1;
     // before opset 13 the input is seen as 2-D [prod(dims before axis), prod(dims from axis)]; from 13 on, one axis
     const axis = normAxis(int(node, 'axis', c.opset < 13 ? 1 : -1), rank);
-    const ok = rank === 2 ? axis === 1 : rank === 4 && axis === 1 && (c.opset >= 13 || state.shape[1] * state.shape[2] === 1);
+    const positions = state.shape.slice(1).reduce((a, b) => a * b, 1);
+    const ok = axis === 1 && (rank === 2 || c.opset >= 13 || positions === 1);
     if (!ok) throw fail(node, `axis ${int(node, 'axis', c.opset < 13 ? 1 : -1)} at opset ${c.opset} on [batch, ${state.shape}]: only a softmax over the features (or an image's channels) is supported`);
     const name = c.layerName(node);
     specs.push({ kind: 'other', name, weights: [], make: (base) => (log ? L.logSoftmax(base) : L.activation({ ...base, activation: 'softmax' })) });

@@ -3,6 +3,7 @@ import { WasmnnError } from 'wasmnn';
 import { MissingPackageError } from './cli/dataset';
 import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/options';
 import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
+import { IMPORT_HELP, importModel, parseImportOptions } from './cli/import';
 import { endProgressLine } from './cli/progress';
 import { train } from './cli/train';
 
@@ -16,6 +17,12 @@ async function main(argv: string[]): Promise<number> {
     const options = parsePlaygroundOptions(args);
     if (!options) process.stdout.write(PLAYGROUND_HELP);
     else await preparePlayground(options);
+    return 0;
+  }
+  if (command === 'import') {
+    const options = parseImportOptions(args);
+    if (!options) process.stdout.write(IMPORT_HELP);
+    else await importModel(options);
     return 0;
   }
   if (command !== 'train') throw new UsageError(`unknown command '${command}'`, "Run 'wasmnn help' for the commands.");

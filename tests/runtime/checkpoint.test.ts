@@ -225,7 +225,7 @@ test('every layer class round-trips; a CNN with batch norm resumes exactly', asy
   await resumed.fit(x, y, { epochs: 2, initialEpoch: 1, batchSize: 8 });
   assert.ok(weightsEqual(straight, resumed), 'resumed CNN training differs');
   // the classes the CNN lacks, in one more model
-  const rest = nn.sequential({ layers: [nn.layers.globalMaxPooling2d({ inputShape: [3, 3, 2] }), nn.layers.reshape({ targetShape: [2, 1] }), nn.layers.globalAveragePooling1d({}), nn.layers.flatten({})] });
+  const rest = nn.sequential({ layers: [nn.layers.globalMaxPooling2d({ inputShape: [3, 3, 2] }), nn.layers.reshape({ targetShape: [2, 1] }), nn.layers.globalAveragePooling1d({}), nn.layers.flatten({}), nn.layers.logSoftmax()] });
   const restLoaded = nn.loadModel(rest.save());
   const images = nn.tensor(x.data.subarray(0, 36), [2, 3, 3, 2]);
   assert.ok(bitsEqual(rest.predict(images).data, restLoaded.predict(images).data));

@@ -72,6 +72,8 @@ const table: Row[] = [
     inputShape: [2, 3], layers: () => [layers.flatten(), dense(OUT, 'tanh')] },
   { name: 'dense -> reshape [3, 2] -> softmax over the last axis -> flatten -> dense', loss: 'meanSquaredError', y: targets(),
     layers: () => [dense(6), layers.reshape({ targetShape: [3, 2] }), layers.activation({ activation: 'softmax' }), layers.flatten(), dense(OUT)] },
+  { name: 'dense -> logSoftmax -> dense (PyTorch\'s log_softmax, as ONNX imports make it)', loss: 'meanSquaredError', y: targets(),
+    layers: () => [dense(HIDDEN), layers.logSoftmax(), dense(OUT)] },
   // every loss
   { name: 'meanAbsoluteError', loss: 'meanAbsoluteError', y: targets(), eps: 1e-3,
     layers: () => [dense(HIDDEN, 'tanh'), dense(OUT)] },

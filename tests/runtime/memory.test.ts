@@ -44,6 +44,7 @@ const CASES: Record<string, () => nn.layers.Layer[]> = {
     L.residual({ layers: [L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }), L.layerNormalization({})] }),
     L.residual({ layers: [L.conv2d({ filters: 6, kernelSize: 1, strides: 2 })], projection: true }),
   ],
+  LogSoftmax: () => [L.dense({ inputShape: [6], units: 5 }), L.logSoftmax()],
   RandomAugment: () => [L.randomAugment({ inputShape: [6, 6, 2], shift: 1, flip: true }), L.conv2d({ filters: 2, kernelSize: 3 })],
 };
 

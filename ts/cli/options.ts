@@ -87,6 +87,7 @@ export const MAIN_HELP = `Usage: wasmnn <command> [options]
 
 Commands
   train                train a model (MNIST by default); see 'wasmnn train --help'
+  import               a PyTorch model (.onnx) or TF.js model.json as a wasmnn model; see 'wasmnn import --help'
   prepare-playground   write the browser playground's data and shipped model (build/playground/)
   help                 this text
 `;

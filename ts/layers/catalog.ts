@@ -14,6 +14,7 @@ import {
 import { BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 import { Residual } from './residual';
 import { RandomAugment } from './augment';
+import { LogSoftmax } from './log-softmax';
 
 /** A layer class as the loader sees it: made from its saved config (Layer.fromConfig: new C(config) by default). */
 export interface LayerClass {
@@ -43,5 +44,6 @@ export const LAYERS: Record<string, LayerClass> = {
   RMSNormalization,
   Residual,
   RandomAugment,
+  LogSoftmax,
 };
 for (const [name, C] of Object.entries(LAYERS)) registerLayer(name, (config) => C.fromConfig(config));

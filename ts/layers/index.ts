@@ -12,3 +12,4 @@ export {
 export { batchNormalization, layerNormalization, rmsNormalization, BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 export { residual, Residual } from './residual';
 export { randomAugment, RandomAugment } from './augment';
+export { logSoftmax, LogSoftmax } from './log-softmax';

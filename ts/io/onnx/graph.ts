@@ -1,0 +1,195 @@
+// The shape of an ONNX graph, as the importer needs it: one data input, one output, and between them a chain of
+// nodes where a tensor may fork into two branches only when both meet again in one Add (a residual block). The
+// walk turns the graph into a list of items (a node, a GELU written out in five nodes, or a residual block with its
+// inner branch and its shortcut); anything else is a ValueError naming the node where the chain breaks.
+// Tensors are data (computed from the input), constants (initializers, Constant nodes and what is computed from
+// them), or shape values (Shape of a data tensor, and arithmetic on it: PyTorch's x.view(x.size(0), -1)).
+import type { OnnxGraph, OnnxNode, OnnxTensor } from './proto';
+import { floatValues } from './proto';
+import { ValueError } from '../../backend/errors';
+
+export type Item =
+  | { kind: 'node'; node: OnnxNode }
+  | { kind: 'gelu'; node: OnnxNode }
+  | { kind: 'residual'; inner: Item[]; shortcut: Item[]; add: OnnxNode };
+
+export interface Chain {
+  input: string;
+  output: string;
+  items: Item[];
+  /** Constant tensors by name: initializers and Constant nodes' values. */
+  constants: Map<string, OnnxTensor>;
+  /** The node that makes each tensor (for shape values computed from Shape nodes). */
+  producers: Map<string, OnnxNode>;
+}
+
+/** Ops whose output describes a tensor's shape rather than its values: they never count as a use of data. */
+const SHAPE_OPS = new Set(['Shape', 'Size']);
+
+/** Residual blocks inside residual blocks: more is refused rather than recursed into. */
+const MAX_NESTING = 16;
+
+/** The chain of a graph; `where` names the model in errors. */
+export function chainOf(graph: OnnxGraph): Chain {
+  const constants = new Map<string, OnnxTensor>();
+  for (const t of graph.initializers) constants.set(t.name, t);
+  // graph inputs that are also initializers are weights listed as inputs (older exporters): not data inputs
+  const inputs = graph.inputs.filter((v) => !constants.has(v.name));
+  if (inputs.length !== 1) {
+    throw new ValueError(`onnx: the graph must have one input (besides its weights), it has ${inputs.length}${inputs.length ? `: ${inputs.map((v) => `'${v.name}'`).join(', ')}` : ''}`);
+  }
+  if (graph.outputs.length !== 1) throw new ValueError(`onnx: the graph must have one output, it has ${graph.outputs.length}`);
+  const input = inputs[0].name;
+  const output = graph.outputs[0].name;
+
+  const data = new Set<string>([input]);
+  const known = new Set<string>([input, ...constants.keys()]);
+  const producers = new Map<string, OnnxNode>();
+  const uses = new Map<string, OnnxNode[]>(); // data tensor -> the nodes that read it (once per input slot)
+  for (const node of graph.nodes) {
+    const label = nodeLabel(node);
+    for (const name of node.inputs) {
+      if (name !== '' && !known.has(name)) throw new ValueError(`onnx: ${label} reads '${name}', which no earlier node, input or initializer makes`);
+    }
+    const dataIn = node.inputs.filter((n) => data.has(n));
+    if (node.opType === 'Constant') {
+      const value = node.attributes.get('value')?.t;
+      if (!value) throw new ValueError(`onnx: ${label} is a Constant without a tensor 'value' (only that form is supported)`);
+      if (node.outputs.length !== 1) throw new ValueError(`onnx: ${label} must have one output`);
+      constants.set(node.outputs[0], value);
+    }
+    for (const name of node.outputs) {
+      if (name === '') continue;
+      if (known.has(name)) throw new ValueError(`onnx: ${label} writes '${name}', which is already defined`);
+      known.add(name);
+      producers.set(name, node);
+      if (dataIn.length && !SHAPE_OPS.has(node.opType)) data.add(name);
+    }
+    if (!SHAPE_OPS.has(node.opType)) for (const name of dataIn) (uses.get(name) ?? uses.set(name, []).get(name)!).push(node);
+  }
+  if (!data.has(output)) throw new ValueError(`onnx: the graph's output '${output}' does not depend on its input '${input}'`);
+
+  const walker = new Walker(uses, data, constants, output);
+  const { items, end, merge } = walker.walk(input, null);
+  if (merge) throw new ValueError(`onnx: ${nodeLabel(merge)} adds two tensors that do not fork from one tensor: the graph is not a chain (with residual blocks), which is what wasmnn imports`);
+  if (end !== output) throw new ValueError(`onnx: the chain from the input ends at '${end}', not at the graph's output '${output}'`);
+  return { input, output, items, constants, producers };
+}
+
+export function nodeLabel(node: OnnxNode): string {
+  return `node '${node.name || node.outputs[0] || '?'}' (${node.opType})`;
+}
+
+const notChain = (node: OnnxNode, why: string) =>
+  new ValueError(`onnx: the graph is not a chain at ${nodeLabel(node)}: ${why}; wasmnn imports chains of nodes, with residual blocks (a fork whose two branches meet in one Add)`);
+
+class Walker {
+  constructor(private uses: Map<string, OnnxNode[]>, private data: Set<string>, private constants: Map<string, OnnxTensor>,
+    private output: string) {}
+
+  /**
+   * The items from tensor t on, until the graph's output (end = output) or until an Add of two data tensors that
+   * this walk cannot resolve (returned as merge, for the fork that opened the branch). `first` forces the first node.
+   */
+  walk(t: string, first: OnnxNode | null, depth = 0): { items: Item[]; end: string; merge: OnnxNode | null } {
+    if (depth > MAX_NESTING) throw new ValueError(`onnx: residual blocks nested more than ${MAX_NESTING} deep at tensor '${t}'`);
+    const items: Item[] = [];
+    for (let step = 0; ; step++) {
+      const users = step === 0 && first ? [first] : this.uses.get(t) ?? [];
+      if (users.length === 0) {
+        if (t === this.output) return { items, end: t, merge: null };
+        throw new ValueError(`onnx: tensor '${t}' is read by no node and is not the graph's output: the graph is not a chain`);
+      }
+      if (t === this.output) throw notChain(users[0], `it reads the graph's output '${t}', which must be the chain's end`);
+      if (users.length === 1) {
+        const node = users[0];
+        const dataIn = node.inputs.filter((n) => this.data.has(n));
+        if (dataIn.length === 2 && node.opType === 'Add') return { items, end: t, merge: node };
+        if (dataIn.length !== 1) throw notChain(node, `it reads ${dataIn.length} tensors computed from the input`);
+        if (node.outputs.filter((o) => o !== '').length === 0) throw notChain(node, 'it has no output');
+        items.push({ kind: 'node', node });
+        t = this.dataOutput(node);
+        continue;
+      }
+      if (users.length > 2) throw notChain(users[2], `tensor '${t}' is read by ${users.length} nodes`);
+      const gelu = this.gelu(t, users);
+      if (gelu) {
+        items.push({ kind: 'gelu', node: gelu });
+        t = gelu.outputs[0];
+        continue;
+      }
+      const block = this.residual(t, users, depth);
+      items.push(block);
+      t = block.add.outputs[0];
+    }
+  }
+
+  /** A fork at t whose two branches meet in one Add: the longer branch is the block's inner chain. */
+  private residual(t: string, users: OnnxNode[], depth: number): Item & { kind: 'residual' } {
+    const branches = users.map((u) => (this.directMerge(u, t) ? { items: [] as Item[], end: t, merge: u } : this.walk(t, u, depth + 1)));
+    const [a, b] = branches;
+    if (!a.merge || !b.merge || a.merge !== b.merge) {
+      throw notChain(users[0], `tensor '${t}' forks into branches that do not meet in one Add`);
+    }
+    const add = a.merge;
+    const ins = add.inputs.filter((n) => n !== '');
+    if (ins.length !== 2 || !ins.includes(a.end) || !ins.includes(b.end) || (a.end === b.end && a.items.length + b.items.length > 0)) {
+      throw notChain(add, `it does not add the two branches that fork at '${t}'`);
+    }
+    if (add.outputs.length !== 1) throw notChain(add, 'it must have one output');
+    // the shortcut is the empty branch, or the one that is a 1x1 convolution (with its batch norm): ResNet's shapes
+    const isShortcut = (items: Item[]) => items.length === 0 || (items[0].kind === 'node' && items[0].node.opType === 'Conv' && items.length <= 2);
+    const [inner, shortcut] = isShortcut(b.items) && !(isShortcut(a.items) && a.items.length < b.items.length) ? [a.items, b.items] : [b.items, a.items];
+    if (inner.length === 0) throw notChain(add, `both branches from '${t}' are empty`);
+    return { kind: 'residual', inner, shortcut, add };
+  }
+
+  /** Whether node u is an Add that reads t directly (an identity shortcut). */
+  private directMerge(u: OnnxNode, t: string): boolean {
+    return u.opType === 'Add' && u.inputs.includes(t) && u.inputs.some((n) => n !== t && this.data.has(n));
+  }
+
+  private dataOutput(node: OnnxNode): string {
+    const outs = node.outputs.filter((o) => o !== '');
+    // Dropout may name its mask output; nothing may read it
+    for (const extra of outs.slice(1)) {
+      if (this.uses.has(extra) || extra === this.output) throw notChain(node, `its second output '${extra}' is used`);
+    }
+    return outs[0];
+  }
+
+  /**
+   * PyTorch's exact GELU, x·½(1 + erf(x/√2)), exported as five nodes: Div(x, √2), Erf, Add(·, 1), Mul(x, ·),
+   * Mul(·, ½). Returns the last Mul when the fork at x is that pattern.
+   */
+  private gelu(x: string, users: OnnxNode[]): OnnxNode | null {
+    const div = users.find((u) => u.opType === 'Div' && u.inputs[0] === x && this.scalar(u.inputs[1], Math.SQRT2));
+    const mul = users.find((u) => u.opType === 'Mul' && u !== div);
+    if (!div || !mul) return null;
+    const erf = this.only(div.outputs[0]);
+    if (erf?.opType !== 'Erf') return null;
+    const add = this.only(erf.outputs[0]);
+    if (add?.opType !== 'Add' || !add.inputs.some((n) => this.scalar(n, 1))) return null;
+    if (this.only(add.outputs[0]) !== mul || !mul.inputs.includes(x) || !mul.inputs.includes(add.outputs[0])) return null;
+    const half = this.only(mul.outputs[0]);
+    if (half?.opType !== 'Mul' || !half.inputs.some((n) => this.scalar(n, 0.5))) return null;
+    return half;
+  }
+
+  /** The single node that reads t, or null. */
+  private only(t: string | undefined): OnnxNode | null {
+    const u = t === undefined ? undefined : this.uses.get(t);
+    return u && u.length === 1 ? u[0] : null;
+  }
+
+  private scalar(name: string | undefined, want: number): boolean {
+    const t = name === undefined ? undefined : this.constants.get(name);
+    if (!t) return false;
+    try {
+      const v = floatValues(t, `constant '${name}'`);
+      return v.length === 1 && Math.abs(v[0] - want) <= 1e-6 * want;
+    } catch {
+      return false;
+    }
+  }
+}

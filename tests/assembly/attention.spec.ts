@@ -1,0 +1,299 @@
+// attention.ts against a plain f64 reference written here (straightforward loops over b, h, t, t2), at sizes that hit
+// the SIMD tails (dk, dv not multiples of 4 or 16; T = 1; odd B; H = 1 and 3), causal on and off, a padding mask
+// with a fully padded sample, dropout on the probabilities, keyDim != valueDim. The backward pass is checked on every
+// coordinate of q, k and v against central differences of L = Σ r ⊙ out computed with the f64 reference (the
+// perturbation applied in f64). The KV-cache step must equal the causal forward's row bit for bit; the sine encoding
+// must match Math.sin / Math.cos in f64 within 1e-6.
+import {
+  attention_forward, attention_backward, attention_step, position_encoding_add,
+  ATT_B, ATT_T, ATT_H, ATT_DK, ATT_DV, ATT_CAUSAL, ATT_MASK, ATT_DROP, ATT_PROBS, ATT_POS, ATT_LEN,
+} from "../../assembly/attention";
+import { alloc, fget, fill, fset, nextU32, randomF32, report, seedRandom } from "./helpers.include";
+
+seedRandom(20261207);
+
+function relErr(a: f64, b: f64): f64 { return Math.abs(a - b) / (1 + Math.abs(b)); }
+@inline function dget(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
+@inline function dset(p: usize, i: i32, v: f64): void { store<f64>(p + (<usize>i << 3), v); }
+
+/** One attention configuration: sizes, flags and the optional buffers. */
+class Cfg {
+  constructor(
+    public B: i32, public T: i32, public H: i32, public dk: i32, public dv: i32, public causal: bool,
+    public mask: usize = 0, public drop: usize = 0,
+  ) {}
+  block(probs: usize, pos: i32 = 0): usize {
+    const a = alloc(ATT_LEN);
+    store<i32>(a + 4 * ATT_B, this.B); store<i32>(a + 4 * ATT_T, this.T); store<i32>(a + 4 * ATT_H, this.H);
+    store<i32>(a + 4 * ATT_DK, this.dk); store<i32>(a + 4 * ATT_DV, this.dv);
+    store<i32>(a + 4 * ATT_CAUSAL, this.causal ? 1 : 0);
+    store<u32>(a + 4 * ATT_MASK, <u32>this.mask); store<u32>(a + 4 * ATT_DROP, <u32>this.drop);
+    store<u32>(a + 4 * ATT_PROBS, <u32>probs); store<i32>(a + 4 * ATT_POS, pos);
+    return a;
+  }
+  get nq(): i32 { return this.B * this.T * this.H * this.dk; }
+  get nv(): i32 { return this.B * this.T * this.H * this.dv; }
+  get np(): i32 { return this.B * this.H * this.T * this.T; }
+}
+
+/** A padding mask [B, T]: sample 0 keeps all, sample 1 (if any) is fully padded, the rest pad a random tail. */
+function paddingMask(B: i32, T: i32): usize {
+  const m = alloc(B * T);
+  for (let b = 0; b < B; b++) {
+    const keep = b == 0 ? T : b == 1 ? 0 : <i32>(nextU32() % <u32>T);
+    for (let t = 0; t < T; t++) fset(m, b * T + t, t < keep ? 1 : 0);
+  }
+  return m;
+}
+
+/** An inverted dropout mask: 0 with probability 1/4, else 1 / (1 - 1/4). */
+function dropMask(n: i32): usize {
+  const d = alloc(n);
+  for (let i = 0; i < n; i++) fset(d, i, nextU32() % 4 == 0 ? 0 : <f32>(1.0 / 0.75));
+  return d;
+}
+
+// ---- the f64 reference; inputs read through val(), which adds pertDelta to element pertIdx of buffer pertBuf ----
+
+let pertBuf: usize = 0, pertIdx: i32 = -1, pertDelta: f64 = 0;
+function val(p: usize, i: i32): f64 {
+  const v = <f64>fget(p, i);
+  return p == pertBuf && i == pertIdx ? v + pertDelta : v;
+}
+
+/** out64 [B, T, H, dv] and probs64 [B, H, T, T] (f64 arrays) of attention over q, k, v. */
+function reference(c: Cfg, q: usize, k: usize, v: usize, out64: usize, probs64: usize): void {
+  const T = c.T, H = c.H, dk = c.dk, dv = c.dv;
+  const scale = 1 / Math.sqrt(<f64>dk);
+  const s = alloc(T);
+  for (let b = 0; b < c.B; b++) {
+    for (let h = 0; h < H; h++) {
+      for (let t = 0; t < T; t++) {
+        const n = c.causal ? t + 1 : T;
+        const rowAt = ((b * H + h) * T + t) * T;
+        let m = -Infinity;
+        for (let t2 = 0; t2 < n; t2++) {
+          let dot: f64 = 0;
+          for (let i = 0; i < dk; i++) dot += val(q, ((b * T + t) * H + h) * dk + i) * val(k, ((b * T + t2) * H + h) * dk + i);
+          const kept = c.mask == 0 || fget(c.mask, b * T + t2) != 0;
+          dset(s, t2, kept ? dot * scale : -Infinity);
+          if (kept) m = Math.max(m, dot * scale);
+        }
+        let sum: f64 = 0;
+        for (let t2 = 0; t2 < T; t2++) {
+          const e = t2 < n && m > -Infinity ? Math.exp(dget(s, t2) - m) : 0;
+          dset(probs64, rowAt + t2, e);
+          sum += e;
+        }
+        for (let t2 = 0; t2 < T; t2++) if (sum > 0) dset(probs64, rowAt + t2, dget(probs64, rowAt + t2) / sum);
+        for (let j = 0; j < dv; j++) {
+          let o: f64 = 0;
+          for (let t2 = 0; t2 < n; t2++) {
+            const w = dget(probs64, rowAt + t2) * (c.drop ? <f64>fget(c.drop, rowAt + t2) : 1);
+            o += w * val(v, ((b * T + t2) * H + h) * dv + j);
+          }
+          dset(out64, ((b * T + t) * H + h) * dv + j, o);
+        }
+      }
+    }
+  }
+}
+
+/** Σ r ⊙ out of the reference. */
+function refLoss(c: Cfg, q: usize, k: usize, v: usize, r: usize): f64 {
+  const out64 = alloc(c.nv), probs64 = alloc(c.np);
+  reference(c, q, k, v, out64, probs64);
+  let l: f64 = 0;
+  for (let i = 0; i < c.nv; i++) l += <f64>fget(r, i) * dget(out64, i);
+  heap.free(out64);
+  heap.free(probs64);
+  return l;
+}
+
+/** Largest error of the gradient g of buffer p (n values) against central differences of refLoss. */
+function gradErr(c: Cfg, g: usize, p: usize, n: i32, q: usize, k: usize, v: usize, r: usize): f64 {
+  const h: f64 = 1e-5;
+  let e: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    pertBuf = p; pertIdx = i;
+    pertDelta = h;
+    const lp = refLoss(c, q, k, v, r);
+    pertDelta = -h;
+    const lm = refLoss(c, q, k, v, r);
+    pertBuf = 0; pertIdx = -1; pertDelta = 0;
+    e = Math.max(e, relErr(fget(g, i), (lp - lm) / (2 * h)));
+  }
+  return e;
+}
+
+/** Runs the forward pass on random q, k, v and checks out and probs against the reference. */
+function checkForward(c: Cfg, what: string): void {
+  const q = randomF32(c.nq, 0, 1.5), k = randomF32(c.nq, 0, 1.5), v = randomF32(c.nv);
+  const out = alloc(c.nv), probs = alloc(c.np);
+  fill(out, c.nv, NaN);
+  fill(probs, c.np, NaN);
+  attention_forward(q, k, v, out, c.block(probs));
+  const out64 = alloc(c.nv), probs64 = alloc(c.np);
+  reference(c, q, k, v, out64, probs64);
+  let eOut: f64 = 0, eP: f64 = 0;
+  let zerosExact = true;
+  for (let i = 0; i < c.nv; i++) eOut = Math.max(eOut, relErr(fget(out, i), dget(out64, i)));
+  for (let i = 0; i < c.np; i++) {
+    eP = Math.max(eP, relErr(fget(probs, i), dget(probs64, i)));
+    if (dget(probs64, i) == 0) zerosExact = zerosExact && fget(probs, i) == 0;
+  }
+  // NaN compares false: a NaN left anywhere fails these
+  expect<bool>(eOut <= 1e-5).toBe(true, what + ": out");
+  expect<bool>(eP <= 1e-5).toBe(true, what + ": probs");
+  expect<bool>(zerosExact).toBe(true, what + ": masked and causal probabilities exactly 0");
+  report(what + ": forward max rel err out " + eOut.toString() + ", probs " + eP.toString());
+}
+
+/** Runs forward and backward (gradient buffers prefilled with NaN: they must be written) and checks dq, dk, dv. */
+function checkBackward(c: Cfg, what: string): void {
+  const q = randomF32(c.nq, 0, 1.5), k = randomF32(c.nq, 0, 1.5), v = randomF32(c.nv);
+  const out = alloc(c.nv), probs = alloc(c.np);
+  const att = c.block(probs);
+  attention_forward(q, k, v, out, att);
+  const r = randomF32(c.nv);
+  const dq = alloc(c.nq), dk = alloc(c.nq), dv = alloc(c.nv);
+  fill(dq, c.nq, NaN); fill(dk, c.nq, NaN); fill(dv, c.nv, NaN);
+  attention_backward(q, k, v, r, dq, dk, dv, att);
+  const eq = gradErr(c, dq, q, c.nq, q, k, v, r);
+  const ek = gradErr(c, dk, k, c.nq, q, k, v, r);
+  const ev = gradErr(c, dv, v, c.nv, q, k, v, r);
+  expect<bool>(eq <= 1e-4).toBe(true, what + ": dq");
+  expect<bool>(ek <= 1e-4).toBe(true, what + ": dk");
+  expect<bool>(ev <= 1e-4).toBe(true, what + ": dv");
+  report(what + ": backward max rel err dq " + eq.toString() + ", dk " + ek.toString() + ", dv " + ev.toString());
+}
+
+describe("attention forward", () => {
+  test("one position, one head (T = 1, H = 1)", () => {
+    checkForward(new Cfg(1, 1, 1, 4, 4, false), "B1 T1 H1");
+    checkForward(new Cfg(3, 1, 1, 3, 5, true), "B3 T1 H1 causal");
+  });
+  test("tails: dk, dv not multiples of 4, odd B, H = 3, keyDim != valueDim", () => {
+    checkForward(new Cfg(3, 5, 3, 5, 7, false), "B3 T5 H3 dk5 dv7");
+    checkForward(new Cfg(3, 5, 3, 5, 7, true), "B3 T5 H3 dk5 dv7 causal");
+    checkForward(new Cfg(1, 7, 1, 3, 2, true), "B1 T7 H1 dk3 dv2 causal");
+    checkForward(new Cfg(2, 9, 3, 6, 19, false), "B2 T9 H3 dk6 dv19");
+  });
+  test("the SIMD bodies: dk = 32, dv = 16 + 4, T a multiple of 4 and not", () => {
+    checkForward(new Cfg(2, 12, 2, 32, 20, true), "B2 T12 H2 dk32 dv20 causal");
+    checkForward(new Cfg(1, 13, 4, 32, 32, false), "B1 T13 H4 dk32 dv32");
+  });
+  test("padding mask with a fully padded sample (zeros, not NaN), causal on and off", () => {
+    checkForward(new Cfg(3, 6, 3, 5, 3, false, paddingMask(3, 6)), "B3 T6 H3 mask");
+    checkForward(new Cfg(4, 7, 2, 4, 6, true, paddingMask(4, 7)), "B4 T7 H2 mask causal");
+  });
+  test("dropout on the probabilities (probs stays the undropped softmax)", () => {
+    checkForward(new Cfg(2, 6, 3, 5, 7, false, 0, dropMask(2 * 3 * 6 * 6)), "B2 T6 H3 dropout");
+    checkForward(new Cfg(3, 5, 2, 3, 4, true, paddingMask(3, 5), dropMask(3 * 2 * 5 * 5)), "B3 T5 H2 mask causal dropout");
+  });
+});
+
+describe("attention backward (every coordinate of q, k, v against central differences)", () => {
+  test("no mask, causal off and on, several heads, keyDim != valueDim", () => {
+    checkBackward(new Cfg(1, 1, 1, 3, 2, false), "B1 T1 H1");
+    checkBackward(new Cfg(2, 4, 3, 3, 5, false), "B2 T4 H3 dk3 dv5");
+    checkBackward(new Cfg(3, 5, 1, 5, 2, true), "B3 T5 H1 dk5 dv2 causal");
+    checkBackward(new Cfg(1, 6, 2, 8, 17, true), "B1 T6 H2 dk8 dv17 causal");
+  });
+  test("padding mask with a fully padded sample", () => {
+    checkBackward(new Cfg(3, 5, 2, 3, 4, false, paddingMask(3, 5)), "B3 T5 H2 mask");
+    checkBackward(new Cfg(3, 5, 3, 4, 3, true, paddingMask(3, 5)), "B3 T5 H3 mask causal");
+  });
+  test("dropout", () => {
+    checkBackward(new Cfg(2, 5, 2, 3, 5, false, 0, dropMask(2 * 2 * 5 * 5)), "B2 T5 H2 dropout");
+    checkBackward(new Cfg(3, 4, 3, 5, 3, true, paddingMask(3, 4), dropMask(3 * 3 * 4 * 4)), "B3 T4 H3 mask causal dropout");
+  });
+});
+
+function checkStep(c: Cfg, what: string): void {
+  // The full causal forward over the window, then the same window one position at a time through the cache.
+  const q = randomF32(c.nq, 0, 1.5), k = randomF32(c.nq, 0, 1.5), v = randomF32(c.nv);
+  const out = alloc(c.nv), probs = alloc(c.np);
+  attention_forward(q, k, v, out, c.block(probs));
+  const Tmax = c.T + 3; // the cache is longer than the window
+  const stepCfg = new Cfg(c.B, Tmax, c.H, c.dk, c.dv, true);
+  if (c.mask) {
+    stepCfg.mask = alloc(c.B * Tmax);
+    for (let b = 0; b < c.B; b++) for (let t = 0; t < Tmax; t++) fset(stepCfg.mask, b * Tmax + t, t < c.T ? fget(c.mask, b * c.T + t) : 1);
+  }
+  const kc = alloc(c.B * Tmax * c.H * c.dk), vc = alloc(c.B * Tmax * c.H * c.dv);
+  fill(kc, c.B * Tmax * c.H * c.dk, NaN); // rows past the position must not be read
+  fill(vc, c.B * Tmax * c.H * c.dv, NaN);
+  const qs = alloc(c.B * c.H * c.dk), ks = alloc(c.B * c.H * c.dk), vs = alloc(c.B * c.H * c.dv);
+  const os = alloc(c.B * c.H * c.dv), ps = alloc(c.B * c.H * Tmax);
+  let same = true, cacheSame = true;
+  for (let t = 0; t < c.T; t++) {
+    for (let b = 0; b < c.B; b++) {
+      const row = (b * c.T + t) * c.H;
+      memory.copy(qs + <usize>(b * c.H * c.dk) * 4, q + <usize>(row * c.dk) * 4, <usize>(c.H * c.dk) * 4);
+      memory.copy(ks + <usize>(b * c.H * c.dk) * 4, k + <usize>(row * c.dk) * 4, <usize>(c.H * c.dk) * 4);
+      memory.copy(vs + <usize>(b * c.H * c.dv) * 4, v + <usize>(row * c.dv) * 4, <usize>(c.H * c.dv) * 4);
+    }
+    fill(ps, c.B * c.H * Tmax, NaN);
+    attention_step(qs, ks, vs, kc, vc, os, stepCfg.block(ps, t));
+    for (let b = 0; b < c.B; b++) {
+      for (let h = 0; h < c.H; h++) {
+        for (let j = 0; j < c.dv; j++) {
+          same = same && fget(os, (b * c.H + h) * c.dv + j) == fget(out, ((b * c.T + t) * c.H + h) * c.dv + j);
+        }
+        for (let t2 = 0; t2 < Tmax; t2++) {
+          const want: f32 = t2 < c.T ? fget(probs, ((b * c.H + h) * c.T + t) * c.T + t2) : 0;
+          same = same && fget(ps, (b * c.H + h) * Tmax + t2) == want;
+        }
+      }
+    }
+  }
+  for (let b = 0; b < c.B; b++) {
+    for (let i = 0; i < c.T * c.H * c.dk; i++) cacheSame = cacheSame && fget(kc, b * Tmax * c.H * c.dk + i) == fget(k, b * c.T * c.H * c.dk + i);
+    for (let i = 0; i < c.T * c.H * c.dv; i++) cacheSame = cacheSame && fget(vc, b * Tmax * c.H * c.dv + i) == fget(v, b * c.T * c.H * c.dv + i);
+  }
+  expect<bool>(same).toBe(true, what + ": every step's out and probs row equal the causal forward's row t, bit for bit");
+  expect<bool>(cacheSame).toBe(true, what + ": the caches hold k and v of positions 0..T-1");
+}
+
+describe("attention step (KV cache)", () => {
+  test("equals the full causal forward's row at every position", () => {
+    checkStep(new Cfg(1, 1, 1, 4, 4, true), "B1 T1 H1");
+    checkStep(new Cfg(3, 9, 3, 5, 7, true), "B3 T9 H3 dk5 dv7");
+    checkStep(new Cfg(2, 11, 4, 32, 32, true), "B2 T11 H4 dk32 dv32");
+  });
+  test("with a padding mask (a fully padded sample gives zeros)", () => {
+    checkStep(new Cfg(3, 6, 2, 3, 5, true, paddingMask(3, 6)), "B3 T6 H2 mask");
+  });
+});
+
+function checkEncoding(B: i32, T: i32, d: i32, start: i32, inPlace: bool): f64 {
+  const n = B * T * d;
+  const x = randomF32(n);
+  const y = inPlace ? alloc(n) : alloc(n);
+  if (inPlace) memory.copy(y, x, <usize>n * 4);
+  position_encoding_add(inPlace ? y : x, y, B, T, d, start, 10000);
+  let e: f64 = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < d; j++) {
+        const angle = <f64>(start + t) / Math.pow(10000, <f64>(2 * (j >> 1)) / <f64>d);
+        const pe = j % 2 == 0 ? Math.sin(angle) : Math.cos(angle);
+        const i = (b * T + t) * d + j;
+        e = Math.max(e, Math.abs(<f64>fget(y, i) - (<f64>fget(x, i) + pe)));
+      }
+    }
+  }
+  return e;
+}
+
+describe("sinusoidal position encoding", () => {
+  test("y = x + PE against Math.sin / Math.cos in f64 within 1e-6", () => {
+    let e = checkEncoding(1, 1, 1, 0, false);
+    e = Math.max(e, checkEncoding(3, 7, 7, 0, false)); // odd d: the last feature is a sine
+    e = Math.max(e, checkEncoding(2, 64, 128, 0, false));
+    e = Math.max(e, checkEncoding(3, 5, 16, 1000, true)); // from a start position (generation), y = x
+    expect<bool>(e <= 1e-6).toBe(true, "max abs err " + e.toString());
+    report("sine encoding: max abs err " + e.toString());
+  });
+});

@@ -5,8 +5,9 @@
 // perturbation applied in f64). The KV-cache step must equal the causal forward's row bit for bit; the sine encoding
 // must match Math.sin / Math.cos in f64 within 1e-6.
 import {
-  attention_forward, attention_backward, attention_step, position_encoding_add,
-  ATT_B, ATT_T, ATT_H, ATT_DK, ATT_DV, ATT_CAUSAL, ATT_MASK, ATT_DROP, ATT_PROBS, ATT_POS, ATT_LEN,
+  attention_forward, attention_backward, attention_cache_fill, attention_step, position_encoding_add,
+  ATT_B, ATT_T, ATT_H, ATT_DK, ATT_DV, ATT_CAUSAL, ATT_MASK, ATT_DROP, ATT_PROBS, ATT_SCRATCH, ATT_TMAX, ATT_POS,
+  ATT_LEN, ATT_ROWS,
 } from "../../assembly/attention";
 import { alloc, fget, fill, fset, nextU32, randomF32, report, seedRandom } from "./helpers.include";
 
@@ -22,13 +23,17 @@ class Cfg {
     public B: i32, public T: i32, public H: i32, public dk: i32, public dv: i32, public causal: bool,
     public mask: usize = 0, public drop: usize = 0,
   ) {}
-  block(probs: usize, pos: i32 = 0): usize {
+  /** The attention block over probs, with a fresh scratch (NaN-filled: nothing may depend on what it holds). */
+  block(probs: usize, tmax: i32 = 0, pos: i32 = 0): usize {
     const a = alloc(ATT_LEN);
+    const scratch = alloc(ATT_ROWS * this.T);
+    fill(scratch, ATT_ROWS * this.T, NaN);
     store<i32>(a + 4 * ATT_B, this.B); store<i32>(a + 4 * ATT_T, this.T); store<i32>(a + 4 * ATT_H, this.H);
     store<i32>(a + 4 * ATT_DK, this.dk); store<i32>(a + 4 * ATT_DV, this.dv);
     store<i32>(a + 4 * ATT_CAUSAL, this.causal ? 1 : 0);
     store<u32>(a + 4 * ATT_MASK, <u32>this.mask); store<u32>(a + 4 * ATT_DROP, <u32>this.drop);
-    store<u32>(a + 4 * ATT_PROBS, <u32>probs); store<i32>(a + 4 * ATT_POS, pos);
+    store<u32>(a + 4 * ATT_PROBS, <u32>probs); store<u32>(a + 4 * ATT_SCRATCH, <u32>scratch);
+    store<i32>(a + 4 * ATT_TMAX, tmax); store<i32>(a + 4 * ATT_POS, pos);
     return a;
   }
   get nq(): i32 { return this.B * this.T * this.H * this.dk; }
@@ -183,6 +188,10 @@ describe("attention forward", () => {
     checkForward(new Cfg(2, 12, 2, 32, 20, true), "B2 T12 H2 dk32 dv20 causal");
     checkForward(new Cfg(1, 13, 4, 32, 32, false), "B1 T13 H4 dk32 dv32");
   });
+  test("more than one block of query rows (ATT_ROWS = 32), causal on and off", () => {
+    checkForward(new Cfg(2, 70, 2, 7, 9, true, paddingMask(2, 70)), "B2 T70 H2 dk7 dv9 mask causal");
+    checkForward(new Cfg(1, 33, 3, 32, 5, false, 0, dropMask(3 * 33 * 33)), "B1 T33 H3 dk32 dv5 dropout");
+  });
   test("padding mask with a fully padded sample (zeros, not NaN), causal on and off", () => {
     checkForward(new Cfg(3, 6, 3, 5, 3, false, paddingMask(3, 6)), "B3 T6 H3 mask");
     checkForward(new Cfg(4, 7, 2, 4, 6, true, paddingMask(4, 7)), "B4 T7 H2 mask causal");
@@ -208,62 +217,90 @@ describe("attention backward (every coordinate of q, k, v against central differ
     checkBackward(new Cfg(2, 5, 2, 3, 5, false, 0, dropMask(2 * 2 * 5 * 5)), "B2 T5 H2 dropout");
     checkBackward(new Cfg(3, 4, 3, 5, 3, true, paddingMask(3, 4), dropMask(3 * 3 * 4 * 4)), "B3 T4 H3 mask causal dropout");
   });
+  test("more than one block of query rows (ATT_ROWS = 32)", () => {
+    checkBackward(new Cfg(1, 35, 1, 2, 3, true, 0, dropMask(35 * 35)), "B1 T35 H1 causal dropout");
+    checkBackward(new Cfg(2, 34, 1, 3, 2, false, paddingMask(2, 34)), "B2 T34 H1 mask");
+  });
 });
 
-function checkStep(c: Cfg, what: string): void {
-  // The full causal forward over the window, then the same window one position at a time through the cache.
+/**
+ * The full causal forward over a window, then the same window through the KV cache: positions 0..fill-1 written by
+ * attention_cache_fill, the rest one attention_step at a time. Every step's out and probs row must equal the
+ * forward's row bit for bit, and the caches must hold the window (k transposed).
+ */
+function checkStep(c: Cfg, fillLen: i32, what: string): void {
   const q = randomF32(c.nq, 0, 1.5), k = randomF32(c.nq, 0, 1.5), v = randomF32(c.nv);
   const out = alloc(c.nv), probs = alloc(c.np);
   attention_forward(q, k, v, out, c.block(probs));
-  const Tmax = c.T + 3; // the cache is longer than the window
-  const stepCfg = new Cfg(c.B, Tmax, c.H, c.dk, c.dv, true);
-  if (c.mask) {
-    stepCfg.mask = alloc(c.B * Tmax);
-    for (let b = 0; b < c.B; b++) for (let t = 0; t < Tmax; t++) fset(stepCfg.mask, b * Tmax + t, t < c.T ? fget(c.mask, b * c.T + t) : 1);
-  }
-  const kc = alloc(c.B * Tmax * c.H * c.dk), vc = alloc(c.B * Tmax * c.H * c.dv);
-  fill(kc, c.B * Tmax * c.H * c.dk, NaN); // rows past the position must not be read
-  fill(vc, c.B * Tmax * c.H * c.dv, NaN);
-  const qs = alloc(c.B * c.H * c.dk), ks = alloc(c.B * c.H * c.dk), vs = alloc(c.B * c.H * c.dv);
-  const os = alloc(c.B * c.H * c.dv), ps = alloc(c.B * c.H * Tmax);
-  let same = true, cacheSame = true;
-  for (let t = 0; t < c.T; t++) {
-    for (let b = 0; b < c.B; b++) {
-      const row = (b * c.T + t) * c.H;
-      memory.copy(qs + <usize>(b * c.H * c.dk) * 4, q + <usize>(row * c.dk) * 4, <usize>(c.H * c.dk) * 4);
-      memory.copy(ks + <usize>(b * c.H * c.dk) * 4, k + <usize>(row * c.dk) * 4, <usize>(c.H * c.dk) * 4);
-      memory.copy(vs + <usize>(b * c.H * c.dv) * 4, v + <usize>(row * c.dv) * 4, <usize>(c.H * c.dv) * 4);
+  const B = c.B, T = c.T, H = c.H, dk = c.dk, dv = c.dv;
+  const Tmax = T + 3; // the cache is longer than the window
+  const maskMax = c.mask ? alloc(B * Tmax) : 0;
+  if (c.mask) for (let b = 0; b < B; b++) for (let t = 0; t < Tmax; t++) fset(maskMax, b * Tmax + t, t < T ? fget(c.mask, b * T + t) : 1);
+  const kc = alloc(B * H * dk * Tmax), vc = alloc(B * Tmax * H * dv);
+  fill(kc, B * H * dk * Tmax, NaN); // positions not yet written must not be read
+  fill(vc, B * Tmax * H * dv, NaN);
+  if (fillLen > 0) {
+    // the prompt: the first fillLen positions of the window, [B, fillLen, H, dk] and [B, fillLen, H, dv]
+    const kp = alloc(B * fillLen * H * dk), vp = alloc(B * fillLen * H * dv);
+    for (let b = 0; b < B; b++) {
+      memory.copy(kp + <usize>(b * fillLen * H * dk) * 4, k + <usize>(b * T * H * dk) * 4, <usize>(fillLen * H * dk) * 4);
+      memory.copy(vp + <usize>(b * fillLen * H * dv) * 4, v + <usize>(b * T * H * dv) * 4, <usize>(fillLen * H * dv) * 4);
     }
-    fill(ps, c.B * c.H * Tmax, NaN);
-    attention_step(qs, ks, vs, kc, vc, os, stepCfg.block(ps, t));
-    for (let b = 0; b < c.B; b++) {
-      for (let h = 0; h < c.H; h++) {
-        for (let j = 0; j < c.dv; j++) {
-          same = same && fget(os, (b * c.H + h) * c.dv + j) == fget(out, ((b * c.T + t) * c.H + h) * c.dv + j);
-        }
+    const fillCfg = new Cfg(B, fillLen, H, dk, dv, true);
+    attention_cache_fill(kp, vp, kc, vc, fillCfg.block(0, Tmax, 0));
+  }
+  const qs = alloc(B * H * dk), ks = alloc(B * H * dk), vs = alloc(B * H * dv);
+  const os = alloc(B * H * dv), ps = alloc(B * H * Tmax);
+  const stepCfg = new Cfg(B, 1, H, dk, dv, true, maskMax);
+  let same = true, cacheSame = true;
+  for (let t = fillLen; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const row = (b * T + t) * H;
+      memory.copy(qs + <usize>(b * H * dk) * 4, q + <usize>(row * dk) * 4, <usize>(H * dk) * 4);
+      memory.copy(ks + <usize>(b * H * dk) * 4, k + <usize>(row * dk) * 4, <usize>(H * dk) * 4);
+      memory.copy(vs + <usize>(b * H * dv) * 4, v + <usize>(row * dv) * 4, <usize>(H * dv) * 4);
+    }
+    fill(ps, B * H * Tmax, NaN);
+    attention_step(qs, ks, vs, kc, vc, os, stepCfg.block(ps, Tmax, t));
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        for (let j = 0; j < dv; j++) same = same && fget(os, (b * H + h) * dv + j) == fget(out, ((b * T + t) * H + h) * dv + j);
         for (let t2 = 0; t2 < Tmax; t2++) {
-          const want: f32 = t2 < c.T ? fget(probs, ((b * c.H + h) * c.T + t) * c.T + t2) : 0;
-          same = same && fget(ps, (b * c.H + h) * Tmax + t2) == want;
+          const want: f32 = t2 < T ? fget(probs, ((b * H + h) * T + t) * T + t2) : 0;
+          same = same && fget(ps, (b * H + h) * Tmax + t2) == want;
         }
       }
     }
   }
-  for (let b = 0; b < c.B; b++) {
-    for (let i = 0; i < c.T * c.H * c.dk; i++) cacheSame = cacheSame && fget(kc, b * Tmax * c.H * c.dk + i) == fget(k, b * c.T * c.H * c.dk + i);
-    for (let i = 0; i < c.T * c.H * c.dv; i++) cacheSame = cacheSame && fget(vc, b * Tmax * c.H * c.dv + i) == fget(v, b * c.T * c.H * c.dv + i);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < dk; i++) {
+          cacheSame = cacheSame && fget(kc, ((b * H + h) * dk + i) * Tmax + t) == fget(k, ((b * T + t) * H + h) * dk + i);
+        }
+        for (let i = 0; i < dv; i++) {
+          cacheSame = cacheSame && fget(vc, ((b * Tmax + t) * H + h) * dv + i) == fget(v, ((b * T + t) * H + h) * dv + i);
+        }
+      }
+    }
   }
   expect<bool>(same).toBe(true, what + ": every step's out and probs row equal the causal forward's row t, bit for bit");
-  expect<bool>(cacheSame).toBe(true, what + ": the caches hold k and v of positions 0..T-1");
+  expect<bool>(cacheSame).toBe(true, what + ": the caches hold k (transposed) and v of positions 0..T-1");
 }
 
 describe("attention step (KV cache)", () => {
   test("equals the full causal forward's row at every position", () => {
-    checkStep(new Cfg(1, 1, 1, 4, 4, true), "B1 T1 H1");
-    checkStep(new Cfg(3, 9, 3, 5, 7, true), "B3 T9 H3 dk5 dv7");
-    checkStep(new Cfg(2, 11, 4, 32, 32, true), "B2 T11 H4 dk32 dv32");
+    checkStep(new Cfg(1, 1, 1, 4, 4, true), 0, "B1 T1 H1");
+    checkStep(new Cfg(3, 9, 3, 5, 7, true), 0, "B3 T9 H3 dk5 dv7");
+    checkStep(new Cfg(2, 37, 4, 32, 32, true), 0, "B2 T37 H4 dk32 dv32"); // 16 keys at a time, two row blocks
+  });
+  test("after a prompt written by attention_cache_fill", () => {
+    checkStep(new Cfg(3, 9, 3, 5, 7, true), 4, "B3 T9 H3 fill 4");
+    checkStep(new Cfg(1, 21, 2, 8, 3, true), 20, "B1 T21 H2 fill 20");
   });
   test("with a padding mask (a fully padded sample gives zeros)", () => {
-    checkStep(new Cfg(3, 6, 2, 3, 5, true, paddingMask(3, 6)), "B3 T6 H2 mask");
+    checkStep(new Cfg(3, 6, 2, 3, 5, true, paddingMask(3, 6)), 0, "B3 T6 H2 mask");
+    checkStep(new Cfg(4, 7, 2, 3, 5, true, paddingMask(4, 7)), 3, "B4 T7 H2 mask fill 3");
   });
 });
 

@@ -94,9 +94,11 @@ export interface Kernels {
   layernorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, dbeta: Ptr, mean: Ptr, invstd: Ptr, rows: number, cols: number, accumulateParams: number): void;
   rmsnorm_forward(x: Ptr, y: Ptr, gamma: Ptr, invrms: Ptr, rows: number, cols: number, eps: number): void;
   rmsnorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, invrms: Ptr, rows: number, cols: number, accumulateParams: number): void;
-  // attention.ts: att is the attention block (ATT_* fields: sizes, causal, mask / dropout / probs pointers, position)
+  // attention.ts: att is the attention block (ATT_* fields: sizes, causal, pointers to mask, dropout, probs and
+  // scratch, the KV cache's capacity and position)
   attention_forward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, att: Ptr): void;
   attention_backward(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, att: Ptr): void;
+  attention_cache_fill(k: Ptr, v: Ptr, kCache: Ptr, vCache: Ptr, att: Ptr): void;
   attention_step(q: Ptr, kNew: Ptr, vNew: Ptr, kCache: Ptr, vCache: Ptr, out: Ptr, att: Ptr): void;
   position_encoding_add(x: Ptr, y: Ptr, batch: number, steps: number, features: number, start: number, maxWavelength: number): void;
 }

@@ -324,3 +324,47 @@ export function position_encoding_add(x: usize, y: usize, B: i32, T: i32, d: i32
     }
   }
 }
+
+/**
+ * y = x + table[start .. start+T) for x, y [B, T, d] (y may be x) and table [rows >= start+T, d]: a learned position
+ * embedding (positionEmbedding, tokenAndPositionEmbedding), or the sine table written once by position_encoding_add
+ * (from x = 0, B = 1), which then costs an add per call instead of a sin or cos per element. The table's gradient is
+ * the sum over the batch: bias_grad(dy, dtable + start*d floats, B, T*d, accumulate).
+ */
+export function position_table_add(x: usize, table: usize, y: usize, B: i32, T: i32, d: i32, start: i32): void {
+  const n = T * d;
+  const t0 = at(table, start * d);
+  for (let b = 0; b < B; b++) {
+    const xb = at(x, b * n), yb = at(y, b * n);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(at(yb, j), f32x4.add(v128.load(at(xb, j)), v128.load(at(t0, j))));
+    for (; j < n; j++) store<f32>(at(yb, j), load<f32>(at(xb, j)) + load<f32>(at(t0, j)));
+  }
+}
+
+// ---- the transformer block's residual connection ----
+
+/**
+ * y = x + (z + bias) ⊙ mask for z, x, y (rows, cols) and bias (cols): the sublayer's output projection z (written by
+ * its GEMM), its bias, dropout and the residual add in one pass instead of three (y may be z or x). bias and mask
+ * may be 0 for none; mask is (rows, cols), an inverted dropout mask. Backward: dx = dy (plus the sublayer's own
+ * input gradient), dz = dy ⊙ mask (vec_mul), dbias = bias_grad(dz).
+ */
+export function residual_add(z: usize, bias: usize, mask: usize, x: usize, y: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      let s = v128.load(at(z, o + j));
+      if (bias) s = f32x4.add(s, v128.load(at(bias, j)));
+      if (mask) s = f32x4.mul(s, v128.load(at(mask, o + j)));
+      v128.store(at(y, o + j), f32x4.add(v128.load(at(x, o + j)), s));
+    }
+    for (; j < cols; j++) {
+      let s = load<f32>(at(z, o + j));
+      if (bias) s += load<f32>(at(bias, j));
+      if (mask) s *= load<f32>(at(mask, o + j));
+      store<f32>(at(y, o + j), load<f32>(at(x, o + j)) + s);
+    }
+  }
+}

@@ -6,6 +6,7 @@
 // must match Math.sin / Math.cos in f64 within 1e-6.
 import {
   attention_forward, attention_backward, attention_cache_fill, attention_step, position_encoding_add,
+  position_table_add, residual_add,
   ATT_B, ATT_T, ATT_H, ATT_DK, ATT_DV, ATT_CAUSAL, ATT_MASK, ATT_DROP, ATT_PROBS, ATT_SCRATCH, ATT_TMAX, ATT_POS,
   ATT_LEN, ATT_ROWS,
 } from "../../assembly/attention";
@@ -332,5 +333,66 @@ describe("sinusoidal position encoding", () => {
     e = Math.max(e, checkEncoding(3, 5, 16, 1000, true)); // from a start position (generation), y = x
     expect<bool>(e <= 1e-6).toBe(true, "max abs err " + e.toString());
     report("sine encoding: max abs err " + e.toString());
+  });
+});
+
+describe("position table and residual add", () => {
+  test("position_table_add: y = x + table rows start..start+T, per sample, y may be x", () => {
+    let ok = true;
+    const sizes: i32[] = [1, 1, 1, 0, 3, 5, 7, 2, 2, 9, 16, 0];
+    for (let c = 0; c < sizes.length; c += 4) {
+      const B = sizes[c], T = sizes[c + 1], d = sizes[c + 2], start = sizes[c + 3];
+      const x = randomF32(B * T * d), table = randomF32((start + T + 1) * d), y = alloc(B * T * d);
+      fill(y, B * T * d, NaN);
+      position_table_add(x, table, y, B, T, d, start);
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) {
+          for (let j = 0; j < d; j++) {
+            const i = (b * T + t) * d + j;
+            ok = ok && fget(y, i) == fget(x, i) + fget(table, (start + t) * d + j);
+          }
+        }
+      }
+      position_table_add(x, table, x, B, T, d, start); // in place
+      for (let i = 0; i < B * T * d; i++) ok = ok && fget(x, i) == fget(y, i);
+    }
+    expect<bool>(ok).toBe(true, "every element x + table, exactly");
+  });
+  test("the sine table through position_encoding_add once, then position_table_add, equals position_encoding_add", () => {
+    const B = 3, T = 6, d = 10, start = 5, rows = 16;
+    const zeros = alloc(rows * d), table = alloc(rows * d);
+    fill(zeros, rows * d, 0);
+    position_encoding_add(zeros, table, 1, rows, d, 0, 10000);
+    const x = randomF32(B * T * d), y1 = alloc(B * T * d), y2 = alloc(B * T * d);
+    position_encoding_add(x, y1, B, T, d, start, 10000);
+    position_table_add(x, table, y2, B, T, d, start);
+    let same = true;
+    for (let i = 0; i < B * T * d; i++) same = same && fget(y1, i) == fget(y2, i);
+    expect<bool>(same).toBe(true, "the same bits");
+  });
+  test("residual_add: y = x + (z + bias) ⊙ mask, bias and mask optional, y may be z or x", () => {
+    let ok = true;
+    const shapes: i32[] = [1, 1, 3, 5, 4, 8, 2, 19];
+    for (let c = 0; c < shapes.length; c += 2) {
+      const rows = shapes[c], cols = shapes[c + 1], n = rows * cols;
+      const z = randomF32(n), x = randomF32(n), bias = randomF32(cols), mask = dropMask(n), y = alloc(n);
+      for (let variant = 0; variant < 4; variant++) {
+        const bp: usize = variant & 1 ? bias : 0, mp: usize = variant & 2 ? mask : 0;
+        fill(y, n, NaN);
+        residual_add(z, bp, mp, x, y, rows, cols);
+        for (let i = 0; i < n; i++) {
+          let s: f32 = fget(z, i);
+          if (bp) s += fget(bias, i % cols);
+          if (mp) s *= fget(mask, i);
+          ok = ok && fget(y, i) == fget(x, i) + s;
+        }
+      }
+      const zc = alloc(n);
+      memory.copy(zc, z, <usize>n * 4);
+      residual_add(zc, bias, mask, x, zc, rows, cols); // y = z
+      residual_add(z, bias, mask, x, y, rows, cols);
+      for (let i = 0; i < n; i++) ok = ok && fget(zc, i) == fget(y, i);
+    }
+    expect<bool>(ok).toBe(true, "every element, exactly");
   });
 });

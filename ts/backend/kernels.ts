@@ -101,6 +101,8 @@ export interface Kernels {
   attention_cache_fill(k: Ptr, v: Ptr, kCache: Ptr, vCache: Ptr, att: Ptr): void;
   attention_step(q: Ptr, kNew: Ptr, vNew: Ptr, kCache: Ptr, vCache: Ptr, out: Ptr, att: Ptr): void;
   position_encoding_add(x: Ptr, y: Ptr, batch: number, steps: number, features: number, start: number, maxWavelength: number): void;
+  position_table_add(x: Ptr, table: Ptr, y: Ptr, batch: number, steps: number, features: number, start: number): void;
+  residual_add(z: Ptr, bias: Ptr, mask: Ptr, x: Ptr, y: Ptr, rows: number, cols: number): void;
 }
 
 /** Activation codes shared with assembly/activations.ts. */

@@ -43,22 +43,22 @@ import { vmath } from "./vmath";
 import { matmul } from "./matmul";
 import { softmax_forward, softmax_backward } from "./activations";
 
-export const ATT_B: i32 = 0;
-export const ATT_T: i32 = 1;
-export const ATT_H: i32 = 2;
-export const ATT_DK: i32 = 3;
-export const ATT_DV: i32 = 4;
-export const ATT_CAUSAL: i32 = 5;
-export const ATT_MASK: i32 = 6;
-export const ATT_DROP: i32 = 7;
-export const ATT_PROBS: i32 = 8;
-export const ATT_SCRATCH: i32 = 9;
-export const ATT_TMAX: i32 = 10;
-export const ATT_POS: i32 = 11;
+export const ATT_B = 0;
+export const ATT_T = 1;
+export const ATT_H = 2;
+export const ATT_DK = 3;
+export const ATT_DV = 4;
+export const ATT_CAUSAL = 5;
+export const ATT_MASK = 6;
+export const ATT_DROP = 7;
+export const ATT_PROBS = 8;
+export const ATT_SCRATCH = 9;
+export const ATT_TMAX = 10;
+export const ATT_POS = 11;
 /** Number of i32 in the attention block. */
-export const ATT_LEN: i32 = 12;
+export const ATT_LEN = 12;
 /** Query rows per block: the scratch is [ATT_ROWS, T] floats. */
-export const ATT_ROWS: i32 = 32;
+export const ATT_ROWS = 32;
 
 @inline function field(att: usize, i: i32): i32 {
   return load<i32>(att + (<usize>i << 2));

@@ -17,4 +17,7 @@ export * from "./conv";
 export * from "./conv-sparse";
 export * from "./pool";
 export * from "./norm";
-export * from "./attention";
+export {
+  attention_forward, attention_backward, attention_cache_fill, attention_step,
+  position_encoding_add, position_table_add, residual_add,
+} from "./attention";

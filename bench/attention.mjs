@@ -35,13 +35,13 @@ function floats(n, seed) {
   fillRandom(new Float32Array(k.memory.buffer, p, n), seed);
   return p;
 }
+/** The attention block: assembly/attention.ts's ATT_* fields, in order. */
+const ATT_FIELDS = ["B", "T", "H", "DK", "DV", "CAUSAL", "MASK", "DROP", "PROBS", "SCRATCH", "TMAX", "POS"];
+const ATT_ROWS = 32; // assembly/attention.ts's ATT_ROWS: the scratch is [ATT_ROWS, T]
 function block(T, probs, { scratch = 0, tmax = 0, pos = 0 } = {}) {
-  const p = floats(16, 1);
-  const f = new Int32Array(k.memory.buffer, p, 16);
-  const at = (name) => k[name].value;
-  f[at("ATT_B")] = B; f[at("ATT_T")] = T; f[at("ATT_H")] = H; f[at("ATT_DK")] = DK; f[at("ATT_DV")] = DV;
-  f[at("ATT_CAUSAL")] = CAUSAL; f[at("ATT_MASK")] = 0; f[at("ATT_DROP")] = 0; f[at("ATT_PROBS")] = probs;
-  f[at("ATT_SCRATCH")] = scratch; f[at("ATT_TMAX")] = tmax; f[at("ATT_POS")] = pos;
+  const p = floats(ATT_FIELDS.length, 1);
+  const values = { B, T, H, DK, DV, CAUSAL, MASK: 0, DROP: 0, PROBS: probs, SCRATCH: scratch, TMAX: tmax, POS: pos };
+  new Int32Array(k.memory.buffer, p, ATT_FIELDS.length).set(ATT_FIELDS.map((name) => values[name]));
   return p;
 }
 function time(fn) {
@@ -54,7 +54,7 @@ for (const T of STEPS) {
   const nq = B * T * H * DK, nv = B * T * H * DV;
   const q = floats(nq, 2), kk = floats(nq, 3), v = floats(nv, 4), out = floats(nv, 5), probs = floats(B * H * T * T, 6);
   const dout = floats(nv, 7), dq = floats(nq, 8), dk = floats(nq, 9), dv = floats(nv, 10);
-  const att = block(T, probs, { scratch: floats(k.ATT_ROWS.value * T, 16) });
+  const att = block(T, probs, { scratch: floats(ATT_ROWS * T, 16) });
   const fwd = time(() => k.attention_forward(q, kk, v, out, att));
   const bwd = time(() => k.attention_backward(q, kk, v, dout, dq, dk, dv, att));
   // one generated token at the last position of a full cache (kCache [B, H, dk, T], vCache [B, T, H, dv])

@@ -294,6 +294,7 @@ describe("attention step (KV cache)", () => {
     checkStep(new Cfg(1, 1, 1, 4, 4, true), 0, "B1 T1 H1");
     checkStep(new Cfg(3, 9, 3, 5, 7, true), 0, "B3 T9 H3 dk5 dv7");
     checkStep(new Cfg(2, 37, 4, 32, 32, true), 0, "B2 T37 H4 dk32 dv32"); // 16 keys at a time, two row blocks
+    checkStep(new Cfg(1, 34, 2, 6, 9, true), 0, "B1 T34 H2 dk6 dv9"); // a last block of 2 rows (the GEMM's few-rows path)
   });
   test("after a prompt written by attention_cache_fill", () => {
     checkStep(new Cfg(3, 9, 3, 5, 7, true), 4, "B3 T9 H3 fill 4");

@@ -42,6 +42,8 @@
 import { vmath } from "./vmath";
 import { matmul } from "./matmul";
 import { softmax_forward, softmax_backward } from "./activations";
+import { vec_add, vec_mul, vec_scale } from "./vector";
+import { at } from "./geometry";
 
 export const ATT_B = 0;
 export const ATT_T = 1;
@@ -68,26 +70,6 @@ export const ATT_ROWS = 32;
   return <usize>load<u32>(att + (<usize>i << 2));
 }
 
-/** Byte address of f32 element i of the array at base. */
-@inline function at(base: usize, i: i32): usize {
-  return base + (<usize>i << 2);
-}
-
-/** row[0..n) *= s. */
-@inline function scaleRow(row: usize, n: i32, s: f32): void {
-  const sv = f32x4.splat(s);
-  let j = 0;
-  for (; j + 4 <= n; j += 4) v128.store(at(row, j), f32x4.mul(v128.load(at(row, j)), sv));
-  for (; j < n; j++) store<f32>(at(row, j), load<f32>(at(row, j)) * s);
-}
-
-/** y[0..n) = a ⊙ b. */
-@inline function mulRow(a: usize, b: usize, y: usize, n: i32): void {
-  let j = 0;
-  for (; j + 4 <= n; j += 4) v128.store(at(y, j), f32x4.mul(v128.load(at(a, j)), v128.load(at(b, j))));
-  for (; j < n; j++) store<f32>(at(y, j), load<f32>(at(a, j)) * load<f32>(at(b, j)));
-}
-
 /**
  * A row of raw scores (q · k for keys 0..n-1, n >= 1) in place into probabilities over rowLen: scaled, padded keys
  * out, softmax, 0 from n on; all 0 when the mask leaves no key. The forward pass and the KV-cache step share it.
@@ -103,7 +85,7 @@ function softmaxRow(row: usize, n: i32, rowLen: i32, scale: f32, mask: usize): v
     }
   }
   if (kept) {
-    scaleRow(row, n, scale);
+    vec_scale(row, n, scale);
     softmax_forward(row, row, 1, n);
   } else {
     memory.fill(row, 0, <usize>n << 2);
@@ -140,7 +122,7 @@ export function attention_forward(q: usize, k: usize, v: usize, out: usize, att:
         // out_block (rows, dv) = (P ⊙ drop) (rows, n) · v (n, dv)
         let w = p;
         if (drop) {
-          for (let r = 0; r < rows; r++) mulRow(at(p, r * T), at(drop, bh + (i0 + r) * T), at(scratch, r * T), n);
+          for (let r = 0; r < rows; r++) vec_mul(at(p, r * T), at(drop, bh + (i0 + r) * T), at(scratch, r * T), n);
           w = scratch;
         }
         matmul.gemmStrided(w, T, 1, vbh, ldv, 1, at(out, (b * T + i0) * ldv + h * dv), ldv, rows, n, dv, 0);
@@ -181,7 +163,7 @@ export function attention_backward(
         // dv (n, dv) += (P ⊙ D)ᵀ (n, rows) · dout_block (rows, dv)
         let w = p;
         if (drop) {
-          for (let r = 0; r < rows; r++) mulRow(at(p, r * T), at(d, r * T), at(scratch, r * T), n);
+          for (let r = 0; r < rows; r++) vec_mul(at(p, r * T), at(d, r * T), at(scratch, r * T), n);
           w = scratch;
         }
         matmul.gemmStrided(w, 1, T, doutBlock, ldv, 1, dvbh, ldv, n, rows, dV, 1);
@@ -190,9 +172,9 @@ export function attention_backward(
         for (let r = 0; r < rows; r++) {
           const ds = at(scratch, r * T);
           const nt = causal ? i0 + r + 1 : T;
-          if (drop) mulRow(ds, at(d, r * T), ds, nt);
+          if (drop) vec_mul(ds, at(d, r * T), ds, nt);
           softmax_backward(at(p, r * T), ds, ds, 1, nt);
-          scaleRow(ds, nt, scale);
+          vec_scale(ds, nt, scale);
           if (nt < n) memory.fill(at(ds, nt), 0, <usize>(n - nt) << 2);
         }
         // dq_block (rows, dk) = dS (rows, n) · k (n, dk);  dk (n, dk) += dSᵀ (n, rows) · q_block (rows, dk)
@@ -337,13 +319,7 @@ export function position_encoding_add(x: usize, y: usize, B: i32, T: i32, d: i32
  */
 export function position_table_add(x: usize, table: usize, y: usize, B: i32, T: i32, d: i32, start: i32): void {
   const n = T * d;
-  const t0 = at(table, start * d);
-  for (let b = 0; b < B; b++) {
-    const xb = at(x, b * n), yb = at(y, b * n);
-    let j = 0;
-    for (; j + 4 <= n; j += 4) v128.store(at(yb, j), f32x4.add(v128.load(at(xb, j)), v128.load(at(t0, j))));
-    for (; j < n; j++) store<f32>(at(yb, j), load<f32>(at(xb, j)) + load<f32>(at(t0, j)));
-  }
+  for (let b = 0; b < B; b++) vec_add(at(x, b * n), at(table, start * d), at(y, b * n), n);
 }
 
 // ---- the transformer block's residual connection ----

@@ -3,7 +3,7 @@
 // pass, the backward pass and one KV-cache step (a new position against a full cache). Times are the process's CPU
 // time (user + system) per call, the median of several runs: steadier than the wall clock on a shared machine.
 //
-//   node bench/attention.mjs [--causal 0|1] [--steps 64,256]
+//   node bench/attention.mjs [--causal 0|1] [--steps 64,128,256,512] [--batch 12]
 import { readFileSync } from "node:fs";
 import { fillRandom, makeTimer, median } from "./gemm-core.js";
 
@@ -14,7 +14,8 @@ const opt = (name, fallback) => {
 };
 const CAUSAL = Number(opt("causal", "1"));
 const STEPS = opt("steps", "64,128,256,512").split(",").map(Number);
-const [B, H, DK, DV] = [12, 4, 32, 32];
+const B = Number(opt("batch", "12"));
+const [H, DK, DV] = [4, 32, 32];
 const RUNS = 5;
 
 const cpuNow = () => {

@@ -2,8 +2,9 @@
 // the SIMD tails (dk, dv not multiples of 4 or 16; T = 1; odd B; H = 1 and 3), causal on and off, a padding mask
 // with a fully padded sample, dropout on the probabilities, keyDim != valueDim. The backward pass is checked on every
 // coordinate of q, k and v against central differences of L = Σ r ⊙ out computed with the f64 reference (the
-// perturbation applied in f64). The KV-cache step must equal the causal forward's row bit for bit; the sine encoding
-// must match Math.sin / Math.cos in f64 within 1e-6.
+// perturbation applied in f64). The KV-cache step (from an empty cache and after attention_cache_fill) must equal the
+// causal forward's row bit for bit; the sine encoding must match Math.sin / Math.cos in f64 within 1e-6;
+// position_table_add and residual_add must equal their plain loops exactly.
 import {
   attention_forward, attention_backward, attention_cache_fill, attention_step, position_encoding_add,
   position_table_add, residual_add,

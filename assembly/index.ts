@@ -38,3 +38,7 @@ export {
   batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward, layernorm_forward, layernorm_backward,
   rmsnorm_forward, rmsnorm_backward,
 } from "./norm";
+export {
+  attention_forward, attention_backward, attention_cache_fill, attention_step,
+  position_encoding_add, position_table_add, residual_add,
+} from "./attention";

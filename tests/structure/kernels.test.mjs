@@ -107,10 +107,22 @@ function sources(dir = 'ts') {
   });
 }
 
+// Kernels written and specified ahead of the layers that will call them, each with the issue that adds the layer.
+// Not in the inference module until then; the test below fails once one of them is called, so the list only shrinks.
+const AWAITING_LAYERS = {
+  attention_forward: 'issue 14', attention_backward: 'issue 14', attention_cache_fill: 'issue 14', attention_step: 'issue 14',
+  position_encoding_add: 'issue 14', position_table_add: 'issue 14', residual_add: 'issue 14',
+};
+
 test('every kernel of KERNELS is called somewhere in ts/ (an export no code uses is removed, or used)', () => {
-  const text = sources().filter(([path]) => path !== join('ts', 'kernels.ts')).map(([, s]) => s).join('\n');
-  const unused = Object.keys(KERNELS).filter((name) => !new RegExp(`\\.${name}\\(`).test(text));
+  const text = sources().filter(([path]) => path !== join('ts', 'backend', 'kernels.ts')).map(([, s]) => s).join('\n');
+  const called = (name) => new RegExp(`\\.${name}\\(`).test(text);
+  const unused = Object.keys(KERNELS).filter((name) => !called(name) && !(name in AWAITING_LAYERS));
   assert.deepEqual(unused.map((name) => `${name}: in KERNELS and exported, but nothing in ts/ calls it`), []);
+  const arrived = Object.keys(AWAITING_LAYERS).filter(called);
+  assert.deepEqual(arrived.map((name) => `${name}: called now; take it off AWAITING_LAYERS`), []);
+  const unknown = Object.keys(AWAITING_LAYERS).filter((name) => !(name in KERNELS));
+  assert.deepEqual(unknown.map((name) => `${name}: on AWAITING_LAYERS but not in KERNELS`), []);
 });
 
 test("the activation codes of ts/backend/kernels.ts are assembly/activations.ts's ACT_* constants", () => {

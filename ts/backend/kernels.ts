@@ -87,6 +87,15 @@ export const KERNELS = {
   layernorm_backward: 'x dy dx block',
   rmsnorm_forward: 'x y block',
   rmsnorm_backward: 'x dy dx block',
+  // attention.ts: att is the attention block (ATT_* fields: sizes, causal, pointers to mask, dropout, probs and
+  // scratch, the KV cache's capacity and position)
+  attention_forward: 'q k v out att',
+  attention_backward: 'q k v dout dq dk dv att',
+  attention_cache_fill: 'k v kCache vCache att',
+  attention_step: 'q kNew vNew kCache vCache out att',
+  position_encoding_add: 'x y batch steps features start maxWavelength',
+  position_table_add: 'x table y batch steps features start',
+  residual_add: 'z bias mask x y rows cols',
 } as const;
 
 /** [number, number, ...], one per name in a space-separated list. */

@@ -38,11 +38,9 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import about, max_rss_mib, one_thread  # noqa: E402
+from torch_common import PAD, UNKNOWN, FIRST, about, batches, max_rss_mib, one_thread, vocabulary, windows  # noqa: E402
 
 one_thread()
-
-PAD, UNKNOWN, FIRST = 0, 1, 2  # the reserved ids of nn.data.charVocabulary
 
 
 def arg_parser():
@@ -65,20 +63,6 @@ def arg_parser():
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=1)
     return p
-
-
-def vocabulary(text):
-    """The sorted distinct characters and the ids of the text (nn.data.charVocabulary's rule)."""
-    chars = sorted(set(text))
-    index = {c: FIRST + i for i, c in enumerate(chars)}
-    ids = torch.tensor([index[c] for c in text], dtype=torch.int64)
-    return chars, index, ids
-
-
-def windows(ids, steps):
-    """Non-overlapping windows: inputs ids[s : s+steps] and targets ids[s+1 : s+steps+1], s = 0, steps, 2*steps..."""
-    n = (ids.shape[0] - 1) // steps
-    return ids[: n * steps].view(n, steps), ids[1 : n * steps + 1].view(n, steps)
 
 
 class CharModel(torch.nn.Module):
@@ -108,15 +92,6 @@ def make_model(cell, vocab, a, seed):
     torch.nn.init.xavier_uniform_(m.out.weight)
     torch.nn.init.zeros_(m.out.bias)
     return m
-
-
-def batches(n, batch, seed):
-    """Endless batches of window indices: a seeded shuffle, reshuffled after each pass, the last partial batch left."""
-    g = torch.Generator().manual_seed(seed)
-    while True:
-        order = torch.randperm(n, generator=g)
-        for start in range(0, n - batch + 1, batch):
-            yield order[start : start + batch]
 
 
 def train(model, x, y, a, count, seed):

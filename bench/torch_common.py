@@ -1,6 +1,7 @@
-"""What bench/mlp_torch.py and bench/cnn_torch.py share: MNIST IDX loading, one-thread torch, the BLAS probe, RSS
-readings, and the whole measurement (warm-up, one timed epoch, accuracy, one-sample and batch predict). Each script
-brings only its model, its input layout and the fields that describe it."""
+"""What the PyTorch benchmarks share. bench/mlp_torch.py and bench/cnn_torch.py: MNIST IDX loading, the BLAS probe,
+RSS readings, and the whole measurement (warm-up, one timed epoch, accuracy, one-sample and batch predict); each
+brings only its model, its input layout and the fields that describe it. bench/rnn_torch.py and bench/gpt_torch.py:
+the character data as wasmnn's nn.data prepares it (vocabulary, windows, seeded batches). All: one-thread torch."""
 import argparse
 import resource
 import statistics
@@ -10,6 +11,7 @@ import time
 import torch
 
 BATCH = 64
+PAD, UNKNOWN, FIRST = 0, 1, 2  # the reserved ids of nn.data.charVocabulary
 
 
 def one_thread():
@@ -187,3 +189,26 @@ def measure(a, make_model, shape, prepare=as_is):
         "rssNowMiB": rss_now,
         "rssPeakMiB": max_rss_mib(),
     }
+
+
+def vocabulary(text):
+    """The sorted distinct characters and the ids of the text (nn.data.charVocabulary's rule)."""
+    chars = sorted(set(text))
+    index = {c: FIRST + i for i, c in enumerate(chars)}
+    ids = torch.tensor([index[c] for c in text], dtype=torch.int64)
+    return chars, index, ids
+
+
+def windows(ids, steps):
+    """Non-overlapping windows: inputs ids[s : s+steps] and targets ids[s+1 : s+steps+1], s = 0, steps, 2*steps..."""
+    n = (ids.shape[0] - 1) // steps
+    return ids[: n * steps].view(n, steps), ids[1 : n * steps + 1].view(n, steps)
+
+
+def batches(n, batch, seed):
+    """Endless batches of window indices: a seeded shuffle, reshuffled after each pass, the last partial batch left."""
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=g)
+        for start in range(0, n - batch + 1, batch):
+            yield order[start : start + batch]

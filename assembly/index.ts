@@ -42,3 +42,4 @@ export {
   attention_forward, attention_backward, attention_cache_fill, attention_step,
   position_encoding_add, position_table_add, residual_add,
 } from "./attention";
+export { embedding_ids, embedding_forward, embedding_backward } from "./embedding";

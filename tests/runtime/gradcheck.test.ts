@@ -42,6 +42,9 @@ const SMOOTH = ['linear', 'elu', 'sigmoid', 'tanh', 'softplus', 'gelu', 'geluTan
 const KINKED = ['relu', 'leakyRelu'];
 
 /** Conv rows run on both kernel paths; conv → max pool pairs also on the pair's dense backward. */
+/** Attention's key bias: its gradient is 0 by softmax's shift invariance (see Row.zeroGradients). */
+const KEY_BIAS = /\/key\/bias$/;
+
 const BOTH: ConvPath[] = ['direct', 'im2col'];
 const PAIR: ConvPath[] = ['direct', 'direct forward, gemm filter gradient', 'im2col'];
 
@@ -194,6 +197,52 @@ const table: Row[] = [
   { name: 'randomAugment (shift, crop, flip, rotation) -> flatten', inputShape: [6, 7, 2], rows: 4,
     layers: () => [layers.randomAugment({ shift: 1, crop: 1, flip: true, rotation: 15, fillValue: 0.5 }), layers.flatten()] },
   { name: 'reshape [4, 5] -> [5, 4] -> layerNormalization', inputShape: [4, 5], rows: 3, layers: () => [layers.reshape({ targetShape: [5, 4] }), layers.layerNormalization()] },
+  // attention on [steps, features]: projections, every head, the probabilities and the output projection
+  { name: 'multiHeadAttention 2 heads, keyDim 3, no mask', inputShape: [5, 6], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.multiHeadAttention({ numHeads: 2, keyDim: 3 })] },
+  { name: 'multiHeadAttention causal, 3 heads, keyDim 2 != valueDim 4', inputShape: [6, 5], rows: 3,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.multiHeadAttention({ numHeads: 3, keyDim: 2, valueDim: 4, useCausalMask: true })] },
+  { name: 'multiHeadAttention without biases, keyDim 5, valueDim 3, one head', inputShape: [4, 7], rows: 2,
+    layers: () => [layers.multiHeadAttention({ numHeads: 1, keyDim: 5, valueDim: 3, useBias: false })] },
+  { name: 'multiHeadAttention dropout 0.3 on the probabilities (one fixed mask), causal', inputShape: [5, 4], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.multiHeadAttention({ numHeads: 2, keyDim: 2, dropout: 0.3, useCausalMask: true })] },
+  // 37 steps: two blocks of query rows (ATT_ROWS = 32), the causal block bound on the second
+  { name: 'multiHeadAttention causal over 37 steps (two row blocks)', inputShape: [37, 4], rows: 1, probes: 256,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.multiHeadAttention({ numHeads: 2, keyDim: 3, useCausalMask: true })] },
+  // position information, then attention so the sum reaches something nonlinear
+  { name: 'sinePositionEncoding -> tanh', inputShape: [6, 5], rows: 2, layers: () => [layers.sinePositionEncoding(), tanh()] },
+  { name: 'sinePositionEncoding maxWavelength 50 -> multiHeadAttention', inputShape: [5, 4], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.sinePositionEncoding({ maxWavelength: 50 }), layers.multiHeadAttention({ numHeads: 2, keyDim: 2 })] },
+  { name: 'positionEmbedding (sequenceLength 7 > 5 steps: the unused rows get 0) -> tanh', inputShape: [5, 3], rows: 3,
+    layers: () => [layers.positionEmbedding({ sequenceLength: 7 }), tanh()] },
+  { name: 'tokenAndPositionEmbedding (repeated ids) -> multiHeadAttention causal', inputShape: [4], rows: 3, inputGradient: false,
+    x: Float32Array.from([3, 0, 3, 5, 1, 1, 2, 0, 5, 4, 3, 3]),
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.tokenAndPositionEmbedding({ vocabularySize: 6, sequenceLength: 6, embeddingDim: 4 }),
+      layers.multiHeadAttention({ numHeads: 2, keyDim: 2, useCausalMask: true })] },
+  // the transformer blocks, post-LN and pre-LN
+  { name: 'transformerEncoder post-LN, relu, 2 heads', inputShape: [4, 6], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.transformerEncoder({ intermediateDim: 7, numHeads: 2 })] },
+  // eps 2e-3: at 5e-3 the truncation of the key kernel's small gradient (through ln1 and the softmax) is 1.5x ATOL
+  { name: 'transformerEncoder pre-LN (normalizeFirst), gelu, 3 heads', inputShape: [5, 6], rows: 2, eps: 2e-3,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.transformerEncoder({ intermediateDim: 5, numHeads: 3, activation: 'gelu', normalizeFirst: true })] },
+  { name: 'transformerEncoder post-LN, gelu, dropout 0.2 (fixed masks)', inputShape: [4, 4], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.transformerEncoder({ intermediateDim: 6, numHeads: 2, activation: 'gelu', dropout: 0.2 })] },
+  { name: 'transformerDecoder post-LN, gelu, 2 heads', inputShape: [5, 4], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.transformerDecoder({ intermediateDim: 6, numHeads: 2, activation: 'gelu' })] },
+  { name: 'transformerDecoder pre-LN, relu, dropout 0.1, stacked twice', inputShape: [4, 4], rows: 2,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.transformerDecoder({ intermediateDim: 5, numHeads: 2, normalizeFirst: true, dropout: 0.1 }),
+      layers.transformerDecoder({ intermediateDim: 3, numHeads: 1, normalizeFirst: true, activation: 'gelu' })] },
 ];
 
 const test = suite('gradcheck');

@@ -96,6 +96,10 @@ export const KERNELS = {
   position_encoding_add: 'x y batch steps features start maxWavelength',
   position_table_add: 'x table y batch steps features start',
   residual_add: 'z bias mask x y rows cols',
+  // embedding.ts: ids are i32; the check returns the first bad position or -1
+  embedding_ids: 'x ids n inputDim -> number',
+  embedding_forward: 'ids table y n outputDim',
+  embedding_backward: 'ids dy dtable n inputDim outputDim accumulate',
 } as const;
 
 /** [number, number, ...], one per name in a space-separated list. */
@@ -140,3 +144,9 @@ export const NORM = {
 
 /** Fields of conv2d_backward_sparse's parameter block: assembly/conv-sparse.ts's SPARSE_* (the structure test checks). */
 export const SPARSE = { W: 0, DW: 1, DB: 2, SCRATCH: 3, FILTERS: 4, LEN: 5 } as const;
+
+/** Fields of the attention kernels' parameter block: assembly/attention.ts's ATT_* (the structure test checks);
+ *  ROWS is the query rows per block, the scratch being [ROWS, T] floats. */
+export const ATT = {
+  B: 0, T: 1, H: 2, DK: 3, DV: 4, CAUSAL: 5, MASK: 6, DROP: 7, PROBS: 8, SCRATCH: 9, TMAX: 10, POS: 11, LEN: 12, ROWS: 32,
+} as const;

@@ -15,6 +15,9 @@ import { BatchNormalization, LayerNormalization, RMSNormalization } from './norm
 import { Residual } from './residual';
 import { RandomAugment } from './augment';
 import { LogSoftmax } from './log-softmax';
+import { MultiHeadAttention } from './attention';
+import { SinePositionEncoding, PositionEmbedding, TokenAndPositionEmbedding } from './position';
+import { TransformerEncoder, TransformerDecoder } from './transformer';
 
 /** A layer class as the loader sees it: made from its saved config (Layer.fromConfig: new C(config) by default). */
 export interface LayerClass {
@@ -45,5 +48,11 @@ export const LAYERS: Record<string, LayerClass> = {
   Residual,
   RandomAugment,
   LogSoftmax,
+  MultiHeadAttention,
+  SinePositionEncoding,
+  PositionEmbedding,
+  TokenAndPositionEmbedding,
+  TransformerEncoder,
+  TransformerDecoder,
 };
 for (const [name, C] of Object.entries(LAYERS)) registerLayer(name, (config) => C.fromConfig(config));

@@ -13,3 +13,8 @@ export { batchNormalization, layerNormalization, rmsNormalization, BatchNormaliz
 export { residual, Residual } from './residual';
 export { randomAugment, RandomAugment } from './augment';
 export { logSoftmax, LogSoftmax } from './log-softmax';
+export { multiHeadAttention, MultiHeadAttention } from './attention';
+export {
+  sinePositionEncoding, positionEmbedding, tokenAndPositionEmbedding, SinePositionEncoding, PositionEmbedding, TokenAndPositionEmbedding,
+} from './position';
+export { transformerEncoder, transformerDecoder, TransformerEncoder, TransformerDecoder } from './transformer';

@@ -12,6 +12,7 @@ import { fit, evaluate, predict, type FitArgs, type History } from '../train/tra
 import type { Compiled } from '../train/fit-model';
 import { formatSummary } from './summary';
 import { encodeModel, type SaveOptions } from '../checkpoint/save';
+import { attentionScores, type AttentionScoresArgs } from './attention-scores';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -130,6 +131,14 @@ export class Sequential {
   /** The model's outputs for x (inference: dropout off, batch norm on running statistics). */
   predict(x: TensorLike, args: { batchSize?: number } = {}): Tensor {
     return predict(this, x, args);
+  }
+
+  /**
+   * The attention probabilities of an attention layer (multiHeadAttention, or a transformer block's) for x:
+   * [batch, heads, steps, steps], row t the weights position t gives every position. `layer`: name or index.
+   */
+  attentionScores(x: TensorLike, args?: AttentionScoresArgs): Tensor {
+    return attentionScores(this, x, args);
   }
 
   /** A table of layers, output shapes and parameter counts; printed with printFn (console.log) and returned. */

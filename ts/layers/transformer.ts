@@ -1,0 +1,268 @@
+// KerasNLP's transformer blocks on [steps, features]: self-attention and a feed-forward network, each with a
+// residual connection and a layer norm, in one layer that holds its sub-layers (Keras's names) and runs them over
+// all batch·steps rows:
+//   post-LN (normalizeFirst false):  x = ln1(x + drop(attn(x)));    y = ln2(x + drop(ffn(x)))
+//   pre-LN  (normalizeFirst true):   x = x + drop(attn(ln1(x)));    y = x + drop(ffn(ln2(x)))
+// with ffn(x) = dense(features)(dense(intermediateDim, activation)(x)) and heads of features / numHeads. The attention
+// output's bias, the dropout and the residual sum are one pass (residual_add). transformerEncoder attends over the
+// whole sequence; transformerDecoder is decoder-only (GPT): causal self-attention and no cross-attention.
+// getWeights order is KerasNLP's build order: the encoder builds its feed-forward norm before the dense layers, the
+// decoder after them.
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { MultiHeadAttention, dropoutRate } from './attention';
+import { Dense } from './dense';
+import { LayerNormalization } from './normalization';
+import { resolveActivation } from '../tensor/activations';
+import { ShapeError, ValueError } from '../backend/errors';
+
+export interface TransformerArgs extends LayerArgs {
+  intermediateDim: number;
+  numHeads: number;
+  /** Dropout inside the attention, after it and after the feed-forward network; default 0. */
+  dropout?: number;
+  /** The feed-forward network's hidden activation: 'relu' (default, as KerasNLP) or 'gelu'. */
+  activation?: string;
+  layerNormEpsilon?: number;
+  /** Pre-LN (GPT-2) instead of post-LN (the original transformer); default false. */
+  normalizeFirst?: boolean;
+}
+
+/** Buffers of one plan, by role (see forward). */
+interface BlockPlan {
+  rows: number;
+  attn: Buffers;
+  ln1: Buffers;
+  ln2: Buffers;
+  dense1: Buffers;
+  dense2: Buffers;
+}
+
+abstract class TransformerBlock extends Layer {
+  readonly intermediateDim: number;
+  readonly numHeads: number;
+  readonly dropout: number;
+  readonly activationName: string;
+  readonly layerNormEpsilon: number;
+  readonly normalizeFirst: boolean;
+  /** Built in setup, once the features are known. */
+  attention: MultiHeadAttention | null = null;
+  private ln1: LayerNormalization | null = null;
+  private ln2: LayerNormalization | null = null;
+  private dense1: Dense | null = null;
+  private dense2: Dense | null = null;
+  private readonly plans = new WeakMap<Buffers, BlockPlan>();
+
+  constructor(args: TransformerArgs, readonly kind: string, readonly causal: boolean) {
+    super(args);
+    this.intermediateDim = positiveInt(args?.intermediateDim, `${kind}: intermediateDim`);
+    this.numHeads = positiveInt(args.numHeads, `${kind}: numHeads`);
+    this.dropout = dropoutRate(args.dropout, `${kind}: dropout`);
+    const act = args.activation ?? 'relu';
+    if (act !== 'relu' && act !== 'gelu') throw new ValueError(`${kind}: activation must be 'relu' or 'gelu', got ${String(act)}`);
+    this.activationName = act;
+    const eps = args.layerNormEpsilon ?? 1e-5;
+    if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new ValueError(`${kind}: layerNormEpsilon must be a finite number > 0, got ${String(eps)}`);
+    this.layerNormEpsilon = eps;
+    this.normalizeFirst = args.normalizeFirst ?? false;
+    if (typeof this.normalizeFirst !== 'boolean') throw new ValueError(`${kind}: normalizeFirst must be true or false, got ${String(args.normalizeFirst)}`);
+    resolveActivation(act);
+  }
+
+  /** The sub-layers in getWeights order. */
+  protected abstract order(parts: { attention: Layer; ln1: Layer; ln2: Layer; dense1: Layer; dense2: Layer }): Layer[];
+
+  protected setup(inputShape: number[]): number[] {
+    if (inputShape.length !== 2) throw new ShapeError(`${this.name}: ${this.kind} expects a sequence [steps, features], got an input [${inputShape}]`);
+    const f = inputShape[1];
+    if (f % this.numHeads !== 0) {
+      throw new ShapeError(`${this.name}: ${f} features do not split into ${this.numHeads} heads (each head gets features / numHeads; choose numHeads dividing ${f})`);
+    }
+    const trainable = this.trainable;
+    this.attention = new MultiHeadAttention({ name: 'self_attention_layer', numHeads: this.numHeads, keyDim: f / this.numHeads, dropout: this.dropout, useCausalMask: this.causal, trainable });
+    this.ln1 = new LayerNormalization({ name: 'self_attention_layer_norm', epsilon: this.layerNormEpsilon, trainable });
+    this.ln2 = new LayerNormalization({ name: 'feedforward_layer_norm', epsilon: this.layerNormEpsilon, trainable });
+    this.dense1 = new Dense({ name: 'feedforward_intermediate_dense', units: this.intermediateDim, activation: this.activationName, trainable });
+    this.dense2 = new Dense({ name: 'feedforward_output_dense', units: f, trainable });
+    // the attention sees the sequence; the norms and dense layers run per position over batch·steps rows
+    this.attention.build(inputShape);
+    this.ln1.build([f]);
+    this.ln2.build([f]);
+    this.dense1.build([f]);
+    this.dense2.build([this.intermediateDim]);
+    for (const layer of this.order(this.parts())) {
+      for (const p of layer.params) p.name = `${layer.name}/${p.name}`;
+      this.params.push(...layer.params);
+    }
+    return inputShape.slice();
+  }
+
+  private parts() {
+    return { attention: this.attention!, ln1: this.ln1!, ln2: this.ln2!, dense1: this.dense1!, dense2: this.dense2! };
+  }
+
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    const positions = capacity * this.inputShape![0];
+    const n = positions * this.inputShape![1], m = positions * this.intermediateDim;
+    const b: Buffers = {
+      // forward: the attention's input (pre-LN: ln1(x)), its projected output z1, the first residual sum r1, the
+      // attention half's output h (post-LN: ln1(r1); pre-LN: r1 itself), the feed-forward input (pre-LN: ln2(h)),
+      // its hidden f1 and output z2, and the second residual sum r2 (post-LN; pre-LN writes y)
+      n1: this.normalizeFirst ? reserve(n) : 0, z1: reserve(n), r1: reserve(n), h: this.normalizeFirst ? 0 : reserve(n),
+      n2: this.normalizeFirst ? reserve(n) : 0, f1: reserve(m), z2: reserve(n), r2: this.normalizeFirst ? 0 : reserve(n),
+    };
+    if (training) {
+      Object.assign(b, { gA: reserve(n), gB: reserve(n), gC: reserve(n), gF: reserve(m) });
+      if (this.dropout > 0) Object.assign(b, { drop1: reserve(n), drop2: reserve(n) });
+    }
+    const { attention, ln1, ln2, dense1, dense2 } = this.parts();
+    this.plans.set(b, {
+      rows: positions,
+      attn: attention.reserve(reserve, capacity, training),
+      ln1: ln1.reserve(reserve, positions, training), ln2: ln2.reserve(reserve, positions, training),
+      dense1: dense1.reserve(reserve, positions), dense2: dense2.reserve(reserve, positions),
+    });
+    return b;
+  }
+
+  private planOf(b: Buffers): BlockPlan {
+    const plan = this.plans.get(b);
+    if (!plan) throw new ShapeError(`${this.name}: these buffers were not reserved by this block`);
+    return plan;
+  }
+
+  /** The attention layer's probabilities [rows, heads, steps, steps] of the last forward pass. */
+  probabilities(b: Buffers): number {
+    return this.attention!.probabilities(this.planOf(b).attn);
+  }
+
+  /** The feed-forward network's hidden outputs when its activation is piecewise (relu): where the gradient check
+   *  watches for kinks. */
+  piecewise(b: Buffers, rows: number): { ptr: number; n: number }[] {
+    return this.activationName === 'relu' ? [{ ptr: b.f1, n: rows * this.inputShape![0] * this.intermediateDim }] : [];
+  }
+
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
+    const { k } = env;
+    const { attention, ln1, ln2, dense1, dense2 } = this.parts();
+    const plan = this.planOf(b);
+    const n = rows * this.inputShape![0], f = this.inputShape![1];
+    const dropout = training && this.dropout > 0 && !!b.drop1;
+    if (dropout) {
+      trainingOnly: {
+        k.rng_dropout_mask(env.rng, b.drop1, n * f, this.dropout);
+        k.rng_dropout_mask(env.rng, b.drop2, n * f, this.dropout);
+      }
+    }
+    const bias = attention.outputBias!;
+    // the attention half
+    const a = this.normalizeFirst ? b.n1 : x;
+    if (this.normalizeFirst) ln1.forward(env, plan.ln1, x, b.n1, n);
+    attention.forwardProjected(env, plan.attn, a, b.z1, rows, training);
+    k.residual_add(b.z1, bias.ptr, dropout ? b.drop1 : 0, x, b.r1, n, f);
+    const h = this.normalizeFirst ? b.r1 : b.h;
+    if (!this.normalizeFirst) ln1.forward(env, plan.ln1, b.r1, b.h, n);
+    // the feed-forward half
+    const fin = this.normalizeFirst ? b.n2 : h;
+    if (this.normalizeFirst) ln2.forward(env, plan.ln2, h, b.n2, n);
+    dense1.forward(env, plan.dense1, fin, b.f1, n, training, false);
+    dense2.forward(env, plan.dense2, b.f1, b.z2, n, training, false);
+    const r2 = this.normalizeFirst ? y : b.r2;
+    k.residual_add(b.z2, 0, dropout ? b.drop2 : 0, h, r2, n, f);
+    if (!this.normalizeFirst) ln2.forward(env, plan.ln2, b.r2, y, n);
+  }
+
+  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      const { k } = env;
+      const { attention, ln1, ln2, dense1, dense2 } = this.parts();
+      const plan = this.planOf(b);
+      const n = rows * this.inputShape![0], f = this.inputShape![1], nf = n * f;
+      const drop = this.dropout > 0 && !!b.drop1;
+      const pre = this.normalizeFirst;
+      const h = pre ? b.r1 : b.h, fin = pre ? b.n2 : h;
+      // dr2: the gradient of the second residual sum (post-LN: through ln2)
+      let dr2 = dy;
+      if (!pre) {
+        ln2.backward(env, plan.ln2, b.r2, y, dy, b.gA, n);
+        dr2 = b.gA;
+      }
+      // dz2 = dr2 ⊙ drop2 (a copy: dense2's backward may overwrite its dy)
+      if (drop) k.vec_mul(dr2, b.drop2, b.gB, nf);
+      else k.vec_copy(dr2, b.gB, nf);
+      dense2.backward(env, plan.dense2, b.f1, b.z2, b.gB, b.gF, n);
+      // dfin into gC; pre-LN: through ln2 into gB (free again)
+      dense1.backward(env, plan.dense1, fin, b.f1, b.gF, b.gC, n);
+      let dh = b.gC;
+      if (pre) {
+        ln2.backward(env, plan.ln2, h, b.n2, b.gC, b.gB, n);
+        dh = b.gB;
+      }
+      k.vec_add_inplace(dh, dr2, nf); // + the residual path
+      // dr1: post-LN through ln1 (into gA, dr2 is done with)
+      let dr1 = dh;
+      if (!pre) {
+        ln1.backward(env, plan.ln1, b.r1, b.h, dh, b.gA, n);
+        dr1 = b.gA;
+      }
+      // dz1 = dr1 ⊙ drop1, into the buffer dr1 is not in
+      const dz1 = dr1 === b.gC ? b.gB : b.gC;
+      if (drop) k.vec_mul(dr1, b.drop1, dz1, nf);
+      else k.vec_copy(dr1, dz1, nf);
+      const bias = attention.outputBias!;
+      if (bias.grad) k.bias_grad(dz1, bias.grad, n, f, 0);
+      if (pre) {
+        // dr1 is in gB, dz1 in gC: the attention's input gradient goes to gA, then through ln1 to dx
+        attention.backwardProjected(env, plan.attn, b.n1, dz1, b.gA, rows);
+        ln1.backward(env, plan.ln1, x, b.n1, b.gA, dx, n);
+      } else {
+        attention.backwardProjected(env, plan.attn, x, dz1, dx, rows);
+      }
+      if (dx) k.vec_add_inplace(dx, dr1, nf);
+    }
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(), intermediateDim: this.intermediateDim, numHeads: this.numHeads, dropout: this.dropout,
+      activation: this.activationName, layerNormEpsilon: this.layerNormEpsilon, normalizeFirst: this.normalizeFirst,
+    };
+  }
+}
+
+/** Rejects a causal-mask option on an encoder, saying why. */
+function noCausalMask(args: TransformerArgs & { useCausalMask?: unknown }): TransformerArgs {
+  if (args?.useCausalMask) {
+    throw new ValueError('transformerEncoder: useCausalMask cannot be used: an encoder lets every position see the whole sequence (KerasNLP\'s TransformerEncoder has no causal mask); for causal self-attention use transformerDecoder');
+  }
+  return args;
+}
+
+export class TransformerEncoder extends TransformerBlock {
+  readonly className = 'TransformerEncoder';
+
+  constructor(args: TransformerArgs) {
+    super(noCausalMask(args), 'transformerEncoder', false);
+  }
+
+  protected order(p: { attention: Layer; ln1: Layer; ln2: Layer; dense1: Layer; dense2: Layer }): Layer[] {
+    return [p.attention, p.ln1, p.ln2, p.dense1, p.dense2];
+  }
+}
+
+export class TransformerDecoder extends TransformerBlock {
+  readonly className = 'TransformerDecoder';
+
+  constructor(args: TransformerArgs & { useCausalMask?: unknown }) {
+    if (args?.useCausalMask === false) {
+      throw new ValueError('transformerDecoder: useCausalMask false is not supported: this decoder-only block is causal by design (each position sees itself and the positions before it); use transformerEncoder to attend over the whole sequence');
+    }
+    super(args, 'transformerDecoder', true);
+  }
+
+  protected order(p: { attention: Layer; ln1: Layer; ln2: Layer; dense1: Layer; dense2: Layer }): Layer[] {
+    return [p.attention, p.ln1, p.dense1, p.dense2, p.ln2];
+  }
+}
+
+export const transformerEncoder = (args: TransformerArgs): TransformerEncoder => new TransformerEncoder(args);
+export const transformerDecoder = (args: TransformerArgs): TransformerDecoder => new TransformerDecoder(args);

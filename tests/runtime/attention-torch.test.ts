@@ -13,10 +13,10 @@
 // is printed as `[report] attention_torch=`. The padded case leaves out the outputs at padded queries (Keras and
 // PyTorch define them differently; dy is 0 there, so every gradient is defined the same by both).
 //
-// PENDING: the attention layers are not in wasmnn yet. Each test that needs one checks that its factory exists and,
-// while it does not, returns early and prints `[report] attention_torch=pending` (once): uvu has no skip. This is
-// the one place in the suite where a pending test is accepted; remove the guards (`if (pending(...)) return;`) when
-// the layers land. The fixture's own checks (sizes, masks, the sine convention) run already.
+// PENDING, the padded case only: it starts from embedding({ maskZero }) and needs the padding mask to reach the
+// attention, which this branch does not have yet (multiHeadAttention's TODO(padding mask)). While nn.layers has no
+// embedding it returns early and prints `[report] attention_torch_padded=pending` (uvu has no skip); remove that
+// guard when the mask plumbing lands. Every other case and the fixture's own checks run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
@@ -78,9 +78,6 @@ function layerOf(c: TorchCase): nn.layers.Layer {
   }
 }
 
-/** The factories a case needs. */
-const needs = (c: TorchCase) => (c.embedding ? [c.layer, 'embedding'] : [c.layer]);
-
 /** The model of a case: [linear activation (its output gradient is dJ/dx), layer], or [embedding, layer]. */
 function modelOf(c: TorchCase): nn.Sequential {
   const first = c.embedding
@@ -89,20 +86,20 @@ function modelOf(c: TorchCase): nn.Sequential {
   return nn.sequential({ seed: 7, layers: [first, layerOf(c)] });
 }
 
-let reportedPending = false;
-/** True (and the pending report, once) while one of the named layer factories is missing. */
-function pending(names: string[]): boolean {
-  if (names.every((n) => typeof factories[n] === 'function')) return false;
-  if (!reportedPending) console.log('\n[report] attention_torch=pending');
-  reportedPending = true;
+let pendingCases = 0;
+/** True (and the pending report) while the padded case's embedding layer is missing (see the header). */
+function pending(c: TorchCase): boolean {
+  if (!c.embedding || typeof factories.embedding === 'function') return false;
+  console.log('\n[report] attention_torch_padded=pending');
+  pendingCases++;
   return true;
 }
 
 /** max_i |a_i − e_i| / max_j |e_j| over the compared entries (keep(i)); asserts it is at most TOL. */
-function agree(actual: ArrayLike<number>, expected: Float32Array, what: string, keep: (i: number) => boolean = () => true): number {
+function agree(actual: ArrayLike<number>, expected: Float32Array, what: string, keep: (i: number) => boolean = () => true, scaleOf = expected): number {
   assert.is(actual.length, expected.length, `${what}: sizes`);
   let scale = 0;
-  for (let i = 0; i < expected.length; i++) if (keep(i)) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < scaleOf.length; i++) if (scaleOf !== expected || keep(i)) scale = Math.max(scale, Math.abs(scaleOf[i]));
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
     if (!keep(i)) continue;
@@ -198,7 +195,7 @@ let ran = 0;
 
 for (const [name, c] of Object.entries(CASES)) {
   agreement(`${name}: ${c.layer} ${JSON.stringify(c.config)} (${c.reference})`, async () => {
-    if (pending(needs(c))) return; // PENDING until the layers land (see the header)
+    if (pending(c)) return; // PENDING until the padding mask lands (see the header)
     await nn.ready();
     const m = modelOf(c);
     try {
@@ -211,7 +208,10 @@ for (const [name, c] of Object.entries(CASES)) {
     const keep = c.outputMask ? (i: number) => c.outputMask![Math.floor(i / F)] === 1 : undefined;
     worst = Math.max(worst, agree(y, f32(c.y), `${name}: output`, keep));
     c.weights.forEach((w, i) => {
-      worst = Math.max(worst, agree(grads[i], f32(w.grad), `${name}: ${w.name}'s gradient`));
+      // the key bias's gradient is 0 by an identity (q·(k + b) shifts a row's scores by q·b; softmax ignores a
+      // shift): PyTorch's is f64 rounding (~1e-16), so it is measured against the key kernel's gradient instead
+      const scaleOf = w.name.endsWith('key/bias') ? f32(c.weights.find((k) => k.name === w.name.replace(/bias$/, 'kernel'))!.grad) : undefined;
+      worst = Math.max(worst, agree(grads[i], f32(w.grad), `${name}: ${w.name}'s gradient`, undefined, scaleOf));
     });
     if (dx) worst = Math.max(worst, agree(dx, f32(c.dx!), `${name}: the input's gradient`));
     ran++;
@@ -219,10 +219,9 @@ for (const [name, c] of Object.entries(CASES)) {
 }
 
 agreement('sinePositionEncoding adds PE to its input, against the f64 formula', async () => {
-  if (pending(['sinePositionEncoding'])) return; // PENDING until the layer lands (see the header)
   await nn.ready();
   const { steps, dim, encoding } = SINE;
-  const m = nn.sequential({ layers: [factories.sinePositionEncoding!({ inputShape: [steps, dim] })] });
+  const m = nn.sequential({ layers: [nn.layers.sinePositionEncoding({ inputShape: [steps, dim] })] });
   try {
     assert.is(m.getWeights().length, 0, 'no weights');
     const x = new Float32Array(2 * steps * dim).map((_, i) => ((i * 37) % 19) / 19 - 0.5);
@@ -237,8 +236,8 @@ agreement('sinePositionEncoding adds PE to its input, against the f64 formula', 
 });
 
 agreement('report', () => {
-  if (reportedPending) return;
-  assert.is(ran, Object.keys(CASES).length, 'every case ran');
+  assert.is(ran + pendingCases, Object.keys(CASES).length, 'every case ran');
+  assert.ok(ran >= Object.keys(CASES).length - 1, 'only the padded case may be pending');
   console.log(`\n[report] attention_torch=${worst.toExponential(2)}`);
 });
 

@@ -229,15 +229,25 @@ test('every layer class round-trips; a CNN with batch norm resumes exactly', asy
   const restLoaded = nn.loadModel(rest.save());
   const images = nn.tensor(x.data.subarray(0, 36), [2, 3, 3, 2]);
   assert.ok(bitsEqual(rest.predict(images).data, restLoaded.predict(images).data));
+  // the sequence layers, from token ids
+  const seq = nn.sequential({ seed: 12, layers: [
+    nn.layers.tokenAndPositionEmbedding({ inputShape: [5], vocabularySize: 7, sequenceLength: 6, embeddingDim: 4 }), nn.layers.sinePositionEncoding({ maxWavelength: 100 }),
+    nn.layers.positionEmbedding({ sequenceLength: 7 }), nn.layers.multiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 2, useCausalMask: true }),
+    nn.layers.transformerEncoder({ intermediateDim: 6, numHeads: 2, activation: 'gelu', normalizeFirst: true }),
+    nn.layers.transformerDecoder({ intermediateDim: 5, numHeads: 4, layerNormEpsilon: 1e-3 })] });
+  const ids = nn.tensor(Float32Array.from({ length: 15 }, (_, i) => (i * 5) % 7), [3, 5]);
+  const seqLoaded = nn.loadModel(seq.save());
+  assert.ok(bitsEqual(seq.predict(ids).data, seqLoaded.predict(ids).data), 'the sequence layers predict the same bits after loading');
+  assert.equal(seqLoaded.layers.map((l) => l.getConfig()), seq.layers.map((l) => l.getConfig()), 'the sequence layers\' configs');
   const used = new Set<string>();
   const visit = (entries: { className: string; config: Record<string, unknown> }[]) => entries.forEach((l) => {
     used.add(l.className);
     if (Array.isArray(l.config.layers)) visit(l.config.layers as never);
   });
-  for (const m of [resumed, rest, mlp(1)]) visit(m.layers.map((l) => ({ className: l.className, config: l.getConfig() })));
+  for (const m of [resumed, rest, seq, mlp(1)]) visit(m.layers.map((l) => ({ className: l.className, config: l.getConfig() })));
   const missing = nn.registeredLayers().filter((c) => !used.has(c));
   assert.equal(missing.map((c) => `${c}: in the catalog but in no model of this round-trip test (add it to cnn() or rest)`), []);
-  for (const m of [straight, half, resumed, rest, restLoaded]) m.dispose();
+  for (const m of [straight, half, resumed, rest, restLoaded, seq, seqLoaded]) m.dispose();
 });
 
 test('f16 and int8 storage: smaller files, weights within their rounding, accuracy close', async () => {

@@ -71,7 +71,15 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
       L.conv2d({ inputShape: [5, 5, 2], filters: 3, kernelSize: 2 }), L.globalAveragePooling2d(), L.reshape({ targetShape: [3, 1] }),
       L.globalAveragePooling1d(), L.flatten()] }),
     nn.sequential({ seed: 9, layers: [L.globalMaxPooling2d({ inputShape: [3, 3, 2] }), L.dense({ units: 2, activation: 'relu' }), L.logSoftmax()] }),
+    // token ids in (idsOf below): the sequence layers
+    nn.sequential({ seed: 10, layers: [
+      L.tokenAndPositionEmbedding({ inputShape: [6], vocabularySize: 9, sequenceLength: 8, embeddingDim: 4 }), L.sinePositionEncoding(),
+      L.positionEmbedding({ sequenceLength: 6 }), L.multiHeadAttention({ numHeads: 2, keyDim: 3, useCausalMask: true, dropout: 0.1 }),
+      L.transformerEncoder({ intermediateDim: 5, numHeads: 2, dropout: 0.1 }),
+      L.transformerDecoder({ intermediateDim: 6, numHeads: 1, normalizeFirst: true, activation: 'gelu' }), L.flatten(), L.dense({ units: 2 })] }),
   ];
+  /** Token ids (whole numbers in [0, 9)) for a model that starts from them, else the uniforms as they are. */
+  const idsOf = (m: nn.Sequential, u: Float32Array) => (m.layers[0] instanceof L.TokenAndPositionEmbedding ? u.map((v) => Math.floor((v + 1) * 4.5)) : u);
   const covered = new Set(models.flatMap((m) => [...classesOf(m)]));
   const missing = nn.registeredLayers().filter((c) => !covered.has(c));
   assert.equal(missing.map((c) => `${c}: in the catalog but in no model of this test (add it to one)`), []);
@@ -90,7 +98,7 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
   try {
     for (const m of models) {
       const inSize = m.inputShape.reduce((a, b) => a * b, 1);
-      const x = nn.tensor(uniform(5 * inSize, 11), [5, ...m.inputShape]);
+      const x = nn.tensor(idsOf(m, uniform(5 * inSize, 11)), [5, ...m.inputShape]);
       const labels = nn.tensor(uniform(5 * m.outputShape.reduce((a, b) => a * b, 1), 12), [5, ...m.outputShape]);
       m.compile({ optimizer: nn.train.sgd(0.01), loss: 'meanSquaredError' });
       await m.fit(x, labels, { epochs: 1, batchSize: 5 });

@@ -46,6 +46,13 @@ const CASES: Record<string, () => nn.layers.Layer[]> = {
   ],
   LogSoftmax: () => [L.dense({ inputShape: [6], units: 5 }), L.logSoftmax()],
   RandomAugment: () => [L.randomAugment({ inputShape: [6, 6, 2], shift: 1, flip: true }), L.conv2d({ filters: 2, kernelSize: 3 })],
+  MultiHeadAttention: () => [L.multiHeadAttention({ inputShape: [5, 4], numHeads: 2, keyDim: 3, dropout: 0.2, useCausalMask: true })],
+  SinePositionEncoding: () => [L.sinePositionEncoding({ inputShape: [5, 4] }), L.multiHeadAttention({ numHeads: 1, keyDim: 2 })],
+  PositionEmbedding: () => [L.positionEmbedding({ inputShape: [5, 4], sequenceLength: 8 })],
+  // token ids in (samples() makes them for this case)
+  TokenAndPositionEmbedding: () => [L.tokenAndPositionEmbedding({ inputShape: [5], vocabularySize: 7, sequenceLength: 6, embeddingDim: 4 })],
+  TransformerEncoder: () => [L.transformerEncoder({ inputShape: [5, 4], intermediateDim: 6, numHeads: 2, dropout: 0.1 })],
+  TransformerDecoder: () => [L.transformerDecoder({ inputShape: [5, 4], intermediateDim: 6, numHeads: 2, normalizeFirst: true, activation: 'gelu' })],
 };
 
 /** The case's layers with a softmax classifier on top. */
@@ -56,7 +63,9 @@ function classifier(name: string, seed: number): nn.Sequential {
 function samples(model: nn.Sequential, n: number, seed: number): { x: nn.Tensor; y: Int32Array } {
   const shape = model.inputShape;
   const size = shape.reduce((a, b) => a * b, 1);
-  return { x: nn.tensor(uniform(n * size, seed), [n, ...shape]), y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % CLASSES) };
+  const ids = model.layers[0] instanceof L.TokenAndPositionEmbedding;
+  const x = ids ? Float32Array.from(uniform(n * size, seed), (u) => Math.floor((u + 1) * 3.5)) : uniform(n * size, seed);
+  return { x: nn.tensor(x, [n, ...shape]), y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % CLASSES) };
 }
 
 function withNaN(x: nn.Tensor): nn.Tensor {

@@ -30,7 +30,10 @@ export class MetricTracker {
     const auto = outSize === 1 ? 'binary' : 'categorical';
     this.accuracyKind = loss.accuracy === 'auto' ? auto : loss.accuracy;
     this.classes = outSize === 1 ? 2 : outSize;
-    this.confusion = new Int32Array(this.classes * this.classes);
+    // only precision and recall read it: a regression or sequence output of thousands of units would otherwise make
+    // a matrix of millions of counts per fit for nothing
+    const confusion = names.some((n) => KINDS[n] !== 'accuracy');
+    this.confusion = new Int32Array(confusion ? this.classes * this.classes : 0);
   }
 
   reset(): void {

@@ -143,9 +143,9 @@ def make_model(vocab, a, context, seed):
     m = GPT(vocab, a, context)
     c, h = a.features, a.heads
     with torch.no_grad():
-        for name, p in m.named_parameters():
+        for name, p in m.named_parameters():  # biases 0, layer norms' scales 1
             if p.dim() == 1:
-                torch.nn.init.zeros_(p) if not name.endswith(("ln1.weight", "ln2.weight", "ln.weight")) else torch.nn.init.ones_(p)
+                torch.nn.init.constant_(p, 1.0 if name.endswith(("ln1.weight", "ln2.weight", "ln.weight")) else 0.0)
         if a.init == "nanogpt":
             for name, p in m.named_parameters():
                 if p.dim() == 2:

@@ -16,7 +16,9 @@
 // PENDING, the padded case only: it starts from embedding({ maskZero }) and needs the padding mask to reach the
 // attention, which this branch does not have yet (multiHeadAttention's TODO(padding mask)). While nn.layers has no
 // embedding it returns early and prints `[report] attention_torch_padded=pending` (uvu has no skip); remove that
-// guard when the mask plumbing lands. Every other case and the fixture's own checks run.
+// guard when the mask plumbing lands. Every other case and the fixture's own checks run: sizes, Keras's weight
+// order, the masks, the sine convention, and every attention case's output against Keras's formula written here in
+// f64 loops on the Keras-layout weights (keras_mha: the convention the layer follows).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
@@ -35,6 +37,7 @@ function f32(b64: string): Float32Array {
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 // ---------------------------------------------------------------------------------------------------------------------
 // How each case maps onto wasmnn
@@ -185,6 +188,75 @@ fixture('the sine encoding is PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+
       const angle = pos / Math.pow(10000, (2 * Math.floor(j / 2)) / dim);
       const want = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
       assert.ok(Math.abs(encoding[pos * dim + j] - want) <= 1e-15, `PE[${pos}, ${j}]`);
+    }
+  }
+});
+
+/**
+ * Keras's MultiHeadAttention in f64, plain loops, from the Keras-layout weights: the convention the layers must follow
+ * (q scaled by 1/√keyDim, masked keys left out of the softmax). x [B, T, F]; allowed(b, i, j): may query i see key j.
+ */
+function keras_mha(x: Float64Array, w: Float32Array[], heads: number, dk: number, dv: number,
+  allowed: (b: number, i: number, j: number) => boolean): Float64Array {
+  const [wq, bq, wk, bk, wv, bv, wo, bo] = w;
+  const proj = (k: Float32Array, bias: Float32Array, d: number) => { // [B, T, H, d]
+    const out = new Float64Array(B * T * heads * d);
+    for (let p = 0; p < B * T; p++) {
+      for (let hd = 0; hd < heads * d; hd++) {
+        let s = bias[hd];
+        for (let f = 0; f < F; f++) s += x[p * F + f] * k[f * heads * d + hd];
+        out[p * heads * d + hd] = s;
+      }
+    }
+    return out;
+  };
+  const q = proj(wq, bq, dk), k = proj(wk, bk, dk), v = proj(wv, bv, dv);
+  const y = new Float64Array(B * T * F);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      for (let f = 0; f < F; f++) y[(b * T + i) * F + f] = bo[f];
+      for (let h = 0; h < heads; h++) {
+        const scores = Array.from({ length: T }, (_, j) => {
+          if (!allowed(b, i, j)) return -Infinity;
+          let s = 0;
+          for (let d = 0; d < dk; d++) s += q[((b * T + i) * heads + h) * dk + d] * k[((b * T + j) * heads + h) * dk + d];
+          return s / Math.sqrt(dk);
+        });
+        const top = Math.max(...scores);
+        const e = scores.map((s) => Math.exp(s - top));
+        const sum = e.reduce((a, c) => a + c, 0);
+        for (let d = 0; d < dv; d++) {
+          let o = 0;
+          for (let j = 0; j < T; j++) o += (e[j] / sum) * v[((b * T + j) * heads + h) * dv + d];
+          for (let f = 0; f < F; f++) y[(b * T + i) * F + f] += o * wo[(h * dv + d) * F + f];
+        }
+      }
+    }
+  }
+  return y;
+}
+
+fixture('the attention outputs follow Keras\'s formula on the Keras-layout weights (f64 loops written here)', () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    if (c.layer !== 'multiHeadAttention') continue;
+    const { numHeads, keyDim, valueDim, useCausalMask } = c.config as { numHeads: number; keyDim: number; valueDim: number; useCausalMask: boolean };
+    const w = c.weights.map((t) => f32(t.value));
+    let x: Float64Array;
+    if (c.embedding) { // x = the embedding table's rows of the ids
+      const table = w.shift()!;
+      x = new Float64Array(B * T * F);
+      c.ids!.forEach((id, p) => x.set(table.subarray(id * F, (id + 1) * F), p * F));
+    } else {
+      x = Float64Array.from(f32(c.x!));
+    }
+    const keep = (b: number, j: number) => !c.outputMask || c.outputMask[b * T + j] === 1;
+    const y = keras_mha(x, w, numHeads, keyDim, valueDim, (b, i, j) => keep(b, j) && (!useCausalMask || j <= i));
+    const want = f32(c.y);
+    const scale = maxAbs(want);
+    for (let i = 0; i < y.length; i++) {
+      if (!keep(Math.floor(i / (T * F)), Math.floor(i / F) % T)) continue;
+      // the fixture is the f64 answer rounded to f32: half an ulp of it
+      assert.ok(Math.abs(y[i] - want[i]) <= 1e-6 * scale, `${name}: y[${i}] ${y[i]} vs the fixture's ${want[i]}`);
     }
   }
 });

@@ -5,6 +5,20 @@ import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/opti
 import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
 import { endProgressLine } from './cli/progress';
 import { train } from './cli/train';
+import { bundle, bundleReport } from './cli/bundle';
+import { BUNDLE_HELP, parseBundleOptions } from './cli/edge-options';
+
+/** Commands beside train: each parses its arguments (undefined: help was asked for) and runs. */
+const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<boolean> }> = {
+  bundle: {
+    help: BUNDLE_HELP,
+    async run(args) {
+      const options = parseBundleOptions(args);
+      if (options) console.log(bundleReport(await bundle(options)));
+      return Boolean(options);
+    },
+  },
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -16,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
     const options = parsePlaygroundOptions(args);
     if (!options) process.stdout.write(PLAYGROUND_HELP);
     else await preparePlayground(options);
+    return 0;
+  }
+  if (Object.hasOwn(COMMANDS, command)) {
+    if (!(await COMMANDS[command].run(args))) process.stdout.write(COMMANDS[command].help);
     return 0;
   }
   if (command !== 'train') throw new UsageError(`unknown command '${command}'`, "Run 'wasmnn help' for the commands.");

@@ -7,7 +7,7 @@
 import { readyWith, type ReadyOptions, type Backend } from './backend/module';
 import { setMissingLayerHint } from './layers/registry';
 import { snakeCase } from './layers/layer';
-import { readCheckpoint, decodeWeights } from './checkpoint/format';
+import { readCheckpoint, decodeWeights, type Topology } from './checkpoint/format';
 import { reviveLayers } from './checkpoint/revive';
 import { checkpointBytes } from './io/checkpoint-io';
 import { Network } from './engine/network';
@@ -22,6 +22,8 @@ export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryE
 
 export { registerLayer, registeredLayers } from './layers/registry';
 export { checkpointBytes } from './io/checkpoint-io';
+export { crc32, checkFinite } from './checkpoint/format';
+export type { Topology } from './checkpoint/format';
 export type { LayerFactory } from './layers/registry';
 
 /** Instantiates the inference module once (by default dist/wasmnn-infer.wasm, beside dist/infer/). */
@@ -74,13 +76,21 @@ export class InferenceModel {
 /** Rebuilds a saved model from checkpoint bytes (after `await ready()`); every check of the full loader applies. */
 export function loadModel(bytes: Uint8Array | ArrayBuffer): InferenceModel {
   const file = readCheckpoint(bytes);
-  const layers = reviveLayers(file.topology);
-  const weights = decodeWeights(file);
+  return assembleModel(file.topology, decodeWeights(file));
+}
+
+/**
+ * The model of a topology with its weights (float32, in the topology's weight order): the layers are revived and
+ * matched against the weight list as loadModel does. `wasmnn bundle` writes a model's topology into its module and
+ * loads only the weights.
+ */
+export function assembleModel(topology: Topology, weights: Float32Array[]): InferenceModel {
+  const layers = reviveLayers(topology);
   // everything is valid: only now touch module memory; the weights are written, not initialised
-  const net = new Network(layers, file.topology.inputShape, file.topology.seed, false);
+  const net = new Network(layers, topology.inputShape, topology.seed, false);
   const f32 = net.env.heap.f32;
   net.layers.flatMap((l) => l.params).forEach((p, i) => f32.set(weights[i], p.ptr >> 2));
-  return new InferenceModel(file.topology.name, net);
+  return new InferenceModel(topology.name, net);
 }
 
 /** Loads a model from a file path, a URL (fetched; `file:` read from disk) or `indexeddb://key`. */

@@ -3,13 +3,13 @@
 // dist/wasmnn-infer.wasm with every export but the kernels that JavaScript calls removed, and the code only they
 // reached dropped (Binaryen's remove-unused-module-elements, then its size optimisations). The same kernels' code and
 // the same layer classes as the library's, so predictions have the same bits.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import * as nn from 'wasmnn';
 import { MissingPackageError } from './dataset';
-import { layerKinds, readTopology } from './model-file';
+import { crc32, layerKinds, readTopology, type Topology } from './model-file';
 
 export interface BundleOptions {
   model: string;
@@ -18,7 +18,7 @@ export interface BundleOptions {
   embedWeights: boolean;
   /** The module's bytes inside the JavaScript: one file (besides the weights, unless embedded). */
   singleFile: boolean;
-  /** The file names' stem: DIR/NAME.js, NAME.wasm, NAME.wnn. */
+  /** The file names' stem: DIR/NAME.js, NAME.wasm, NAME.weights.bin. */
   name: string;
 }
 
@@ -44,84 +44,129 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
   const bytes = new Uint8Array(readFileSync(opts.model));
   await nn.ready();
   const model = nn.loadModel(bytes); // every check of the library's loader, before anything is written
-  const kinds = layerKinds(readTopology(bytes));
-  // the deployment checkpoint: topology and weights, in the encoding they were saved in, no optimiser state
-  const weights = model.save({ includeOptimizer: false, weights: nn.checkpointInfo(bytes).weights });
+  const { topology, weights } = deployable(model, readTopology(bytes));
   model.dispose();
+  const kinds = layerKinds(topology);
 
   const { build } = await optional<typeof import('esbuild')>('esbuild');
   mkdirSync(opts.out, { recursive: true });
-  const weightsFile = join(opts.out, `${opts.name}.wnn`);
-  const wasmFile = join(opts.out, `${opts.name}.wasm`);
-  const scratch = join(opts.out, `.${opts.name}.weights.bin`);
-  if (opts.embedWeights) writeFileSync(scratch, weights);
-  const entry = entrySource(kinds, opts, scratch);
-  const result = await build({
-    stdin: { contents: entry, resolveDir: DIST, sourcefile: `${opts.name}.entry.js`, loader: 'js' },
+  const files = {
+    js: join(opts.out, `${opts.name}.js`), wasm: join(opts.out, `${opts.name}.wasm`), weights: join(opts.out, `${opts.name}.weights.bin`),
+  };
+  writeFileSync(files.weights, weights); // embedded weights are read from here by esbuild, then the file goes
+  const bundleJs = async (wasmInline: boolean) => (await build({
+    stdin: { contents: entrySource(topology, kinds, opts, files, wasmInline), resolveDir: DIST, sourcefile: `${opts.name}.entry.js`, loader: 'js' },
     bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none',
     write: false, logLevel: 'warning', loader: { '.wasm': 'binary', '.bin': 'binary' },
-    banner: { js: `// ${opts.name}.js: ${basename(opts.model)} for the edge (wasmnn bundle): await load(weights?), then predict(x)` },
-  });
-  const js = result.outputFiles[0].contents;
+  })).outputFiles[0].contents;
+  let js = await bundleJs(false);
   const pruned = await pruneModule(readFileSync(join(DIST, 'wasmnn-infer.wasm')), calledKernels(js));
-  let code = js;
+  writeFileSync(files.wasm, pruned.bytes);
   if (opts.singleFile) {
-    // the module's bytes inlined the way esbuild's binary loader would: the JS is bundled again with them
-    writeFileSync(wasmFile, pruned.bytes);
-    const again = await build({
-      stdin: { contents: entrySource(kinds, opts, scratch, wasmFile), resolveDir: DIST, sourcefile: `${opts.name}.entry.js`, loader: 'js' },
-      bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none',
-      write: false, logLevel: 'warning', loader: { '.wasm': 'binary', '.bin': 'binary' },
-      banner: { js: `// ${opts.name}.js: ${basename(opts.model)} for the edge (wasmnn bundle): await load(weights?), then predict(x)` },
-    });
-    code = again.outputFiles[0].contents;
+    js = await bundleJs(true); // the module's bytes inlined (esbuild's binary loader), the same code around them
+    rmSync(files.wasm);
   }
-  const jsFile = join(opts.out, `${opts.name}.js`);
-  writeFileSync(jsFile, code);
-  const { rmSync } = await import('node:fs');
-  rmSync(scratch, { force: true });
-  if (opts.singleFile) rmSync(wasmFile, { force: true });
-  else writeFileSync(wasmFile, pruned.bytes);
-  if (!opts.embedWeights) writeFileSync(weightsFile, weights);
+  if (opts.embedWeights) rmSync(files.weights);
+  writeFileSync(files.js, js);
   return {
     kinds, kernels: pruned.kernels,
-    js: measure(jsFile, code),
-    wasm: opts.singleFile ? null : measure(wasmFile, pruned.bytes),
-    weights: opts.embedWeights ? null : measure(weightsFile, weights),
+    js: measure(files.js, js),
+    wasm: opts.singleFile ? null : measure(files.wasm, pruned.bytes),
+    weights: opts.embedWeights ? null : measure(files.weights, weights),
   };
 }
 
-/** The bundle's entry: the core, one import per layer kind, and the two-call API over one model. */
-function entrySource(kinds: string[], opts: BundleOptions, weightsPath: string, wasmPath?: string): string {
-  const lines = [
-    `import { ready, loadModel, tensor, Tensor, ShapeError, StateError } from './infer/core.js';`,
-    ...kinds.map((k) => `import './infer/layers/${kindFile(k)}.js';`),
-    wasmPath ? `import wasm from ${JSON.stringify(wasmPath)};` : `const wasm = new URL('./${opts.name}.wasm', import.meta.url);`,
-    opts.embedWeights ? `import embedded from ${JSON.stringify(weightsPath)};` : `const embedded = null;`,
-    `import { checkpointBytes } from './infer/core.js';`,
-    `let model = null;`,
-    `/** Loads the model's weights: bytes, a URL or a path (by default ${opts.embedWeights ? 'the ones inside this file' : `${opts.name}.wnn beside this file`}). */`,
-    `export async function load(weights = embedded ?? new URL('./${opts.name}.wnn', import.meta.url)) {`,
-    `  const bytes = weights instanceof Uint8Array || weights instanceof ArrayBuffer ? weights : await checkpointBytes(weights);`,
-    `  await ready({ wasm });`,
-    `  const next = loadModel(bytes);`,
-    `  model?.dispose();`,
-    `  model = next;`,
-    `}`,
-    `/** The model's outputs for x: one sample or a batch (a Tensor, or numbers in row-major order), as { data, shape }. */`,
-    `export function predict(x) {`,
-    `  if (!model) throw new StateError('call await load() before predict()');`,
-    `  if (x instanceof Tensor) return model.predict(x);`,
-    `  const per = model.inputShape.reduce((a, b) => a * b, 1);`,
-    `  const n = x?.length ?? 0;`,
-    `  if (!n || n % per) throw new ShapeError(\`predict takes samples of \${per} numbers (input shape [\${model.inputShape}]), got \${n}\`);`,
-    `  return model.predict(tensor(x instanceof Float32Array ? x : Float32Array.from(x), [n / per, ...model.inputShape]));`,
-    `}`,
-    `/** The model's input and output shapes (after load). */`,
-    `export const shapes = () => ({ input: model?.inputShape, output: model?.outputShape });`,
-  ];
-  return lines.join('\n');
+/**
+ * The topology the bundle holds and its weights file. Layers that are the identity at inference (no parameters, a
+ * pass-through outside training, the same shape out as in: dropout, random augmentation) are left out: the network
+ * would only copy through them. The weights: float32 in the topology's order, then their CRC-32 (little-endian).
+ */
+function deployable(model: nn.Sequential, saved: Topology): { topology: Topology; weights: Uint8Array } {
+  const layers = model.network.layers;
+  const same = (a: number[] | null, b: number[]) => !!a && a.length === b.length && a.every((d, i) => d === b[i]);
+  const kept = saved.layers.filter((_, i) => !(layers[i].params.length === 0 && layers[i].passThrough(false) && same(layers[i].inputShape, layers[i].outputShape)));
+  if (kept.length === 0) kept.push(saved.layers[0]);
+  if (kept[0] !== saved.layers[0]) kept[0] = { ...kept[0], config: { ...kept[0].config, inputShape: saved.inputShape } };
+  const params = layers.flatMap((l) => l.params);
+  const floats = params.reduce((a, p) => a + p.size, 0);
+  const weights = new Uint8Array(floats * 4 + 4);
+  const heap = model.network.env.heap;
+  let at = 0;
+  for (const p of params) {
+    weights.set(heap.u8.subarray(p.ptr, p.ptr + p.size * 4), at);
+    at += p.size * 4;
+  }
+  new DataView(weights.buffer).setUint32(at, crc32(weights.subarray(0, at)), true);
+  return { topology: { ...saved, layers: kept, compile: null, iterations: 0 }, weights };
 }
+
+/** The bundle's entry: the core, one import per layer kind, the topology, and the two-call API over one model. */
+function entrySource(topology: Topology, kinds: string[], opts: BundleOptions, files: { wasm: string; weights: string }, wasmInline: boolean): string {
+  const name = JSON.stringify(opts.name);
+  return [
+    `// ${opts.name}.js: ${basename(opts.model)} for the edge (wasmnn bundle): await load(), then predict(x)`,
+    `import { ready, assembleModel, crc32, checkFinite, tensor, Tensor, ShapeError, StateError, ValueError } from './infer/core.js';`,
+    ...kinds.map((k) => `import './infer/layers/${kindFile(k)}.js';`),
+    wasmInline ? `import wasm from ${JSON.stringify(files.wasm)};` : `const wasm = new URL('./${opts.name}.wasm', import.meta.url);`,
+    opts.embedWeights ? `import embedded from ${JSON.stringify(files.weights)};` : `const embedded = undefined;`,
+    `const TOPOLOGY = ${JSON.stringify(topology)};`,
+    `let model;`,
+    BUNDLE_RUNTIME.replace(/NAME/g, name).replace('WEIGHTS_FILE', `./${opts.name}.weights.bin`),
+  ].join('\n');
+}
+
+// The two calls (plain JavaScript, bundled as it is): NAME and WEIGHTS_FILE are filled in.
+const BUNDLE_RUNTIME = `
+/** Loads the weights (bytes, a URL, or a file path outside the browser; by default the file beside this one, or
+ *  the ones inside it) and the module; a later load replaces the model. */
+export async function load(weights = embedded ?? new URL('WEIGHTS_FILE', import.meta.url)) {
+  const bytes = await bytesOf(weights);
+  const sizes = TOPOLOGY.weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
+  const n = sizes.reduce((a, b) => a + b, 0);
+  if (bytes.length !== n * 4 + 4) throw new ValueError(\`\${NAME}: the weights are \${bytes.length} bytes, this model's are \${n * 4 + 4} (\${n} floats and a checksum)\`);
+  if (crc32(bytes, 0, n * 4) !== new DataView(bytes.buffer, bytes.byteOffset + n * 4, 4).getUint32(0, true)) {
+    throw new ValueError(\`\${NAME}: the weights' checksum does not match: the file is corrupted\`);
+  }
+  let at = 0;
+  const arrays = sizes.map((size, i) => {
+    const w = new Float32Array(bytes.slice(at, (at += size * 4)).buffer);
+    checkFinite(w, 0, size, \`\${NAME}: weight \${TOPOLOGY.weights[i].layer}/\${TOPOLOGY.weights[i].name}\`);
+    return w;
+  });
+  await ready({ wasm });
+  const next = assembleModel(TOPOLOGY, arrays);
+  model?.dispose();
+  model = next;
+}
+
+/** The outputs for x (a Tensor, or one or more samples' numbers in row-major order) as { data, shape }. */
+export function predict(x) {
+  if (!model) throw new StateError(\`\${NAME}: call await load() before predict()\`);
+  if (x instanceof Tensor) return model.predict(x);
+  const per = TOPOLOGY.inputShape.reduce((a, b) => a * b, 1);
+  const n = x?.length;
+  if (!n || n % per) throw new ShapeError(\`\${NAME}: predict takes samples of \${per} numbers (input shape [\${TOPOLOGY.inputShape}]), got \${n ?? x}\`);
+  return model.predict(tensor(x instanceof Float32Array ? x : Float32Array.from(x), [n / per, ...TOPOLOGY.inputShape]));
+}
+
+/** The input shape of one sample, and the output shape. */
+export const inputShape = TOPOLOGY.inputShape;
+
+async function bytesOf(source) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  const g = globalThis;
+  const local = g.Deno || g.process?.versions?.node;
+  const url = source instanceof URL ? source : /^[a-z][a-z\\d+.-]+:/i.test(source) || !local ? new URL(source, g.location?.href) : null;
+  if (local && (!url || url.protocol === 'file:')) {
+    const fs = 'node:fs/promises';
+    return new Uint8Array(g.Deno ? await g.Deno.readFile(url ?? source) : await (await import(fs)).readFile(url ?? source));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new ValueError(\`\${NAME}: could not fetch the weights from \${url}: HTTP \${response.status}\`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+`;
 
 /** Names of the module's exports that the bundled JavaScript calls (`k.gemm_nn(...)`). */
 function calledKernels(js: Uint8Array): Set<string> {

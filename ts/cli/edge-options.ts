@@ -43,9 +43,10 @@ Options
   -h, --help           this text
 `;
 
-function parse(args: string[], options: ParseArgsConfig['options']) {
+function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    return parseArgs({ args, strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h', default: false } } });
+    const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h', default: false } } });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
     throw new UsageError(String((e as Error).message).split(/\.\s/)[0]);
   }

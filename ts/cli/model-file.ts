@@ -7,8 +7,20 @@ export interface SavedLayer {
   config: Record<string, unknown>;
 }
 
+/** A checkpoint's topology JSON (the fields the CLI reads or writes back; the format is the library's). */
+export interface Topology {
+  name: string;
+  seed: number;
+  inputShape: number[];
+  layers: SavedLayer[];
+  compile: unknown;
+  iterations: number;
+  weights: { layer: string; name: string; shape: number[]; trainable: boolean }[];
+  [more: string]: unknown;
+}
+
 /** The topology JSON of checkpoint bytes (the library's loader has checked the file before this is called). */
-export function readTopology(bytes: Uint8Array): { layers: SavedLayer[]; inputShape: number[] } {
+export function readTopology(bytes: Uint8Array): Topology {
   const jsonLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(12, true);
   return JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + jsonLength)));
 }
@@ -27,4 +39,17 @@ export function layerKinds(topology: { layers: SavedLayer[] }): string[] {
   };
   visit(topology.layers);
   return [...kinds];
+}
+
+let table: Uint32Array | undefined;
+
+/** CRC-32 (IEEE, zlib's) of the bytes: the checksum of the weights file `wasmnn bundle` writes. */
+export function crc32(bytes: Uint8Array): number {
+  const t = (table ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    for (let k = 0; k < 8; k++) n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1;
+    return n >>> 0;
+  }));
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }

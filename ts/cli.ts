@@ -6,7 +6,8 @@ import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cl
 import { endProgressLine } from './cli/progress';
 import { train } from './cli/train';
 import { bundle, bundleReport } from './cli/bundle';
-import { BUNDLE_HELP, parseBundleOptions } from './cli/edge-options';
+import { BUNDLE_HELP, INFO_HELP, PREDICT_HELP, parseBundleOptions, parseInfoOptions, parsePredictOptions } from './cli/edge-options';
+import { info, predict } from './cli/predict';
 
 /** Commands beside train: each parses its arguments (undefined: help was asked for) and runs. */
 const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<boolean> }> = {
@@ -15,6 +16,22 @@ const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<bool
     async run(args) {
       const options = parseBundleOptions(args);
       if (options) console.log(bundleReport(await bundle(options)));
+      return Boolean(options);
+    },
+  },
+  info: {
+    help: INFO_HELP,
+    async run(args) {
+      const options = parseInfoOptions(args);
+      if (options) console.log(await info(options.model));
+      return Boolean(options);
+    },
+  },
+  predict: {
+    help: PREDICT_HELP,
+    async run(args) {
+      const options = parsePredictOptions(args);
+      if (options) console.error(await predict(options)); // the predictions may be on stdout
       return Boolean(options);
     },
   },

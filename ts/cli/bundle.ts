@@ -83,8 +83,7 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
  */
 function deployable(model: nn.Sequential, saved: Topology): { topology: Topology; weights: Uint8Array } {
   const layers = model.network.layers;
-  const same = (a: number[] | null, b: number[]) => !!a && a.length === b.length && a.every((d, i) => d === b[i]);
-  const kept = saved.layers.filter((_, i) => !(layers[i].params.length === 0 && layers[i].passThrough(false) && same(layers[i].inputShape, layers[i].outputShape)));
+  const kept = saved.layers.filter((_, i) => !identityAtInference(layers[i]));
   if (kept.length === 0) kept.push(saved.layers[0]);
   if (kept[0] !== saved.layers[0]) kept[0] = { ...kept[0], config: { ...kept[0].config, inputShape: saved.inputShape } };
   const params = layers.flatMap((l) => l.params);
@@ -98,6 +97,12 @@ function deployable(model: nn.Sequential, saved: Topology): { topology: Topology
   }
   new DataView(weights.buffer).setUint32(at, crc32(weights.subarray(0, at)), true);
   return { topology: { ...saved, layers: kept, compile: null, iterations: 0 }, weights };
+}
+
+/** A layer the network only copies through at inference: no parameters, a pass-through, the same shape out as in. */
+export function identityAtInference(layer: nn.layers.Layer): boolean {
+  const a = layer.inputShape, b = layer.outputShape;
+  return layer.params.length === 0 && layer.passThrough(false) && !!a && a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The bundle's entry: the core, one import per layer kind, the topology, and the two-call API over one model. */

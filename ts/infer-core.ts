@@ -8,7 +8,8 @@ import { readyWith, type ReadyOptions, type Backend } from './backend/module';
 import { setMissingLayerHint } from './layers/registry';
 import { snakeCase } from './layers/layer';
 import { readCheckpoint, decodeWeights, type Topology } from './checkpoint/format';
-import { reviveLayers } from './checkpoint/revive';
+import { reviveLayers, checkTrainingSettings } from './checkpoint/revive';
+import type { Layer } from './layers/layer';
 import { checkpointBytes } from './io/checkpoint-io';
 import { Network } from './engine/network';
 import { predict } from './train/training';
@@ -76,7 +77,10 @@ export class InferenceModel {
 /** Rebuilds a saved model from checkpoint bytes (after `await ready()`); every check of the full loader applies. */
 export function loadModel(bytes: Uint8Array | ArrayBuffer): InferenceModel {
   const file = readCheckpoint(bytes);
-  return assembleModel(file.topology, decodeWeights(file));
+  const layers = reviveLayers(file.topology);
+  // the training state is not used here, but a file the library would reject is rejected here too, for the same reason
+  checkTrainingSettings(file, layers);
+  return modelOf(file.topology, layers, decodeWeights(file));
 }
 
 /**
@@ -85,7 +89,10 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): InferenceModel {
  * loads only the weights.
  */
 export function assembleModel(topology: Topology, weights: Float32Array[]): InferenceModel {
-  const layers = reviveLayers(topology);
+  return modelOf(topology, reviveLayers(topology), weights);
+}
+
+function modelOf(topology: Topology, layers: Layer[], weights: Float32Array[]): InferenceModel {
   // everything is valid: only now touch module memory; the weights are written, not initialised
   const net = new Network(layers, topology.inputShape, topology.seed, false);
   const f32 = net.env.heap.f32;

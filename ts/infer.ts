@@ -3,8 +3,12 @@
 // entry points (wasmnn/infer/layers/<kind>) instead.
 import { readyWith, type ReadyOptions, type Backend } from './backend/module';
 import './layers/catalog'; // the loader's layer table (the library's own)
+import { registerOthersHint, setMissingLayerHint } from './layers/registry';
 
 export * from './infer-core';
+
+// every wasmnn kind is registered: a class the loader does not know is not one of them, as in the library
+setMissingLayerHint(registerOthersHint);
 
 /** Instantiates the inference module once (by default wasmnn-infer.wasm beside this script). */
 export function ready(options: ReadyOptions = {}): Promise<Backend> {

@@ -14,8 +14,10 @@ let depth = 0;
 
 const FACTORIES = new Map<string, LayerFactory>();
 
-/** What the unknown-class error suggests (wasmnn/infer/core names the entry point that registers a kind). */
-let missingHint = (_className: string) => 'registerLayer() adds others';
+/** What the unknown-class error suggests when every wasmnn layer is registered (the library, wasmnn/infer). */
+export const registerOthersHint = (_className: string) => 'registerLayer() adds others';
+/** What it suggests now (wasmnn/infer/core names the entry point that registers a kind). */
+let missingHint = registerOthersHint;
 
 /** Sets what the error for a class nobody registered suggests, after the list of the known ones. */
 export function setMissingLayerHint(hint: (className: string) => string): void {

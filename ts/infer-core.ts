@@ -13,7 +13,7 @@ import type { Layer } from './layers/layer';
 import { checkpointBytes } from './io/checkpoint-io';
 import { Network } from './engine/network';
 import { predict } from './train/training';
-import { StateError } from './backend/errors';
+import { ShapeError, StateError, ValueError } from './backend/errors';
 import type { Tensor, TensorLike } from './tensor/tensor';
 
 export type { ReadyOptions } from './backend/module';
@@ -23,7 +23,6 @@ export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryE
 
 export { registerLayer, registeredLayers } from './layers/registry';
 export { checkpointBytes } from './io/checkpoint-io';
-export { crc32, checkFinite } from './checkpoint/format';
 export type { Topology } from './checkpoint/format';
 export type { LayerFactory } from './layers/registry';
 
@@ -84,12 +83,30 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): InferenceModel {
 }
 
 /**
- * The model of a topology with its weights (float32, in the topology's weight order): the layers are revived and
- * matched against the weight list as loadModel does. `wasmnn bundle` writes a model's topology into its module and
- * loads only the weights.
+ * The model of a topology with its weights as bytes: float32, little-endian, in the topology's weight order, nothing
+ * else. The layers are revived and matched against the weight list as loadModel does; the bytes go straight into
+ * module memory and are checked there (finite: one SIMD pass). `wasmnn bundle` writes a model's topology into its
+ * module and loads only these bytes, which is what makes its cold start short.
  */
-export function assembleModel(topology: Topology, weights: Float32Array[]): InferenceModel {
-  return modelOf(topology, reviveLayers(topology), weights);
+export function assembleModel(topology: Topology, weights: Uint8Array): InferenceModel {
+  const layers = reviveLayers(topology);
+  const floats = layers.reduce((a, l) => a + l.paramCount, 0);
+  if (!(weights instanceof Uint8Array) || weights.length !== floats * 4) {
+    throw new ShapeError(`the weights are ${weights?.length} bytes; model '${topology.name}' has ${floats} floats, ${floats * 4} bytes`);
+  }
+  const net = new Network(layers, topology.inputShape, topology.seed, false);
+  const { heap, k } = net.env;
+  let at = 0;
+  for (const layer of net.layers) {
+    for (const p of layer.params) {
+      heap.u8.set(weights.subarray(at, (at += p.size * 4)), p.ptr);
+      if (k.vec_has_non_finite(p.ptr, p.size)) {
+        net.dispose();
+        throw new ValueError(`weight ${layer.name}/${p.name} holds a value that is not finite; weights are finite numbers only`);
+      }
+    }
+  }
+  return new InferenceModel(topology.name, net);
 }
 
 function modelOf(topology: Topology, layers: Layer[], weights: Float32Array[]): InferenceModel {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import * as nn from 'wasmnn';
 import { MissingPackageError } from './dataset';
-import { crc32, layerKinds, readTopology, type Topology } from './model-file';
+import { layerKinds, readTopology, type Topology } from './model-file';
 
 export interface BundleOptions {
   model: string;
@@ -79,7 +79,8 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
 /**
  * The topology the bundle holds and its weights file. Layers that are the identity at inference (no parameters, a
  * pass-through outside training, the same shape out as in: dropout, random augmentation) are left out: the network
- * would only copy through them. The weights: float32 in the topology's order, then their CRC-32 (little-endian).
+ * would only copy through them. The weights: float32 little-endian in the topology's order (wasmnn/infer/core's
+ * assembleModel writes them into module memory as they are and checks them there).
  */
 function deployable(model: nn.Sequential, saved: Topology): { topology: Topology; weights: Uint8Array } {
   const layers = model.network.layers;
@@ -88,14 +89,13 @@ function deployable(model: nn.Sequential, saved: Topology): { topology: Topology
   if (kept[0] !== saved.layers[0]) kept[0] = { ...kept[0], config: { ...kept[0].config, inputShape: saved.inputShape } };
   const params = layers.flatMap((l) => l.params);
   const floats = params.reduce((a, p) => a + p.size, 0);
-  const weights = new Uint8Array(floats * 4 + 4);
+  const weights = new Uint8Array(floats * 4);
   const heap = model.network.env.heap;
   let at = 0;
   for (const p of params) {
     weights.set(heap.u8.subarray(p.ptr, p.ptr + p.size * 4), at);
     at += p.size * 4;
   }
-  new DataView(weights.buffer).setUint32(at, crc32(weights.subarray(0, at)), true);
   return { topology: { ...saved, layers: kept, compile: null, iterations: 0 }, weights };
 }
 
@@ -110,7 +110,7 @@ function entrySource(topology: Topology, kinds: string[], opts: BundleOptions, f
   const name = JSON.stringify(opts.name);
   return [
     `// ${opts.name}.js: ${basename(opts.model)} for the edge (wasmnn bundle): await load(), then predict(x)`,
-    `import { ready, assembleModel, crc32, checkFinite, tensor, Tensor, ShapeError, StateError, ValueError } from './infer/core.js';`,
+    `import { ready, assembleModel, tensor, Tensor, ShapeError, StateError, ValueError } from './infer/core.js';`,
     ...kinds.map((k) => `import './infer/layers/${kindFile(k)}.js';`),
     wasmInline ? `import wasm from ${JSON.stringify(files.wasm)};` : `const wasm = new URL('./${opts.name}.wasm', import.meta.url);`,
     opts.embedWeights ? `import embedded from ${JSON.stringify(files.weights)};` : `const embedded = undefined;`,
@@ -126,20 +126,8 @@ const BUNDLE_RUNTIME = `
  *  the ones inside it) and the module; a later load replaces the model. */
 export async function load(weights = embedded ?? new URL('WEIGHTS_FILE', import.meta.url)) {
   const bytes = await bytesOf(weights);
-  const sizes = TOPOLOGY.weights.map((w) => w.shape.reduce((a, b) => a * b, 1));
-  const n = sizes.reduce((a, b) => a + b, 0);
-  if (bytes.length !== n * 4 + 4) throw new ValueError(\`\${NAME}: the weights are \${bytes.length} bytes, this model's are \${n * 4 + 4} (\${n} floats and a checksum)\`);
-  if (crc32(bytes, 0, n * 4) !== new DataView(bytes.buffer, bytes.byteOffset + n * 4, 4).getUint32(0, true)) {
-    throw new ValueError(\`\${NAME}: the weights' checksum does not match: the file is corrupted\`);
-  }
-  let at = 0;
-  const arrays = sizes.map((size, i) => {
-    const w = new Float32Array(bytes.slice(at, (at += size * 4)).buffer);
-    checkFinite(w, 0, size, \`\${NAME}: weight \${TOPOLOGY.weights[i].layer}/\${TOPOLOGY.weights[i].name}\`);
-    return w;
-  });
   await ready({ wasm });
-  const next = assembleModel(TOPOLOGY, arrays);
+  const next = assembleModel(TOPOLOGY, bytes);
   model?.dispose();
   model = next;
 }

@@ -41,15 +41,3 @@ export function layerKinds(topology: { layers: SavedLayer[] }): string[] {
   return [...kinds];
 }
 
-let table: Uint32Array | undefined;
-
-/** CRC-32 (IEEE, zlib's) of the bytes: the checksum of the weights file `wasmnn bundle` writes. */
-export function crc32(bytes: Uint8Array): number {
-  const t = (table ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    for (let k = 0; k < 8; k++) n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1;
-    return n >>> 0;
-  }));
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}

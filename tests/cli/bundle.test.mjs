@@ -51,7 +51,8 @@ const bundles = [];
 for (const name of Object.keys(models)) {
   for (const flags of [[], ['--single-file', '--embed-weights']]) {
     const dir = `${name}${flags.length ? '-single' : ''}`;
-    const r = cli('bundle', join(tmp, `${name}.wnn`), '--out', join(tmp, dir), ...flags);
+    // a relative --out, as a user types it
+    const r = cli('bundle', join(tmp, `${name}.wnn`), '--out', join('build', `bundle-test-${process.pid}`, dir), ...flags);
     bundles.push({ name, dir, flags, result: r });
     writeFileSync(join(tmp, `run-${dir}.mjs`), runner(dir, inputs[name].x));
   }

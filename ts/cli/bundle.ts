@@ -4,7 +4,7 @@
 // reached dropped (Binaryen's remove-unused-module-elements, then its size optimisations). The same kernels' code and
 // the same layer classes as the library's, so predictions have the same bits.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import * as nn from 'wasmnn';
@@ -50,8 +50,9 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
 
   const { build } = await optional<typeof import('esbuild')>('esbuild');
   mkdirSync(opts.out, { recursive: true });
+  const out = resolve(opts.out); // the entry imports the embedded files by absolute path
   const files = {
-    js: join(opts.out, `${opts.name}.js`), wasm: join(opts.out, `${opts.name}.wasm`), weights: join(opts.out, `${opts.name}.weights.bin`),
+    js: join(out, `${opts.name}.js`), wasm: join(out, `${opts.name}.wasm`), weights: join(out, `${opts.name}.weights.bin`),
   };
   writeFileSync(files.weights, weights); // embedded weights are read from here by esbuild, then the file goes
   const bundleJs = async (wasmInline: boolean) => (await build({
@@ -227,7 +228,7 @@ export function bundleReport(r: BundleResult, cwd = process.cwd()): string {
     `kernels: ${r.kernels.join(', ')}`,
     `  ${'file'.padEnd(40)} ${'raw'.padStart(9)} ${'gzip'.padStart(9)} ${'brotli'.padStart(9)}`,
     ...code.map(row),
-    `  ${'code (JS + wasm, weights apart)'.padEnd(40)} ${kb(sum('bytes')).padStart(9)} ${kb(sum('gzip')).padStart(9)} ${kb(sum('brotli')).padStart(9)}`,
+    `  ${(r.weights ? 'code (JS + wasm, weights apart)' : 'in all (the weights inside)').padEnd(40)} ${kb(sum('bytes')).padStart(9)} ${kb(sum('gzip')).padStart(9)} ${kb(sum('brotli')).padStart(9)}`,
     ...(r.weights ? [row(r.weights)] : ['  the weights are inside the JavaScript']),
   ].join('\n');
 }

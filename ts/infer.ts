@@ -5,7 +5,9 @@ import { readyWith, type ReadyOptions, type Backend } from './backend/module';
 import './layers/catalog'; // the loader's layer table (the library's own)
 import { registerOthersHint, setMissingLayerHint } from './layers/registry';
 
-export * from './infer-core';
+export { InferenceModel, loadModel, loadModelFrom, Tensor, tensor, registerLayer, registeredLayers } from './infer-core';
+export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryError } from './infer-core';
+export type { ReadyOptions, TensorLike, LayerFactory } from './infer-core';
 
 // every wasmnn kind is registered: a class the loader does not know is not one of them, as in the library
 setMissingLayerHint(registerOthersHint);

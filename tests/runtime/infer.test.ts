@@ -199,7 +199,7 @@ test('wasmnn/infer loads and rejects exactly the training checkpoints the librar
   const S = nn.schedules;
   const setups: [nn.Sequential, nn.CompileArgs][] = [
     [nn.sequential({ seed: 21, layers: [L.dense({ inputShape: [5], units: 6, activation: 'relu' }), L.batchNormalization(), L.dense({ units: 3, activation: 'softmax' })] }),
-      { optimizer: nn.train.adam(S.warmup(S.cosineDecay({ initialLearningRate: 0.01, decaySteps: 20 }), 3), 0.8, 0.99, 1e-6, 0, { clipnorm: 1 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', 'precision'] }],
+      { optimizer: nn.train.adam(S.warmup(S.cosineDecay({ initialLearningRate: 0.01, decaySteps: 20 }), 3), 0.8, 0.99, 1e-6, { clipnorm: 1 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', 'precision'] }],
     [nn.sequential({ seed: 22, layers: [L.dense({ inputShape: [5], units: 4, activation: 'tanh' }), L.dense({ units: 3 })] }),
       { optimizer: nn.train.rmsprop(S.exponentialDecay({ initialLearningRate: 0.01, decaySteps: 5, decayRate: 0.9 }), 0.9, 0.5, 1e-7, true), loss: nn.losses.huber({ delta: 0.5 }), metrics: [] }],
     [nn.sequential({ seed: 23, layers: [L.dense({ inputShape: [5], units: 3, activation: 'sigmoid' })] }),

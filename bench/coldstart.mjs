@@ -1,6 +1,6 @@
 // The edge build's figures: download size of wasmnn/infer against the whole library and TF.js's smallest wasm set,
 // and cold start: time in a fresh Node process from the import to the first prediction of a saved MNIST MLP, for
-// wasmnn/infer, the full wasmnn and TF.js wasm (the same network and weights, loaded from memory), median of --runs
+// the model's `wasmnn bundle` (written to build/bench/coldstart-bundle/), wasmnn/infer, the full wasmnn and TF.js wasm (the same network and weights, loaded from memory), median of --runs
 // fresh processes of each, run in turn.
 //
 //   node bench/coldstart.mjs [--model FILE.wnn] [--runs 11]        (after npm run build)
@@ -29,6 +29,7 @@ const TFJS_JSON = join(SCRATCH, "coldstart-tfjs.json");
 const TFJS_BIN = join(SCRATCH, "coldstart-tfjs.bin");
 const DIGIT = join(SCRATCH, "coldstart-digit.bin");
 const WEIGHTS_ONLY = join(SCRATCH, "coldstart-weights.wnn"); // the same model saved with { includeOptimizer: false }
+const BUNDLE = join(SCRATCH, "coldstart-bundle"); // the same model through `wasmnn bundle` (model.js, .wasm, .weights.bin)
 const require = createRequire(import.meta.url);
 
 if (args.includes("--child")) await child(option("--child"));
@@ -40,7 +41,11 @@ async function child(name) {
   const t0 = performance.now();
   const digit = new Float32Array(new Uint8Array(readFileSync(DIGIT)).buffer); // 784 pixels, 0..255
   let probs;
-  if (name.startsWith("wasmnn")) {
+  if (name === "wasmnn-bundle") {
+    const bundle = await import(join(BUNDLE, "model.js"));
+    await bundle.load();
+    probs = bundle.predict(digit).data;
+  } else if (name.startsWith("wasmnn")) {
     const nn = await import(name === "wasmnn" ? "../dist/index.js" : "../dist/infer.js");
     await nn.ready();
     const model = nn.loadModel(new Uint8Array(readFileSync(name === "wasmnn-infer-weights" ? WEIGHTS_ONLY : MODEL)));
@@ -71,9 +76,11 @@ async function parent() {
   mkdirSync(SCRATCH, { recursive: true });
   if (MODEL === DEFAULT_MODEL && !existsSync(MODEL)) trainModel();
   statSync(MODEL); // a clear error when a --model file is missing
-  sizes();
   const label = prepare();
-  const systems = ["wasmnn-infer", "wasmnn-infer-weights", "wasmnn", "tfjs-wasm-min", "tfjs-wasm"];
+  const made = spawnSync(process.execPath, ["dist/cli.js", "bundle", MODEL, "--out", BUNDLE], { encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`wasmnn bundle failed:\n${made.stderr}`);
+  sizes();
+  const systems = ["wasmnn-bundle", "wasmnn-infer", "wasmnn-infer-weights", "wasmnn", "tfjs-wasm-min", "tfjs-wasm"];
   const times = Object.fromEntries(systems.map((s) => [s, []]));
   const probs = {};
   for (let r = 0; r < runs; r++) {
@@ -89,6 +96,7 @@ async function parent() {
   console.log(`\ncold start, Node ${process.version}, median of ${runs} fresh processes each (ms)`);
   console.log(`  ${"system".padEnd(46)} ${"import -> prediction".padStart(21)} ${"since process start".padStart(20)}`);
   const about = {
+    "wasmnn-bundle": "wasmnn bundle of the model (model.js + .wasm)",
     "wasmnn-infer": "wasmnn/infer (dist/infer.js + wasmnn-infer.wasm)",
     "wasmnn-infer-weights": "  the same, checkpoint without optimiser state",
     wasmnn: "wasmnn (dist/index.js + wasmnn.wasm)",
@@ -102,11 +110,12 @@ async function parent() {
     console.log(`  ${about[s].padEnd(46)} ${med[s].toFixed(1).padStart(21)} ${total.toFixed(1).padStart(20)}`);
   }
   const x = (s) => `${(med["tfjs-wasm-min"] / med[s]).toFixed(1)}x`;
-  console.log(`  against TF.js wasm (core + layers): wasmnn/infer ${x("wasmnn-infer")} faster (${x("wasmnn-infer-weights")} with a ` +
+  console.log(`  against TF.js wasm (core + layers): the model's bundle ${x("wasmnn-bundle")} faster, wasmnn/infer ${x("wasmnn-infer")} faster (${x("wasmnn-infer-weights")} with a ` +
     `weights-only checkpoint), the full wasmnn ${x("wasmnn")}`);
   const argmax = (p) => p.indexOf(Math.max(...p));
   const diff = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
   console.log(`  first test digit (label ${label}): wasmnn/infer says ${argmax(probs["wasmnn-infer"])}, TF.js ${argmax(probs["tfjs-wasm-min"])}; ` +
+    `bundle vs wasmnn ${probs["wasmnn-bundle"].every((v, i) => Object.is(v, probs.wasmnn[i])) ? "same bits" : "DIFFER"}, ` +
     `wasmnn/infer vs wasmnn ${diff(probs["wasmnn-infer"], probs.wasmnn) === 0 && probs["wasmnn-infer"].every((v, i) => Object.is(v, probs.wasmnn[i])) ? "same bits" : "DIFFER"}, ` +
     `max |wasmnn - TF.js| = ${diff(probs["wasmnn-infer"], probs["tfjs-wasm-min"]).toExponential(1)}`);
 }
@@ -126,6 +135,7 @@ function sizes() {
   const minified = esbuild.transformSync(readFileSync("dist/index.js", "utf8"), { minify: true, format: "esm", target: "es2022", legalComments: "none" }).code;
   const tf = (pkg, file) => readFileSync(join(dirname(require.resolve(`@tensorflow/${pkg}/package.json`)), "dist", file));
   const sets = {
+    "the model's bundle: model.js + model.wasm": [readFileSync(join(BUNDLE, "model.js")), readFileSync(join(BUNDLE, "model.wasm"))],
     "wasmnn/infer: dist/infer.js + wasmnn-infer.wasm": [readFileSync("dist/infer.js"), readFileSync("dist/wasmnn-infer.wasm")],
     "wasmnn: dist/index.js (minified) + wasmnn.wasm": [Buffer.from(minified), readFileSync("dist/wasmnn.wasm")],
     "TF.js: core + layers + wasm backend .min.js + simd .wasm": [tf("tfjs-core", "tf-core.min.js"), tf("tfjs-layers", "tf-layers.min.js"),

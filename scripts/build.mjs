@@ -16,19 +16,82 @@ await build(library('index'));
 // layers' blocks labelled `trainingOnly:` (their backward passes) are dropped
 await build({ ...library('infer'), minify: true, dropLabels: ['trainingOnly'] });
 await build({ ...library('embedded'), loader: { '.wasm': 'binary' } });
+await buildInferEntries();
 if (existsSync('ts/cli.ts')) {
   await build({
     ...common,
     entryPoints: ['ts/cli.ts'],
     outfile: 'dist/cli.js',
     platform: 'node',
-    external: ['wasmnn'], // the CLI uses the library as users get it: dist/index.js through the package's exports
+    // the CLI uses the library as users get it (dist/index.js through the package's exports); `wasmnn bundle` loads
+    // esbuild and binaryen when it runs
+    external: ['wasmnn', 'esbuild', 'binaryen'],
     banner: { js: '#!/usr/bin/env node' },
   });
 }
+/**
+ * wasmnn/infer/core and one entry point per layer kind of ts/layers/catalog.ts (wasmnn/infer/layers/dense, ...), each
+ * registering its class when imported: built together with code splitting into dist/infer/, so the core, the layer
+ * base class and the registry are one module that every kind's file shares (shared code goes to chunk files there).
+ * Not minified: a bundler (or `wasmnn bundle`) minifies the whole program; the training-only blocks are dropped.
+ */
+async function buildInferEntries() {
+  const kinds = await catalogKinds();
+  const files = catalogFiles();
+  const entry = (className) => `kind:${className}`;
+  const entryPoints = { 'core': 'ts/infer-core.ts' };
+  for (const className of kinds) {
+    if (!files[className]) throw new Error(`ts/layers/catalog.ts: ${className} is in LAYERS but not imported by name from a file of ts/layers/`);
+    entryPoints[`layers/${kindFile(className)}`] = entry(className);
+  }
+  rmSync('dist/infer', { recursive: true, force: true });
+  await build({
+    ...common, entryPoints, outdir: 'dist/infer', splitting: true, chunkNames: 'chunk-[hash]', platform: 'neutral',
+    mainFields: ['module', 'main'], dropLabels: ['trainingOnly'],
+    plugins: [{
+      name: 'layer-kinds',
+      setup(b) {
+        b.onResolve({ filter: /^kind:/ }, (a) => ({ path: a.path.slice(5), namespace: 'kind' }));
+        b.onLoad({ filter: /.*/, namespace: 'kind' }, (a) => ({
+          resolveDir: process.cwd(), loader: 'ts',
+          contents: `// wasmnn/infer/layers/${kindFile(a.path)}: registers ${a.path} with wasmnn/infer/core's loader when imported.\n` +
+            `import { ${a.path} } from './ts/layers/${files[a.path]}';\nimport { registerLayer } from './ts/layers/registry';\n` +
+            `registerLayer('${a.path}', (config) => ${a.path}.fromConfig(config));\nexport { ${a.path} };\n`,
+        }));
+      },
+    }],
+  });
+  for (const className of kinds) {
+    writeFileSync(`dist/infer/layers/${kindFile(className)}.d.ts`,
+      `// Registers ${className} with wasmnn/infer/core's loader when imported.\nexport { ${className} } from '../../layers/index.js';\n`);
+  }
+}
+
+/** The class names of ts/layers/catalog.ts's LAYERS (the catalog bundled and imported here: the one list). */
+async function catalogKinds() {
+  const out = await build({ ...common, entryPoints: ['ts/layers/catalog.ts'], write: false, platform: 'neutral' });
+  const { LAYERS } = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].contents).toString('base64')}`);
+  return Object.keys(LAYERS);
+}
+
+/** Class name -> the file of ts/layers/ it comes from, as catalog.ts imports it (each kind's entry imports only that). */
+function catalogFiles() {
+  const source = readFileSync('ts/layers/catalog.ts', 'utf8');
+  const files = {};
+  for (const [, names, file] of source.matchAll(/import\s*{([^}]*)}\s*from\s*'\.\/([\w-]+)'/g)) {
+    for (const name of names.split(',').map((n) => n.trim()).filter(Boolean)) files[name] = file;
+  }
+  return files;
+}
+
+/** Conv2D -> conv2d, MaxPooling2D -> max-pooling2d: ts/infer-core.ts's layerEntryPoint() spells them the same way. */
+function kindFile(className) {
+  return className.replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().replace(/_/g, '-');
+}
+
 // declarations of files that no longer exist must not ship
 for (const f of existsSync('dist') ? readdirSync('dist', { recursive: true }) : []) {
-  if (f.endsWith('.d.ts')) rmSync(join('dist', f));
+  if (f.endsWith('.d.ts') && !f.startsWith(join('infer', 'layers'))) rmSync(join('dist', f));
 }
 try {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -6,6 +6,45 @@ import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cl
 import { IMPORT_HELP, importModel, parseImportOptions } from './cli/import';
 import { endProgressLine } from './cli/progress';
 import { train } from './cli/train';
+import { bundle, bundleReport } from './cli/bundle';
+import { BUNDLE_HELP, INFO_HELP, PREDICT_HELP, parseBundleOptions, parseInfoOptions, parsePredictOptions } from './cli/edge-options';
+import { info, predict } from './cli/predict';
+
+/** Commands beside train: each parses its arguments (undefined: help was asked for) and runs. */
+const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<boolean> }> = {
+  bundle: {
+    help: BUNDLE_HELP,
+    async run(args) {
+      const options = parseBundleOptions(args);
+      if (options) console.log(bundleReport(await bundle(options)));
+      return Boolean(options);
+    },
+  },
+  info: {
+    help: INFO_HELP,
+    async run(args) {
+      const options = parseInfoOptions(args);
+      if (options) console.log(await info(options.model));
+      return Boolean(options);
+    },
+  },
+  import: {
+    help: IMPORT_HELP,
+    async run(args) {
+      const options = parseImportOptions(args);
+      if (options) await importModel(options);
+      return Boolean(options);
+    },
+  },
+  predict: {
+    help: PREDICT_HELP,
+    async run(args) {
+      const options = parsePredictOptions(args);
+      if (options) console.error(await predict(options)); // the predictions may be on stdout
+      return Boolean(options);
+    },
+  },
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -19,10 +58,8 @@ async function main(argv: string[]): Promise<number> {
     else await preparePlayground(options);
     return 0;
   }
-  if (command === 'import') {
-    const options = parseImportOptions(args);
-    if (!options) process.stdout.write(IMPORT_HELP);
-    else await importModel(options);
+  if (Object.hasOwn(COMMANDS, command)) {
+    if (!(await COMMANDS[command].run(args))) process.stdout.write(COMMANDS[command].help);
     return 0;
   }
   if (command !== 'train') throw new UsageError(`unknown command '${command}'`, "Run 'wasmnn help' for the commands.");

@@ -182,6 +182,12 @@ function formatBytes(n: number): string {
     v /= 1024;
     u++;
   }
-  const grouped = n.toLocaleString('en-US');
+  const grouped = groupDigits(n);
   return u < 0 ? `${grouped} bytes` : `${grouped} bytes (${v.toFixed(1)} ${units[u]})`;
+}
+
+/** 1234567 -> "1,234,567". Not toLocaleString: its first call loads the runtime's locale data, tens of milliseconds of
+ *  a cold start, and the network formats its allocation message before every model is placed. */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -88,6 +88,9 @@ export const MAIN_HELP = `Usage: wasmnn <command> [options]
 Commands
   train                train a model (MNIST by default); see 'wasmnn train --help'
   import               a PyTorch model (.onnx) or TF.js model.json as a wasmnn model; see 'wasmnn import --help'
+  predict              run a saved model on a CSV or IDX file; see 'wasmnn predict --help'
+  info                 what a saved model holds: layers, parameters, weights, optimiser state
+  bundle               a saved model as a ready ES module for the edge (its layers and kernels only)
   prepare-playground   write the browser playground's data and shipped model (build/playground/)
   help                 this text
 `;

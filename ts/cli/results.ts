@@ -55,6 +55,11 @@ export function saveScaler(scaler: nn.data.ScalerJSON, modelPath: string): strin
   return `saved the feature standardisation to ${path}`;
 }
 
+/** The class names (in index order) and the CSV's label column, beside the model: `wasmnn predict` reads them. */
+export function saveClasses(classes: string[], labelColumn: string | number, modelPath: string): void {
+  writeFile(withExtension(modelPath, '.classes.json'), JSON.stringify({ classes, labelColumn }));
+}
+
 export interface FitHistory {
   loss?: number[];
   accuracy?: number[];

@@ -5,7 +5,7 @@ import { buildModel, type Built } from './models';
 import { UsageError, type TrainOptions } from './options';
 import { trainPerceptron } from './perceptron';
 import { trainingProgress } from './progress';
-import { peakRss, predictedClasses, saveModel, saveScaler, testReport, writeCurves } from './results';
+import { peakRss, predictedClasses, saveClasses, saveModel, saveScaler, testReport, writeCurves } from './results';
 
 export async function train(opts: TrainOptions): Promise<void> {
   const say = opts.quiet ? () => {} : (line = '') => console.log(line);
@@ -19,6 +19,7 @@ export async function train(opts: TrainOptions): Promise<void> {
   if (opts.model === 'perceptron') await trainPerceptron(opts, ds, say);
   else await fitNetwork(opts, ds, say);
   if (ds.scaler) console.log(saveScaler(ds.scaler, opts.out));
+  if (ds.scaler) saveClasses(ds.classes, opts.labelColumn ?? -1, opts.out); // what `wasmnn predict` names classes by
   console.log(peakRss());
 }
 

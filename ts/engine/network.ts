@@ -8,6 +8,7 @@ import type { Env, Layer, Buffers } from '../layers/layer';
 import type { Loss } from '../optim/losses';
 import type { Optimizer, ParameterBlock } from '../optim/optimizers';
 import { StateError } from '../backend/errors';
+import { groupDigits } from '../backend/memory';
 
 export interface Plan {
   capacity: number;
@@ -51,7 +52,7 @@ export class Network {
     this.env = { k, heap, rng: 0 };
     // every block at once, all or none: a model too big for the module is a MemoryError that leaves nothing behind
     const [initRng, trainRng, params, grads, state] = this.allocAll([4, 4, trainable, trainable, fixed],
-      `the model's weights and gradients (${(trainable + fixed).toLocaleString('en-US')} parameters)`);
+      `the model's weights and gradients (${groupDigits(trainable + fixed)} parameters)`);
     // two streams from the seed: one for initial weights, one for training (dropout, shuffling), so adding a
     // dropout layer does not change the initial weights
     this.#initRng = initRng;
@@ -237,7 +238,7 @@ export class TrainableNetwork extends Network {
     // the settings block (the step kernel's hyperparameters) is the same size for every optimiser: made once
     const settings = this.block.settings ? 0 : 1;
     const added = this.allocAll([...new Array(optimizer.stateCount - kept).fill(this.block.n), ...new Array(settings).fill(optimizer.settingsWords)],
-      `the optimiser's state (${optimizer.stateCount} arrays of ${this.block.n.toLocaleString('en-US')} floats)`);
+      `the optimiser's state (${optimizer.stateCount} arrays of ${groupDigits(this.block.n)} floats)`);
     if (settings) this.block.settings = added.pop()!;
     for (const s of this.block.states.slice(kept)) this.free(s);
     this.block.states = [...this.block.states.slice(0, kept), ...added];

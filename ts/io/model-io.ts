@@ -2,7 +2,7 @@
 // Sequential, so this file sits above the model on the ladder; model.save() writes through ../checkpoint/save.ts.
 import { Sequential } from '../model/model';
 import { readCheckpoint, decodeWeights, decodeStates, describe } from '../checkpoint/format';
-import { reviveLayers, reviveOptimizer, reviveLoss } from '../checkpoint/revive';
+import { reviveLayers, reviveOptimizer, reviveLoss, checkTrainingSettings } from '../checkpoint/revive';
 import { encodeModel, type SaveOptions } from '../checkpoint/save';
 import { ShapeError, ValueError } from '../backend/errors';
 
@@ -17,6 +17,7 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): Sequential {
   const file = readCheckpoint(bytes);
   const { topology: t } = file;
   const layers = reviveLayers(t);
+  checkTrainingSettings(file, layers); // what wasmnn/infer checks too, in the same order
   const compile = t.compile ? { optimizer: reviveOptimizer(t.compile.optimizer), loss: reviveLoss(t.compile.loss), metrics: t.compile.metrics } : null;
   if (compile && file.trainingState && compile.optimizer.stateCount !== t.stateArrays) {
     throw new ShapeError(`checkpoint: optimizer '${compile.optimizer.name}' keeps ${compile.optimizer.stateCount} state arrays, the file holds ${t.stateArrays}`);

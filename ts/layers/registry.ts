@@ -14,6 +14,16 @@ let depth = 0;
 
 const FACTORIES = new Map<string, LayerFactory>();
 
+/** What the unknown-class error suggests when every wasmnn layer is registered (the library, wasmnn/infer). */
+export const registerOthersHint = (_className: string) => 'registerLayer() adds others';
+/** What it suggests now (wasmnn/infer/core names the entry point that registers a kind). */
+let missingHint = registerOthersHint;
+
+/** Sets what the error for a class nobody registered suggests, after the list of the known ones. */
+export function setMissingLayerHint(hint: (className: string) => string): void {
+  missingHint = hint;
+}
+
 /** Teaches the loader a layer class (a built-in one, or the user's own). */
 export function registerLayer(className: string, factory: LayerFactory): void {
   if (typeof className !== 'string' || !className) throw new ValueError(`registerLayer: className must be a non-empty string, got ${String(className)}`);
@@ -33,7 +43,7 @@ export function registeredLayers(): string[] {
 export function layerFromConfig(className: string, config: Record<string, unknown>, where = 'layer'): Layer {
   const factory = FACTORIES.get(className);
   if (!factory) {
-    throw new NotFoundError(`${where}: unknown layer class '${className}'; this wasmnn knows ${registeredLayers().join(', ')} (registerLayer() adds others)`);
+    throw new NotFoundError(`${where}: unknown layer class '${className}'; this wasmnn knows ${registeredLayers().join(', ') || 'no layer class yet'} (${missingHint(className)})`);
   }
   if (depth >= MAX_DEPTH) throw new ValueError(`${where}: layers nested more than ${MAX_DEPTH} deep`);
   let layer: Layer;

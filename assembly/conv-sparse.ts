@@ -17,13 +17,28 @@ import {
   geoAt, nhwcIndex,
 } from "./geometry";
 
+/** Fields of conv2d_backward_sparse's parameter block (i32 each): the layer's weights w [KH, KW, C, F] and its
+ *  gradients dw and db (0: skipped), its scratch of 2·K·F + K floats (K = KH·KW·C), and F, its filter count. */
+export const SPARSE_W = 0;
+export const SPARSE_DW = 1;
+export const SPARSE_DB = 2;
+export const SPARSE_SCRATCH = 3;
+export const SPARSE_FILTERS = 4;
+export const SPARSE_LEN = 5;
+
+/** conv2dBackwardSparse with the layer's pointers and filter count in the block p (SPARSE_*). */
+export function conv2d_backward_sparse(x: usize, dz: usize, dx: usize, geo: usize, p: usize): void {
+  conv2dBackwardSparse(x, dz, <usize>load<i32>(p + (SPARSE_W << 2)), <usize>load<i32>(p + (SPARSE_DW << 2)),
+    <usize>load<i32>(p + (SPARSE_DB << 2)), dx, <usize>load<i32>(p + (SPARSE_SCRATCH << 2)), geo, load<i32>(p + (SPARSE_FILTERS << 2)));
+}
+
 /**
  * Gradients of a convolution from dz (N, OH, OW, F), the gradient of its pre-activation: dw [KH, KW, C, F], db (F)
  * and dx (N, H, W, C), each written, or skipped when its pointer is 0. x is (N, H, W, C), w [KH, KW, C, F]; C is a
  * multiple of 4, and every pixel whose dz is not all zeros has all its taps inside x (no padding in play: the
  * pooled pixels of a 'valid' convolution). scratch holds 2·K·F + K floats, K = KH·KW·C.
  */
-export function conv2d_backward_sparse(x: usize, dz: usize, w: usize, dw: usize, db: usize, dx: usize, scratch: usize, geo: usize, F: i32): void {
+export function conv2dBackwardSparse(x: usize, dz: usize, w: usize, dw: usize, db: usize, dx: usize, scratch: usize, geo: usize, F: i32): void {
   const N = geoAt(geo, GEO_N), H = geoAt(geo, GEO_H), W = geoAt(geo, GEO_W), C = geoAt(geo, GEO_C);
   const KH = geoAt(geo, GEO_KH), KW = geoAt(geo, GEO_KW);
   const sh = geoAt(geo, GEO_STRIDE_H), sw = geoAt(geo, GEO_STRIDE_W);

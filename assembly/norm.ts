@@ -5,6 +5,26 @@
 // invstd = 1 / sqrt(var + eps) is saved by the forward pass for the backward pass.
 // Columns run four per v128 with a scalar tail; per-row sums keep four lane partial sums, added in a fixed order,
 // so results do not depend on the engine.
+// The module exports each kernel as a call over a parameter block (NORM_* below, written by
+// ts/layers/normalization.ts before each call, as the conv kernels read their geometry block); the functions with
+// positional arguments are what those read it into, and what the specs call.
+
+/** Fields of a normalisation parameter block (i32 each; EPS and MOMENTUM hold f32 bits): the pointers are byte
+ *  addresses of (cols) arrays, ROWS and COLS the (rows, cols) view of x. */
+export const NORM_ROWS = 0;
+export const NORM_COLS = 1;
+export const NORM_GAMMA = 2; // RMS norm: its scale
+export const NORM_BETA = 3;
+export const NORM_MEAN = 4; // batch norm: (cols) of this batch; layer norm: (rows)
+export const NORM_INVSTD = 5; // RMS norm: 1/rms, (rows)
+export const NORM_RUNNING_MEAN = 6;
+export const NORM_RUNNING_VAR = 7;
+export const NORM_DGAMMA = 8;
+export const NORM_DBETA = 9;
+export const NORM_ACCUMULATE = 10; // backward: 1 adds into dgamma and dbeta, 0 writes them
+export const NORM_EPS = 11;
+export const NORM_MOMENTUM = 12;
+export const NORM_LEN = 13;
 
 /** Byte address of f32 element `i` of the array at `base`. */
 @inline function at(base: usize, i: i32): usize {
@@ -62,7 +82,7 @@
  * Writes y, the batch mean and invstd = 1/sqrt(var + eps) (biased batch variance), and updates the running statistics
  * as Keras and TF.js do: running = momentum·running + (1 - momentum)·batch, with the biased batch variance.
  */
-export function batchnorm_forward_train(
+export function batchnormForwardTrain(
   x: usize, y: usize, gamma: usize, beta: usize, mean: usize, invstd: usize,
   running_mean: usize, running_var: usize, rows: i32, c: i32, momentum: f32, eps: f32,
 ): void {
@@ -100,7 +120,7 @@ export function batchnorm_forward_train(
  * Batch norm, inference: y = (x - running_mean) / sqrt(running_var + eps)·gamma + beta. x and y are (rows, c); the
  * rest are (c). 1/sqrt is recomputed per element (f32x4.sqrt) because kernels have no scratch for c values.
  */
-export function batchnorm_forward_infer(
+export function batchnormForwardInfer(
   x: usize, y: usize, gamma: usize, beta: usize, running_mean: usize, running_var: usize, rows: i32, c: i32, eps: f32,
 ): void {
   const c4 = c & ~3;
@@ -128,7 +148,7 @@ export function batchnorm_forward_infer(
  * (accumulate_params = 0) or accumulated (1). Rows 0 and 1 of dx hold the two batch sums until dx is written
  * (the kernel has no other scratch), so dx must not alias x or dy.
  */
-export function batchnorm_backward(
+export function batchnormBackward(
   x: usize, dy: usize, dx: usize, gamma: usize, dgamma: usize, dbeta: usize, mean: usize, invstd: usize,
   rows: i32, c: i32, accumulate_params: i32,
 ): void {
@@ -208,7 +228,7 @@ export function batchnorm_backward(
  * Layer norm over each row. x and y are (rows, cols); gamma and beta are (cols); mean and invstd are (rows), written
  * with y: y = (x - mean)·invstd·gamma + beta.
  */
-export function layernorm_forward(
+export function layernormForward(
   x: usize, y: usize, gamma: usize, beta: usize, mean: usize, invstd: usize, rows: i32, cols: i32, eps: f32,
 ): void {
   const c4 = cols & ~3;
@@ -252,7 +272,7 @@ export function layernorm_forward(
  * dgamma = Σ_rows dy·xhat, dbeta = Σ_rows dy. dx is written; dgamma and dbeta are written (accumulate_params = 0)
  * or accumulated (1). dx may be dy's buffer (each element is read before it is written).
  */
-export function layernorm_backward(
+export function layernormBackward(
   x: usize, dy: usize, dx: usize, gamma: usize, dgamma: usize, dbeta: usize, mean: usize, invstd: usize,
   rows: i32, cols: i32, accumulate_params: i32,
 ): void {
@@ -304,7 +324,7 @@ export function layernorm_backward(
  * RMS norm over each row. x and y are (rows, cols); gamma is (cols); invrms is (rows), written with y:
  * invrms = 1/sqrt(mean(x²) + eps), y = x·invrms·gamma.
  */
-export function rmsnorm_forward(x: usize, y: usize, gamma: usize, invrms: usize, rows: i32, cols: i32, eps: f32): void {
+export function rmsnormForward(x: usize, y: usize, gamma: usize, invrms: usize, rows: i32, cols: i32, eps: f32): void {
   const c4 = cols & ~3;
   const invCols: f32 = 1 / <f32>max(cols, 1);
   for (let r = 0; r < rows; r++) {
@@ -335,7 +355,7 @@ export function rmsnorm_forward(x: usize, y: usize, gamma: usize, invrms: usize,
  * With g = dy·gamma and xhat = x·invrms, per row: dx = invrms·(g - xhat·mean(g·xhat)); dgamma = Σ_rows dy·xhat.
  * dx is written; dgamma is written (accumulate_params = 0) or accumulated (1). dx may be dy's buffer.
  */
-export function rmsnorm_backward(
+export function rmsnormBackward(
   x: usize, dy: usize, dx: usize, gamma: usize, dgamma: usize, invrms: usize, rows: i32, cols: i32, accumulate_params: i32,
 ): void {
   if (!accumulate_params) zeroF32(dgamma, cols);
@@ -372,4 +392,57 @@ export function rmsnorm_backward(
       store<f32>(at(dxr, j), inv * (g - xhat * mGX));
     }
   }
+}
+
+// ------------------------------------------------------------------------------------------ the module's exports
+
+@inline function field(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+@inline function ptr(p: usize, i: i32): usize {
+  return <usize>field(p, i);
+}
+@inline function real(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+
+/** Batch norm, training (batchnormForwardTrain), over the block p: x, y (rows, cols). */
+export function batchnorm_forward_train(x: usize, y: usize, p: usize): void {
+  batchnormForwardTrain(x, y, ptr(p, NORM_GAMMA), ptr(p, NORM_BETA), ptr(p, NORM_MEAN), ptr(p, NORM_INVSTD),
+    ptr(p, NORM_RUNNING_MEAN), ptr(p, NORM_RUNNING_VAR), field(p, NORM_ROWS), field(p, NORM_COLS), real(p, NORM_MOMENTUM), real(p, NORM_EPS));
+}
+
+/** Batch norm, inference (batchnormForwardInfer), over the block p: x, y (rows, cols). */
+export function batchnorm_forward_infer(x: usize, y: usize, p: usize): void {
+  batchnormForwardInfer(x, y, ptr(p, NORM_GAMMA), ptr(p, NORM_BETA), ptr(p, NORM_RUNNING_MEAN), ptr(p, NORM_RUNNING_VAR),
+    field(p, NORM_ROWS), field(p, NORM_COLS), real(p, NORM_EPS));
+}
+
+/** Batch norm backward (batchnormBackward), over the block p: x, dy, dx (rows, cols). */
+export function batchnorm_backward(x: usize, dy: usize, dx: usize, p: usize): void {
+  batchnormBackward(x, dy, dx, ptr(p, NORM_GAMMA), ptr(p, NORM_DGAMMA), ptr(p, NORM_DBETA), ptr(p, NORM_MEAN), ptr(p, NORM_INVSTD),
+    field(p, NORM_ROWS), field(p, NORM_COLS), field(p, NORM_ACCUMULATE));
+}
+
+/** Layer norm (layernormForward), over the block p: x, y (rows, cols). */
+export function layernorm_forward(x: usize, y: usize, p: usize): void {
+  layernormForward(x, y, ptr(p, NORM_GAMMA), ptr(p, NORM_BETA), ptr(p, NORM_MEAN), ptr(p, NORM_INVSTD),
+    field(p, NORM_ROWS), field(p, NORM_COLS), real(p, NORM_EPS));
+}
+
+/** Layer norm backward (layernormBackward), over the block p: x, dy, dx (rows, cols). */
+export function layernorm_backward(x: usize, dy: usize, dx: usize, p: usize): void {
+  layernormBackward(x, dy, dx, ptr(p, NORM_GAMMA), ptr(p, NORM_DGAMMA), ptr(p, NORM_DBETA), ptr(p, NORM_MEAN), ptr(p, NORM_INVSTD),
+    field(p, NORM_ROWS), field(p, NORM_COLS), field(p, NORM_ACCUMULATE));
+}
+
+/** RMS norm (rmsnormForward), over the block p: x, y (rows, cols). */
+export function rmsnorm_forward(x: usize, y: usize, p: usize): void {
+  rmsnormForward(x, y, ptr(p, NORM_GAMMA), ptr(p, NORM_INVSTD), field(p, NORM_ROWS), field(p, NORM_COLS), real(p, NORM_EPS));
+}
+
+/** RMS norm backward (rmsnormBackward), over the block p: x, dy, dx (rows, cols). */
+export function rmsnorm_backward(x: usize, dy: usize, dx: usize, p: usize): void {
+  rmsnormBackward(x, dy, dx, ptr(p, NORM_GAMMA), ptr(p, NORM_DGAMMA), ptr(p, NORM_INVSTD), field(p, NORM_ROWS), field(p, NORM_COLS),
+    field(p, NORM_ACCUMULATE));
 }

@@ -9,7 +9,8 @@ import { gzipSync } from 'node:zlib';
 
 const result = await build({
   bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning', legalComments: 'none', platform: 'neutral',
-  mainFields: ['module', 'main'], minify: true, entryPoints: ['ts/infer.ts'], outfile: 'dist/infer.js', metafile: true, write: false,
+  mainFields: ['module', 'main'], minify: true, dropLabels: ['trainingOnly'], entryPoints: ['ts/infer.ts'], outfile: 'dist/infer.js',
+  metafile: true, write: false,
 });
 const js = result.outputFiles[0].contents;
 const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs).filter(([, v]) => v.bytesInOutput > 0);

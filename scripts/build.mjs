@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 const common = { bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning', legalComments: 'none' };
 
 await build({ ...common, entryPoints: ['ts/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] });
-// wasmnn/infer: load and predict only, minified (it loads dist/wasmnn-infer.wasm, built by asc's infer target)
-await build({ ...common, entryPoints: ['ts/infer.ts'], outfile: 'dist/infer.js', platform: 'neutral', mainFields: ['module', 'main'], minify: true });
+// wasmnn/infer: load and predict only, minified (it loads dist/wasmnn-infer.wasm, built by asc's infer target); the
+// layers' blocks labelled `trainingOnly:` (their backward passes) are dropped
+await build({ ...common, entryPoints: ['ts/infer.ts'], outfile: 'dist/infer.js', platform: 'neutral', mainFields: ['module', 'main'], minify: true, dropLabels: ['trainingOnly'] });
 await build({ ...common, entryPoints: ['ts/embedded.ts'], outfile: 'dist/embedded.js', platform: 'neutral', mainFields: ['module', 'main'], loader: { '.wasm': 'binary' } });
 if (existsSync('ts/cli.ts')) {
   await build({

@@ -2,7 +2,7 @@
 // predict loop as the full library, over dist/wasmnn-infer.wasm (the forward kernels only, built from the same
 // sources), so predictions have the same bits; no optimiser, loss, data, report or training-loop code is bundled.
 import { readyWith, type ReadyOptions, type Backend } from './backend/module';
-import './layers/catalog-forward'; // the loader's layer table: the forward cores
+import './layers/catalog'; // the loader's layer table (the library's own)
 import { readCheckpoint, decodeWeights } from './checkpoint/format';
 import { reviveLayers } from './checkpoint/revive';
 import { checkpointBytes } from './io/checkpoint-io';

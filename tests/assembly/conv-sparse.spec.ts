@@ -1,7 +1,7 @@
 // conv-sparse.ts against the dense kernels it stands in for, bit for bit: the direct filter gradient, bias_grad, and
 // gemm_nt + col2im for dx, on a dz that is nonzero at one pixel in four of each channel (as under a 2x2 max pooling)
 // or at random, with strides, dilation, a filter tail and skipped outputs.
-import { conv2d_backward_sparse } from "../../assembly/conv-sparse";
+import { conv2d_backward_sparse, conv2dBackwardSparse, SPARSE_W, SPARSE_DW, SPARSE_DB, SPARSE_SCRATCH, SPARSE_FILTERS, SPARSE_LEN } from "../../assembly/conv-sparse";
 import { col2im, conv2d_direct_backward_filter } from "../../assembly/conv";
 import { gemm_nt } from "../../assembly/matmul";
 import { bias_grad } from "../../assembly/activations";
@@ -39,17 +39,25 @@ function check(N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, s: i32, d: i32,
   // the sparse kernel, into buffers full of other values
   const dw2 = alloc(K * F), db2 = alloc(F), dx2 = alloc(N * H * W * C), scratch = alloc(2 * K * F + K);
   fill(dw2, K * F, 7); fill(db2, F, 7); fill(dx2, N * H * W * C, 7);
-  conv2d_backward_sparse(x, dz, w, dw2, db2, dx2, scratch, geo, F);
+  conv2dBackwardSparse(x, dz, w, dw2, db2, dx2, scratch, geo, F);
   expect<bool>(sameBits(dw2, dw, K * F)).toBe(true, "filter gradient: the direct kernel's bits");
   expect<bool>(sameBits(db2, db, F)).toBe(true, "bias gradient: bias_grad's bits");
   expect<bool>(sameBits(dx2, dx, N * H * W * C)).toBe(true, "input gradient: gemm_nt + col2im's bits");
-  // outputs given as 0 are skipped, the others still written
+  // the module's export, its pointers in a parameter block; outputs given as 0 are skipped, the others still written
+  const block = alloc(SPARSE_LEN);
+  store<i32>(block + (SPARSE_W << 2), <i32>w);
+  store<i32>(block + (SPARSE_DW << 2), 0);
+  store<i32>(block + (SPARSE_DB << 2), 0);
+  store<i32>(block + (SPARSE_SCRATCH << 2), <i32>scratch);
+  store<i32>(block + (SPARSE_FILTERS << 2), F);
   fill(dx2, N * H * W * C, 7);
-  conv2d_backward_sparse(x, dz, w, 0, 0, dx2, scratch, geo, F);
+  conv2d_backward_sparse(x, dz, dx2, geo, block);
   expect<bool>(sameBits(dx2, dx, N * H * W * C)).toBe(true, "input gradient alone");
-  fill(dw2, K * F, 7);
-  conv2d_backward_sparse(x, dz, w, dw2, 0, 0, scratch, geo, F);
-  expect<bool>(sameBits(dw2, dw, K * F)).toBe(true, "filter gradient alone");
+  fill(dw2, K * F, 7); fill(db2, F, 7);
+  store<i32>(block + (SPARSE_DW << 2), <i32>dw2);
+  store<i32>(block + (SPARSE_DB << 2), <i32>db2);
+  conv2d_backward_sparse(x, dz, 0, geo, block);
+  expect<bool>(sameBits(dw2, dw, K * F) && sameBits(db2, db, F)).toBe(true, "filter and bias gradients alone");
 }
 
 describe("conv2d_backward_sparse", () => {

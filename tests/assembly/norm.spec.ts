@@ -2,8 +2,11 @@
 // L = Σ r⊙y (r random) computed with the f64 reference, the perturbation applied in f64 so f32 rounding of x ± h
 // does not enter.
 import {
-  batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward,
-  layernorm_forward, layernorm_backward, rmsnorm_forward, rmsnorm_backward,
+  batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward, layernorm_forward, layernorm_backward,
+  rmsnorm_forward, rmsnorm_backward, NORM_ROWS, NORM_COLS, NORM_GAMMA, NORM_BETA, NORM_MEAN, NORM_INVSTD,
+  NORM_RUNNING_MEAN, NORM_RUNNING_VAR, NORM_DGAMMA, NORM_DBETA, NORM_ACCUMULATE, NORM_EPS, NORM_MOMENTUM, NORM_LEN,
+  batchnormForwardTrain, batchnormForwardInfer, batchnormBackward,
+  layernormForward, layernormBackward, rmsnormForward, rmsnormBackward,
 } from "../../assembly/norm";
 import { alloc, fget, fill, fset, randomF32, seedRandom } from "./helpers.include";
 
@@ -85,7 +88,7 @@ function checkBatchNorm(rows: i32, c: i32): void {
   const y = alloc(rows * c), mean = alloc(c), invstd = alloc(c);
   const rm0 = randomF32(c), rv0 = randomF32(c, 1, 0.5);
   const rm = copyOf(rm0, c), rv = copyOf(rv0, c);
-  batchnorm_forward_train(x, y, gamma, beta, mean, invstd, rm, rv, rows, c, momentum, eps);
+  batchnormForwardTrain(x, y, gamma, beta, mean, invstd, rm, rv, rows, c, momentum, eps);
   expect<bool>(forwardErr(BATCH, y, x, gamma, beta, rows, c, eps) <= 1e-5).toBe(true, "batch norm train forward");
 
   // saved statistics and the running update with the biased variance
@@ -108,7 +111,7 @@ function checkBatchNorm(rows: i32, c: i32): void {
   fill(dx, rows * c, 123);
   fill(dgamma, c, 123);
   fill(dbeta, c, 123);
-  batchnorm_backward(x, r, dx, gamma, dgamma, dbeta, mean, invstd, rows, c, 0);
+  batchnormBackward(x, r, dx, gamma, dgamma, dbeta, mean, invstd, rows, c, 0);
   expect<bool>(gradErr(BATCH, dx, x, rows * c, x, gamma, beta, r, rows, c, eps) <= 2e-4).toBe(true, "batch norm dx");
   expect<bool>(gradErr(BATCH, dgamma, gamma, c, x, gamma, beta, r, rows, c, eps) <= 2e-4).toBe(true, "batch norm dgamma");
   expect<bool>(gradErr(BATCH, dbeta, beta, c, x, gamma, beta, r, rows, c, eps) <= 2e-4).toBe(true, "batch norm dbeta");
@@ -116,7 +119,7 @@ function checkBatchNorm(rows: i32, c: i32): void {
   // accumulate_params = 1 adds the same sums onto what is there; dx is the same
   const g0 = randomF32(c), b0 = randomF32(c);
   const dgammaAcc = copyOf(g0, c), dbetaAcc = copyOf(b0, c), dx2 = alloc(rows * c);
-  batchnorm_backward(x, r, dx2, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, c, 1);
+  batchnormBackward(x, r, dx2, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, c, 1);
   let eAcc: f64 = 0;
   for (let j = 0; j < c; j++) {
     eAcc = Math.max(eAcc, Math.abs(<f64>fget(dgammaAcc, j) - fget(g0, j) - fget(dgamma, j)));
@@ -130,20 +133,20 @@ function checkLayerNorm(rows: i32, cols: i32): void {
   const eps: f32 = 1e-3;
   const x = randomF32(rows * cols, -0.3, 2), gamma = randomF32(cols, 1, 0.5), beta = randomF32(cols);
   const y = alloc(rows * cols), mean = alloc(rows), invstd = alloc(rows);
-  layernorm_forward(x, y, gamma, beta, mean, invstd, rows, cols, eps);
+  layernormForward(x, y, gamma, beta, mean, invstd, rows, cols, eps);
   expect<bool>(forwardErr(LAYER, y, x, gamma, beta, rows, cols, eps) <= 1e-5).toBe(true, "layer norm forward");
 
   const r = randomF32(rows * cols), dx = alloc(rows * cols), dgamma = alloc(cols), dbeta = alloc(cols);
   fill(dgamma, cols, 123);
   fill(dbeta, cols, 123);
-  layernorm_backward(x, r, dx, gamma, dgamma, dbeta, mean, invstd, rows, cols, 0);
+  layernormBackward(x, r, dx, gamma, dgamma, dbeta, mean, invstd, rows, cols, 0);
   expect<bool>(gradErr(LAYER, dx, x, rows * cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "layer norm dx");
   expect<bool>(gradErr(LAYER, dgamma, gamma, cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "layer norm dgamma");
   expect<bool>(gradErr(LAYER, dbeta, beta, cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "layer norm dbeta");
 
   const g0 = randomF32(cols), b0 = randomF32(cols);
   const dgammaAcc = copyOf(g0, cols), dbetaAcc = copyOf(b0, cols);
-  layernorm_backward(x, r, dx, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, cols, 1);
+  layernormBackward(x, r, dx, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, cols, 1);
   let eAcc: f64 = 0;
   for (let j = 0; j < cols; j++) {
     eAcc = Math.max(eAcc, Math.abs(<f64>fget(dgammaAcc, j) - fget(g0, j) - fget(dgamma, j)));
@@ -153,7 +156,7 @@ function checkLayerNorm(rows: i32, cols: i32): void {
 
   // dx may share dy's buffer (the runtime does so when it needs no separate dx)
   const inPlace = copyOf(r, rows * cols);
-  layernorm_backward(x, inPlace, inPlace, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, cols, 0);
+  layernormBackward(x, inPlace, inPlace, gamma, dgammaAcc, dbetaAcc, mean, invstd, rows, cols, 0);
   let same = true;
   for (let i = 0; i < rows * cols; i++) same = same && fget(inPlace, i) == fget(dx, i);
   for (let j = 0; j < cols; j++) same = same && fget(dgammaAcc, j) == fget(dgamma, j) && fget(dbetaAcc, j) == fget(dbeta, j);
@@ -165,7 +168,7 @@ function checkRmsNorm(rows: i32, cols: i32): void {
   const x = randomF32(rows * cols, 0.2, 1.5), gamma = randomF32(cols, 1, 0.5), beta = alloc(cols);
   fill(beta, cols, 0); // unused by RMS norm; the reference reads it only for batch and layer norm
   const y = alloc(rows * cols), invrms = alloc(rows);
-  rmsnorm_forward(x, y, gamma, invrms, rows, cols, eps);
+  rmsnormForward(x, y, gamma, invrms, rows, cols, eps);
   expect<bool>(forwardErr(RMS, y, x, gamma, beta, rows, cols, eps) <= 1e-5).toBe(true, "rms norm forward");
   let eInv: f64 = 0;
   for (let i = 0; i < rows; i++) {
@@ -177,18 +180,18 @@ function checkRmsNorm(rows: i32, cols: i32): void {
 
   const r = randomF32(rows * cols), dx = alloc(rows * cols), dgamma = alloc(cols);
   fill(dgamma, cols, 123);
-  rmsnorm_backward(x, r, dx, gamma, dgamma, invrms, rows, cols, 0);
+  rmsnormBackward(x, r, dx, gamma, dgamma, invrms, rows, cols, 0);
   expect<bool>(gradErr(RMS, dx, x, rows * cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "rms norm dx");
   expect<bool>(gradErr(RMS, dgamma, gamma, cols, x, gamma, beta, r, rows, cols, eps) <= 2e-4).toBe(true, "rms norm dgamma");
 
   const g0 = randomF32(cols), dgammaAcc = copyOf(g0, cols);
-  rmsnorm_backward(x, r, dx, gamma, dgammaAcc, invrms, rows, cols, 1);
+  rmsnormBackward(x, r, dx, gamma, dgammaAcc, invrms, rows, cols, 1);
   let eAcc: f64 = 0;
   for (let j = 0; j < cols; j++) eAcc = Math.max(eAcc, Math.abs(<f64>fget(dgammaAcc, j) - fget(g0, j) - fget(dgamma, j)));
   expect<bool>(eAcc <= 1e-5).toBe(true, "rms norm accumulate_params");
 
   const inPlace = copyOf(r, rows * cols);
-  rmsnorm_backward(x, inPlace, inPlace, gamma, dgammaAcc, invrms, rows, cols, 0);
+  rmsnormBackward(x, inPlace, inPlace, gamma, dgammaAcc, invrms, rows, cols, 0);
   let same = true;
   for (let i = 0; i < rows * cols; i++) same = same && fget(inPlace, i) == fget(dx, i);
   for (let j = 0; j < cols; j++) same = same && fget(dgammaAcc, j) == fget(dgamma, j);
@@ -204,7 +207,7 @@ describe("batch norm", () => {
     const mean = alloc(c), invstd = alloc(c), rm = alloc(c), rv = alloc(c);
     fill(rm, c, 0);
     fill(rv, c, 1);
-    batchnorm_forward_train(x, y, gamma, beta, mean, invstd, rm, rv, rows, c, 0.99, 1e-5);
+    batchnormForwardTrain(x, y, gamma, beta, mean, invstd, rm, rv, rows, c, 0.99, 1e-5);
     let worstMean: f64 = 0, worstVar: f64 = 0;
     for (let j = 0; j < c; j++) {
       let m: f64 = 0, v: f64 = 0;
@@ -224,7 +227,7 @@ describe("batch norm", () => {
     const eps: f32 = 1e-3;
     const x = randomF32(rows * c, 0, 2), gamma = randomF32(c, 1, 0.5), beta = randomF32(c);
     const rm = randomF32(c), rv = randomF32(c, 1, 0.5), y = alloc(rows * c);
-    batchnorm_forward_infer(x, y, gamma, beta, rm, rv, rows, c, eps);
+    batchnormForwardInfer(x, y, gamma, beta, rm, rv, rows, c, eps);
     let e: f64 = 0;
     for (let i = 0; i < rows * c; i++) {
       const j = i % c;
@@ -235,8 +238,8 @@ describe("batch norm", () => {
 
     // momentum 0: the running statistics become the batch's, so infer reproduces the training output
     const mean = alloc(c), invstd = alloc(c), yTrain = alloc(rows * c), yInfer = alloc(rows * c);
-    batchnorm_forward_train(x, yTrain, gamma, beta, mean, invstd, rm, rv, rows, c, 0, eps);
-    batchnorm_forward_infer(x, yInfer, gamma, beta, rm, rv, rows, c, eps);
+    batchnormForwardTrain(x, yTrain, gamma, beta, mean, invstd, rm, rv, rows, c, 0, eps);
+    batchnormForwardInfer(x, yInfer, gamma, beta, rm, rv, rows, c, eps);
     let d: f64 = 0;
     for (let i = 0; i < rows * c; i++) d = Math.max(d, relErr(fget(yInfer, i), fget(yTrain, i)));
     expect<bool>(d <= 1e-5).toBe(true, "infer with batch statistics equals train");
@@ -271,5 +274,60 @@ describe("rms norm", () => {
     checkRmsNorm(3, 8);
     checkRmsNorm(2, 9);
     checkRmsNorm(3, 17);
+  });
+});
+
+/** Field i of the parameter block at p. */
+function set(p: usize, i: i32, v: i32): void {
+  store<i32>(p + (<usize>i << 2), v);
+}
+
+/** The same bits, n floats at a and b. */
+function sameBits(a: usize, b: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) return false;
+  return true;
+}
+
+describe("the exported kernels read their arguments from a parameter block", () => {
+  test("each gives the bits of its positional function (rows 6, cols 5, accumulating or not)", () => {
+    const rows = 6, cols = 5, n = rows * cols;
+    const eps: f32 = 1e-3, momentum: f32 = 0.9;
+    const x = randomF32(n, 0, 2), dy = randomF32(n), gamma = randomF32(cols, 1, 0.5), beta = randomF32(cols);
+    const stats = randomF32(rows), stats2 = randomF32(rows); // per-row mean, invstd (layer, RMS) or per-column (batch)
+    const rm = randomF32(cols), rv = randomF32(cols, 1, 0.5), rm2 = copyOf(rm, cols), rv2 = copyOf(rv, cols);
+    const y1 = alloc(n), y2 = alloc(n), dx1 = alloc(n), dx2 = alloc(n);
+    const dg1 = randomF32(cols), db1 = randomF32(cols), dg2 = copyOf(dg1, cols), db2 = copyOf(db1, cols);
+    const p = alloc(NORM_LEN);
+    set(p, NORM_ROWS, rows); set(p, NORM_COLS, cols); set(p, NORM_GAMMA, <i32>gamma); set(p, NORM_BETA, <i32>beta);
+    set(p, NORM_MEAN, <i32>stats2); set(p, NORM_INVSTD, <i32>alloc(rows)); set(p, NORM_RUNNING_MEAN, <i32>rm2); set(p, NORM_RUNNING_VAR, <i32>rv2);
+    set(p, NORM_DGAMMA, <i32>dg2); set(p, NORM_DBETA, <i32>db2); set(p, NORM_ACCUMULATE, 1);
+    fset(p, NORM_EPS, eps); fset(p, NORM_MOMENTUM, momentum);
+    const mean1 = alloc(rows), invstd1 = alloc(rows);
+    memory.copy(stats2, stats, <usize>rows * 4);
+    const mean2 = stats2, invstd2 = <usize>load<i32>(p + (<usize>NORM_INVSTD << 2));
+
+    batchnormForwardTrain(x, y1, gamma, beta, mean1, invstd1, rm, rv, rows, cols, momentum, eps);
+    batchnorm_forward_train(x, y2, p);
+    expect<bool>(sameBits(y1, y2, n) && sameBits(rm, rm2, cols) && sameBits(rv, rv2, cols)).toBe(true, "batch norm train");
+    batchnormBackward(x, dy, dx1, gamma, dg1, db1, mean1, invstd1, rows, cols, 1);
+    batchnorm_backward(x, dy, dx2, p);
+    expect<bool>(sameBits(dx1, dx2, n) && sameBits(dg1, dg2, cols) && sameBits(db1, db2, cols)).toBe(true, "batch norm backward");
+    batchnormForwardInfer(x, y1, gamma, beta, rm, rv, rows, cols, eps);
+    batchnorm_forward_infer(x, y2, p);
+    expect<bool>(sameBits(y1, y2, n)).toBe(true, "batch norm infer");
+
+    set(p, NORM_ACCUMULATE, 0);
+    layernormForward(x, y1, gamma, beta, mean1, invstd1, rows, cols, eps);
+    layernorm_forward(x, y2, p);
+    expect<bool>(sameBits(y1, y2, n) && sameBits(mean1, mean2, rows) && sameBits(invstd1, invstd2, rows)).toBe(true, "layer norm");
+    layernormBackward(x, dy, dx1, gamma, dg1, db1, mean1, invstd1, rows, cols, 0);
+    layernorm_backward(x, dy, dx2, p);
+    expect<bool>(sameBits(dx1, dx2, n) && sameBits(dg1, dg2, cols) && sameBits(db1, db2, cols)).toBe(true, "layer norm backward");
+    rmsnormForward(x, y1, gamma, invstd1, rows, cols, eps);
+    rmsnorm_forward(x, y2, p);
+    expect<bool>(sameBits(y1, y2, n) && sameBits(invstd1, invstd2, rows)).toBe(true, "RMS norm");
+    rmsnormBackward(x, dy, dx1, gamma, dg1, invstd1, rows, cols, 0);
+    rmsnorm_backward(x, dy, dx2, p);
+    expect<bool>(sameBits(dx1, dx2, n) && sameBits(dg1, dg2, cols)).toBe(true, "RMS norm backward");
   });
 });

@@ -39,6 +39,81 @@ test('an MLP and two CNNs saved by the full library predict the same bits in was
   }
 });
 
+/** Class names of a model's layers and of the layers inside them (residual blocks). */
+function classesOf(m: nn.Sequential): Set<string> {
+  const seen = new Set<string>();
+  const visit = (entries: { className: string; config: Record<string, unknown> }[]) => entries.forEach((l) => {
+    seen.add(l.className);
+    if (Array.isArray(l.config.layers)) visit(l.config.layers as never);
+  });
+  visit(m.layers.map((l) => ({ className: l.className, config: l.getConfig() })));
+  return seen;
+}
+
+test('every layer of the catalog predicts the same bits in wasmnn/infer, which exports exactly the kernels they call', async () => {
+  const L = nn.layers;
+  // trained a little first, so batch norm's running statistics and every weight are not their initial values
+  const models = [
+    nn.sequential({ seed: 6, layers: [
+      L.dense({ inputShape: [10], units: 12, activation: 'elu' }), L.dropout({ rate: 0.3 }), L.batchNormalization(),
+      L.layerNormalization(), L.rmsNormalization(), L.activation({ activation: 'tanh' }), L.dense({ units: 3, activation: 'softmax' })] }),
+    nn.sequential({ seed: 7, layers: [
+      L.rescaling({ inputShape: [8, 8, 16], scale: 0.5, offset: -0.1 }), L.randomAugment({ flip: true, shift: 1 }),
+      // C·F = 512: the im2col path; then the direct kernel, paired with the max pooling above it
+      L.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'sigmoid' }),
+      // a pass-through layer inside a block runs as a copy (vec_copy)
+      L.residual({ layers: [L.conv2d({ filters: 8, kernelSize: 1, activation: 'relu' }), L.dropout({ rate: 0.1 }), L.batchNormalization()], projection: true }),
+      L.conv2d({ filters: 8, kernelSize: 1, activation: 'relu' }), L.maxPooling2d({ poolSize: 2 }),
+      L.averagePooling2d({ poolSize: 2, padding: 'same' }), L.reshape({ targetShape: [4, 8] }),
+      L.conv1d({ filters: 6, kernelSize: 2, padding: 'causal', activation: 'gelu' }), L.maxPooling1d({ poolSize: 2 }),
+      L.averagePooling1d({ poolSize: 1 }), L.globalMaxPooling1d(), L.dense({ units: 2 })] }),
+    nn.sequential({ seed: 8, layers: [
+      L.conv2d({ inputShape: [5, 5, 2], filters: 3, kernelSize: 2 }), L.globalAveragePooling2d(), L.reshape({ targetShape: [3, 1] }),
+      L.globalAveragePooling1d(), L.flatten()] }),
+    nn.sequential({ seed: 9, layers: [L.globalMaxPooling2d({ inputShape: [3, 3, 2] }), L.dense({ units: 2, activation: 'relu' })] }),
+  ];
+  const covered = new Set(models.flatMap((m) => [...classesOf(m)]));
+  const missing = nn.registeredLayers().filter((c) => !covered.has(c));
+  assert.equal(missing.map((c) => `${c}: in the catalog but in no model of this test (add it to one)`), []);
+
+  const backend = await infer.ready();
+  const exported = Object.keys(backend.kernels).filter((name) => typeof (backend.kernels as never)[name] === 'function' && name !== 'heap_base');
+  const called = new Set<string>();
+  const kernels = backend.kernels;
+  backend.kernels = new Proxy(kernels, {
+    get(target, name: string) {
+      const value = (target as never)[name];
+      if (typeof value === 'function') called.add(name);
+      return value;
+    },
+  });
+  try {
+    for (const m of models) {
+      const inSize = m.inputShape.reduce((a, b) => a * b, 1);
+      const x = nn.tensor(uniform(5 * inSize, 11), [5, ...m.inputShape]);
+      const labels = nn.tensor(uniform(5 * m.outputShape.reduce((a, b) => a * b, 1), 12), [5, ...m.outputShape]);
+      m.compile({ optimizer: nn.train.sgd(0.01), loss: 'meanSquaredError' });
+      await m.fit(x, labels, { epochs: 1, batchSize: 5 });
+      const want = m.predict(x).data;
+      const layers = [...classesOf(m)].join(', ');
+      let got: Float32Array;
+      try {
+        const edge = infer.loadModel(m.save());
+        got = edge.predict(infer.tensor(x.data, x.shape)).data;
+        edge.dispose();
+      } catch (e) {
+        throw new Error(`a model of ${layers} does not predict in wasmnn/infer: ${(e as Error).message}`);
+      }
+      sameBits(got, want, `a model of ${layers}`);
+      m.dispose();
+    }
+  } finally {
+    backend.kernels = kernels;
+  }
+  const idle = exported.filter((name) => !called.has(name));
+  assert.equal(idle.map((name) => `${name}: exported by wasmnn-infer.wasm but no layer calls it at inference (drop its line in assembly/infer.ts)`), []);
+});
+
 test('a corrupt checkpoint is a typed error in wasmnn/infer too', () => {
   const m = nn.sequential({ seed: 1, layers: [nn.layers.dense({ inputShape: [3], units: 2 })] });
   const bytes = m.save();

@@ -1,102 +1,103 @@
-// The raw exports of the module (pointers are byte addresses into its memory), as the runtime calls them.
-// Shapes and semantics are documented beside each kernel in assembly/.
-type Ptr = number;
-
-export interface Kernels {
-  memory: WebAssembly.Memory;
-  heap_base(): number;
+// The module's export contract: every kernel the runtime calls, with its parameters' names (pointers are byte
+// addresses into the module's memory; shapes and semantics are documented beside each kernel in assembly/) and,
+// for the few that return a value, '-> number'. The Kernels type is derived from this table, so a call with the
+// wrong number of arguments does not compile; tests/structure/kernels.test.mjs checks the table against both built
+// modules (dist/wasmnn.wasm exports exactly these, dist/wasmnn-infer.wasm a subset, each with these arities) and
+// that every kernel here is called somewhere in ts/. A new kernel is one row here and its line in assembly/index.ts.
+export const KERNELS = {
+  heap_base: '-> number',
   // matmul.ts: C(m,n) (+)= A·B, Aᵀ·B (A stored (k,m)), A·Bᵀ (B stored (n,k))
-  gemm_nn(a: Ptr, b: Ptr, c: Ptr, m: number, k: number, n: number, accumulate: number): void;
-  gemm_tn(a: Ptr, b: Ptr, c: Ptr, m: number, k: number, n: number, accumulate: number): void;
-  gemm_nt(a: Ptr, b: Ptr, c: Ptr, m: number, k: number, n: number, accumulate: number): void;
+  gemm_nn: 'a b c m k n accumulate',
+  gemm_tn: 'a b c m k n accumulate',
+  gemm_nt: 'a b c m k n accumulate',
   // activations.ts
-  act_forward(x: Ptr, y: Ptr, n: number, act: number, alpha: number): void;
-  act_backward(z: Ptr, y: Ptr, dy: Ptr, dz: Ptr, n: number, act: number, alpha: number): void;
-  bias_act_forward(z: Ptr, bias: Ptr, y: Ptr, rows: number, cols: number, act: number, alpha: number): void;
-  bias_grad(dz: Ptr, db: Ptr, rows: number, cols: number, accumulate: number): void;
-  relu_bias_grad(z: Ptr, dz: Ptr, db: Ptr, rows: number, cols: number, accumulate: number): void;
-  softmax_forward(x: Ptr, y: Ptr, rows: number, cols: number): void;
-  softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, cols: number): void;
-  log_softmax_forward(x: Ptr, y: Ptr, rows: number, cols: number): void;
-  log_softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, cols: number): void;
+  act_forward: 'x y n act alpha',
+  act_backward: 'z y dy dz n act alpha',
+  bias_act_forward: 'z bias y rows cols act alpha',
+  bias_grad: 'dz db rows cols accumulate',
+  relu_bias_grad: 'z dz db rows cols accumulate',
+  softmax_forward: 'x y rows cols',
+  softmax_backward: 'y dy dx rows cols',
+  log_softmax_forward: 'x y rows cols',
+  log_softmax_backward: 'y dy dx rows cols',
   // vmath.ts: scalar math inside the module, so that every engine computes the same bits
-  math_exp(x: number): number;
-  math_log(x: number): number;
-  math_cos(x: number): number;
-  math_pow(x: number, y: number): number;
-  math_sqrt(x: number): number;
-  math_tanh(x: number): number;
+  math_log: 'x -> number',
+  math_cos: 'x -> number',
+  math_pow: 'x y -> number',
   // random.ts: a 16-byte generator state per stream
-  rng_seed(state: Ptr, seed: number): void;
-  rng_next_u32(state: Ptr): number;
-  rng_uniform(state: Ptr, out: Ptr, n: number, lo: number, hi: number): void;
-  rng_normal(state: Ptr, out: Ptr, n: number, mean: number, std: number): void;
-  rng_truncated_normal(state: Ptr, out: Ptr, n: number, mean: number, std: number): void;
-  rng_dropout_mask(state: Ptr, out: Ptr, n: number, rate: number): void;
-  rng_bernoulli(state: Ptr, out: Ptr, n: number, p: number): void;
-  rng_shuffle(state: Ptr, idx: Ptr, n: number): void;
-  rng_permutation(state: Ptr, idx: Ptr, n: number): void;
+  rng_seed: 'state seed',
+  rng_next_u32: 'state -> number',
+  rng_uniform: 'state out n lo hi',
+  rng_normal: 'state out n mean std',
+  rng_truncated_normal: 'state out n mean std',
+  rng_dropout_mask: 'state out n rate',
+  rng_permutation: 'state idx n',
   // vector.ts
-  vec_fill(x: Ptr, n: number, value: number): void;
-  vec_copy(src: Ptr, dst: Ptr, n: number): void;
-  vec_scale(x: Ptr, n: number, s: number): void;
-  vec_affine(x: Ptr, y: Ptr, n: number, scale: number, offset: number): void;
-  vec_add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
-  vec_add_inplace(acc: Ptr, x: Ptr, n: number): void;
-  vec_mul(a: Ptr, b: Ptr, out: Ptr, n: number): void;
-  vec_sum_squares(x: Ptr, n: number): number;
-  vec_has_non_finite(x: Ptr, n: number): number;
-  vec_clip(x: Ptr, n: number, lo: number, hi: number): void;
-  argmax_rows(x: Ptr, out: Ptr, rows: number, cols: number): void;
-  vec_max_abs_diff(a: Ptr, b: Ptr, n: number): number;
+  vec_fill: 'x n value',
+  vec_copy: 'src dst n',
+  vec_scale: 'x n s',
+  vec_affine: 'x y n scale offset',
+  vec_add: 'a b out n',
+  vec_add_inplace: 'acc x n',
+  vec_mul: 'a b out n',
+  vec_sum_squares: 'x n -> number',
+  vec_has_non_finite: 'x n -> number',
   // losses.ts: each returns the batch's mean loss and writes dLoss/dInput (already divided by the batch size)
-  loss_mse(pred: Ptr, target: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_mae(pred: Ptr, target: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_huber(pred: Ptr, target: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr, delta: number): number;
-  loss_bce(prob: Ptr, target: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_sigmoid_bce(logits: Ptr, target: Ptr, probOut: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_cce(prob: Ptr, target: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_softmax_cce(logits: Ptr, target: Ptr, probOut: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_sparse_cce(prob: Ptr, labels: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  loss_softmax_sparse_cce(logits: Ptr, labels: Ptr, probOut: Ptr, grad: Ptr, rows: number, cols: number, w: Ptr): number;
-  metric_correct_sparse(prob: Ptr, labels: Ptr, rows: number, cols: number): number;
-  metric_correct_onehot(prob: Ptr, target: Ptr, rows: number, cols: number): number;
-  metric_correct_binary(prob: Ptr, target: Ptr, n: number, threshold: number): number;
+  loss_mse: 'pred target grad rows cols w -> number',
+  loss_mae: 'pred target grad rows cols w -> number',
+  loss_huber: 'pred target grad rows cols w delta -> number',
+  loss_bce: 'prob target grad rows cols w -> number',
+  loss_sigmoid_bce: 'logits target probOut grad rows cols w -> number',
+  loss_cce: 'prob target grad rows cols w -> number',
+  loss_softmax_cce: 'logits target probOut grad rows cols w -> number',
+  loss_sparse_cce: 'prob labels grad rows cols w -> number',
+  loss_softmax_sparse_cce: 'logits labels probOut grad rows cols w -> number',
+  metric_correct_sparse: 'prob labels rows cols -> number',
+  metric_correct_onehot: 'prob target rows cols -> number',
+  metric_correct_binary: 'prob target n threshold -> number',
   // optim.ts: one call over the whole parameter block
-  sgd_step(p: Ptr, g: Ptr, n: number, lr: number): void;
-  momentum_step(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: number): void;
-  rmsprop_step(p: Ptr, g: Ptr, ms: Ptr, n: number, lr: number, rho: number, eps: number): void;
-  adagrad_step(p: Ptr, g: Ptr, acc: Ptr, n: number, lr: number, eps: number): void;
-  adam_step(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number, t: number, weightDecay: number): void;
-  clip_by_value(g: Ptr, n: number, clip: number): void;
-  l2_penalty(w: Ptr, g: Ptr, n: number, l2: number): number;
-  l1_penalty(w: Ptr, g: Ptr, n: number, l1: number): number;
+  sgd_step: 'p g n lr',
+  momentum_step: 'p g vel n lr momentum nesterov',
+  rmsprop_step: 'p g ms n lr rho eps',
+  adagrad_step: 'p g acc n lr eps',
+  adam_step: 'p g m v n lr beta1 beta2 eps t weightDecay',
+  clip_by_value: 'g n clip',
+  l2_penalty: 'w g n l2 -> number',
+  l1_penalty: 'w g n l1 -> number',
   // conv.ts / pool.ts: geometry is an i32 block (see GEO in ts/layers/geometry.ts)
-  im2col(x: Ptr, cols: Ptr, geo: Ptr): void;
-  col2im(cols: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;
-  conv2d_forward(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, geo: Ptr, filters: number, relu: number): void;
-  conv2d_forward_maxpool(x: Ptr, w: Ptr, bias: Ptr, pooled: Ptr, argmax: Ptr, geo: Ptr, filters: number, relu: number): void;
-  conv2d_direct_backward_filter(x: Ptr, dy: Ptr, dw: Ptr, geo: Ptr, filters: number, accumulate: number): void;
-  conv2d_backward_sparse(x: Ptr, dz: Ptr, w: Ptr, dw: Ptr, db: Ptr, dx: Ptr, scratch: Ptr, geo: Ptr, filters: number): void;
-  maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, geo: Ptr): void;
-  maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, geo: Ptr, accumulate: number, reluY: Ptr): void;
-  avgpool_forward(x: Ptr, y: Ptr, geo: Ptr): void;
-  avgpool_backward(dy: Ptr, dx: Ptr, geo: Ptr, accumulate: number): void;
-  global_avgpool_forward(x: Ptr, y: Ptr, n: number, hw: number, c: number): void;
-  global_avgpool_backward(dy: Ptr, dx: Ptr, n: number, hw: number, c: number): void;
-  global_maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, n: number, hw: number, c: number): void;
-  global_maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, n: number, hw: number, c: number): void;
-  // norm.ts
-  batchnorm_forward_train(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, mean: Ptr, invstd: Ptr, runningMean: Ptr, runningVar: Ptr, rows: number, c: number, momentum: number, eps: number): void;
-  batchnorm_forward_infer(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, runningMean: Ptr, runningVar: Ptr, rows: number, c: number, eps: number): void;
-  batchnorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, dbeta: Ptr, mean: Ptr, invstd: Ptr, rows: number, c: number, accumulateParams: number): void;
-  layernorm_forward(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, mean: Ptr, invstd: Ptr, rows: number, cols: number, eps: number): void;
-  layernorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, dbeta: Ptr, mean: Ptr, invstd: Ptr, rows: number, cols: number, accumulateParams: number): void;
-  rmsnorm_forward(x: Ptr, y: Ptr, gamma: Ptr, invrms: Ptr, rows: number, cols: number, eps: number): void;
-  rmsnorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, invrms: Ptr, rows: number, cols: number, accumulateParams: number): void;
-}
+  im2col: 'x cols geo',
+  col2im: 'cols dx geo accumulate',
+  conv2d_forward: 'x w bias y geo filters relu',
+  conv2d_forward_maxpool: 'x w bias pooled argmax geo filters relu',
+  conv2d_direct_backward_filter: 'x dy dw geo filters accumulate',
+  conv2d_backward_sparse: 'x dz dx geo block', // block: SPARSE below
+  maxpool_forward: 'x y argmax geo',
+  maxpool_backward: 'dy argmax dx geo accumulate reluY',
+  avgpool_forward: 'x y geo',
+  avgpool_backward: 'dy dx geo accumulate',
+  global_avgpool_forward: 'x y n hw c',
+  global_avgpool_backward: 'dy dx n hw c',
+  global_maxpool_forward: 'x y argmax n hw c',
+  global_maxpool_backward: 'dy argmax dx n hw c',
+  // norm.ts: the rest of the arguments in a parameter block (NORM below)
+  batchnorm_forward_train: 'x y block',
+  batchnorm_forward_infer: 'x y block',
+  batchnorm_backward: 'x dy dx block',
+  layernorm_forward: 'x y block',
+  layernorm_backward: 'x dy dx block',
+  rmsnorm_forward: 'x y block',
+  rmsnorm_backward: 'x dy dx block',
+} as const;
 
-/** Activation codes shared with assembly/activations.ts. */
+/** [number, number, ...], one per name in a space-separated list. */
+type Params<S extends string> = S extends '' ? [] : S extends `${string} ${infer Rest}` ? [number, ...Params<Rest>] : [number];
+type Signature<S extends string> = S extends `${infer P}-> number` ? (...args: Params<Trim<P>>) => number : (...args: Params<S>) => void;
+type Trim<S extends string> = S extends `${infer T} ` ? Trim<T> : S;
+
+/** The raw exports of the module (as the runtime calls them: no wrapper), derived from KERNELS. */
+export type Kernels = { memory: WebAssembly.Memory } & { readonly [K in keyof typeof KERNELS]: Signature<(typeof KERNELS)[K]> };
+
+/** Activation codes: assembly/activations.ts's ACT_* constants (tests/structure/kernels.test.mjs checks they agree). */
 export const ACTIVATION_CODES = {
   linear: 0,
   step: 1,
@@ -109,3 +110,24 @@ export const ACTIVATION_CODES = {
   gelu: 8,
   geluTanh: 9,
 } as const;
+
+/** Fields of a normalisation kernel's parameter block: assembly/norm.ts's NORM_* (the structure test checks). */
+export const NORM = {
+  ROWS: 0,
+  COLS: 1,
+  GAMMA: 2,
+  BETA: 3,
+  MEAN: 4,
+  INVSTD: 5,
+  RUNNING_MEAN: 6,
+  RUNNING_VAR: 7,
+  DGAMMA: 8,
+  DBETA: 9,
+  ACCUMULATE: 10,
+  EPS: 11,
+  MOMENTUM: 12,
+  LEN: 13,
+} as const;
+
+/** Fields of conv2d_backward_sparse's parameter block: assembly/conv-sparse.ts's SPARSE_* (the structure test checks). */
+export const SPARSE = { W: 0, DW: 1, DB: 2, SCRATCH: 3, FILTERS: 4, LEN: 5 } as const;

@@ -4,7 +4,7 @@
 // index arithmetic is on whole numbers (Q16 fixed point), which JS computes exactly.
 //   layers.randomAugment({...})         a layer, active in training only (inference passes images through)
 //   augment(images, n, h, w, c, {...}, seed)   the same transform as a dataset function
-import { ForwardLayer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { Layer, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
 import { checkRank } from './geometry';
 import { backend } from '../backend/module';
 import type { Kernels } from '../backend/kernels';
@@ -130,8 +130,8 @@ export function augment(images: Float32Array, n: number, h: number, w: number, c
 
 export interface RandomAugmentArgs extends LayerArgs, AugmentOptions {}
 
-/** RandomAugment's inference core (wasmnn/infer's): the same checks, and images pass through. */
-export class RandomAugmentForward extends ForwardLayer {
+/** Augments every training batch (fresh draws from the model's training stream); inference passes images through. */
+export class RandomAugment extends Layer {
   readonly className = 'RandomAugment';
   protected readonly options: AugmentOptions;
   protected checked!: Checked;
@@ -159,40 +159,37 @@ export class RandomAugmentForward extends ForwardLayer {
     return { draws: reserve(capacity * DRAWS), map: reserve(capacity * h * w) };
   }
 
-  forward(env: Env, _b: Buffers, x: number, y: number, rows: number, _training = false): void {
-    env.k.vec_copy(x, y, rows * this.inputSize);
-  }
-}
-
-/** Augments every training batch (fresh draws from the model's training stream); inference passes images through. */
-export class RandomAugment extends RandomAugmentForward {
-  override forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
+  forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
     const { k, heap } = env;
     const [h, w, c] = this.inputShape!;
     if (!training || !b.draws) return k.vec_copy(x, y, rows * this.inputSize);
-    k.rng_uniform(env.rng, b.draws, rows * DRAWS, 0, 1);
-    const u = heap.f32.subarray(b.draws >> 2, (b.draws >> 2) + rows * DRAWS);
-    const maps = heap.i32.subarray(b.map >> 2, (b.map >> 2) + rows * h * w);
-    const f32 = heap.f32;
-    for (let i = 0; i < rows; i++) {
-      const map = maps.subarray(i * h * w, (i + 1) * h * w);
-      sourceMap(map, h, w, this.checked, u, i * DRAWS, k);
-      gather(f32, (x >> 2) + i * h * w * c, f32, (y >> 2) + i * h * w * c, map, 0, h * w, c, this.checked.fillValue);
+    trainingOnly: { // the augmentation itself: the edge build passes images through (see Layer.backward)
+      k.rng_uniform(env.rng, b.draws, rows * DRAWS, 0, 1);
+      const u = heap.f32.subarray(b.draws >> 2, (b.draws >> 2) + rows * DRAWS);
+      const maps = heap.i32.subarray(b.map >> 2, (b.map >> 2) + rows * h * w);
+      const f32 = heap.f32;
+      for (let i = 0; i < rows; i++) {
+        const map = maps.subarray(i * h * w, (i + 1) * h * w);
+        sourceMap(map, h, w, this.checked, u, i * DRAWS, k);
+        gather(f32, (x >> 2) + i * h * w * c, f32, (y >> 2) + i * h * w * c, map, 0, h * w, c, this.checked.fillValue);
+      }
     }
   }
 
   /** dx = the adjoint of the resampling: each output pixel's gradient added to its source pixel. */
-  override backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (!dx) return;
-    const [h, w, c] = this.inputShape!;
-    const f32 = env.heap.f32, maps = env.heap.i32;
-    const hw = h * w;
-    env.k.vec_fill(dx, rows * this.inputSize, 0);
-    for (let i = 0; i < rows; i++) {
-      const m = (b.map >> 2) + i * hw, g = (dy >> 2) + i * hw * c, d = (dx >> 2) + i * hw * c;
-      for (let p = 0; p < hw; p++) {
-        const s = maps[m + p];
-        if (s >= 0) for (let j = 0; j < c; j++) f32[d + s * c + j] += f32[g + p * c + j];
+  backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      if (!dx) return;
+      const [h, w, c] = this.inputShape!;
+      const f32 = env.heap.f32, maps = env.heap.i32;
+      const hw = h * w;
+      env.k.vec_fill(dx, rows * this.inputSize, 0);
+      for (let i = 0; i < rows; i++) {
+        const m = (b.map >> 2) + i * hw, g = (dy >> 2) + i * hw * c, d = (dx >> 2) + i * hw * c;
+        for (let p = 0; p < hw; p++) {
+          const s = maps[m + p];
+          if (s >= 0) for (let j = 0; j < c; j++) f32[d + s * c + j] += f32[g + p * c + j];
+        }
       }
     }
   }

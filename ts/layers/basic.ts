@@ -1,6 +1,6 @@
 // Layers without parameters: Activation, Dropout (inverted: scaled in training, identity otherwise), Flatten, Reshape,
-// Rescaling. The *Forward classes are the inference cores (wasmnn/infer's); the layers add backward and getConfig.
-import { Layer, ForwardLayer, checkShape, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+// Rescaling.
+import { Layer, checkShape, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
 import { resolveActivation, type Activation as ActivationFn } from '../tensor/activations';
 import { ShapeError, ValueError } from '../backend/errors';
 
@@ -9,7 +9,7 @@ export interface ActivationArgs extends LayerArgs {
   alpha?: number;
 }
 
-export class ActivationForward extends ForwardLayer {
+export class Activation extends Layer {
   readonly className = 'Activation';
   readonly act: ActivationFn;
   constructor(args: ActivationArgs) {
@@ -34,15 +34,14 @@ export class ActivationForward extends ForwardLayer {
   protected get lastDim(): number {
     return this.outputShape[this.outputShape.length - 1];
   }
-}
-
-export class Activation extends ActivationForward {
-  override backward(env: Env, _b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
-    if (!dx) return;
-    const n = rows * this.outputSize;
-    if (this.fusedActivation) env.k.vec_copy(dy, dx, n);
-    else if (this.act.code >= 0) env.k.act_backward(x, y, dy, dx, n, this.act.code, this.act.alpha);
-    else env.k.softmax_backward(y, dy, dx, rows * (this.outputSize / this.lastDim), this.lastDim);
+  backward(env: Env, _b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      if (!dx) return;
+      const n = rows * this.outputSize;
+      if (this.fusedActivation) env.k.vec_copy(dy, dx, n);
+      else if (this.act.code >= 0) env.k.act_backward(x, y, dy, dx, n, this.act.code, this.act.alpha);
+      else env.k.softmax_backward(y, dy, dx, rows * (this.outputSize / this.lastDim), this.lastDim);
+    }
   }
   override getConfig() {
     return { ...super.getConfig(), activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}) };
@@ -53,7 +52,7 @@ export interface DropoutArgs extends LayerArgs {
   rate: number;
 }
 
-export class DropoutForward extends ForwardLayer {
+export class Dropout extends Layer {
   readonly className = 'Dropout';
   readonly rate: number;
   constructor(args: DropoutArgs) {
@@ -78,14 +77,13 @@ export class DropoutForward extends ForwardLayer {
     env.k.rng_dropout_mask(env.rng, b.mask, n, this.rate);
     env.k.vec_mul(x, b.mask, y, n);
   }
-}
-
-export class Dropout extends DropoutForward {
-  override backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (!dx || dx === dy) return;
-    const n = rows * this.outputSize;
-    if (b.mask) env.k.vec_mul(dy, b.mask, dx, n);
-    else env.k.vec_copy(dy, dx, n);
+  backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      if (!dx || dx === dy) return;
+      const n = rows * this.outputSize;
+      if (b.mask) env.k.vec_mul(dy, b.mask, dx, n);
+      else env.k.vec_copy(dy, dx, n);
+    }
   }
   override getConfig() {
     return { ...super.getConfig(), rate: this.rate };
@@ -111,7 +109,7 @@ export interface RescalingArgs extends LayerArgs {
 }
 
 /** Rescaling: y = x·scale + offset (Keras' Rescaling), e.g. scale 1/255 to feed uint8 images. */
-export class RescalingForward extends ForwardLayer {
+export class Rescaling extends Layer {
   readonly className = 'Rescaling';
   readonly scale: number;
   readonly offset: number;
@@ -128,11 +126,10 @@ export class RescalingForward extends ForwardLayer {
   forward(env: Env, _b: Buffers, x: number, y: number, rows: number): void {
     env.k.vec_affine(x, y, rows * this.outputSize, this.scale, this.offset);
   }
-}
-
-export class Rescaling extends RescalingForward {
-  override backward(env: Env, _b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (dx) env.k.vec_affine(dy, dx, rows * this.outputSize, this.scale, 0);
+  backward(env: Env, _b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      if (dx) env.k.vec_affine(dy, dx, rows * this.outputSize, this.scale, 0);
+    }
   }
   override getConfig() {
     return { ...super.getConfig(), scale: this.scale, offset: this.offset };

@@ -1,7 +1,9 @@
-// The library's layers by class name, for the checkpoint loader (registered when ts/index.ts is imported; the
-// inference build registers their forward cores instead, ts/layers/catalog-forward.ts).
+// The library's layers by class name: the one table the checkpoint loader of both builds (ts/index.ts and
+// wasmnn/infer's ts/infer.ts import this file) makes layers from. A new layer is one row here; the tests then
+// check that it round-trips through save and load, predicts the same bits in wasmnn/infer, is imported from TF.js
+// where TF.js has it, and is in README's list, and name it when it does not.
 import type { Layer } from './layer';
-import { registerLayer, innerLayers } from './registry';
+import { registerLayer } from './registry';
 import { Dense } from './dense';
 import { Activation, Dropout, Flatten, Reshape, Rescaling } from './basic';
 import { Conv1D, Conv2D } from './conv';
@@ -13,33 +15,33 @@ import { BatchNormalization, LayerNormalization, RMSNormalization } from './norm
 import { Residual } from './residual';
 import { RandomAugment } from './augment';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Config = any;
-
-/** Each class is made from its saved config (new C(config)); a residual block first makes its inner layers. */
-const LAYERS: [string, new (c: Config) => Layer][] = [
-  ['Dense', Dense],
-  ['Activation', Activation],
-  ['Dropout', Dropout],
-  ['Flatten', Flatten],
-  ['Reshape', Reshape],
-  ['Rescaling', Rescaling],
-  ['Conv1D', Conv1D],
-  ['Conv2D', Conv2D],
-  ['MaxPooling1D', MaxPooling1D],
-  ['MaxPooling2D', MaxPooling2D],
-  ['AveragePooling1D', AveragePooling1D],
-  ['AveragePooling2D', AveragePooling2D],
-  ['GlobalAveragePooling1D', GlobalAveragePooling1D],
-  ['GlobalAveragePooling2D', GlobalAveragePooling2D],
-  ['GlobalMaxPooling1D', GlobalMaxPooling1D],
-  ['GlobalMaxPooling2D', GlobalMaxPooling2D],
-  ['BatchNormalization', BatchNormalization],
-  ['LayerNormalization', LayerNormalization],
-  ['RMSNormalization', RMSNormalization],
-  ['Residual', Residual],
-  ['RandomAugment', RandomAugment],
-];
-for (const [name, C] of LAYERS) {
-  registerLayer(name, (c) => new C(name === 'Residual' ? { ...c, layers: innerLayers(c.layers, 'residual') } : c));
+/** A layer class as the loader sees it: made from its saved config (Layer.fromConfig: new C(config) by default). */
+export interface LayerClass {
+  fromConfig(config: Record<string, unknown>): Layer;
 }
+
+/** Class name (what getConfig's layer saves as className) -> class. */
+export const LAYERS: Record<string, LayerClass> = {
+  Dense,
+  Activation,
+  Dropout,
+  Flatten,
+  Reshape,
+  Rescaling,
+  Conv1D,
+  Conv2D,
+  MaxPooling1D,
+  MaxPooling2D,
+  AveragePooling1D,
+  AveragePooling2D,
+  GlobalAveragePooling1D,
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  BatchNormalization,
+  LayerNormalization,
+  RMSNormalization,
+  Residual,
+  RandomAugment,
+};
+for (const [name, C] of Object.entries(LAYERS)) registerLayer(name, (config) => C.fromConfig(config));

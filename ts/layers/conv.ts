@@ -6,15 +6,15 @@
 // with P = batch·OH·OW output pixels and K = kh·kw·inChannels. Few input channels (MNIST's first layer) take the
 // module's direct kernels instead (see useDirect). The im2col buffer is planned per batch capacity; a batch whose
 // unfolded input would exceed COLS_BUDGET runs in chunks of samples. Conv1D is Conv2D on [1, steps, channels].
-// ConvForward is the inference core (checks, shapes, forward); Conv adds the backward pass and the training options.
-import { ForwardLayer, positiveInt, type Buffers, type Env, type Layer, type LayerArgs, type ParamInit, type Reserve } from './layer';
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { MaxPooling2D } from './pooling';
 import { checkPadding, checkRank, geoBlock, geometry, spatialTuple, writeGeo, GEO_LEN, type Geometry, type Padding } from './geometry';
 import {
-  biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
-  resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
+  type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../tensor/activations';
+import { SPARSE } from '../backend/kernels';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
   filters: number;
@@ -58,7 +58,7 @@ export function useDirectForward(inChannels: number, filters: number): boolean {
   return inChannels * filters <= 256;
 }
 
-abstract class ConvForward extends ForwardLayer {
+abstract class Conv extends Layer {
   readonly filters: number;
   readonly kernelSize: number[];
   readonly strides: number[];
@@ -67,6 +67,7 @@ abstract class ConvForward extends ForwardLayer {
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
+  protected readonly training: KernelTraining;
   protected geo!: Geometry;
   protected block!: Int32Array;
   protected direct = false;
@@ -84,7 +85,7 @@ abstract class ConvForward extends ForwardLayer {
     this.padding = checkPadding(args.padding, `${kind}: padding`, rank === 1 ? ['valid', 'same', 'causal'] : ['valid', 'same']);
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
-    checkKernelTraining(args); // checked here too, so that a config the library rejects is rejected by the inference build
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -128,6 +129,11 @@ abstract class ConvForward extends ForwardLayer {
     if (this.act.name !== 'linear' && !this.reluOnly) b.z = reserve(capacity * this.pixels * this.filters);
     // the direct forward needs the unfolded buffer only for the backward pass
     if (!this.directForward || training) b.cols = reserve(b.chunk * this.pixels * this.patch);
+    // the sparse backward's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
+    if (training && this.sparseBackward) {
+      b.sparse = reserve(2 * this.patch * this.filters + this.patch);
+      b.sparseBlock = reserve(SPARSE.LEN);
+    }
     return b;
   }
 
@@ -189,31 +195,6 @@ abstract class ConvForward extends ForwardLayer {
     if (this.act.code < 0) k.softmax_forward(z, y, P, F);
     else k.act_forward(z, y, P * F, this.act.code, this.act.alpha);
   }
-}
-
-/** 2-D convolution's forward core (wasmnn/infer's Conv2D). */
-export class Conv2DForward extends ConvForward {
-  readonly className = 'Conv2D';
-  constructor(args: ConvArgs) {
-    super(2, args);
-  }
-}
-
-/** 1-D convolution's forward core (wasmnn/infer's Conv1D). */
-export class Conv1DForward extends ConvForward {
-  readonly className = 'Conv1D';
-  constructor(args: ConvArgs) {
-    super(1, args);
-  }
-}
-
-abstract class Conv extends ConvForward {
-  protected readonly training: KernelTraining;
-
-  constructor(rank: 1 | 2, args: ConvArgs) {
-    super(rank, args);
-    this.training = resolveKernelTraining(args);
-  }
 
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
@@ -230,61 +211,61 @@ abstract class Conv extends ConvForward {
     return this.pool !== null && this.direct && this.geo.c % 4 === 0 && this.filters >= 16;
   }
 
-  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
-    const b = super.reserve(reserve, capacity, training);
-    // conv2d_backward_sparse's scratch: the weights and the filter gradient's sums, filter by filter, and one row of dcols
-    if (training && this.sparseBackward) b.sparse = reserve(2 * this.patch * this.filters + this.patch);
-    return b;
-  }
-
-  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
-    const [, bias] = this.params;
-    biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
-    this.filterAndInputGradients(env, b, x, dy, dx, rows);
+  backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      const [, bias] = this.params;
+      biasActivationBackward(env.k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows * this.pixels, this.filters);
+      this.filterAndInputGradients(env, b, x, dy, dx, rows);
+    }
   }
 
   /** The pair's backward: the pooling writes dz, the pre-activation's gradient (relu's derivative from its y), then
    *  the bias and filter gradients and dx as in backward. */
   override backwardPair(env: Env, b: Buffers, bNext: Buffers, x: number, y: number, dy: number, dz: number, dx: number, rows: number): void {
-    const [kernel, bias] = this.params;
-    this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
-    if (b.sparse) {
-      writeGeo(env.heap, b.geo, this.block, rows);
-      env.k.conv2d_backward_sparse(x, dz, kernel.ptr, kernel.grad, bias?.grad ?? 0, dx, b.sparse, b.geo, this.filters);
-      return;
+    trainingOnly: {
+      const [kernel, bias] = this.params;
+      this.pool!.backwardInPair(env, bNext, y, dy, dz, rows, this.act.name === 'relu');
+      if (b.sparse) {
+        writeGeo(env.heap, b.geo, this.block, rows);
+        env.heap.i32.set([kernel.ptr, kernel.grad, bias?.grad ?? 0, b.sparse, this.filters], b.sparseBlock >> 2); // SPARSE's order
+        env.k.conv2d_backward_sparse(x, dz, dx, b.geo, b.sparseBlock);
+        return;
+      }
+      if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);
+      this.filterAndInputGradients(env, b, x, dz, dx, rows);
     }
-    if (bias?.grad) env.k.bias_grad(dz, bias.grad, rows * this.pixels, this.filters, 0);
-    this.filterAndInputGradients(env, b, x, dz, dx, rows);
   }
 
   /** The filter gradient (the 'kernel' parameter's) and dx from dz, the gradient of the pre-activation. */
   private filterAndInputGradients(env: Env, b: Buffers, x: number, dz: number, dx: number, rows: number): void {
-    const { k, heap } = env;
-    const [kernel] = this.params;
-    const F = this.filters, K = this.patch;
-    if (this.direct && kernel.grad) {
-      writeGeo(heap, b.geo, this.block, rows);
-      k.conv2d_direct_backward_filter(x, dz, kernel.grad, b.geo, F, 0);
-    }
-    const filterGrad = !this.direct && kernel.grad !== 0;
-    if (!filterGrad && !dx) return;
-    // the im2col forward still holds its unfolded x when the whole batch was one chunk
-    const unfolded = !this.directForward && rows <= b.chunk;
-    const inBytes = this.inputSize * 4, outBytes = this.pixels * F * 4;
-    for (let s = 0; s < rows; s += b.chunk) {
-      const n = Math.min(b.chunk, rows - s);
-      const pc = n * this.pixels;
-      const dzc = dz + s * outBytes;
-      writeGeo(heap, b.geo, this.block, n);
-      if (filterGrad) {
-        if (!unfolded) k.im2col(x + s * inBytes, b.cols, b.geo);
-        // dW(K, F) (+)= cols(P, K)ᵀ · dz(P, F)
-        k.gemm_tn(b.cols, dzc, kernel.grad, K, pc, F, s > 0 ? 1 : 0);
+    trainingOnly: {
+      const { k, heap } = env;
+      const [kernel] = this.params;
+      const F = this.filters, K = this.patch;
+      if (this.direct && kernel.grad) {
+        writeGeo(heap, b.geo, this.block, rows);
+        k.conv2d_direct_backward_filter(x, dz, kernel.grad, b.geo, F, 0);
       }
-      if (dx) {
-        // dcols(P, K) = dz(P, F) · W(K, F)ᵀ, into the cols buffer (its x patches are no longer needed)
-        k.gemm_nt(dzc, kernel.ptr, b.cols, pc, F, K, 0);
-        k.col2im(b.cols, dx + s * inBytes, b.geo, 0);
+      const filterGrad = !this.direct && kernel.grad !== 0;
+      if (!filterGrad && !dx) return;
+      // the im2col forward still holds its unfolded x when the whole batch was one chunk
+      const unfolded = !this.directForward && rows <= b.chunk;
+      const inBytes = this.inputSize * 4, outBytes = this.pixels * F * 4;
+      for (let s = 0; s < rows; s += b.chunk) {
+        const n = Math.min(b.chunk, rows - s);
+        const pc = n * this.pixels;
+        const dzc = dz + s * outBytes;
+        writeGeo(heap, b.geo, this.block, n);
+        if (filterGrad) {
+          if (!unfolded) k.im2col(x + s * inBytes, b.cols, b.geo);
+          // dW(K, F) (+)= cols(P, K)ᵀ · dz(P, F)
+          k.gemm_tn(b.cols, dzc, kernel.grad, K, pc, F, s > 0 ? 1 : 0);
+        }
+        if (dx) {
+          // dcols(P, K) = dz(P, F) · W(K, F)ᵀ, into the cols buffer (its x patches are no longer needed)
+          k.gemm_nt(dzc, kernel.ptr, b.cols, pc, F, K, 0);
+          k.col2im(b.cols, dx + s * inBytes, b.geo, 0);
+        }
       }
     }
   }

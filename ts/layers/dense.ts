@@ -1,9 +1,9 @@
-// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass (DenseForward, the inference
-// core); backward is the activation derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
-import { ForwardLayer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
+// Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass; backward is the activation
+// derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import {
-  biasActivationBackward, checkKernelTraining, kernelOptionsConfig, kernelParamInit, resolveKernelForward,
-  resolveKernelTraining, type KernelArgs, type KernelForward, type KernelTraining,
+  biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
+  type KernelArgs, type KernelForward, type KernelTraining,
 } from './kernel-options';
 import type { Activation } from '../tensor/activations';
 import { ShapeError } from '../backend/errors';
@@ -12,19 +12,20 @@ export interface DenseArgs extends LayerArgs, KernelArgs {
   units: number;
 }
 
-export class DenseForward extends ForwardLayer {
+export class Dense extends Layer {
   readonly className = 'Dense';
   readonly units: number;
   readonly act: Activation;
   readonly useBias: boolean;
   protected readonly opts: KernelForward;
+  protected readonly training: KernelTraining;
 
   constructor(args: DenseArgs) {
     super(args);
     this.units = positiveInt(args?.units, 'dense: units');
     this.opts = resolveKernelForward(args);
     ({ act: this.act, useBias: this.useBias } = this.opts);
-    checkKernelTraining(args); // checked here too, so that a config the library rejects is rejected by the inference build
+    this.training = resolveKernelTraining(args);
   }
 
   override get activation(): Activation {
@@ -62,29 +63,22 @@ export class DenseForward extends ForwardLayer {
       k.bias_act_forward(z, bias ? bias.ptr : 0, y, rows, this.units, this.act.code, this.act.alpha);
     }
   }
-}
-
-export class Dense extends DenseForward {
-  protected readonly training: KernelTraining;
-
-  constructor(args: DenseArgs) {
-    super(args);
-    this.training = resolveKernelTraining(args);
-  }
 
   protected override paramInit(name: string): ParamInit {
     return kernelParamInit(this.training, name);
   }
 
   override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
-    const { k } = env;
-    const [kernel, bias] = this.params;
-    const inputs = this.inputShape![0];
-    biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
-    // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
-    if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
-    // dx(rows, in) = dz(rows, units) · Wᵀ
-    if (dx) k.gemm_nt(dy, kernel.ptr, dx, rows, this.units, inputs, 0);
+    trainingOnly: {
+      const { k } = env;
+      const [kernel, bias] = this.params;
+      const inputs = this.inputShape![0];
+      biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
+      // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
+      if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
+      // dx(rows, in) = dz(rows, units) · Wᵀ
+      if (dx) k.gemm_nt(dy, kernel.ptr, dx, rows, this.units, inputs, 0);
+    }
   }
 
   override getConfig(): Record<string, unknown> {

@@ -2,8 +2,8 @@
 // needs), and the initializers and regularizers (what training needs), resolved once with the same defaults
 // (Glorot-uniform kernel, zero bias) and written back to a config.
 import { resolveActivation, type Activation } from '../tensor/activations';
-import { resolveInitializer, checkInitializer, glorotUniform, zeros, type Initializer } from './initializers';
-import { resolveRegularizer, checkRegularizer, type Regularizer } from './regularizers';
+import { resolveInitializer, glorotUniform, zeros, type Initializer } from './initializers';
+import { resolveRegularizer, type Regularizer } from './regularizers';
 import type { ParamInit } from './layer';
 import type { Kernels } from '../backend/kernels';
 
@@ -34,14 +34,6 @@ export interface KernelTraining {
 
 export function resolveKernelForward(args: KernelArgs): KernelForward {
   return { act: resolveActivation(args.activation, args.alpha), useBias: args.useBias ?? true };
-}
-
-/** The training options checked without making them (the forward cores: a config the library rejects, they reject). */
-export function checkKernelTraining(args: KernelArgs): void {
-  checkInitializer(args.kernelInitializer);
-  checkInitializer(args.biasInitializer);
-  checkRegularizer(args.kernelRegularizer);
-  checkRegularizer(args.biasRegularizer);
 }
 
 export function resolveKernelTraining(args: KernelArgs): KernelTraining {

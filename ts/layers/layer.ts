@@ -1,11 +1,10 @@
 // The layer contract. A layer declares its parameters when built (the model places them in one contiguous block),
 // reserves its per-batch buffers when the model plans a batch size, and then runs forward and backward as a few
 // kernel calls over those pointers. Backward passes WRITE parameter gradients (each step starts fresh).
-// Layers with a training side come in two classes: a forward core (config checks, shapes, parameters, buffers,
-// forward), which is all that wasmnn/infer bundles, and the training layer that extends it with the backward pass,
-// paramInit (which initialiser and regulariser each parameter gets) and getConfig. The core still checks the
-// training options' names (against the one list in initializers.ts / regularizers.ts, without making them), so both
-// builds accept and reject the same configs.
+// A layer is one class with everything side by side: config checks, shapes, parameters (and how they start:
+// paramInit), buffers, forward, backward and getConfig. wasmnn/infer bundles the same classes (its loader never
+// calls backward or initialises a parameter), so both builds accept and reject the same configs and predict the same
+// bits. A layer that holds other layers (Residual) revives them itself, in its static fromConfig.
 import type { Heap } from '../backend/memory';
 import type { Kernels } from '../backend/kernels';
 import type { Initializer } from './initializers';
@@ -55,20 +54,16 @@ export interface ParamInit {
   regularizer?: Regularizer | null;
 }
 
-/** A forward core's parameters are always loaded, never initialised. */
-const NO_INIT: ParamInit = {
-  initializer: {
-    name: 'none', config: {},
-    fill() {
-      throw new StateError('this layer comes from the inference build: its weights are loaded, not initialised');
-    },
-  },
-};
-
 let counter = 0;
 
 export abstract class Layer {
   abstract readonly className: string;
+
+  /** The layer saved as `config` (what its getConfig() returned): new C(config), unless the class knows better. */
+  static fromConfig(this: new (config: never) => Layer, config: Record<string, unknown>): Layer {
+    return new this(config as never);
+  }
+
   #givenName: string | undefined;
   inputShape: number[] | null = null;
   outputShape: number[] = [];
@@ -118,9 +113,9 @@ export abstract class Layer {
   /** Declares parameters with addParam and returns the output shape. */
   protected abstract setup(inputShape: number[]): number[];
 
-  /** The initialiser and regulariser of the parameter `name`: the training layers' own; a forward core has none. */
-  protected paramInit(_name: string): ParamInit {
-    return NO_INIT;
+  /** The initialiser and regulariser of the parameter `name` (every layer with parameters has its own). */
+  protected paramInit(name: string): ParamInit {
+    throw new StateError(`${this.className}: no initializer for its parameter '${name}'`);
   }
 
   protected addParam(name: string, shape: number[], options: { trainable?: boolean; fanIn?: number; fanOut?: number } = {}): Param {
@@ -154,6 +149,9 @@ export abstract class Layer {
   /**
    * Writes the parameter gradients and, when dx is not 0, the input gradient. dy may be overwritten (it is this
    * layer's own output-gradient buffer). With fusedActivation, dy already holds dLoss/d(pre-activation).
+   * Its body (and a pair's backward's) is one block labelled `trainingOnly:`: wasmnn/infer's build drops such blocks
+   * (esbuild's dropLabels) and what only they use, so the edge build carries no backward code (a missing label
+   * costs only bytes; bench/edge-size.mjs shows where they go).
    */
   abstract backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void;
 
@@ -192,13 +190,6 @@ export abstract class Layer {
   /** The layer's constructor arguments, for saving (TF.js getConfig). */
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: this.trainable, ...(this.configuredInputShape ? { inputShape: this.configuredInputShape } : {}) };
-  }
-}
-
-/** Base of the forward cores (wasmnn/infer's layers): no backward pass; the training layers that extend them add it. */
-export abstract class ForwardLayer extends Layer {
-  backward(_env: Env, _b: Buffers, _x: number, _y: number, _dy: number, _dx: number, _rows: number): void {
-    throw new StateError(`${this.name}: this ${this.className} comes from the inference build and has no backward pass`);
   }
 }
 

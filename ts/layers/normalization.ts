@@ -1,12 +1,31 @@
 // Normalisation over the last axis (channels): batch norm (statistics per channel over the batch and every
 // position; running statistics for inference, kept in the model's state block), layer norm and RMS norm
 // (statistics per position over its features). Keras' weight order: gamma, beta, moving_mean, moving_variance.
-// Each *Forward class is the inference core (checks, shapes, parameters, forward); the layer of the same name adds
-// the backward pass, the parameters' initialisers and regularisers (paramInit) and getConfig.
-import { ForwardLayer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
-import { resolveInitializer, checkInitializer, ones, zeros, type Initializer } from './initializers';
-import { resolveRegularizer, checkRegularizer, type Regularizer } from './regularizers';
+import { Layer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
+import { resolveInitializer, ones, zeros, type Initializer } from './initializers';
+import { resolveRegularizer, type Regularizer } from './regularizers';
 import { ValueError } from '../backend/errors';
+import { NORM } from '../backend/kernels';
+
+/** A normalisation kernel's pointers (byte addresses; 0 where the kernel does not read one). */
+interface NormPointers {
+  gamma: number;
+  beta?: number;
+  mean?: number;
+  invstd: number;
+  runningMean?: number;
+  runningVar?: number;
+  dgamma?: number;
+  dbeta?: number;
+}
+
+/** Writes a norm kernel's parameter block (NORM's fields, in their order) at p, for x viewed as (rows, cols). */
+function normBlock(env: Env, p: number, rows: number, cols: number, eps: number, ptrs: NormPointers, momentum = 0): number {
+  const { gamma, beta = 0, mean = 0, invstd, runningMean = 0, runningVar = 0, dgamma = 0, dbeta = 0 } = ptrs;
+  env.heap.i32.set([rows, cols, gamma, beta, mean, invstd, runningMean, runningVar, dgamma, dbeta, 0], p >> 2);
+  env.heap.f32.set([eps, momentum], (p >> 2) + NORM.EPS);
+  return p;
+}
 
 interface NormArgs extends LayerArgs {
   /** Only the last axis (-1, or its index counting the batch axis as Keras does). */
@@ -27,7 +46,7 @@ export interface BatchNormalizationArgs extends NormArgs {
   gammaRegularizer?: Regularizer | string;
 }
 
-abstract class Norm extends ForwardLayer {
+abstract class Norm extends Layer {
   readonly epsilon: number;
   private readonly axis: number;
 
@@ -66,18 +85,24 @@ abstract class Norm extends ForwardLayer {
  * Batch normalisation. Training: y = (x - μ_B)/sqrt(σ²_B + ε)·γ + β with the batch's statistics per channel, and the
  * running ones move towards them (running = momentum·running + (1 - momentum)·batch). Inference uses the running ones.
  */
-export class BatchNormalizationForward extends Norm {
+const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
+
+export class BatchNormalization extends Norm {
   readonly className = 'BatchNormalization';
   readonly momentum: number;
+  private readonly inits: Initializer[];
+  private readonly regs: (Regularizer | null)[];
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 1e-3, 'batchNormalization');
     const momentum = args.momentum ?? 0.99;
     if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ValueError(`batchNormalization: momentum must be in [0, 1], got ${momentum}`);
     this.momentum = momentum;
-    // the training options are checked here too, so that a config the library rejects is rejected by wasmnn/infer
-    [args.gammaInitializer, args.betaInitializer, args.movingMeanInitializer, args.movingVarianceInitializer].forEach(checkInitializer);
-    [args.gammaRegularizer, args.betaRegularizer].forEach(checkRegularizer);
+    this.inits = [
+      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
+      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
+    ];
+    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
   }
 
   protected declare(c: number): void {
@@ -88,9 +113,9 @@ export class BatchNormalizationForward extends Norm {
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
-    if (!training) return {};
+    if (!training) return { block: reserve(NORM.LEN) };
     const c = this.features;
-    const b: Buffers = { mean: reserve(c), invstd: reserve(c), scratch: reserve(capacity * this.inputSize) };
+    const b: Buffers = { block: reserve(NORM.LEN), mean: reserve(c), invstd: reserve(c), scratch: reserve(capacity * this.inputSize) };
     if (!this.params[0].grad) b.dparams = reserve(2 * c); // frozen layer: the kernel still writes dgamma, dbeta
     return b;
   }
@@ -98,27 +123,12 @@ export class BatchNormalizationForward extends Norm {
   forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
     const [gamma, beta, mean, variance] = this.params;
     const r = rows * this.positions, c = this.features;
+    const ptrs = { gamma: gamma.ptr, beta: beta.ptr, runningMean: mean.ptr, runningVar: variance.ptr };
     if (training && b.mean) {
-      env.k.batchnorm_forward_train(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, mean.ptr, variance.ptr, r, c, this.momentum, this.epsilon);
+      env.k.batchnorm_forward_train(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, mean: b.mean, invstd: b.invstd }, this.momentum));
     } else {
-      env.k.batchnorm_forward_infer(x, y, gamma.ptr, beta.ptr, mean.ptr, variance.ptr, r, c, this.epsilon);
+      env.k.batchnorm_forward_infer(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, invstd: 0 }));
     }
-  }
-}
-
-const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
-
-export class BatchNormalization extends BatchNormalizationForward {
-  private readonly inits: Initializer[];
-  private readonly regs: (Regularizer | null)[];
-
-  constructor(args: BatchNormalizationArgs = {}) {
-    super(args);
-    this.inits = [
-      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
-      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
-    ];
-    this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
   }
 
   protected override paramInit(name: string): ParamInit {
@@ -126,12 +136,15 @@ export class BatchNormalization extends BatchNormalizationForward {
     return { initializer: this.inits[i], regularizer: this.regs[i] };
   }
 
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const [gamma, beta] = this.params;
-    const c = this.features;
-    const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
-    // the kernel always writes dx (and needs it apart from x and dy): the first layer writes into scratch
-    env.k.batchnorm_backward(x, dy, dx || b.scratch, gamma.ptr, dgamma, dbeta, b.mean, b.invstd, rows * this.positions, c, 0);
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      const [gamma, beta] = this.params;
+      const c = this.features;
+      const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + c * 4;
+      // the kernel always writes dx (and needs it apart from x and dy): the first layer writes into scratch
+      const block = normBlock(env, b.block, rows * this.positions, c, this.epsilon, { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd });
+      env.k.batchnorm_backward(x, dy, dx || b.scratch, block);
+    }
   }
 
   override getConfig(): Record<string, unknown> {
@@ -146,12 +159,13 @@ export class BatchNormalization extends BatchNormalizationForward {
 type LayerNormArgs = NormArgs & { gammaInitializer?: Initializer | string; betaInitializer?: Initializer | string };
 
 /** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
-export class LayerNormalizationForward extends Norm {
+export class LayerNormalization extends Norm {
   readonly className = 'LayerNormalization';
+  private readonly inits: Initializer[];
 
   constructor(args: LayerNormArgs = {}) {
     super(args, 1e-3, 'layerNormalization');
-    [args.gammaInitializer, args.betaInitializer].forEach(checkInitializer);
+    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
   }
 
   protected declare(features: number): void {
@@ -161,46 +175,42 @@ export class LayerNormalizationForward extends Norm {
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
     const rows = capacity * this.positions;
-    const b: Buffers = { mean: reserve(rows), invstd: reserve(rows) };
+    const b: Buffers = { block: reserve(NORM.LEN), mean: reserve(rows), invstd: reserve(rows) };
     if (training && !this.params[0].grad) b.dparams = reserve(2 * this.features);
     return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     const [gamma, beta] = this.params;
-    env.k.layernorm_forward(x, y, gamma.ptr, beta.ptr, b.mean, b.invstd, rows * this.positions, this.features, this.epsilon);
-  }
-}
-
-export class LayerNormalization extends LayerNormalizationForward {
-  private readonly inits: Initializer[];
-
-  constructor(args: LayerNormArgs = {}) {
-    super(args);
-    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
+    const ptrs = { gamma: gamma.ptr, beta: beta.ptr, mean: b.mean, invstd: b.invstd };
+    env.k.layernorm_forward(x, y, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
   }
 
   protected override paramInit(name: string): ParamInit {
     return { initializer: this.inits[name === 'gamma' ? 0 : 1] };
   }
 
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const [gamma, beta] = this.params;
-    const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
-    // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
-    env.k.layernorm_backward(x, dy, dx || dy, gamma.ptr, dgamma, dbeta, b.mean, b.invstd, rows * this.positions, this.features, 0);
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      const [gamma, beta] = this.params;
+      const dgamma = gamma.grad || b.dparams, dbeta = beta.grad || b.dparams + this.features * 4;
+      // each dx element is written after its dy is read, so the first layer can write dx over dy (which it owns)
+      const ptrs = { gamma: gamma.ptr, dgamma, dbeta, mean: b.mean, invstd: b.invstd };
+      env.k.layernorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    }
   }
 }
 
 type RMSNormArgs = NormArgs & { scaleInitializer?: Initializer | string };
 
 /** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
-export class RMSNormalizationForward extends Norm {
+export class RMSNormalization extends Norm {
   readonly className = 'RMSNormalization';
+  private readonly init: Initializer;
 
   constructor(args: RMSNormArgs = {}) {
     super(args, 1e-6, 'rmsNormalization');
-    checkInitializer(args.scaleInitializer);
+    this.init = resolveInitializer(args.scaleInitializer, ones);
   }
 
   protected declare(features: number): void {
@@ -208,31 +218,26 @@ export class RMSNormalizationForward extends Norm {
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
-    const b: Buffers = { invrms: reserve(capacity * this.positions) };
+    const b: Buffers = { block: reserve(NORM.LEN), invrms: reserve(capacity * this.positions) };
     if (training && !this.params[0].grad) b.dparams = reserve(this.features);
     return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
-    env.k.rmsnorm_forward(x, y, this.params[0].ptr, b.invrms, rows * this.positions, this.features, this.epsilon);
-  }
-}
-
-export class RMSNormalization extends RMSNormalizationForward {
-  private readonly init: Initializer;
-
-  constructor(args: RMSNormArgs = {}) {
-    super(args);
-    this.init = resolveInitializer(args.scaleInitializer, ones);
+    const ptrs = { gamma: this.params[0].ptr, invstd: b.invrms };
+    env.k.rmsnorm_forward(x, y, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
   }
 
   protected override paramInit(): ParamInit {
     return { initializer: this.init };
   }
 
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const [scale] = this.params;
-    env.k.rmsnorm_backward(x, dy, dx || dy, scale.ptr, scale.grad || b.dparams, b.invrms, rows * this.positions, this.features, 0);
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      const [scale] = this.params;
+      const ptrs = { gamma: scale.ptr, dgamma: scale.grad || b.dparams, invstd: b.invrms };
+      env.k.rmsnorm_backward(x, dy, dx || dy, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    }
   }
 }
 

@@ -56,10 +56,12 @@ abstract class Pool extends Layer {
   }
 
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (!dx) return;
-    writeGeo(env.heap, b.geo, this.block, rows);
-    if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, 0);
-    else env.k.avgpool_backward(dy, dx, b.geo, 0);
+    trainingOnly: {
+      if (!dx) return;
+      writeGeo(env.heap, b.geo, this.block, rows);
+      if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, 0);
+      else env.k.avgpool_backward(dy, dx, b.geo, 0);
+    }
   }
 
   /** 2x2 windows side by side, no padding: the max pooling a convolution below can compute (Conv2D.pairWith). */
@@ -72,8 +74,10 @@ abstract class Pool extends Layer {
    * was a relu's output, so dx is written as the gradient of the relu's input: dy passes only where y > 0.
    */
   backwardInPair(env: Env, b: Buffers, y: number, dy: number, dx: number, rows: number, relu: boolean): void {
-    writeGeo(env.heap, b.geo, this.block, rows);
-    env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, relu ? y : 0);
+    trainingOnly: {
+      writeGeo(env.heap, b.geo, this.block, rows);
+      env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, relu ? y : 0);
+    }
   }
 
   override getConfig(): Record<string, unknown> {
@@ -133,9 +137,11 @@ abstract class GlobalPool extends Layer {
   }
 
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
-    if (!dx) return;
-    if (this.mode === 'max') env.k.global_maxpool_backward(dy, b.argmax, dx, rows, this.positions, this.outputSize);
-    else env.k.global_avgpool_backward(dy, dx, rows, this.positions, this.outputSize);
+    trainingOnly: {
+      if (!dx) return;
+      if (this.mode === 'max') env.k.global_maxpool_backward(dy, b.argmax, dx, rows, this.positions, this.outputSize);
+      else env.k.global_avgpool_backward(dy, dx, rows, this.positions, this.outputSize);
+    }
   }
 }
 

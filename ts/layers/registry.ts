@@ -1,7 +1,6 @@
 // Layers by class name, for loading saved models: each factory takes the layer's getConfig() and makes the layer.
-// This is the mechanism; the tables are ts/layers/catalog.ts (the library's layers, registered by ts/index.ts) and
-// ts/layers/catalog-forward.ts (their forward cores, registered by ts/infer.ts). Adding a layer type is one row in
-// each (or registerLayer() for a user's own layer class).
+// This is the mechanism; the table is ts/layers/catalog.ts (the library's layers, registered by ts/index.ts and by
+// wasmnn/infer's ts/infer.ts). Adding a layer type is one row there (or registerLayer() for a user's own class).
 import { Layer } from './layer';
 import { l1l2 } from './regularizers';
 import { NotFoundError, ValueError, WasmnnError } from '../backend/errors';
@@ -53,7 +52,7 @@ export function layerFromConfig(className: string, config: Record<string, unknow
   return layer;
 }
 
-/** Layers inside a layer (a residual block's), saved as [{ className, config }] like the model's. */
+/** Layers inside a layer (a residual block's, in its fromConfig), saved as [{ className, config }] like the model's. */
 export function innerLayers(saved: unknown, where: string): Layer[] {
   if (!Array.isArray(saved)) throw new ValueError(`${where}: layers must be a list of { className, config }`);
   return saved.map((entry, i) => {

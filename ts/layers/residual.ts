@@ -2,10 +2,11 @@
 // `projection: true` a 1x1 convolution (strided like the block) for blocks that change the channel count or size.
 // The block is one layer to the model: it exposes its inner layers' parameters as its own (the same Param objects,
 // so they are placed in the model's blocks and stepped by the optimiser) and runs the inner layers over buffers it
-// reserves in its own plan. ResidualForward is the inference core (its projection a forward-core convolution);
-// Residual adds the backward pass and getConfig.
-import { Layer, ForwardLayer, sameShape, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
-import { Conv2D, Conv1D, Conv2DForward, Conv1DForward, type ConvArgs } from './conv';
+// reserves in its own plan. Saved, it is its config with its inner layers' [{ className, config }]; fromConfig
+// revives them through the loader's table.
+import { Layer, sameShape, type Buffers, type Env, type LayerArgs, type Reserve } from './layer';
+import { Conv2D, Conv1D } from './conv';
+import { innerLayers } from './registry';
 import { ShapeError, ValueError } from '../backend/errors';
 
 export interface ResidualArgs extends LayerArgs {
@@ -26,8 +27,14 @@ interface InnerPlan {
   shortcutBuffers: Buffers;
 }
 
-export class ResidualForward extends ForwardLayer {
+export class Residual extends Layer {
   readonly className = 'Residual';
+
+  /** A saved block: its inner layers are made first, each from its own { className, config }. */
+  static override fromConfig(config: Record<string, unknown>): Layer {
+    return new Residual({ ...config, layers: innerLayers(config.layers, 'residual') });
+  }
+
   readonly inner: Layer[];
   readonly projection: boolean;
   /** The 1x1 convolution on the shortcut, made at build time when `projection` is set. */
@@ -70,15 +77,10 @@ export class ResidualForward extends ForwardLayer {
     if ((rank !== 1 && rank !== 2) || out.length !== inputShape.length) throw fail();
     const strides = inputShape.slice(0, -1).map((d, i) => Math.max(1, Math.round(d / out[i])));
     const args = { filters: out[rank], kernelSize: 1, strides, padding: 'same' as const, useBias: false, name: `${this.name}/projection`, trainable: this.trainable };
-    const conv = this.projectionConv(rank, args);
+    const conv = rank === 2 ? new Conv2D(args) : new Conv1D(args);
     conv.build(inputShape);
     if (!sameShape(conv.outputShape, out)) throw fail();
     return conv;
-  }
-
-  /** The shortcut's convolution: a forward core here, a trainable convolution in Residual. */
-  protected projectionConv(rank: number, args: ConvArgs): Layer {
-    return rank === 2 ? new Conv2DForward(args) : new Conv1DForward(args);
   }
 
   override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
@@ -122,32 +124,28 @@ export class ResidualForward extends ForwardLayer {
       env.k.vec_add(input, x, y, rows * this.outputSize);
     }
   }
-}
 
-export class Residual extends ResidualForward {
-  protected override projectionConv(rank: number, args: ConvArgs): Layer {
-    return rank === 2 ? new Conv2D(args) : new Conv1D(args);
-  }
-
-  override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
-    const plan = this.planOf(b);
-    const last = this.inner.length - 1;
-    // dL/dF(x) = dy; the inner layers may overwrite their output gradient, and dy is still needed for the shortcut
-    env.k.vec_copy(dy, plan.grads[last], rows * this.outputSize);
-    for (let i = last; i >= 0; i--) {
-      const layer = this.inner[i];
-      const gin = i === 0 ? dx : plan.grads[i - 1];
-      if (layer.passThrough(true)) {
-        if (gin) env.k.vec_copy(plan.grads[i], gin, rows * layer.inputSize);
-      } else if (gin || layer.params.length > 0) {
-        layer.backward(env, plan.buffers[i], i === 0 ? x : plan.outputs[i - 1], plan.outputs[i], plan.grads[i], gin, rows);
+  backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
+    trainingOnly: {
+      const plan = this.planOf(b);
+      const last = this.inner.length - 1;
+      // dL/dF(x) = dy; the inner layers may overwrite their output gradient, and dy is still needed for the shortcut
+      env.k.vec_copy(dy, plan.grads[last], rows * this.outputSize);
+      for (let i = last; i >= 0; i--) {
+        const layer = this.inner[i];
+        const gin = i === 0 ? dx : plan.grads[i - 1];
+        if (layer.passThrough(true)) {
+          if (gin) env.k.vec_copy(plan.grads[i], gin, rows * layer.inputSize);
+        } else if (gin || layer.params.length > 0) {
+          layer.backward(env, plan.buffers[i], i === 0 ? x : plan.outputs[i - 1], plan.outputs[i], plan.grads[i], gin, rows);
+        }
       }
-    }
-    if (this.shortcut) {
-      this.shortcut.backward(env, plan.shortcutBuffers, x, plan.shortcut, dy, dx ? plan.shortcutGrad : 0, rows);
-      if (dx) env.k.vec_add_inplace(dx, plan.shortcutGrad, rows * this.inputSize);
-    } else if (dx) {
-      env.k.vec_add_inplace(dx, dy, rows * this.inputSize);
+      if (this.shortcut) {
+        this.shortcut.backward(env, plan.shortcutBuffers, x, plan.shortcut, dy, dx ? plan.shortcutGrad : 0, rows);
+        if (dx) env.k.vec_add_inplace(dx, plan.shortcutGrad, rows * this.inputSize);
+      } else if (dx) {
+        env.k.vec_add_inplace(dx, dy, rows * this.inputSize);
+      }
     }
   }
 

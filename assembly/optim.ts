@@ -1,8 +1,12 @@
 // Optimiser steps: one call over the whole contiguous parameter block. p (parameters), g (gradients) and each
-// state array (vel, ms, acc, m, v) are f32 of length n, updated in place; g is only read.
-// Formulas are Keras 3 / TF2 (keras/src/optimizers/*.py), in the same operation order where it matters.
+// state array (acc, ms, mom, mg, m, v) are f32 of length n, updated in place; g is only read.
+// Formulas are TF.js' (tfjs-core/src/optimizers/*.ts), in the same operation order, so that porting TF.js code by
+// changing the import trains the same way; where TF.js has no form (AdamW) or a broken one (centered RMSprop)
+// the formula is PyTorch's or TF's kernel's, said at each function.
 // 4-lane SIMD body and a scalar tail doing the same f32 operations, so an element's result never depends on
 // its position (same bits in every engine: no relaxed SIMD, no fused multiply-add).
+// Steps with more than a learning rate and two constants read them from a settings block (f32 words, written by
+// the runtime before each call), not from a long argument list.
 import { vec_clip } from "./vector";
 
 /** (s0 + s1) + (s2 + s3): the fixed order in which lane sums are folded. */
@@ -10,7 +14,7 @@ import { vec_clip } from "./vector";
   return (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
 }
 
-/** SGD: p −= lr·g. */
+/** SGD (TF.js, PyTorch): p −= lr·g. */
 export function sgd_step(p: usize, g: usize, n: i32, lr: f32): void {
   const lrv = f32x4.splat(lr);
   let i = 0;
@@ -24,37 +28,56 @@ export function sgd_step(p: usize, g: usize, n: i32, lr: f32): void {
   }
 }
 
-/** SGD with momentum (Keras SGD): v = momentum·v − lr·g; then p += v, or with nesterov = 1
- *  p += momentum·v − lr·g (using the new v). */
-export function momentum_step(p: usize, g: usize, vel: usize, n: i32, lr: f32, momentum: f32, nesterov: i32): void {
+/** Momentum (TF.js' MomentumOptimizer, PyTorch's SGD with momentum): acc = momentum·acc + g; then p −= lr·acc,
+ *  or with nesterov = 1 p −= lr·(g + momentum·acc) (using the new acc). acc holds gradients, not steps (Keras keeps
+ *  v = momentum·v − lr·g instead): the two agree for a constant rate and differ when a schedule changes it. */
+export function momentum_step(p: usize, g: usize, acc: usize, n: i32, lr: f32, momentum: f32, nesterov: i32): void {
   const lrv = f32x4.splat(lr);
   const mu = f32x4.splat(momentum);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const glr = f32x4.mul(v128.load(g + o), lrv);
-    const v = f32x4.sub(f32x4.mul(v128.load(vel + o), mu), glr);
-    v128.store(vel + o, v);
-    const step = nesterov ? f32x4.sub(f32x4.mul(v, mu), glr) : v;
-    v128.store(p + o, f32x4.add(v128.load(p + o), step));
+    const gi = v128.load(g + o);
+    const a = f32x4.add(f32x4.mul(v128.load(acc + o), mu), gi);
+    v128.store(acc + o, a);
+    const dir = nesterov ? f32x4.add(gi, f32x4.mul(a, mu)) : a;
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.mul(dir, lrv)));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const glr = load<f32>(g + o) * lr;
-    const v = load<f32>(vel + o) * momentum - glr;
-    store<f32>(vel + o, v);
-    const step = nesterov ? v * momentum - glr : v;
-    store<f32>(p + o, load<f32>(p + o) + step);
+    const gi = load<f32>(g + o);
+    const a = load<f32>(acc + o) * momentum + gi;
+    store<f32>(acc + o, a);
+    const dir = nesterov ? gi + a * momentum : a;
+    store<f32>(p + o, load<f32>(p + o) - dir * lr);
   }
 }
 
-/** RMSprop (Keras, no momentum, not centered): ms = rho·ms + (1 − rho)·g²; p −= lr·g / √(ms + eps).
- *  eps is inside the square root, as in Keras 3, tf.keras (ApplyRMSProp) and TF.js. */
-export function rmsprop_step(p: usize, g: usize, ms: usize, n: i32, lr: f32, rho: f32, eps: f32): void {
+// RMSprop's settings block (f32): learning rate, rho (TF.js' decay), momentum, epsilon.
+const RMS_LR = 0;
+const RMS_RHO = 4;
+const RMS_MOMENTUM = 8;
+const RMS_EPS = 12;
+
+/** RMSprop (TF.js' RMSPropOptimizer):
+ *    ms = rho·ms + (1 − rho)·g²
+ *    centered (mg ≠ 0): mg = rho·mg + (1 − rho)·g;  d = ms − mg² + eps    else d = ms + eps
+ *    step = lr·g / √d
+ *    with momentum (mom ≠ 0): mom = momentum·mom + step; p −= mom      else p −= step
+ *  eps inside the root, as TF.js, Keras and TF's ApplyRMSProp. The centered form is TF's ApplyCenteredRMSProp and
+ *  Keras': TF.js subtracts eps there (√(ms − (mg² + eps))), the root of a negative number for a gradient that stays
+ *  0. mom = 0 is TF.js with momentum 0 (it keeps a moment array that then equals the step: same bits).
+ *  settings: the block above. */
+export function rmsprop_step(p: usize, g: usize, ms: usize, mom: usize, mg: usize, n: i32, settings: usize): void {
+  const lr = load<f32>(settings, RMS_LR);
+  const rho = load<f32>(settings, RMS_RHO);
+  const momentum = load<f32>(settings, RMS_MOMENTUM);
+  const eps = load<f32>(settings, RMS_EPS);
   const oneMinusRho: f32 = 1 - rho;
   const lrv = f32x4.splat(lr);
   const rhov = f32x4.splat(rho);
   const omr = f32x4.splat(oneMinusRho);
+  const muv = f32x4.splat(momentum);
   const epsv = f32x4.splat(eps);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -62,7 +85,17 @@ export function rmsprop_step(p: usize, g: usize, ms: usize, n: i32, lr: f32, rho
     const gi = v128.load(g + o);
     const s = f32x4.add(f32x4.mul(v128.load(ms + o), rhov), f32x4.mul(f32x4.mul(gi, gi), omr));
     v128.store(ms + o, s);
-    const step = f32x4.div(f32x4.mul(gi, lrv), f32x4.sqrt(f32x4.add(s, epsv)));
+    let d = s;
+    if (mg) {
+      const a = f32x4.add(f32x4.mul(v128.load(mg + o), rhov), f32x4.mul(gi, omr));
+      v128.store(mg + o, a);
+      d = f32x4.sub(s, f32x4.mul(a, a));
+    }
+    let step = f32x4.div(f32x4.mul(gi, lrv), f32x4.sqrt(f32x4.add(d, epsv)));
+    if (mom) {
+      step = f32x4.add(f32x4.mul(v128.load(mom + o), muv), step);
+      v128.store(mom + o, step);
+    }
     v128.store(p + o, f32x4.sub(v128.load(p + o), step));
   }
   for (; i < n; i++) {
@@ -70,12 +103,23 @@ export function rmsprop_step(p: usize, g: usize, ms: usize, n: i32, lr: f32, rho
     const gi = load<f32>(g + o);
     const s = load<f32>(ms + o) * rho + gi * gi * oneMinusRho;
     store<f32>(ms + o, s);
-    store<f32>(p + o, load<f32>(p + o) - gi * lr / sqrt<f32>(s + eps));
+    let d = s;
+    if (mg) {
+      const a = load<f32>(mg + o) * rho + gi * oneMinusRho;
+      store<f32>(mg + o, a);
+      d = s - a * a;
+    }
+    let step = gi * lr / sqrt<f32>(d + eps);
+    if (mom) {
+      step = load<f32>(mom + o) * momentum + step;
+      store<f32>(mom + o, step);
+    }
+    store<f32>(p + o, load<f32>(p + o) - step);
   }
 }
 
-/** Adagrad (Keras 3): acc += g²; p −= lr·g / √(acc + eps). The runtime initialises acc to
- *  initial_accumulator_value (0.1). eps inside the root, as Keras 3 and TF.js. */
+/** Adagrad (TF.js' AdagradOptimizer): acc += g²; p −= (g / √(acc + eps))·lr. The runtime initialises acc to
+ *  initialAccumulatorValue (0.1). eps inside the root, as TF.js and Keras 3 (PyTorch puts it outside). */
 export function adagrad_step(p: usize, g: usize, acc: usize, n: i32, lr: f32, eps: f32): void {
   const lrv = f32x4.splat(lr);
   const epsv = f32x4.splat(eps);
@@ -85,7 +129,7 @@ export function adagrad_step(p: usize, g: usize, acc: usize, n: i32, lr: f32, ep
     const gi = v128.load(g + o);
     const a = f32x4.add(v128.load(acc + o), f32x4.mul(gi, gi));
     v128.store(acc + o, a);
-    const step = f32x4.div(f32x4.mul(gi, lrv), f32x4.sqrt(f32x4.add(a, epsv)));
+    const step = f32x4.mul(f32x4.div(gi, f32x4.sqrt(f32x4.add(a, epsv))), lrv);
     v128.store(p + o, f32x4.sub(v128.load(p + o), step));
   }
   for (; i < n; i++) {
@@ -93,56 +137,72 @@ export function adagrad_step(p: usize, g: usize, acc: usize, n: i32, lr: f32, ep
     const gi = load<f32>(g + o);
     const a = load<f32>(acc + o) + gi * gi;
     store<f32>(acc + o, a);
-    store<f32>(p + o, load<f32>(p + o) - gi * lr / sqrt<f32>(a + eps));
+    store<f32>(p + o, load<f32>(p + o) - gi / sqrt<f32>(a + eps) * lr);
   }
 }
 
-/** Adam (Keras), t = 1 on the first step:
- *    m += (g − m)·(1 − β1)      (= β1·m + (1 − β1)·g)
- *    v += (g² − v)·(1 − β2)     (= β2·v + (1 − β2)·g²)
- *    lr_t = lr·√(1 − β2^t)/(1 − β1^t)   (bias correction folded into the rate; f64, once per call)
- *    p −= lr_t·m / (√v + eps)    (eps outside the root, as Keras' Adam)
- *  weight_decay > 0 makes it AdamW: first p −= lr·weight_decay·p (decoupled; Keras applies it before the step). */
-export function adam_step(
-  p: usize, g: usize, m: usize, v: usize, n: i32,
-  lr: f32, beta1: f32, beta2: f32, eps: f32, t: i32, weight_decay: f32,
-): void {
-  const lrT = <f32>(<f64>lr * Math.sqrt(1 - Math.pow(<f64>beta2, <f64>t)) / (1 - Math.pow(<f64>beta1, <f64>t)));
-  const decay: f32 = weight_decay > 0 ? lr * weight_decay : 0;
+// Adam's settings block: f32 learning rate, beta1, beta2, epsilon, weight decay, then i32 t (1 on the first step).
+const ADAM_LR = 0;
+const ADAM_BETA1 = 4;
+const ADAM_BETA2 = 8;
+const ADAM_EPS = 12;
+const ADAM_WEIGHT_DECAY = 16;
+const ADAM_T = 20;
+
+/** Adam (TF.js' AdamOptimizer and PyTorch's Adam), t = 1 on the first step:
+ *    m = β1·m + (1 − β1)·g
+ *    v = β2·v + (1 − β2)·g²
+ *    p −= lr·m̂ / (√v̂ + eps),   m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)   (eps added to the bias-corrected root)
+ *  computed as p −= α·m / (√v + ε̂) with α = lr·√(1 − β2^t)/(1 − β1^t) and ε̂ = eps·√(1 − β2^t), the same formula
+ *  with both corrections folded into two constants (f64, once per call), so the pass over the block costs what
+ *  Keras' form costs. Keras adds eps itself to √v, before the correction: 1/√(1 − β2^t) times more eps than TF.js
+ *  and PyTorch (32x at t = 1 with β2 = 0.999), which holds back the steps of weights with small gradients.
+ *  weight_decay > 0 makes it AdamW (PyTorch, decoupled): first p −= lr·weight_decay·p, as p·(1 − lr·weight_decay).
+ *  settings: the block above. */
+export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32, settings: usize): void {
+  const lr = load<f32>(settings, ADAM_LR);
+  const beta1 = load<f32>(settings, ADAM_BETA1);
+  const beta2 = load<f32>(settings, ADAM_BETA2);
+  const eps = load<f32>(settings, ADAM_EPS);
+  const weightDecay = load<f32>(settings, ADAM_WEIGHT_DECAY);
+  const t = <f64>load<i32>(settings, ADAM_T);
+  const root2 = Math.sqrt(1 - Math.pow(<f64>beta2, t));
+  const rate = <f32>(<f64>lr * root2 / (1 - Math.pow(<f64>beta1, t)));
+  const epsHat = <f32>(<f64>eps * root2);
+  const keep = <f32>(1 - <f64>lr * <f64>weightDecay);
+  const decay = weightDecay > 0;
   const omb1: f32 = 1 - beta1;
   const omb2: f32 = 1 - beta2;
-  const lrTv = f32x4.splat(lrT);
-  const decayv = f32x4.splat(decay);
+  const b1v = f32x4.splat(beta1);
+  const b2v = f32x4.splat(beta2);
   const omb1v = f32x4.splat(omb1);
   const omb2v = f32x4.splat(omb2);
-  const epsv = f32x4.splat(eps);
+  const ratev = f32x4.splat(rate);
+  const keepv = f32x4.splat(keep);
+  const epsv = f32x4.splat(epsHat);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const gi = v128.load(g + o);
-    let mi = v128.load(m + o);
-    let vi = v128.load(v + o);
-    mi = f32x4.add(mi, f32x4.mul(f32x4.sub(gi, mi), omb1v));
-    vi = f32x4.add(vi, f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), vi), omb2v));
+    const mi = f32x4.add(f32x4.mul(v128.load(m + o), b1v), f32x4.mul(gi, omb1v));
+    const vi = f32x4.add(f32x4.mul(v128.load(v + o), b2v), f32x4.mul(f32x4.mul(gi, gi), omb2v));
     v128.store(m + o, mi);
     v128.store(v + o, vi);
     let pi = v128.load(p + o);
-    if (decay != 0) pi = f32x4.sub(pi, f32x4.mul(pi, decayv));
-    const step = f32x4.div(f32x4.mul(mi, lrTv), f32x4.add(f32x4.sqrt(vi), epsv));
-    v128.store(p + o, f32x4.sub(pi, step));
+    if (decay) pi = f32x4.mul(pi, keepv);
+    const denom = f32x4.add(f32x4.sqrt(vi), epsv);
+    v128.store(p + o, f32x4.sub(pi, f32x4.div(f32x4.mul(mi, ratev), denom)));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const gi = load<f32>(g + o);
-    let mi = load<f32>(m + o);
-    let vi = load<f32>(v + o);
-    mi = mi + (gi - mi) * omb1;
-    vi = vi + (gi * gi - vi) * omb2;
+    const mi = load<f32>(m + o) * beta1 + gi * omb1;
+    const vi = load<f32>(v + o) * beta2 + gi * gi * omb2;
     store<f32>(m + o, mi);
     store<f32>(v + o, vi);
     let pi = load<f32>(p + o);
-    if (decay != 0) pi = pi - pi * decay;
-    store<f32>(p + o, pi - mi * lrT / (sqrt<f32>(vi) + eps));
+    if (decay) pi = pi * keep;
+    store<f32>(p + o, pi - mi * rate / (sqrt<f32>(vi) + epsHat));
   }
 }
 

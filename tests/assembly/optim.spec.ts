@@ -1,6 +1,7 @@
-// optim.ts against a scalar f64 reference written from the formulas (Keras 3 / TF2), for 3 steps with fresh
-// gradients each step, n = 1, 4, 5, 17 (SIMD body, tails, both), at a pointer 4 bytes off a 16-byte boundary too.
-// eps is large (1e-3) and gradients small, so the place of eps (inside or outside the root) shows.
+// optim.ts against a scalar f64 reference written from the formulas (TF.js' optimizers; PyTorch's AdamW), for 3
+// steps with fresh gradients each step, n = 1, 4, 5, 17 (SIMD body, tails, both), at a pointer 4 bytes off a
+// 16-byte boundary too. eps is large (1e-3) and gradients small, so the place of eps (inside or outside the root,
+// before or after Adam's bias correction) shows.
 import {
   sgd_step, momentum_step, rmsprop_step, adagrad_step, adam_step, clip_by_value, l2_penalty, l1_penalty,
 } from "../../assembly/optim";
@@ -28,6 +29,13 @@ function newGrad(g: usize, n: i32): StaticArray<f64> {
   for (let i = 0; i < n; i++) fset(g, i, rnd() * (i % 3 == 0 ? 0.5 : 0.05));
   return mirror(g, n);
 }
+/** A settings block of f32 words, then an i32 (Adam's t) when t >= 0. */
+function settings(words: f32[], t: i32 = -1): usize {
+  const s = buf(8);
+  for (let i = 0; i < words.length; i++) fset(s, i, words[i]);
+  if (t >= 0) store<i32>(s + (<usize>words.length << 2), t);
+  return s;
+}
 function params(n: i32, shift: i32): usize {
   const p = buf(n + 1, shift);
   for (let i = 0; i < n; i++) fset(p, i, rnd());
@@ -51,46 +59,61 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
     }
   });
 
-  it("momentum and nesterov: v = mu*v - lr*g; p += v  |  p += mu*v - lr*g", () => {
+  it("momentum and nesterov: acc = mu*acc + g; p -= lr*acc  |  p -= lr*(g + mu*acc)", () => {
     const lr: f64 = <f64><f32>0.05, mu: f64 = <f64><f32>0.9;
     for (let nest = 0; nest < 2; nest++) for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
       const n = SIZES[k];
-      const p = params(n, s), g = buf(n, s), vel = buf(n, s);
-      fill(vel, n, 0);
+      const p = params(n, s), g = buf(n, s), acc = buf(n, s);
+      fill(acc, n, 0);
       const rp = mirror(p, n);
-      const rv = new StaticArray<f64>(n);
+      const racc = new StaticArray<f64>(n);
       for (let t = 0; t < STEPS; t++) {
         const rg = newGrad(g, n);
-        momentum_step(p, g, vel, n, 0.05, 0.9, nest);
+        momentum_step(p, g, acc, n, 0.05, 0.9, nest);
         for (let i = 0; i < n; i++) {
-          rv[i] = mu * rv[i] - lr * rg[i];
-          rp[i] += nest ? mu * rv[i] - lr * rg[i] : rv[i];
+          racc[i] = mu * racc[i] + rg[i];
+          rp[i] -= lr * (nest ? rg[i] + mu * racc[i] : racc[i]);
         }
-        closeAll(vel, rv, n, "momentum v");
+        closeAll(acc, racc, n, "momentum acc");
         closeAll(p, rp, n, nest ? "nesterov p" : "momentum p");
       }
       expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
 
-  it("rmsprop: ms = rho*ms + (1-rho)*g^2; p -= lr*g/sqrt(ms + eps)", () => {
-    const lr: f64 = <f64><f32>0.01, rho: f64 = <f64><f32>0.9, eps: f64 = <f64><f32>1e-3;
-    for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
+  it("rmsprop: ms = rho*ms + (1-rho)*g^2; step = lr*g/sqrt(ms [- mg^2] + eps); [mom = mu*mom + step]; p -= step|mom", () => {
+    const lr: f64 = <f64><f32>0.01, rho: f64 = <f64><f32>0.9, mu: f64 = <f64><f32>0.8, eps: f64 = <f64><f32>1e-3;
+    // variant bits: 1 = momentum, 2 = centered
+    for (let variant = 0; variant < 4; variant++) for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
       const n = SIZES[k];
-      const p = params(n, s), g = buf(n, s), ms = buf(n, s);
+      const withMomentum = (variant & 1) != 0, centered = (variant & 2) != 0;
+      const p = params(n, s), g = buf(n, s), ms = buf(n, s), mom = buf(n, s), mg = buf(n, s);
       fill(ms, n, 0);
+      fill(mom, n, 0);
+      fill(mg, n, 0);
+      const block = settings([0.01, 0.9, withMomentum ? 0.8 : 0, 1e-3]);
       const rp = mirror(p, n);
-      const rms = new StaticArray<f64>(n);
+      const rms = new StaticArray<f64>(n), rmom = new StaticArray<f64>(n), rmg = new StaticArray<f64>(n);
+      const what = "rmsprop" + (withMomentum ? " momentum" : "") + (centered ? " centered" : "");
       for (let t = 0; t < STEPS; t++) {
         const rg = newGrad(g, n);
-        rmsprop_step(p, g, ms, n, 0.01, 0.9, 1e-3);
+        rmsprop_step(p, g, ms, withMomentum ? mom : 0, centered ? mg : 0, n, block);
         for (let i = 0; i < n; i++) {
           rms[i] = rho * rms[i] + (1 - rho) * rg[i] * rg[i];
-          rp[i] -= lr * rg[i] / Math.sqrt(rms[i] + eps);
+          rmg[i] = rho * rmg[i] + (1 - rho) * rg[i];
+          const d = centered ? rms[i] - rmg[i] * rmg[i] : rms[i];
+          const step = lr * rg[i] / Math.sqrt(d + eps);
+          rmom[i] = mu * rmom[i] + step;
+          rp[i] -= withMomentum ? rmom[i] : step;
         }
-        closeAll(ms, rms, n, "rmsprop ms");
-        closeAll(p, rp, n, "rmsprop p");
+        closeAll(ms, rms, n, what + " ms");
+        if (withMomentum) closeAll(mom, rmom, n, what + " mom");
+        if (centered) closeAll(mg, rmg, n, what + " mg");
+        closeAll(p, rp, n, what + " p");
       }
+      // a state array the variant does not use is not touched
+      if (!withMomentum) for (let i = 0; i < n; i++) expect<f32>(fget(mom, i)).toBe(0, what + ": wrote mom");
+      if (!centered) for (let i = 0; i < n; i++) expect<f32>(fget(mg, i)).toBe(0, what + ": wrote mg");
       expect<f32>(fget(p, n)).toBe(555.0, "wrote past n");
     }
   });
@@ -117,7 +140,7 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
     }
   });
 
-  it("adam and adamw: bias correction at t = 1, 2, 3; decay before the step", () => {
+  it("adam and adamw: p -= lr*m_hat/(sqrt(v_hat) + eps) at t = 1, 2, 3; decay p -= lr*wd*p before the step", () => {
     const lr: f64 = <f64><f32>0.01, b1: f64 = <f64><f32>0.9, b2: f64 = <f64><f32>0.999, eps: f64 = <f64><f32>1e-3;
     const wds: f32[] = [0, 0.05];
     for (let d = 0; d < wds.length; d++) for (let k = 0; k < SIZES.length; k++) for (let s = 0; s < 2; s++) {
@@ -130,16 +153,14 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
       const rm = new StaticArray<f64>(n), rv = new StaticArray<f64>(n);
       for (let t = 1; t <= STEPS; t++) {
         const rg = newGrad(g, n);
-        adam_step(p, g, m, v, n, 0.01, 0.9, 0.999, 1e-3, t, wds[d]);
+        adam_step(p, g, m, v, n, settings([0.01, 0.9, 0.999, 1e-3, wds[d]], t));
         for (let i = 0; i < n; i++) {
           rm[i] = b1 * rm[i] + (1 - b1) * rg[i];
           rv[i] = b2 * rv[i] + (1 - b2) * rg[i] * rg[i];
           const mHat = rm[i] / (1 - Math.pow(b1, t));
           const vHat = rv[i] / (1 - Math.pow(b2, t));
-          // Keras' eps sits outside √v of the uncorrected v: √v̂ + eps/√(1 − β2^t) in bias-corrected terms
-          const epsHat = eps / Math.sqrt(1 - Math.pow(b2, t));
           rp[i] = rp[i] - lr * wd * rp[i];
-          rp[i] -= lr * mHat / (Math.sqrt(vHat) + epsHat);
+          rp[i] -= lr * mHat / (Math.sqrt(vHat) + eps); // TF.js and PyTorch: eps added to the corrected root
         }
         const what = wd > 0 ? "adamw" : "adam";
         closeAll(m, rm, n, what + " m t=" + t.toString());
@@ -152,13 +173,13 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
 
   it("an element's update does not depend on its position (SIMD body vs scalar tail: same bits)", () => {
     const n = 7;
-    const p = buf(n), g = buf(n), m = buf(n), v = buf(n), vel = buf(n), acc = buf(n), ms = buf(n);
+    const p = buf(n), g = buf(n), m = buf(n), v = buf(n), vel = buf(n), acc = buf(n), ms = buf(n), mom = buf(n), mg = buf(n);
     fill(p, n, 0.3); fill(g, n, -0.0123); fill(m, n, 0.01); fill(v, n, 0.002);
-    fill(vel, n, 0.1); fill(acc, n, 0.1); fill(ms, n, 0.05);
+    fill(vel, n, 0.1); fill(acc, n, 0.1); fill(ms, n, 0.05); fill(mom, n, 0.01); fill(mg, n, 0.001);
     for (let t = 1; t <= 3; t++) {
-      adam_step(p, g, m, v, n, 0.01, 0.9, 0.999, 1e-7, t, 0.01);
+      adam_step(p, g, m, v, n, settings([0.01, 0.9, 0.999, 1e-7, 0.01], t));
       momentum_step(p, g, vel, n, 0.05, 0.9, 1);
-      rmsprop_step(p, g, ms, n, 0.01, 0.9, 1e-7);
+      rmsprop_step(p, g, ms, mom, mg, n, settings([0.01, 0.9, 0.5, 1e-7]));
       adagrad_step(p, g, acc, n, 0.1, 1e-7);
       sgd_step(p, g, n, 0.1);
     }
@@ -166,6 +187,8 @@ describe("optimiser steps follow the f64 formulas over 3 steps", () => {
       expect<f32>(fget(p, i)).toBe(fget(p, 0));
       expect<f32>(fget(m, i)).toBe(fget(m, 0));
       expect<f32>(fget(v, i)).toBe(fget(v, 0));
+      expect<f32>(fget(mom, i)).toBe(fget(mom, 0));
+      expect<f32>(fget(mg, i)).toBe(fget(mg, 0));
     }
   });
 });

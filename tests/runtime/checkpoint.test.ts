@@ -160,6 +160,7 @@ test('training resumed from a checkpoint gives the weights of training straight 
     ['sgd', () => nn.train.sgd(0.1)],
     ['momentum', () => nn.train.momentum(0.05, 0.9, true)],
     ['rmsprop', () => nn.train.rmsprop(0.01)],
+    ['rmsprop with momentum, centered', () => nn.train.rmsprop(0.01, 0.9, 0.5, 1e-7, true)],
     ['adagrad', () => nn.train.adagrad(0.1)],
     ['adam + cosine schedule', () => nn.train.adam(nn.schedules.cosineDecay({ initialLearningRate: 0.02, decaySteps: 15 }))],
     ['adamw + warmup, clipvalue', () => nn.train.adamw(nn.schedules.warmup(0.01, 5), 0.01, 0.9, 0.999, 1e-7, { clipvalue: 0.5 })],

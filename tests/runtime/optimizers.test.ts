@@ -1,13 +1,14 @@
-// Each optimiser's update through a real model against its formula computed here, and each learning-rate
-// schedule against Keras' formula written with Math.
+// Each optimiser's update through a real model against its formula computed here (TF.js' formulas, PyTorch's for
+// AdamW; agreement.test.ts runs TF.js itself), and each learning-rate schedule against Keras' formula written with Math.
 //
 // The hand-made case: one dense unit, linear, MSE, three samples in one batch (shuffle off), so one epoch is one
 // step and the gradient at parameters θ = (w1, w2, b) is known in closed form: with r_i = x_i·w + b − y_i,
 // dL/dw_j = (2/n)·Σ r_i·x_ij and dL/db = (2/n)·Σ r_i. The reference runs the optimiser's formula in f64 on θ,
 // recomputing that gradient after each step; the model runs in f32, hence the 1e-5 relative tolerance.
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
-import { close, flatWeights } from './helpers';
+import { close, flatWeights, throwsError } from './helpers';
 
 const { train, schedules } = nn;
 
@@ -64,27 +65,32 @@ optimizers.before(async () => {
 const lr = 0.05;
 const cases: [string, () => nn.Optimizer, Rule][] = [
   ['sgd', () => train.sgd(lr), (p, g) => zip(p, g, (pi, gi) => pi - lr * gi)],
+  // TF.js (and PyTorch): the accumulator sums gradients, the rate multiplies it at each step
   ['momentum 0.9', () => train.momentum(lr, 0.9), (p, g, _t, s) => {
-    const v = init(s, 'v');
+    const acc = init(s, 'acc');
     return p.map((pi, i) => {
-      v[i] = 0.9 * v[i] - lr * g[i];
-      return pi + v[i];
+      acc[i] = 0.9 * acc[i] + g[i];
+      return pi - lr * acc[i];
     });
   }],
   ['momentum 0.8, nesterov', () => train.momentum(lr, 0.8, true), (p, g, _t, s) => {
-    const v = init(s, 'v');
+    const acc = init(s, 'acc');
     return p.map((pi, i) => {
-      v[i] = 0.8 * v[i] - lr * g[i];
-      return pi + 0.8 * v[i] - lr * g[i];
+      acc[i] = 0.8 * acc[i] + g[i];
+      return pi - lr * (g[i] + 0.8 * acc[i]);
     });
   }],
-  ['rmsprop (ε inside the root)', () => train.rmsprop(lr, 0.9, 1e-2), (p, g, _t, s) => {
-    const ms = init(s, 'ms');
+  // with a schedule, TF.js' accumulator and Keras' velocity (v = μ·v − lr·g) part: this is TF.js'
+  ['momentum 0.9 with a step decay of the rate', () => train.momentum(schedules.stepDecay({ initialLearningRate: lr, every: 1, factor: 0.5 }), 0.9), (p, g, t, s) => {
+    const acc = init(s, 'acc');
     return p.map((pi, i) => {
-      ms[i] = 0.9 * ms[i] + 0.1 * g[i] * g[i];
-      return pi - (lr * g[i]) / Math.sqrt(ms[i] + 1e-2);
+      acc[i] = 0.9 * acc[i] + g[i];
+      return pi - lr * 0.5 ** (t - 1) * acc[i];
     });
   }],
+  ...[[0, false], [0.7, false], [0, true], [0.7, true]].map(([mu, centered]): [string, () => nn.Optimizer, Rule] => [
+    `rmsprop (ε inside the root), momentum ${mu}${centered ? ', centered' : ''}`,
+    () => train.rmsprop(lr, 0.9, mu as number, 1e-2, centered as boolean), rmspropRule(mu as number, centered as boolean, 1e-2)]),
   ['adagrad (accumulator starts at 0.1)', () => train.adagrad(lr, 0.1), (p, g, _t, s) => {
     const acc = init(s, 'acc', 0.1);
     return p.map((pi, i) => {
@@ -92,21 +98,35 @@ const cases: [string, () => nn.Optimizer, Rule][] = [
       return pi - (lr * g[i]) / Math.sqrt(acc[i] + 1e-7);
     });
   }],
-  // Keras: α_t = lr·√(1 − β2^t)/(1 − β1^t); p −= α_t·m/(√v + ε): ε outside the root of the uncorrected v
+  // TF.js and PyTorch: p −= lr·m̂/(√v̂ + ε), ε added to the bias-corrected root (Keras adds it to √v)
   ...[1e-7, 1e-2].map((eps): [string, () => nn.Optimizer, Rule] => [`adam, bias correction, ε ${eps}`, () => train.adam(lr, 0.9, 0.999, eps), adamRule(eps, 0)]),
   // decoupled weight decay: p −= lr·wd·p first, then the Adam step
   ['adamw weight decay 0.1', () => train.adamw(lr, 0.1), adamRule(1e-7, 0.1)],
 ];
 
-function adamRule(eps: number, wd: number): Rule {
+function adamRule(eps: number, wd: number, rate = lr): Rule {
   return (p, g, t, s) => {
     const m = init(s, 'm'), v = init(s, 'v');
-    const alpha = (lr * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
     return p.map((pi, i) => {
       m[i] = 0.9 * m[i] + 0.1 * g[i];
       v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      const decayed = pi - lr * wd * pi;
-      return decayed - (alpha * m[i]) / (Math.sqrt(v[i]) + eps);
+      const mHat = m[i] / (1 - 0.9 ** t), vHat = v[i] / (1 - 0.999 ** t);
+      const decayed = pi - rate * wd * pi;
+      return decayed - (rate * mHat) / (Math.sqrt(vHat) + eps);
+    });
+  };
+}
+
+/** TF.js' RMSProp; centered as TF's kernel (√(ms − mg² + ε)). */
+function rmspropRule(mu: number, centered: boolean, eps: number): Rule {
+  return (p, g, _t, s) => {
+    const ms = init(s, 'ms'), mom = init(s, 'mom'), mg = init(s, 'mg');
+    return p.map((pi, i) => {
+      ms[i] = 0.9 * ms[i] + 0.1 * g[i] * g[i];
+      mg[i] = 0.9 * mg[i] + 0.1 * g[i];
+      const step = (lr * g[i]) / Math.sqrt((centered ? ms[i] - mg[i] * mg[i] : ms[i]) + eps);
+      mom[i] = mu * mom[i] + step;
+      return pi - (mu > 0 ? mom[i] : step);
     });
   };
 }
@@ -118,26 +138,23 @@ for (const [name, make, rule] of cases) {
 }
 
 optimizers('the same optimisers by name use their default settings', async () => {
-  sameAs(await trained(nn.train.adam(), 2), reference(adamRuleWith(0.001), 2), "'adam' defaults");
+  sameAs(await trained(nn.train.adam(), 2), reference(adamRule(1e-7, 0, 0.001), 2), "'adam' defaults");
   const byName = nn.sequential({ seed: 1, layers: [nn.layers.dense({ inputShape: [2], units: 1 })] });
   byName.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
   byName.setWeights([nn.tensor([THETA0[0], THETA0[1]], [2, 1]), nn.tensor([THETA0[2]], [1])]);
   await byName.fit(nn.tensor2d(X.map((r) => r.slice())), Y.slice(), { epochs: 2, batchSize: 3, shuffle: false });
-  sameAs(flatWeights(byName), reference(adamRuleWith(0.001), 2), "compile({ optimizer: 'adam' })");
+  sameAs(flatWeights(byName), reference(adamRule(1e-7, 0, 0.001), 2), "compile({ optimizer: 'adam' })");
   byName.dispose();
 });
 
-function adamRuleWith(rate: number): Rule {
-  return (p, g, t, s) => {
-    const m = init(s, 'm'), v = init(s, 'v');
-    const alpha = (rate * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
-    return p.map((pi, i) => {
-      m[i] = 0.9 * m[i] + 0.1 * g[i];
-      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      return pi - (alpha * m[i]) / (Math.sqrt(v[i]) + 1e-7);
-    });
-  };
-}
+optimizers("RMSprop takes TF.js' arguments (lr, decay, momentum, epsilon, centered) and checks them", () => {
+  const r = train.rmsprop(0.02, 0.8, 0.5, 1e-6, true);
+  assert.equal([r.rho, r.momentum, r.epsilon, r.centered, r.stateCount], [0.8, 0.5, 1e-6, true, 3]);
+  assert.is(train.rmsprop(0.02).stateCount, 1, 'no momentum, not centered: one state array');
+  throwsError(() => train.rmsprop(0.01, 0.9, 1.5), nn.ValueError, /momentum must be in \[0, 1\), got 1.5/);
+  throwsError(() => train.rmsprop(0.01, 0.9, 0, 0), nn.ValueError, /epsilon must be a finite number > 0, got 0/);
+  throwsError(() => train.rmsprop(0.01, 0.9, 0, 1e-7, 'yes' as unknown as boolean), nn.ValueError, /centered must be true or false, got yes/);
+});
 
 optimizers("Adam's step counter continues across fit calls", async () => {
   const m = nn.sequential({ seed: 1, layers: [nn.layers.dense({ inputShape: [2], units: 1 })] });

@@ -57,10 +57,10 @@ export const KERNELS = {
   metric_correct_binary: 'prob target n threshold -> number',
   // optim.ts: one call over the whole parameter block
   sgd_step: 'p g n lr',
-  momentum_step: 'p g vel n lr momentum nesterov',
-  rmsprop_step: 'p g ms n lr rho eps',
+  momentum_step: 'p g acc n lr momentum nesterov',
+  rmsprop_step: 'p g ms mom mg n settings',
   adagrad_step: 'p g acc n lr eps',
-  adam_step: 'p g m v n lr beta1 beta2 eps t weightDecay',
+  adam_step: 'p g m v n settings',
   clip_by_value: 'g n clip',
   l2_penalty: 'w g n l2 -> number',
   l1_penalty: 'w g n l1 -> number',

@@ -79,7 +79,7 @@ function typed(config: Record<string, unknown>, spec: Record<string, Kind>, wher
 
 const OPTIMIZER_FIELDS: Record<string, Kind> = {
   clipnorm: 'number', clipvalue: 'number', momentum: 'number', nesterov: 'boolean', rho: 'number', epsilon: 'number',
-  initialAccumulatorValue: 'number', beta1: 'number', beta2: 'number', weightDecay: 'number',
+  initialAccumulatorValue: 'number', beta1: 'number', beta2: 'number', weightDecay: 'number', centered: 'boolean',
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -88,7 +88,7 @@ type Clip = { clipnorm?: number; clipvalue?: number };
 const OPTIMIZERS: Record<string, (lr: number | Schedule, c: Fields, clip: Clip) => Optimizer> = {
   sgd: (lr, _c, clip) => new SGD(lr, clip),
   momentum: (lr, c, clip) => new Momentum(lr, c.momentum, c.nesterov, clip),
-  rmsprop: (lr, c, clip) => new RMSProp(lr, c.rho, c.epsilon, clip),
+  rmsprop: (lr, c, clip) => new RMSProp(lr, c.rho, c.momentum, c.epsilon, c.centered, clip),
   adagrad: (lr, c, clip) => new Adagrad(lr, c.initialAccumulatorValue, c.epsilon, clip),
   adam: (lr, c, clip) => new Adam(lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, clip),
   adamw: (lr, c, clip) => new AdamW(lr, c.beta1, c.beta2, c.epsilon, c.weightDecay, clip),

@@ -27,7 +27,7 @@ export interface Plan {
 
 export class Network {
   readonly env: Env;
-  readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0 };
+  readonly block: ParameterBlock = { params: 0, grads: 0, states: [], n: 0, settings: 0 };
   /** Non-trainable state (batch-norm statistics): saved with the weights, never touched by the optimiser. */
   stateBlock = { ptr: 0, n: 0 };
   readonly #initRng: number;
@@ -234,8 +234,11 @@ export class TrainableNetwork extends Network {
    */
   prepareOptimizer(optimizer: Optimizer): void {
     const kept = Math.min(this.block.states.length, optimizer.stateCount);
-    const added = this.allocAll(new Array(optimizer.stateCount - kept).fill(this.block.n),
+    // the settings block (the step kernel's hyperparameters) is the same size for every optimiser: made once
+    const settings = this.block.settings ? 0 : 1;
+    const added = this.allocAll([...new Array(optimizer.stateCount - kept).fill(this.block.n), ...new Array(settings).fill(optimizer.settingsWords)],
       `the optimiser's state (${optimizer.stateCount} arrays of ${this.block.n.toLocaleString('en-US')} floats)`);
+    if (settings) this.block.settings = added.pop()!;
     for (const s of this.block.states.slice(kept)) this.free(s);
     this.block.states = [...this.block.states.slice(0, kept), ...added];
     for (const ptr of this.block.states) this.env.k.vec_fill(ptr, this.block.n, optimizer.initialState);

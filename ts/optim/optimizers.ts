@@ -1,5 +1,6 @@
-// Optimisers: each step is one kernel call over the model's whole contiguous parameter block (Keras formulas, see
-// assembly/optim.ts). Optional clipping first: by value, and by the global norm of all gradients.
+// Optimisers: each step is one kernel call over the model's whole contiguous parameter block. The formulas are
+// TF.js' (so TF.js code ported by changing the import trains the same way), PyTorch's for AdamW, which TF.js lacks;
+// see assembly/optim.ts. Optional clipping first: by value, and by the global norm of all gradients.
 import type { Kernels } from '../backend/kernels';
 import { ValueError } from '../backend/errors';
 import { asSchedule, type Schedule } from './schedules';
@@ -11,13 +12,18 @@ export interface ClipOptions {
   clipvalue?: number;
 }
 
-/** Where one model keeps what the optimiser needs: params, grads and `stateCount` state arrays of n floats. */
+/** Where one model keeps what the optimiser needs: params, grads and `stateCount` state arrays of n floats, and a
+ *  settings block of OPTIMIZER_SETTINGS_WORDS words that a step's kernel reads its hyperparameters from. */
 export interface ParameterBlock {
   params: number;
   grads: number;
   states: number[];
   n: number;
+  settings: number;
 }
+
+/** Words in a settings block: Adam's six (lr, β1, β2, eps, weight decay, t) and room to spare. */
+export const OPTIMIZER_SETTINGS_WORDS = 8;
 
 export abstract class Optimizer {
   readonly schedule: Schedule;
@@ -26,6 +32,8 @@ export abstract class Optimizer {
   abstract readonly stateCount: number;
   /** The value the state arrays start from. */
   readonly initialState: number = 0;
+  /** Words of the settings block that the step's kernel reads. */
+  readonly settingsWords = OPTIMIZER_SETTINGS_WORDS;
 
   constructor(learningRate: number | Schedule, readonly clip: ClipOptions = {}) {
     this.schedule = asSchedule(learningRate);
@@ -48,6 +56,15 @@ export abstract class Optimizer {
 
   protected abstract update(k: Kernels, block: ParameterBlock, lr: number, t: number): void;
 
+  #view: DataView | null = null;
+  /** Writes f32 words (then one i32 word, `t`, when given) into the block's settings (the layout is the kernel's). */
+  protected writeSettings(k: Kernels, b: ParameterBlock, words: number[], t?: number): void {
+    if (this.#view?.buffer !== k.memory.buffer) this.#view = new DataView(k.memory.buffer); // memory grew: new buffer
+    const view = this.#view;
+    words.forEach((w, i) => view.setFloat32(b.settings + 4 * i, w, true));
+    if (t !== undefined) view.setInt32(b.settings + 4 * words.length, t, true);
+  }
+
   /** The configuration saved with a model. */
   abstract getConfig(): Record<string, unknown>;
   protected base(): Record<string, unknown> {
@@ -66,6 +83,7 @@ export class SGD extends Optimizer {
   }
 }
 
+/** TF.js' momentum (PyTorch's too): acc = momentum·acc + g; p −= lr·acc, or with Nesterov p −= lr·(g + momentum·acc). */
 export class Momentum extends Optimizer {
   readonly name = 'momentum';
   readonly stateCount = 1;
@@ -81,22 +99,33 @@ export class Momentum extends Optimizer {
   }
 }
 
+/** TF.js' RMSProp: ms = ρ·ms + (1 − ρ)·g²; step = lr·g/√(ms + eps) (centered: √(ms − mg² + eps), mg the mean
+ *  gradient, as TF's kernel: TF.js subtracts eps there); with momentum mom = momentum·mom + step; p −= mom. */
 export class RMSProp extends Optimizer {
   readonly name = 'rmsprop';
-  readonly stateCount = 1;
-  constructor(learningRate: number | Schedule, readonly rho = 0.9, readonly epsilon = 1e-7, clip: ClipOptions = {}) {
+  /** ms, then mom when momentum > 0, then mg when centered. */
+  readonly stateCount: number;
+  constructor(learningRate: number | Schedule, readonly rho = 0.9, readonly momentum = 0, readonly epsilon = 1e-7,
+    readonly centered = false, clip: ClipOptions = {}) {
     super(learningRate, clip);
     unitInterval(rho, 'rho');
+    unitInterval(momentum, 'momentum');
     positive(epsilon, 'epsilon');
+    if (typeof centered !== 'boolean') throw new ValueError(`centered must be true or false, got ${String(centered)}`);
+    this.stateCount = 1 + (momentum > 0 ? 1 : 0) + (centered ? 1 : 0);
   }
   protected update(k: Kernels, b: ParameterBlock, lr: number): void {
-    k.rmsprop_step(b.params, b.grads, b.states[0], b.n, lr, this.rho, this.epsilon);
+    this.writeSettings(k, b, [lr, this.rho, this.momentum, this.epsilon]);
+    const mom = this.momentum > 0 ? b.states[1] : 0;
+    const mg = this.centered ? b.states[this.stateCount - 1] : 0;
+    k.rmsprop_step(b.params, b.grads, b.states[0], mom, mg, b.n, b.settings);
   }
   getConfig() {
-    return { ...this.base(), rho: this.rho, epsilon: this.epsilon };
+    return { ...this.base(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
   }
 }
 
+/** TF.js' Adagrad: acc (from initialAccumulatorValue) += g²; p −= lr·g/√(acc + eps). */
 export class Adagrad extends Optimizer {
   readonly name = 'adagrad';
   readonly stateCount = 1;
@@ -117,6 +146,8 @@ export class Adagrad extends Optimizer {
   }
 }
 
+/** TF.js' and PyTorch's Adam: m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; p −= lr·m̂/(√v̂ + eps), with
+ *  m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t): eps is added to the bias-corrected root (Keras adds it to √v). */
 export class Adam extends Optimizer {
   readonly name: string = 'adam';
   readonly stateCount = 2;
@@ -129,14 +160,16 @@ export class Adam extends Optimizer {
     if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) throw new ValueError(`weightDecay must be a finite number >= 0, got ${weightDecay}`);
   }
   protected update(k: Kernels, b: ParameterBlock, lr: number, t: number): void {
-    k.adam_step(b.params, b.grads, b.states[0], b.states[1], b.n, lr, this.beta1, this.beta2, this.epsilon, t, this.weightDecay);
+    this.writeSettings(k, b, [lr, this.beta1, this.beta2, this.epsilon, this.weightDecay], t);
+    k.adam_step(b.params, b.grads, b.states[0], b.states[1], b.n, b.settings);
   }
   getConfig() {
     return { ...this.base(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
   }
 }
 
-/** Adam with decoupled weight decay (Loshchilov & Hutter): p -= lr·wd·p before the Adam step. */
+/** Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW): p −= lr·wd·p, then the Adam step above.
+ *  TF.js has no AdamW. */
 export class AdamW extends Adam {
   override readonly name = 'adamw';
 }
@@ -146,7 +179,8 @@ export const train = {
   sgd: (learningRate: number | Schedule = 0.01, clip?: ClipOptions) => new SGD(learningRate, clip),
   momentum: (learningRate: number | Schedule = 0.01, momentum = 0.9, useNesterov = false, clip?: ClipOptions) =>
     new Momentum(learningRate, momentum, useNesterov, clip),
-  rmsprop: (learningRate: number | Schedule = 0.001, rho = 0.9, epsilon = 1e-7, clip?: ClipOptions) => new RMSProp(learningRate, rho, epsilon, clip),
+  rmsprop: (learningRate: number | Schedule = 0.001, decay = 0.9, momentum = 0, epsilon = 1e-7, centered = false, clip?: ClipOptions) =>
+    new RMSProp(learningRate, decay, momentum, epsilon, centered, clip),
   adagrad: (learningRate: number | Schedule = 0.01, initialAccumulatorValue = 0.1, clip?: ClipOptions) =>
     new Adagrad(learningRate, initialAccumulatorValue, 1e-7, clip),
   adam: (learningRate: number | Schedule = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, clip?: ClipOptions) =>

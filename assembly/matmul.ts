@@ -25,17 +25,31 @@ const edgeTile: usize = memory.data(MR * NR * 4, 16);
 
 /** C (m, n) (+)= A (m, k) · B (k, n). All row-major. */
 export function gemm_nn(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  gemm(a, k, 1, b, n, 1, c, m, k, n, accumulate);
+  gemm(a, k, 1, b, n, 1, c, n, m, k, n, accumulate);
 }
 
 /** C (m, n) (+)= Aᵀ · B where A is stored (k, m) and B (k, n): the dense layer's weight gradient Xᵀ·dY. */
 export function gemm_tn(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  gemm(a, 1, m, b, n, 1, c, m, k, n, accumulate);
+  gemm(a, 1, m, b, n, 1, c, n, m, k, n, accumulate);
 }
 
 /** C (m, n) (+)= A · Bᵀ where A is (m, k) and B is stored (n, k): the dense layer's input gradient dY·Wᵀ. */
 export function gemm_nt(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  gemm(a, k, 1, b, 1, k, c, m, k, n, accumulate);
+  gemm(a, k, 1, b, 1, k, c, n, m, k, n, accumulate);
+}
+
+/**
+ * The strided driver for kernels in other files (the recurrent ones multiply column blocks of a weight matrix and
+ * write column blocks of its gradient). A namespace, so that `export *` in index.ts leaves it out of the wasm exports.
+ */
+export namespace matmul {
+  /** C (m, n), row stride ldc floats, (+)= op(A) · op(B), op(A)[i, p] at a + 4 (i ars + p acs), op(B)[p, j] at b + 4 (p brs + j bcs). */
+  export function gemmStrided(
+    a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
+    c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32,
+  ): void {
+    gemm(a, ars, acs, b, brs, bcs, c, ldc, m, k, n, accumulate);
+  }
 }
 
 /** Splits `total` into equal blocks of at most `max`, each a multiple of `unit` (fewer ragged tail blocks). */
@@ -48,26 +62,26 @@ function blockSize(total: i32, max: i32, unit: i32): i32 {
 
 /**
  * Element (i, p) of op(A) is at a + 4 * (i * ars + p * acs); element (p, j) of op(B) at b + 4 * (p * brs + j * bcs).
- * C is (m, n) row-major.
+ * C is (m, n) row-major with a row stride of cs floats (n for a whole matrix, more for a column block of a wider one).
  */
 function gemm(
   a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
-  c: usize, m: i32, k: i32, n: i32, accumulate: i32,
+  c: usize, cs: i32, m: i32, k: i32, n: i32, accumulate: i32,
 ): void {
   if (m <= 0 || n <= 0) return;
+  const ldc = <usize>cs << 2;
   if (k <= 0) {
     // An empty sum: C = 0, or C unchanged when accumulating.
-    if (!accumulate) memory.fill(c, 0, <usize>m * <usize>n * 4);
+    if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldc, 0, <usize>n * 4);
     return;
   }
   if (m <= SMALL_M && bcs == 1) {
-    gemmFewRows(a, ars, acs, b, brs, c, m, k, n, accumulate);
+    gemmFewRows(a, ars, acs, b, brs, c, ldc, m, k, n, accumulate);
     return;
   }
   const kcMax = blockSize(k, KC, 1);
   const mcMax = blockSize(m, MC, MR);
   const ncMax = blockSize(n, NC, NR);
-  const ldc = <usize>n << 2;
   for (let jc = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += kcMax) {
@@ -92,12 +106,12 @@ function gemm(
  */
 const SMALL_M = 4;
 
-function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
+function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, ldc: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
   const ldb = <usize>brs << 2;
   const astep = <usize>acs << 2;
   for (let i = 0; i < m; i++) {
     const arow = a + (<usize>i * ars << 2);
-    const crow = c + (<usize>i * n << 2);
+    const crow = c + <usize>i * ldc;
     let j = 0;
     for (; j + 32 <= n; j += 32) {
       const cp = crow + (<usize>j << 2);

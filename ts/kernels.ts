@@ -94,6 +94,12 @@ export interface Kernels {
   layernorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, dbeta: Ptr, mean: Ptr, invstd: Ptr, rows: number, cols: number, accumulateParams: number): void;
   rmsnorm_forward(x: Ptr, y: Ptr, gamma: Ptr, invrms: Ptr, rows: number, cols: number, eps: number): void;
   rmsnorm_backward(x: Ptr, dy: Ptr, dx: Ptr, gamma: Ptr, dgamma: Ptr, invrms: Ptr, rows: number, cols: number, accumulateParams: number): void;
+  // embedding.ts: ids are i32; the checks return the first bad position or -1
+  embedding_ids(x: Ptr, ids: Ptr, n: number, inputDim: number): number;
+  embedding_check(ids: Ptr, n: number, inputDim: number): number;
+  embedding_mask(ids: Ptr, mask: Ptr, n: number): void;
+  embedding_forward(ids: Ptr, table: Ptr, y: Ptr, n: number, outputDim: number): void;
+  embedding_backward(ids: Ptr, dy: Ptr, dtable: Ptr, n: number, inputDim: number, outputDim: number, accumulate: number): void;
 }
 
 /** Activation codes shared with assembly/activations.ts. */
@@ -108,4 +114,5 @@ export const ACTIVATION_CODES = {
   softplus: 7,
   gelu: 8,
   geluTanh: 9,
+  hardSigmoid: 10,
 } as const;

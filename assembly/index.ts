@@ -17,3 +17,4 @@ export * from "./conv";
 export * from "./conv-sparse";
 export * from "./pool";
 export * from "./norm";
+export * from "./embedding";

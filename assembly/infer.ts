@@ -15,6 +15,7 @@ export { vec_fill, vec_copy, vec_affine, vec_add, vec_has_non_finite } from "./v
 export { im2col, conv2d_forward, conv2d_forward_maxpool } from "./conv";
 export { avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
 export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./norm";
+export { embedding_ids, embedding_mask, embedding_forward } from "./embedding";
 
 import { maxpool_forward as maxpool } from "./pool";
 

@@ -18,3 +18,5 @@ export * from "./conv-sparse";
 export * from "./pool";
 export * from "./norm";
 export * from "./embedding";
+export * from "./recurrent";
+export * from "./lstm";

@@ -10,7 +10,7 @@ import {
   RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES, RNN_ACCUMULATE, RNN_CELL_LSTM,
 } from "./recurrent";
 import { activation, ACT_TANH, ACT_SIGMOID, ACT_HARD_SIGMOID } from "./activations";
-import { gemm_nn, gemm_tn, gemm_nt } from "./matmul";
+import { gemm_nn, gemm_tn, matmul } from "./matmul";
 
 const G = 4;
 
@@ -73,7 +73,7 @@ function stepForward(
 /**
  * LSTM over all T steps from a zero state. x [B, T, in]; y [B, T, u] (returnSequences) or [B, u]; work: the
  * rnn_work_floats(RNN_CELL_LSTM, p) floats that lstm_backward reads next; p: the parameter block (recurrent.ts).
- * The input projection of all steps is one GEMM; each step is one GEMM h [B, u] · U [u, 4u] added onto its gates
+ * The input projection of all steps is one GEMM; each step is one GEMM h [B, u] · U [u, 4u] (U packed once) added onto its gates
  * and one fused pass of the gates and the state update.
  */
 export function lstm_forward(x: usize, y: usize, work: usize, p: usize): void {
@@ -84,10 +84,11 @@ export function lstm_forward(x: usize, y: usize, work: usize, p: usize): void {
   rnn.projectInputs(x, p, G);
   const stateBytes = <usize>(B * u) << 2;
   memory.fill(rnn.aux, 0, stateBytes);
+  matmul.pack(U, G * u, 1, u, G * u, rnn.packed); // U once, not once per step
   for (let s = 0; s < T; s++) {
     const z = rnn.gates + <usize>s * G * stateBytes;
     const hPrev = rnn.hs + <usize>s * stateBytes, cPrev = rnn.aux + <usize>s * stateBytes;
-    gemm_nn(hPrev, U, z, B, u, G * u, 1);
+    matmul.gemmPacked(hPrev, u, 1, rnn.packed, z, G * u, B, u, G * u, 1);
     stepForward(z, hPrev, cPrev, hPrev + stateBytes, cPrev + stateBytes, rnn.aux2 + <usize>s * stateBytes, B, u, mask, s, T, backwards, p);
   }
   rnn.writeOutputs(y, p);
@@ -183,10 +184,11 @@ export function lstm_backward(dy: usize, dx: usize, work: usize, p: usize): void
   const mask = rnn.ptr(p, RNN_MASK), U = rnn.ptr(p, RNN_RECURRENT);
   const stateBytes = <usize>(B * u) << 2;
   rnn.startBackward(dy, p);
+  matmul.pack(U, 1, G * u, G * u, u, rnn.packed); // Uᵀ once
   for (let s = T - 1; s >= 0; s--) {
     const z = rnn.gates + <usize>s * G * stateBytes;
     stepBackward(z, rnn.aux + <usize>s * stateBytes, rnn.aux2 + <usize>s * stateBytes, dy, B, u, mask, s, T, backwards, seq, p);
-    gemm_nt(z, U, rnn.dh2, B, G * u, u, i32(mask != 0));
+    matmul.gemmPacked(z, G * u, 1, rnn.packed, rnn.dh2, u, B, G * u, u, i32(mask != 0));
     rnn.swapDh();
   }
   gemm_tn(rnn.hs, rnn.gates, rnn.ptr(p, RNN_DRECURRENT), u, T * B, G * u, i32(rnn.flag(p, RNN_ACCUMULATE)));

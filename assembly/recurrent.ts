@@ -17,7 +17,7 @@
 // which a layer writes once per plan; each call passes only what changes with the data.
 
 import { bias_act_forward, bias_grad, ACT_LINEAR } from "./activations";
-import { gemm_nn, gemm_tn, gemm_nt } from "./matmul";
+import { gemm_nn, gemm_tn, gemm_nt, matmul } from "./matmul";
 import { vmath } from "./vmath";
 
 export const RNN_BATCH: i32 = 0; // B
@@ -99,7 +99,20 @@ export namespace rnn {
   export let dh: usize = 0; // [B, u] dL/dh carried to the previous step
   export let dh2: usize = 0; // [B, u] the next one being summed
   export let dc: usize = 0; // [B, u] LSTM's dL/dc carried; GRU's dL/d(r h)
+  export let packed: usize = 0; // the recurrent kernel packed once per call for the per-step GEMMs (matmul.pack)
   let end: usize = 0;
+
+  /**
+   * Floats of the packed recurrent kernel: U [u, G u] for the forward's h U, Uᵀ for the backward's dgates Uᵀ (one
+   * region, one use at a time); a GRU without resetAfter packs its z, r columns and its h columns apart.
+   */
+  function packedFloats(cell: i32, u: i32, resetAfter: bool): i32 {
+    if (cell == RNN_CELL_GRU && !resetAfter) {
+      return max(matmul.packedFloats(u, 2 * u) + matmul.packedFloats(u, u), matmul.packedFloats(u, u) + matmul.packedFloats(2 * u, u));
+    }
+    const G = gatesPerUnit(cell);
+    return max(matmul.packedFloats(u, G * u), matmul.packedFloats(G * u, u));
+  }
 
   /** Carves `work` into the regions above for `cell`; returns the floats used. */
   export function setWork(cell: i32, work: usize, p: usize): i32 {
@@ -117,6 +130,7 @@ export namespace rnn {
     dh = cur; cur += vecs(bu) << 2;
     dh2 = cur; cur += vecs(bu) << 2;
     dc = cur; cur += vecs(bu) << 2;
+    packed = cur; cur += vecs(packedFloats(cell, u, resetAfter)) << 2;
     end = cur;
     return <i32>((end - work) >> 2);
   }

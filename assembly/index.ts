@@ -20,3 +20,4 @@ export * from "./norm";
 export * from "./embedding";
 export * from "./recurrent";
 export * from "./lstm";
+export * from "./simple-rnn";

@@ -10,6 +10,7 @@ import {
   RNN_RESET_AFTER, RNN_ACCUMULATE, RNN_CELL_SIMPLE, RNN_CELL_LSTM, RNN_CELL_GRU, rnn_work_floats, rnn_step_work_floats,
 } from "../../assembly/recurrent";
 import { lstm_forward, lstm_backward, lstm_step } from "../../assembly/lstm";
+import { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "../../assembly/simple-rnn";
 import { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID } from "../../assembly/activations";
 import { alloc16, fget, fset, nextU32, report, rnd, seedRandom } from "./helpers.include";
 
@@ -73,12 +74,15 @@ class Setup {
   }
   forward(): void {
     if (this.c.cell == RNN_CELL_LSTM) lstm_forward(this.x, this.y, this.work, this.p);
+    else if (this.c.cell == RNN_CELL_SIMPLE) simple_rnn_forward(this.x, this.y, this.work, this.p);
   }
   backward(dx: usize): void {
     if (this.c.cell == RNN_CELL_LSTM) lstm_backward(this.r, dx, this.work, this.p);
+    else if (this.c.cell == RNN_CELL_SIMPLE) simple_rnn_backward(this.r, dx, this.work, this.p);
   }
   step(x: usize, state: usize, work: usize): void {
     if (this.c.cell == RNN_CELL_LSTM) lstm_step(x, state, work, this.p);
+    else if (this.c.cell == RNN_CELL_SIMPLE) simple_rnn_step(x, state, work, this.p);
   }
   stateLen(): i32 { return (this.c.cell == RNN_CELL_LSTM ? 2 : 1) * this.c.B * this.c.u; }
 }
@@ -288,6 +292,22 @@ function stepMatches(cell: i32, shape: i32[], extraFlags: i32): bool {
   }
   return same;
 }
+
+describe("simpleRNN", () => {
+  it("forward = reference: tanh (inlined), relu and linear (looked up per vector), every shape and flag", () => {
+    expect<bool>(forwardGrid(RNN_CELL_SIMPLE, ACT_TANH, ACT_SIGMOID, 0)).toBe(true);
+    expect<bool>(forwardGrid(RNN_CELL_SIMPLE, ACT_RELU, ACT_SIGMOID, 0)).toBe(true);
+    expect<bool>(forwardGrid(RNN_CELL_SIMPLE, ACT_LINEAR, ACT_SIGMOID, 8)).toBe(true);
+  });
+  it("backward = central differences of the reference, every coordinate of x, W, U, b", () => {
+    expect<bool>(backwardGrid(RNN_CELL_SIMPLE, ACT_TANH, ACT_SIGMOID, 0)).toBe(true);
+    expect<bool>(backwardGrid(RNN_CELL_SIMPLE, ACT_RELU, ACT_SIGMOID, 0)).toBe(true);
+  });
+  it("simple_rnn_step fed one step at a time = simple_rnn_forward, bit for bit", () => {
+    expect<bool>(stepMatches(RNN_CELL_SIMPLE, [1, 4, 3, 5], 0)).toBe(true);
+    expect<bool>(stepMatches(RNN_CELL_SIMPLE, [6, 3, 4, 4], 8)).toBe(true);
+  });
+});
 
 describe("lstm", () => {
   it("forward = reference: tanh/sigmoid, every shape, goBackwards, returnSequences, mask", () => {

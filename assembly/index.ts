@@ -21,3 +21,4 @@ export * from "./embedding";
 export * from "./recurrent";
 export * from "./lstm";
 export * from "./simple-rnn";
+export * from "./gru";

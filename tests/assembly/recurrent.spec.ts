@@ -11,6 +11,7 @@ import {
 } from "../../assembly/recurrent";
 import { lstm_forward, lstm_backward, lstm_step } from "../../assembly/lstm";
 import { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "../../assembly/simple-rnn";
+import { gru_forward, gru_backward, gru_step } from "../../assembly/gru";
 import { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID } from "../../assembly/activations";
 import { alloc16, fget, fset, nextU32, report, rnd, seedRandom } from "./helpers.include";
 
@@ -75,14 +76,17 @@ class Setup {
   forward(): void {
     if (this.c.cell == RNN_CELL_LSTM) lstm_forward(this.x, this.y, this.work, this.p);
     else if (this.c.cell == RNN_CELL_SIMPLE) simple_rnn_forward(this.x, this.y, this.work, this.p);
+    else gru_forward(this.x, this.y, this.work, this.p);
   }
   backward(dx: usize): void {
     if (this.c.cell == RNN_CELL_LSTM) lstm_backward(this.r, dx, this.work, this.p);
     else if (this.c.cell == RNN_CELL_SIMPLE) simple_rnn_backward(this.r, dx, this.work, this.p);
+    else gru_backward(this.r, dx, this.work, this.p);
   }
   step(x: usize, state: usize, work: usize): void {
     if (this.c.cell == RNN_CELL_LSTM) lstm_step(x, state, work, this.p);
     else if (this.c.cell == RNN_CELL_SIMPLE) simple_rnn_step(x, state, work, this.p);
+    else gru_step(x, state, work, this.p);
   }
   stateLen(): i32 { return (this.c.cell == RNN_CELL_LSTM ? 2 : 1) * this.c.B * this.c.u; }
 }
@@ -345,5 +349,29 @@ describe("lstm", () => {
     for (let i = 0; i < nU; i++) worst = Math.max(worst, Math.abs(<f64>fget(s.dU, i) - 2 * <f64>fget(U1, i)));
     for (let i = 0; i < nb; i++) worst = Math.max(worst, Math.abs(<f64>fget(s.db, i) - 2 * <f64>fget(b1, i)));
     expect<bool>(worst <= 1e-5).toBe(true);
+  });
+});
+
+describe("gru", () => {
+  it("forward = reference, resetAfter (bias [2, 3u]) and reset before (bias [3u]), every shape and flag", () => {
+    expect<bool>(forwardGrid(RNN_CELL_GRU, ACT_TANH, ACT_SIGMOID, 0)).toBe(true);
+    expect<bool>(forwardGrid(RNN_CELL_GRU, ACT_TANH, ACT_SIGMOID, 16)).toBe(true);
+  });
+  it("forward = reference: TF.js's tanh/hardSigmoid reset before, relu/sigmoid (looked up per vector), no bias", () => {
+    expect<bool>(forwardGrid(RNN_CELL_GRU, ACT_TANH, ACT_HARD_SIGMOID, 16)).toBe(true);
+    expect<bool>(forwardGrid(RNN_CELL_GRU, ACT_RELU, ACT_SIGMOID, 8)).toBe(true);
+    expect<bool>(forwardGrid(RNN_CELL_GRU, ACT_RELU, ACT_SIGMOID, 8 | 16)).toBe(true);
+  });
+  it("backward = central differences of the reference, both forms, every coordinate of x, W, U, b", () => {
+    expect<bool>(backwardGrid(RNN_CELL_GRU, ACT_TANH, ACT_SIGMOID, 0)).toBe(true);
+    expect<bool>(backwardGrid(RNN_CELL_GRU, ACT_TANH, ACT_SIGMOID, 16)).toBe(true);
+    expect<bool>(backwardGrid(RNN_CELL_GRU, ACT_TANH, ACT_HARD_SIGMOID, 16)).toBe(true);
+    expect<bool>(backwardGrid(RNN_CELL_GRU, ACT_LINEAR, ACT_SIGMOID, 0)).toBe(true);
+  });
+  it("gru_step fed one step at a time = gru_forward, bit for bit, both forms", () => {
+    expect<bool>(stepMatches(RNN_CELL_GRU, [1, 4, 3, 5], 0)).toBe(true);
+    expect<bool>(stepMatches(RNN_CELL_GRU, [3, 5, 2, 7], 16)).toBe(true);
+    expect<bool>(stepMatches(RNN_CELL_GRU, [6, 3, 4, 4], 0)).toBe(true);
+    expect<bool>(stepMatches(RNN_CELL_GRU, [6, 3, 4, 4], 16 | 8)).toBe(true);
   });
 });

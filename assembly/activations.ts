@@ -117,8 +117,21 @@ const INV_SQRT_2PI: f32 = 0.398942280;
  * `export *` in index.ts does not export v128 functions.
  */
 export namespace activation {
+  /**
+   * Stand-ins for activation codes known only at run time. A fused kernel specialises the usual codes as constants
+   * (each case's math inlined) and passes RUNTIME_A / RUNTIME_B for any other pair, after setting runtimeA /
+   * runtimeB: apply and slopeFromOutput then call one out-of-line copy of the math instead of inlining every case
+   * at every gate.
+   */
+  export const RUNTIME_A: i32 = -1;
+  export const RUNTIME_B: i32 = -2;
+  export let runtimeA: i32 = 0;
+  export let runtimeB: i32 = 0;
+
   /** y = f(x) on 4 lanes (forward4). */
   @inline export function apply(x: v128, act: i32, alpha: f32): v128 {
+    if (act == RUNTIME_A) return applyAny(x, runtimeA, alpha);
+    if (act == RUNTIME_B) return applyAny(x, runtimeB, alpha);
     return forward4(x, act, alpha);
   }
 
@@ -129,28 +142,43 @@ export namespace activation {
    * (their output does not determine the input): a layer that keeps only outputs must refuse them.
    */
   @inline export function slopeFromOutput(y: v128, act: i32, alpha: f32): v128 {
-    const zero = k(0);
-    const one = k(1);
-    switch (act) {
-      case ACT_STEP:
-        return zero;
-      case ACT_RELU:
-        return v128.and(one, f32x4.gt(y, zero));
-      case ACT_LEAKY_RELU:
-        return v128.bitselect(one, k(alpha), f32x4.gt(y, zero));
-      case ACT_ELU:
-        return v128.bitselect(one, f32x4.add(y, k(alpha)), f32x4.gt(y, zero));
-      case ACT_SIGMOID:
-        return f32x4.mul(y, f32x4.sub(one, y));
-      case ACT_TANH:
-        return f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y));
-      case ACT_SOFTPLUS: // sigmoid(z) = 1 - e^-softplus(z)
-        return f32x4.neg(vmath.expm1(f32x4.neg(y)));
-      case ACT_HARD_SIGMOID:
-        return v128.and(k(0.2), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
-      default:
-        return one;
-    }
+    if (act == RUNTIME_A) return slopeAny(y, runtimeA, alpha);
+    if (act == RUNTIME_B) return slopeAny(y, runtimeB, alpha);
+    return slope4(y, act, alpha);
+  }
+
+  export function applyAny(x: v128, act: i32, alpha: f32): v128 {
+    return forward4(x, act, alpha);
+  }
+
+  export function slopeAny(y: v128, act: i32, alpha: f32): v128 {
+    return slope4(y, act, alpha);
+  }
+}
+
+/** activation.slopeFromOutput's cases. */
+@inline function slope4(y: v128, act: i32, alpha: f32): v128 {
+  const zero = k(0);
+  const one = k(1);
+  switch (act) {
+    case ACT_STEP:
+      return zero;
+    case ACT_RELU:
+      return v128.and(one, f32x4.gt(y, zero));
+    case ACT_LEAKY_RELU:
+      return v128.bitselect(one, k(alpha), f32x4.gt(y, zero));
+    case ACT_ELU:
+      return v128.bitselect(one, f32x4.add(y, k(alpha)), f32x4.gt(y, zero));
+    case ACT_SIGMOID:
+      return f32x4.mul(y, f32x4.sub(one, y));
+    case ACT_TANH:
+      return f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y));
+    case ACT_SOFTPLUS: // sigmoid(z) = 1 - e^-softplus(z)
+      return f32x4.neg(vmath.expm1(f32x4.neg(y)));
+    case ACT_HARD_SIGMOID:
+      return v128.and(k(0.2), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
+    default:
+      return one;
   }
 }
 

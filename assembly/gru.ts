@@ -93,7 +93,9 @@ function passAfter(z: usize, g: usize, hPrev: usize, h: usize, gh: usize, B: i32
   } else if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH && rec == ACT_HARD_SIGMOID) {
     rowsAfter(z, g, rb, hPrev, h, gh, B, u, mask, s, T, backwards, ACT_TANH, ACT_HARD_SIGMOID, alpha);
   } else {
-    rowsAfter(z, g, rb, hPrev, h, gh, B, u, mask, s, T, backwards, act, rec, alpha);
+    activation.runtimeA = act;
+    activation.runtimeB = rec;
+    rowsAfter(z, g, rb, hPrev, h, gh, B, u, mask, s, T, backwards, activation.RUNTIME_A, activation.RUNTIME_B, alpha);
   }
 }
 
@@ -106,7 +108,8 @@ function passGates(z: usize, hPrev: usize, rh: usize, B: i32, u: i32, p: usize):
   } else if (ASC_SHRINK_LEVEL == 0 && rec == ACT_HARD_SIGMOID) {
     for (let b = 0; b < B; b++) rowGates(z + <usize>G * <usize>b * rowBytes, hPrev + <usize>b * rowBytes, rh + <usize>b * rowBytes, u, ACT_HARD_SIGMOID, alpha);
   } else {
-    for (let b = 0; b < B; b++) rowGates(z + <usize>G * <usize>b * rowBytes, hPrev + <usize>b * rowBytes, rh + <usize>b * rowBytes, u, rec, alpha);
+    activation.runtimeB = rec;
+    for (let b = 0; b < B; b++) rowGates(z + <usize>G * <usize>b * rowBytes, hPrev + <usize>b * rowBytes, rh + <usize>b * rowBytes, u, activation.RUNTIME_B, alpha);
   }
 }
 
@@ -114,11 +117,12 @@ function passGates(z: usize, hPrev: usize, rh: usize, B: i32, u: i32, p: usize):
 function passState(z: usize, hPrev: usize, h: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
   const act = rnn.at(p, RNN_ACT), alpha = rnn.alpha(p);
   const rowBytes = <usize>u << 2;
+  activation.runtimeA = act;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
     if (!rnn.isReal(mask, b, s, T, backwards)) rnn.copyRow(hPrev + o, h + o, u);
     else if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH) rowState(z + <usize>G * o, hPrev + o, h + o, u, ACT_TANH, alpha);
-    else rowState(z + <usize>G * o, hPrev + o, h + o, u, act, alpha);
+    else rowState(z + <usize>G * o, hPrev + o, h + o, u, activation.RUNTIME_A, alpha);
   }
 }
 
@@ -265,7 +269,9 @@ function passBack(z: usize, dg: usize, aux: usize, hPrev: usize, dy: usize, B: i
   } else if (act == ACT_TANH && rec == ACT_HARD_SIGMOID) {
     rowsBack(z, dg, aux, hPrev, dy, B, u, mask, s, T, backwards, seq, after, ACT_TANH, ACT_HARD_SIGMOID, alpha);
   } else {
-    rowsBack(z, dg, aux, hPrev, dy, B, u, mask, s, T, backwards, seq, after, act, rec, alpha);
+    activation.runtimeA = act;
+    activation.runtimeB = rec;
+    rowsBack(z, dg, aux, hPrev, dy, B, u, mask, s, T, backwards, seq, after, activation.RUNTIME_A, activation.RUNTIME_B, alpha);
   }
 }
 
@@ -273,11 +279,12 @@ function passBack(z: usize, dg: usize, aux: usize, hPrev: usize, dy: usize, B: i
 function passResetBack(z: usize, hPrev: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
   const rec = rnn.at(p, RNN_REC_ACT), alpha = rnn.alpha(p);
   const rowBytes = <usize>u << 2;
+  activation.runtimeB = rec;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
     if (!rnn.isReal(mask, b, s, T, backwards)) continue;
     if (rec == ACT_SIGMOID) rowResetBack(z + <usize>G * o, hPrev + o, rnn.dc + o, rnn.dh2 + o, u, ACT_SIGMOID, alpha);
-    else rowResetBack(z + <usize>G * o, hPrev + o, rnn.dc + o, rnn.dh2 + o, u, rec, alpha);
+    else rowResetBack(z + <usize>G * o, hPrev + o, rnn.dc + o, rnn.dh2 + o, u, activation.RUNTIME_B, alpha);
   }
 }
 

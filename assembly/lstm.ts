@@ -66,7 +66,9 @@ function stepForward(
   } else if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH && rec == ACT_HARD_SIGMOID) {
     stepRows(z, hPrev, cPrev, h, c, tc, B, u, mask, s, T, backwards, ACT_TANH, ACT_HARD_SIGMOID, alpha);
   } else {
-    stepRows(z, hPrev, cPrev, h, c, tc, B, u, mask, s, T, backwards, act, rec, alpha);
+    activation.runtimeA = act;
+    activation.runtimeB = rec;
+    stepRows(z, hPrev, cPrev, h, c, tc, B, u, mask, s, T, backwards, activation.RUNTIME_A, activation.RUNTIME_B, alpha);
   }
 }
 
@@ -166,7 +168,9 @@ function stepBackward(z: usize, cPrev: usize, tc: usize, dy: usize, B: i32, u: i
   } else if (act == ACT_TANH && rec == ACT_HARD_SIGMOID) {
     backwardRows(z, cPrev, tc, dy, B, u, mask, s, T, backwards, seq, ACT_TANH, ACT_HARD_SIGMOID, alpha);
   } else {
-    backwardRows(z, cPrev, tc, dy, B, u, mask, s, T, backwards, seq, act, rec, alpha);
+    activation.runtimeA = act;
+    activation.runtimeB = rec;
+    backwardRows(z, cPrev, tc, dy, B, u, mask, s, T, backwards, seq, activation.RUNTIME_A, activation.RUNTIME_B, alpha);
   }
 }
 

@@ -28,7 +28,10 @@ import { gemm_nn, gemm_tn, matmul } from "./matmul";
 function stepForward(z: usize, hPrev: usize, h: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
   const act = rnn.at(p, RNN_ACT), alpha = rnn.alpha(p);
   if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH) forwardRows(z, hPrev, h, B, u, mask, s, T, backwards, ACT_TANH, alpha);
-  else forwardRows(z, hPrev, h, B, u, mask, s, T, backwards, act, alpha);
+  else {
+    activation.runtimeA = act;
+    forwardRows(z, hPrev, h, B, u, mask, s, T, backwards, activation.RUNTIME_A, alpha);
+  }
 }
 
 /**
@@ -90,7 +93,10 @@ export function simple_rnn_step(x: usize, h: usize, work: usize, p: usize): void
 function stepBackward(z: usize, h: usize, dy: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, seq: bool, p: usize): void {
   const act = rnn.at(p, RNN_ACT), alpha = rnn.alpha(p);
   if (act == ACT_TANH) backwardRows(z, h, dy, B, u, mask, s, T, backwards, seq, ACT_TANH, alpha);
-  else backwardRows(z, h, dy, B, u, mask, s, T, backwards, seq, act, alpha);
+  else {
+    activation.runtimeA = act;
+    backwardRows(z, h, dy, B, u, mask, s, T, backwards, seq, activation.RUNTIME_A, alpha);
+  }
 }
 
 /**

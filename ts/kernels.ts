@@ -100,6 +100,18 @@ export interface Kernels {
   embedding_mask(ids: Ptr, mask: Ptr, n: number): void;
   embedding_forward(ids: Ptr, table: Ptr, y: Ptr, n: number, outputDim: number): void;
   embedding_backward(ids: Ptr, dy: Ptr, dtable: Ptr, n: number, inputDim: number, outputDim: number, accumulate: number): void;
+  // recurrent.ts (the parameter block's layout), simple-rnn.ts, lstm.ts, gru.ts: cell 0 simpleRNN, 1 LSTM, 2 GRU
+  rnn_work_floats(cell: number, p: Ptr): number;
+  rnn_step_work_floats(cell: number, p: Ptr): number;
+  simple_rnn_forward(x: Ptr, y: Ptr, work: Ptr, p: Ptr): void;
+  simple_rnn_backward(dy: Ptr, dx: Ptr, work: Ptr, p: Ptr): void;
+  simple_rnn_step(x: Ptr, h: Ptr, work: Ptr, p: Ptr): void;
+  lstm_forward(x: Ptr, y: Ptr, work: Ptr, p: Ptr): void;
+  lstm_backward(dy: Ptr, dx: Ptr, work: Ptr, p: Ptr): void;
+  lstm_step(x: Ptr, state: Ptr, work: Ptr, p: Ptr): void;
+  gru_forward(x: Ptr, y: Ptr, work: Ptr, p: Ptr): void;
+  gru_backward(dy: Ptr, dx: Ptr, work: Ptr, p: Ptr): void;
+  gru_step(x: Ptr, h: Ptr, work: Ptr, p: Ptr): void;
 }
 
 /** Activation codes shared with assembly/activations.ts. */

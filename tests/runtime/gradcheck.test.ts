@@ -57,7 +57,7 @@ const dense = (units: number, activation = 'linear', extra: Partial<Parameters<t
 // training.test.ts). The kinked ones are safe here: with these seeds no pre-activation lies within eps of 0, and
 // the data are the same bits in every runtime.
 const SMOOTH = ['linear', 'elu', 'sigmoid', 'tanh', 'softplus', 'gelu', 'geluTanh', 'softmax'];
-const KINKED = ['relu', 'leakyRelu'];
+const KINKED = ['relu', 'leakyRelu', 'hardSigmoid'];
 
 const table: Row[] = [
   // every activation inside a dense layer (hidden, so its dx is checked through a second dense)

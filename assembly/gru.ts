@@ -251,8 +251,9 @@ export function gru_step(x: usize, h: usize, work: usize, p: usize): void {
   const rowBytes = <usize>u << 2;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
-    const dyRow = rnn.dyRow(dy, b, s, T, u, seq);
-    if (!rnn.isReal(mask, b, s, T, backwards)) {
+    const real = rnn.isReal(mask, b, s, T, backwards);
+    const dyRow = rnn.dyRow(dy, b, s, T, u, seq, real);
+    if (!real) {
       rowPadded(z + <usize>G * o, after ? dg + <usize>G * o : 0, dyRow, rnn.dh + o, rnn.dh2 + o, u);
     } else if (after) {
       rowAfterBack(z + <usize>G * o, dg + <usize>G * o, aux + o, hPrev + o, dyRow, rnn.dh + o, rnn.dh2 + o, u, act, rec, alpha);

@@ -145,8 +145,9 @@ export function lstm_step(x: usize, state: usize, work: usize, p: usize): void {
   const rowBytes = <usize>u << 2;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
-    const dyRow = rnn.dyRow(dy, b, s, T, u, seq);
-    if (rnn.isReal(mask, b, s, T, backwards)) {
+    const real = rnn.isReal(mask, b, s, T, backwards);
+    const dyRow = rnn.dyRow(dy, b, s, T, u, seq, real);
+    if (real) {
       cellBackward(z + <usize>G * o, cPrev + o, tc + o, dyRow, rnn.dh + o, rnn.dc + o, u, act, rec, alpha);
       if (mask) memory.fill(rnn.dh2 + o, 0, rowBytes);
     } else {

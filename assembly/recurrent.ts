@@ -11,7 +11,8 @@
 //   aux   per cell        LSTM: cs [T+1, B, u] cell states and tcs [T, B, u] = act(c); GRU: rh [T, B, u]
 // Outputs follow Keras: y[b, s] is the state after step s (with goBackwards the sequence comes out reversed, as in
 // Keras and TF.js), or y [B, u] the last state when returnSequences is off. A mask [B, T] (1 = real step, 0 =
-// padding, in input time order) makes a padded step keep the previous state, which is also its output.
+// padding, in input time order) makes a padded step keep the previous state, which is also its output, or zeros
+// with RNN_ZERO_PADDED (Keras's zero_output_for_mask, which its Bidirectional sets with returnSequences).
 //
 // The parameter block is RNN_LEN i32 (RNN_ALPHA an f32): sizes, activation codes, flags and the weight pointers,
 // which a layer writes once per plan; each call passes only what changes with the data.
@@ -41,6 +42,7 @@ export const RNN_GO_BACKWARDS: i32 = 1; // process the steps from the last to th
 export const RNN_RETURN_SEQUENCES: i32 = 2; // y and dy are [B, T, u]; else [B, u], the last step's
 export const RNN_RESET_AFTER: i32 = 4; // GRU: the reset gate multiplies h U + b_rec (Keras 3, PyTorch), not h
 export const RNN_ACCUMULATE: i32 = 8; // backward adds onto the weight gradients instead of writing them
+export const RNN_ZERO_PADDED: i32 = 16; // with a mask and returnSequences, a padded step outputs zeros (Keras's Bidirectional)
 
 /** The cells, for rnn_work_floats: gates per unit G = 1, 4, 3. */
 export const RNN_CELL_SIMPLE: i32 = 0;
@@ -193,25 +195,34 @@ export namespace rnn {
   export function writeOutputs(y: usize, p: usize): void {
     const B = at(p, RNN_BATCH), T = at(p, RNN_STEPS), u = at(p, RNN_UNITS);
     if (flag(p, RNN_RETURN_SEQUENCES)) {
+      const mask = ptr(p, RNN_MASK), zeros = mask != 0 && flag(p, RNN_ZERO_PADDED), backwards = flag(p, RNN_GO_BACKWARDS);
       for (let s = 0; s < T; s++) {
-        for (let b = 0; b < B; b++) copyRow(hs + (<usize>((s + 1) * B + b) * u << 2), y + (<usize>(b * T + s) * u << 2), u);
+        for (let b = 0; b < B; b++) {
+          const out = y + (<usize>(b * T + s) * u << 2);
+          if (zeros && !isReal(mask, b, s, T, backwards)) memory.fill(out, 0, <usize>u << 2);
+          else copyRow(hs + (<usize>((s + 1) * B + b) * u << 2), out, u);
+        }
       }
     } else {
       memory.copy(y, hs + (<usize>(T * B * u) << 2), <usize>(B * u) << 2);
     }
   }
 
+  /** Whether padded steps output zeros (set by startBackward from RNN_ZERO_PADDED): their dy then reaches nothing. */
+  export let zeroPadded: bool = false;
+
   /**
-   * dL/dh flowing into step s from the output, row b: dy[b, s] with returnSequences, else nothing (the last step's
-   * dy [B, u] is where the carried gradient starts, see startBackward). Returns 0 for none.
+   * dL/dh flowing into step s from the output, row b (real: not a padded step): dy[b, s] with returnSequences, else
+   * nothing (the last step's dy [B, u] is where the carried gradient starts, see startBackward). Returns 0 for none.
    */
-  @inline export function dyRow(dy: usize, b: i32, s: i32, T: i32, u: i32, seq: bool): usize {
-    return seq ? dy + (<usize>(b * T + s) * u << 2) : 0;
+  @inline export function dyRow(dy: usize, b: i32, s: i32, T: i32, u: i32, seq: bool, real: bool): usize {
+    return seq && (real || !zeroPadded) ? dy + (<usize>(b * T + s) * u << 2) : 0;
   }
 
   /** The carried dL/dh before the last step: dy [B, u] when only the last step is output, else 0; dL/dc = 0. */
   export function startBackward(dy: usize, p: usize): void {
     const bu = <usize>(at(p, RNN_BATCH) * at(p, RNN_UNITS)) << 2;
+    zeroPadded = flag(p, RNN_ZERO_PADDED);
     if (flag(p, RNN_RETURN_SEQUENCES)) memory.fill(dh, 0, bu);
     else memory.copy(dh, dy, bu);
     memory.fill(dc, 0, bu);

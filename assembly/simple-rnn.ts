@@ -73,8 +73,8 @@ export function simple_rnn_step(x: usize, h: usize, work: usize, p: usize): void
   const rowBytes = <usize>u << 2;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
-    const dyRow = rnn.dyRow(dy, b, s, T, u, seq);
     const real = rnn.isReal(mask, b, s, T, backwards);
+    const dyRow = rnn.dyRow(dy, b, s, T, u, seq, real);
     for (let j = 0; j < u; j += 4) {
       const m = u - j;
       let dh = rnn.ld(rnn.dh + o, j, m);

@@ -1,13 +1,14 @@
 // The recurrent cells (simple-rnn.ts, lstm.ts, gru.ts) against a plain f64 reference written here: batch-major loops
 // over b, then the steps in processing order, then units, with Keras's equations spelled out per cell. Checked:
 // the forward at sizes with SIMD tails (u not a multiple of 4, B = 1 and odd, T = 1, B > 4 for the packed GEMM path),
-// goBackwards, a mask, returnSequences on and off, the activation pairs; the backward against central differences
-// of L = Σ r⊙y computed with the reference (the perturbation applied in f64), every coordinate of the input and of
-// every weight; and the one-step call fed a sequence step by step against the forward, bit for bit.
+// goBackwards, a mask (padded steps keeping the state or outputting zeros), returnSequences on and off, the
+// activation pairs; the backward against central differences of L = Σ r⊙y computed with the reference (the
+// perturbation applied in f64), every coordinate of the input and of every weight; and the one-step call fed a
+// sequence step by step against the forward, bit for bit.
 import {
   RNN_BATCH, RNN_STEPS, RNN_INPUT, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_ALPHA, RNN_FLAGS, RNN_KERNEL, RNN_RECURRENT,
   RNN_BIAS, RNN_MASK, RNN_DKERNEL, RNN_DRECURRENT, RNN_DBIAS, RNN_LEN, RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES,
-  RNN_RESET_AFTER, RNN_ACCUMULATE, RNN_CELL_SIMPLE, RNN_CELL_LSTM, RNN_CELL_GRU, rnn_work_floats, rnn_step_work_floats,
+  RNN_RESET_AFTER, RNN_ACCUMULATE, RNN_ZERO_PADDED, RNN_CELL_SIMPLE, RNN_CELL_LSTM, RNN_CELL_GRU, rnn_work_floats, rnn_step_work_floats,
 } from "../../assembly/recurrent";
 import { lstm_forward, lstm_backward, lstm_step } from "../../assembly/lstm";
 import { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "../../assembly/simple-rnn";
@@ -24,11 +25,12 @@ class Config {
   B: i32 = 2; T: i32 = 3; n: i32 = 3; u: i32 = 3;
   act: i32 = ACT_TANH; rec: i32 = ACT_SIGMOID;
   back: bool = false; seq: bool = true; resetAfter: bool = true; masked: bool = false; bias: bool = true;
+  zeroPadded: bool = false;
   name(): string {
     const cells = ["simpleRNN", "lstm", "gru"];
     return cells[this.cell] + " B" + this.B.toString() + " T" + this.T.toString() + " in" + this.n.toString() + " u" +
       this.u.toString() + " act" + this.act.toString() + "/" + this.rec.toString() + (this.back ? " back" : "") +
-      (this.seq ? " seq" : " last") + (this.masked ? " mask" : "") + (this.bias ? "" : " nobias") +
+      (this.seq ? " seq" : " last") + (this.masked ? (this.zeroPadded ? " mask, zero output" : " mask") : "") + (this.bias ? "" : " nobias") +
       (this.cell == RNN_CELL_GRU ? (this.resetAfter ? " resetAfter" : " resetBefore") : "");
   }
   gates(): i32 { return this.cell == RNN_CELL_LSTM ? 4 : this.cell == RNN_CELL_GRU ? 3 : 1; }
@@ -66,7 +68,7 @@ class Setup {
     store<i32>(p + 4 * RNN_BATCH, c.B); store<i32>(p + 4 * RNN_STEPS, c.T);
     store<i32>(p + 4 * RNN_INPUT, c.n); store<i32>(p + 4 * RNN_UNITS, c.u);
     store<i32>(p + 4 * RNN_ACT, c.act); store<i32>(p + 4 * RNN_REC_ACT, c.rec); store<f32>(p + 4 * RNN_ALPHA, 1);
-    store<i32>(p + 4 * RNN_FLAGS, (c.back ? RNN_GO_BACKWARDS : 0) | (c.seq ? RNN_RETURN_SEQUENCES : 0) | (c.resetAfter ? RNN_RESET_AFTER : 0));
+    store<i32>(p + 4 * RNN_FLAGS, (c.back ? RNN_GO_BACKWARDS : 0) | (c.seq ? RNN_RETURN_SEQUENCES : 0) | (c.resetAfter ? RNN_RESET_AFTER : 0) | (c.zeroPadded ? RNN_ZERO_PADDED : 0));
     store<u32>(p + 4 * RNN_KERNEL, <u32>this.W); store<u32>(p + 4 * RNN_RECURRENT, <u32>this.U);
     store<u32>(p + 4 * RNN_BIAS, <u32>this.bias); store<u32>(p + 4 * RNN_MASK, <u32>this.mask);
     store<u32>(p + 4 * RNN_DKERNEL, <u32>this.dW); store<u32>(p + 4 * RNN_DRECURRENT, <u32>this.dU);
@@ -171,7 +173,7 @@ function refForward(s: Setup): f64 {
           for (let j = 0; j < u; j++) hPrev[j] = zh[3 * u + j];
         }
       }
-      if (c.seq) for (let j = 0; j < u; j++) out[(b * c.T + st) * u + j] = hPrev[j];
+      if (c.seq) for (let j = 0; j < u; j++) out[(b * c.T + st) * u + j] = real || !c.zeroPadded ? hPrev[j] : 0;
     }
     if (!c.seq) for (let j = 0; j < u; j++) out[b * u + j] = hPrev[j];
   }
@@ -235,16 +237,17 @@ function config(cell: i32, shape: i32[], flags: i32): Config {
   c.masked = (flags & 4) != 0;
   c.bias = (flags & 8) == 0;
   c.resetAfter = (flags & 16) == 0;
+  c.zeroPadded = (flags & 32) != 0;
   return c;
 }
 
-/** Forward against the reference over every shape and every combination of goBackwards, returnSequences, mask. */
+/** Forward against the reference over every shape, every combination of goBackwards, returnSequences, mask, and zero outputs at padded steps. */
 function forwardGrid(cell: i32, act: i32, rec: i32, extraFlags: i32): bool {
   let ok = true;
   let worst: f64 = 0;
   for (let sh = 0; sh < SHAPES.length; sh++) {
-    for (let f = 0; f < 8; f++) {
-      const c = config(cell, SHAPES[sh], f | extraFlags);
+    for (let f = 0; f < 9; f++) {
+      const c = config(cell, SHAPES[sh], f == 8 ? 2 | 4 | 32 | extraFlags : f | extraFlags);
       c.act = act; c.rec = rec;
       const e = forwardErr(new Setup(c));
       worst = Math.max(worst, e);
@@ -258,7 +261,7 @@ function forwardGrid(cell: i32, act: i32, rec: i32, extraFlags: i32): bool {
 /** Backward against finite differences for a few shapes and flags. */
 function backwardGrid(cell: i32, act: i32, rec: i32, extraFlags: i32): bool {
   const shapes: i32[][] = [[2, 3, 3, 3], [1, 1, 2, 5], [3, 4, 2, 2]];
-  const flags: i32[] = [2, 0, 7, 1 | 4, 2 | 8];
+  const flags: i32[] = [2, 0, 7, 1 | 4, 2 | 8, 1 | 2 | 4 | 32];
   let ok = true;
   let worst: f64 = 0;
   for (let sh = 0; sh < shapes.length; sh++) {

@@ -38,3 +38,8 @@ export {
   batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward, layernorm_forward, layernorm_backward,
   rmsnorm_forward, rmsnorm_backward,
 } from "./norm";
+export { embedding_ids, embedding_check, embedding_mask, embedding_forward, embedding_backward } from "./embedding";
+export { rnn_work_floats, rnn_step_work_floats } from "./recurrent";
+export { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "./simple-rnn";
+export { lstm_forward, lstm_backward, lstm_step } from "./lstm";
+export { gru_forward, gru_backward, gru_step } from "./gru";

@@ -25,17 +25,46 @@ const edgeTile: usize = memory.data(MR * NR * 4, 16);
 
 /** C (m, n) (+)= A (m, k) · B (k, n). All row-major. */
 export function gemm_nn(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  gemm(a, k, 1, b, n, 1, c, m, k, n, accumulate);
+  gemm(a, k, 1, b, n, 1, c, n, m, k, n, accumulate);
 }
 
 /** C (m, n) (+)= Aᵀ · B where A is stored (k, m) and B (k, n): the dense layer's weight gradient Xᵀ·dY. */
 export function gemm_tn(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  gemm(a, 1, m, b, n, 1, c, m, k, n, accumulate);
+  gemm(a, 1, m, b, n, 1, c, n, m, k, n, accumulate);
 }
 
 /** C (m, n) (+)= A · Bᵀ where A is (m, k) and B is stored (n, k): the dense layer's input gradient dY·Wᵀ. */
 export function gemm_nt(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
-  gemm(a, k, 1, b, 1, k, c, m, k, n, accumulate);
+  gemm(a, k, 1, b, 1, k, c, n, m, k, n, accumulate);
+}
+
+/**
+ * The strided driver for kernels in other files (the recurrent ones multiply column blocks of a weight matrix and
+ * write column blocks of its gradient). A namespace, so that `export *` in index.ts leaves it out of the wasm exports.
+ */
+export namespace matmul {
+  /** C (m, n), row stride ldc floats, (+)= op(A) · op(B), op(A)[i, p] at a + 4 (i ars + p acs), op(B)[p, j] at b + 4 (p brs + j bcs). */
+  export function gemmStrided(
+    a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
+    c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32,
+  ): void {
+    gemm(a, ars, acs, b, brs, bcs, c, ldc, m, k, n, accumulate);
+  }
+
+  /** Floats of a prepacked (k, n) op(B). */
+  export function packedFloats(k: i32, n: i32): i32 {
+    return prepackedFloats(k, n);
+  }
+
+  /** Packs op(B) (k, n), element (p, j) at b + 4 (p brs + j bcs), into dst (packedFloats(k, n) floats, 16-byte aligned). */
+  export function pack(b: usize, brs: i32, bcs: i32, k: i32, n: i32, dst: usize): void {
+    prepackB(b, brs, bcs, k, n, dst);
+  }
+
+  /** gemmStrided with op(B) from pack: the same bits, without packing B again. */
+  export function gemmPacked(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
+    gemmPrepacked(a, ars, acs, pb, c, ldc, m, k, n, accumulate);
+  }
 }
 
 /** Splits `total` into equal blocks of at most `max`, each a multiple of `unit` (fewer ragged tail blocks). */
@@ -48,38 +77,90 @@ function blockSize(total: i32, max: i32, unit: i32): i32 {
 
 /**
  * Element (i, p) of op(A) is at a + 4 * (i * ars + p * acs); element (p, j) of op(B) at b + 4 * (p * brs + j * bcs).
- * C is (m, n) row-major.
+ * C is (m, n) row-major with a row stride of cs floats (n for a whole matrix, more for a column block of a wider one).
  */
 function gemm(
   a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
-  c: usize, m: i32, k: i32, n: i32, accumulate: i32,
+  c: usize, cs: i32, m: i32, k: i32, n: i32, accumulate: i32,
 ): void {
   if (m <= 0 || n <= 0) return;
+  const ldc = <usize>cs << 2;
   if (k <= 0) {
     // An empty sum: C = 0, or C unchanged when accumulating.
-    if (!accumulate) memory.fill(c, 0, <usize>m * <usize>n * 4);
+    if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldc, 0, <usize>n * 4);
     return;
   }
   if (m <= SMALL_M && bcs == 1) {
-    gemmFewRows(a, ars, acs, b, brs, c, m, k, n, accumulate);
+    gemmFewRows(a, ars, acs, b, brs, c, ldc, m, k, n, accumulate);
     return;
   }
   const kcMax = blockSize(k, KC, 1);
   const mcMax = blockSize(m, MC, MR);
   const ncMax = blockSize(n, NC, NR);
-  const ldc = <usize>n << 2;
   for (let jc = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = min(kcMax, k - pc);
-      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc);
+      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, packedB);
       // Later k blocks add onto the partial sums the first one wrote.
       const addC = accumulate | i32(pc > 0);
       for (let ic = 0; ic < m; ic += mcMax) {
         const mc = min(mcMax, m - ic);
         packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc);
-        macroKernel(mc, nc, kc, c + <usize>ic * ldc + (<usize>jc << 2), ldc, addC);
+        macroKernel(mc, nc, kc, packedB, c + <usize>ic * ldc + (<usize>jc << 2), ldc, addC);
       }
+    }
+  }
+}
+
+/**
+ * gemm with op(B) packed beforehand by prepackB (k, n the same): for a B used by many products, such as a recurrent
+ * kernel multiplied once per time step. The same blocks, kernel and sums as gemm, so the same bits.
+ */
+function gemmPrepacked(a: usize, ars: i32, acs: i32, pb: usize, c: usize, cs: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
+  if (m <= 0 || n <= 0 || k <= 0) {
+    gemm(a, ars, acs, 0, 0, 0, c, cs, m, k, n, accumulate);
+    return;
+  }
+  const ldc = <usize>cs << 2;
+  const kcMax = blockSize(k, KC, 1);
+  const mcMax = blockSize(m, MC, MR);
+  const ncMax = blockSize(n, NC, NR);
+  let block = pb;
+  for (let jc = 0; jc < n; jc += ncMax) {
+    const nc = min(ncMax, n - jc);
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = min(kcMax, k - pc);
+      const addC = accumulate | i32(pc > 0);
+      for (let ic = 0; ic < m; ic += mcMax) {
+        const mc = min(mcMax, m - ic);
+        packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc);
+        macroKernel(mc, nc, kc, block, c + <usize>ic * ldc + (<usize>jc << 2), ldc, addC);
+      }
+      block += <usize>kc * <usize>((nc + NR - 1) / NR * NR) << 2;
+    }
+  }
+}
+
+/** Floats prepackB writes for a (k, n) op(B): every (kc, nc) block with nc rounded up to whole NR panels. */
+function prepackedFloats(k: i32, n: i32): i32 {
+  const ncMax = blockSize(max(n, 1), NC, NR);
+  let floats = 0;
+  for (let jc = 0; jc < n; jc += ncMax) floats += k * ((min(ncMax, n - jc) + NR - 1) / NR * NR);
+  return floats;
+}
+
+/** Packs the whole (k, n) op(B) at b (strides brs, bcs) into dst, block after block in the order gemmPrepacked reads them. */
+function prepackB(b: usize, brs: i32, bcs: i32, k: i32, n: i32, dst: usize): void {
+  if (k <= 0 || n <= 0) return;
+  const kcMax = blockSize(k, KC, 1);
+  const ncMax = blockSize(n, NC, NR);
+  for (let jc = 0; jc < n; jc += ncMax) {
+    const nc = min(ncMax, n - jc);
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = min(kcMax, k - pc);
+      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, dst);
+      dst += <usize>kc * <usize>((nc + NR - 1) / NR * NR) << 2;
     }
   }
 }
@@ -92,12 +173,12 @@ function gemm(
  */
 const SMALL_M = 4;
 
-function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
+function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, ldc: usize, m: i32, k: i32, n: i32, accumulate: i32): void {
   const ldb = <usize>brs << 2;
   const astep = <usize>acs << 2;
   for (let i = 0; i < m; i++) {
     const arow = a + (<usize>i * ars << 2);
-    const crow = c + (<usize>i * n << 2);
+    const crow = c + <usize>i * ldc;
     let j = 0;
     for (; j + 32 <= n; j += 32) {
       const cp = crow + (<usize>j << 2);
@@ -153,7 +234,7 @@ function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize,
 }
 
 /** Runs the micro-kernel over every (MR, NR) tile of the packed (mc, kc) A block and (kc, nc) B block. */
-function macroKernel(mc: i32, nc: i32, kc: i32, c: usize, ldc: usize, addC: i32): void {
+function macroKernel(mc: i32, nc: i32, kc: i32, packedB: usize, c: usize, ldc: usize, addC: i32): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
     const bp = packedB + (<usize>jr * kc << 2);
@@ -298,8 +379,7 @@ function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
  * Packs the (kc, nc) block of op(B) into NR-column panels: panel s holds, for each p, the NR values
  * op(B)[p, s*NR + 0..NR-1] (columns past nc are zeros).
  */
-function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
-  let dst = packedB;
+function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const cols = min(NR, nc - j0);
     const panel = b + (<usize>j0 * cs << 2);

@@ -39,7 +39,7 @@ const tanh = () => layers.activation({ activation: 'tanh' });
 // step is left out: its derivative is 0 wherever it exists (the perceptron trains it by its own rule; see
 // training.test.ts).
 const SMOOTH = ['linear', 'elu', 'sigmoid', 'tanh', 'softplus', 'gelu', 'geluTanh', 'softmax'];
-const KINKED = ['relu', 'leakyRelu'];
+const KINKED = ['relu', 'leakyRelu', 'hardSigmoid'];
 
 /** Conv rows run on both kernel paths; conv → max pool pairs also on the pair's dense backward. */
 const BOTH: ConvPath[] = ['direct', 'im2col'];

@@ -1,7 +1,7 @@
-// The module's export contract (ts/kernels.ts's KERNELS) against what was built and what the runtime calls:
+// The module's export contract (ts/backend/kernels.ts's KERNELS) against what was built and what the runtime calls:
 // dist/wasmnn.wasm exports exactly the table's kernels, dist/wasmnn-infer.wasm a subset, each with the table's
 // parameter count and result; every kernel in the table is called somewhere in ts/; the activation codes of
-// ts/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE) assembly's.
+// ts/backend/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE) assembly's.
 // Node only (reads files); run after `npm run build`.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -9,9 +9,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-/** ts/kernels.ts's exports, bundled from the source (the table is not part of the public API). */
+/** ts/backend/kernels.ts's exports, bundled from the source (the table is not part of the public API). */
 async function contract() {
-  const out = await build({ entryPoints: ['ts/kernels.ts'], bundle: true, format: 'esm', write: false, logLevel: 'warning' });
+  const out = await build({ entryPoints: ['ts/backend/kernels.ts'], bundle: true, format: 'esm', write: false, logLevel: 'warning' });
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].contents).toString('base64')}`);
 }
 
@@ -71,7 +71,7 @@ function promised(signature) {
 const { KERNELS, ACTIVATION_CODES, NORM, SPARSE } = await contract();
 
 for (const [file, exactly] of [['dist/wasmnn.wasm', true], ['dist/wasmnn-infer.wasm', false]]) {
-  test(`${file} exports ${exactly ? 'exactly the kernels of' : 'kernels of'} ts/kernels.ts's KERNELS, with their parameters`, () => {
+  test(`${file} exports ${exactly ? 'exactly the kernels of' : 'kernels of'} ts/backend/kernels.ts's KERNELS, with their parameters`, () => {
     const built = exportedFunctions(readFileSync(file));
     const problems = [];
     for (const [name, type] of built) {
@@ -106,7 +106,7 @@ test('every kernel of KERNELS is called somewhere in ts/ (an export no code uses
   assert.deepEqual(unused.map((name) => `${name}: in KERNELS and exported, but nothing in ts/ calls it`), []);
 });
 
-test("the activation codes of ts/kernels.ts are assembly/activations.ts's ACT_* constants", () => {
+test("the activation codes of ts/backend/kernels.ts are assembly/activations.ts's ACT_* constants", () => {
   const source = readFileSync('assembly/activations.ts', 'utf8');
   const assembly = {};
   for (const [, name, code] of source.matchAll(/^export const ACT_(\w+): i32 = (\d+);/gm)) {
@@ -117,7 +117,7 @@ test("the activation codes of ts/kernels.ts are assembly/activations.ts's ACT_* 
 });
 
 for (const [block, fields, file] of [['NORM', NORM, 'assembly/norm.ts'], ['SPARSE', SPARSE, 'assembly/conv-sparse.ts']]) {
-  test(`the fields of ts/kernels.ts's ${block} block are ${file}'s ${block}_* constants`, () => {
+  test(`the fields of ts/backend/kernels.ts's ${block} block are ${file}'s ${block}_* constants`, () => {
     const source = readFileSync(file, 'utf8');
     const assembly = Object.fromEntries([...source.matchAll(new RegExp(`^export const ${block}_(\\w+) = (\\d+);`, 'gm'))].map(([, name, i]) => [name, Number(i)]));
     assert.ok(Object.keys(assembly).length >= 5, `read the ${block}_* constants`);

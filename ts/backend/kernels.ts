@@ -87,6 +87,24 @@ export const KERNELS = {
   layernorm_backward: 'x dy dx block',
   rmsnorm_forward: 'x y block',
   rmsnorm_backward: 'x dy dx block',
+  // embedding.ts: ids are i32; the checks return the first bad position or -1
+  embedding_ids: 'x ids n inputDim -> number',
+  embedding_check: 'ids n inputDim -> number',
+  embedding_mask: 'ids mask n',
+  embedding_forward: 'ids table y n outputDim',
+  embedding_backward: 'ids dy dtable n inputDim outputDim accumulate',
+  // recurrent.ts (the parameter block's layout), simple-rnn.ts, lstm.ts, gru.ts: cell 0 simpleRNN, 1 LSTM, 2 GRU
+  rnn_work_floats: 'cell p -> number',
+  rnn_step_work_floats: 'cell p -> number',
+  simple_rnn_forward: 'x y work p',
+  simple_rnn_backward: 'dy dx work p',
+  simple_rnn_step: 'x h work p',
+  lstm_forward: 'x y work p',
+  lstm_backward: 'dy dx work p',
+  lstm_step: 'x state work p',
+  gru_forward: 'x y work p',
+  gru_backward: 'dy dx work p',
+  gru_step: 'x h work p',
 } as const;
 
 /** [number, number, ...], one per name in a space-separated list. */
@@ -109,6 +127,7 @@ export const ACTIVATION_CODES = {
   softplus: 7,
   gelu: 8,
   geluTanh: 9,
+  hardSigmoid: 10,
 } as const;
 
 /** Fields of a normalisation kernel's parameter block: assembly/norm.ts's NORM_* (the structure test checks). */

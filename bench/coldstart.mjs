@@ -3,26 +3,32 @@
 // wasmnn/infer, the full wasmnn and TF.js wasm (the same network and weights, loaded from memory), median of --runs
 // fresh processes of each, run in turn.
 //
-//   node dist/cli.js train --epochs 1 --limit 5000 --out /tmp/m.wnn
-//   node bench/coldstart.mjs [--model /tmp/m.wnn] [--runs 11]
+//   node bench/coldstart.mjs [--model FILE.wnn] [--runs 11]        (after npm run build)
+//
+// Without --model it times the CLI's MNIST MLP, trained once into build/bench/m.wnn when that file is missing
+// (node dist/cli.js train --epochs 1 --limit 5000 --out build/bench/m.wnn). Its scratch files go to build/bench/.
 //
 // A child (--child NAME) times: import the library, instantiate its module, read the model file(s), load the
 // model, predict one MNIST test digit and read the result. "since process start" adds Node's own start-up. The CLI's
 // checkpoint holds Adam's state too (2/3 of its 2.7 MB, all read and checksummed); a checkpoint saved for deployment
 // with { includeOptimizer: false } is timed as well (TF.js loads weights only).
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const MODEL = option("--model", "/tmp/m.wnn");
-const TFJS_JSON = "/tmp/wasmnn-coldstart-tfjs.json";
-const TFJS_BIN = "/tmp/wasmnn-coldstart-tfjs.bin";
-const DIGIT = "/tmp/wasmnn-coldstart-digit.bin";
-const WEIGHTS_ONLY = "/tmp/wasmnn-coldstart-weights.wnn"; // the same model saved with { includeOptimizer: false }
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SCRATCH = join(ROOT, "build/bench");
+const DEFAULT_MODEL = join(SCRATCH, "m.wnn");
+const MODEL = resolve(option("--model", DEFAULT_MODEL));
+const TFJS_JSON = join(SCRATCH, "coldstart-tfjs.json");
+const TFJS_BIN = join(SCRATCH, "coldstart-tfjs.bin");
+const DIGIT = join(SCRATCH, "coldstart-digit.bin");
+const WEIGHTS_ONLY = join(SCRATCH, "coldstart-weights.wnn"); // the same model saved with { includeOptimizer: false }
 const require = createRequire(import.meta.url);
 
 if (args.includes("--child")) await child(option("--child"));
@@ -61,7 +67,10 @@ async function child(name) {
 
 async function parent() {
   const runs = Number(option("--runs", "11"));
-  statSync(MODEL); // a clear error when the model has not been made yet
+  process.chdir(ROOT); // the dist/ and node_modules/ paths below are the repository's
+  mkdirSync(SCRATCH, { recursive: true });
+  if (MODEL === DEFAULT_MODEL && !existsSync(MODEL)) trainModel();
+  statSync(MODEL); // a clear error when a --model file is missing
   sizes();
   const label = prepare();
   const systems = ["wasmnn-infer", "wasmnn-infer-weights", "wasmnn", "tfjs-wasm-min", "tfjs-wasm"];
@@ -100,6 +109,15 @@ async function parent() {
   console.log(`  first test digit (label ${label}): wasmnn/infer says ${argmax(probs["wasmnn-infer"])}, TF.js ${argmax(probs["tfjs-wasm-min"])}; ` +
     `wasmnn/infer vs wasmnn ${diff(probs["wasmnn-infer"], probs.wasmnn) === 0 && probs["wasmnn-infer"].every((v, i) => Object.is(v, probs.wasmnn[i])) ? "same bits" : "DIFFER"}, ` +
     `max |wasmnn - TF.js| = ${diff(probs["wasmnn-infer"], probs["tfjs-wasm-min"]).toExponential(1)}`);
+}
+
+/** The CLI's MNIST MLP (rescaling, dense 256 and 128 relu, dense 10 softmax), one epoch on 5,000 images. */
+function trainModel() {
+  if (!existsSync("dist/cli.js")) throw new Error("dist/cli.js is missing: run `npm run build` first");
+  console.log(`training the CLI's MNIST MLP into ${MODEL} (once)…`);
+  const args = ["dist/cli.js", "train", "--epochs", "1", "--limit", "5000", "--quiet", "--out", MODEL, "--curves", join(SCRATCH, "m-curves.svg")];
+  const out = spawnSync(process.execPath, args, { encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`node ${args.join(" ")} failed:\n${out.stdout}${out.stderr}`);
 }
 
 /** Raw, gzip -9 and brotli sizes of each download set. */

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findChromium } from "../scripts/chromium.mjs";
 import { GEMM_SHAPES, RUNS, fillRandom, loadGemm, makeTimer, median, storedShapes } from "./gemm-core.js";
 import { serve } from "../scripts/serve.mjs";
 
@@ -149,7 +150,7 @@ async function benchChromium() {
   let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      executablePath: await findChromium(), // CHROME_PATH, PATH or the usual places
       headless: true,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"],

@@ -8,7 +8,12 @@ export const MODEL_KINDS = {
     'max pool 2, dense 64 relu, dropout 0.25, dense 10 softmax',
 };
 
-/** A compiled model; `steps` (optimiser steps of the whole run) sets the cosine decay of the learning rate. */
+/**
+ * A compiled model; `steps` (optimiser steps of the whole run) sets the cosine decay of the learning rate.
+ * @param {typeof import('wasmnn')} nn the library (the browser passes ../dist/index.js, the CLI 'wasmnn')
+ * @param {string} kind 'mlp' or 'cnn'
+ * @param {{ lr?: number, steps?: number, seed?: number }} [options]
+ */
 export function buildModel(nn, kind, { lr = 1e-3, steps, seed = 1 } = {}) {
   if (!MODEL_KINDS[kind]) throw new Error(`unknown model '${kind}': choose mlp or cnn`);
   const { rescaling, dense, conv2d, maxPooling2d, flatten, dropout, randomAugment } = nn.layers;

@@ -1,11 +1,15 @@
-// `npm test`: the kernel specs (as-pect), then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built
-// package in Node, Deno, Bun and headless Chromium, then the browser playground's test. Any failure in any runtime
-// fails the run. Each runtime also reports the hash of a seeded training run; all four must agree bit for bit.
+// `npm test`: the kernel specs (as-pect), the type checks of the CLI and of the tests, the node:test files of the CLI,
+// of this runner and of the layout, then ONE runtime suite (tests/runtime/*.test.ts, uvu) run against the built
+// package in Node, Deno, Bun and headless Chromium, then the browser playground's test, and last the packed package
+// in a scratch project with the npm and JSR publish dry runs (scripts/package-check.mjs). Any failure anywhere fails
+// the run. Each runtime also reports the hashes of seeded training runs; all four must report them and agree bit for
+// bit. Some stages only: `node scripts/test.mjs types cli` (kernels types cli scripts structure node deno bun
+// chromium playground package).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { launchChromium } from './chromium.mjs';
+import { ChromiumNotFound, findChromium, launchChromium } from './chromium.mjs';
 import { serve } from './serve.mjs';
 
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
@@ -15,6 +19,11 @@ async function main() {
   const only = process.argv.slice(2); // e.g. `node scripts/test.mjs node chromium`
   const want = (name) => only.length === 0 || only.includes(name);
   if (want('kernels')) results.push(await runKernels());
+  if (want('types')) for (const project of TYPE_CHECKS) results.push(await runTypeCheck(project));
+  if (want('cli')) results.push(await runNodeTests('cli', 'tests/cli'));
+  if (want('scripts')) results.push(await runNodeTests('scripts', 'tests/scripts')); // this runner without a browser
+  // the layout's checks (import ladder, no cycles), when the branch has them
+  if (want('structure') && existsSync('tests/structure')) results.push(await runNodeTests('structure', 'tests/structure'));
   const runtimes = [
     ['node', () => runProcess('node', process.execPath, ['build/tests/suite.js'])],
     ['deno', () => runProcess('deno', 'node_modules/.bin/deno', ['run', '--no-prompt', '--allow-read', '--allow-write=build', '--allow-env', 'build/tests/suite.js'])],
@@ -24,6 +33,7 @@ async function main() {
   if (runtimes.length) await bundleSuite();
   for (const [, run] of runtimes) results.push(await run());
   if (want('playground')) results.push(await runPlayground());
+  if (want('package')) results.push(await runPackageChecks());
   summarise();
 }
 
@@ -35,6 +45,26 @@ async function runKernels() {
   const failed = out.code !== 0 || !m ? Math.max(total - passed, 1) : total - passed;
   if (failed) console.log(out.text);
   return line({ name: 'kernels (as-pect)', passed, failed, reports: {} });
+}
+
+// tsc over what the build's own type check (tsconfig.json: the library) leaves out; each project counts as one check
+const TYPE_CHECKS = ['tsconfig.cli.json', 'tsconfig.tests.json'];
+
+async function runTypeCheck(project) {
+  const out = await capture(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project, '--pretty', 'false']);
+  if (out.code !== 0) console.log(out.text);
+  return line({ name: `types (tsc -p ${project})`, passed: out.code === 0 ? 1 : 0, failed: out.code === 0 ? 0 : 1, reports: {} });
+}
+
+// node:test files (tests/cli, tests/structure), counted from the TAP summary
+async function runNodeTests(name, dir) {
+  const out = await capture(process.execPath, ['--test', '--test-reporter=tap', dir]);
+  const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(out.text)?.[1] ?? 0);
+  const passed = count('pass');
+  let failed = count('fail') + count('cancelled');
+  if (out.code !== 0 && failed === 0) failed = 1; // crashed, or no summary
+  if (failed) console.log(out.text);
+  return line({ name: `${name} (node --test ${dir})`, passed, failed, reports: {} });
 }
 
 async function bundleSuite() {
@@ -80,7 +110,21 @@ async function runProcess(name, command, args) {
   return line(parseUvu(name, out.text, out.code));
 }
 
+// No browser on the machine: one line saying what to install, and the stage fails (CI installs Debian's chromium).
+async function browserMissing(name) {
+  try {
+    await findChromium();
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ChromiumNotFound)) throw e;
+    console.log(`${name}: ${e.message}`);
+    return line({ name, passed: 0, failed: 1, reports: {}, absent: true });
+  }
+}
+
 async function runChromium() {
+  const missing = await browserMissing('chromium');
+  if (missing) return missing;
   const server = await serve('.', 0);
   const browser = await launchChromium();
   let text = '';
@@ -109,11 +153,22 @@ async function runChromium() {
 
 // The playground (playground/) in Chromium: draws digits, trains in its worker, saves screenshots in build/playground/.
 async function runPlayground() {
+  const missing = await browserMissing('playground (chromium)');
+  if (missing) return missing;
   const { run } = await import('../tests/playground/playground.test.mjs');
   const log = [];
   const result = await run({ log: (l) => log.push(l) });
   if (result.failed) console.log(log.join('\n'));
   return line({ name: 'playground (chromium)', passed: result.passed, failed: result.failed, reports: {} });
+}
+
+// The packed package in a user's project (types under nodenext, bundler and Deno; a run), and both publish dry runs
+async function runPackageChecks() {
+  const { checkPackage } = await import('./package-check.mjs');
+  const checks = await checkPackage();
+  for (const c of checks.filter((c) => !c.ok)) console.log(`FAIL ${c.name}\n${c.detail}`);
+  const passed = checks.filter((c) => c.ok).length;
+  return line({ name: 'package (npm pack, consumer, publish dry runs)', passed, failed: checks.length - passed, reports: {} });
 }
 
 function parseUvu(name, raw, code) {
@@ -135,6 +190,7 @@ function line(result) {
   return result;
 }
 
+const RUNTIMES = ['node', 'deno', 'bun', 'chromium'];
 // reports that must be identical in every runtime: a seeded training run, and a saved checkpoint's bytes
 const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn', 'determinism_pairs'];
 
@@ -146,15 +202,22 @@ function printAgreement() {
   }
 }
 
+// Every runtime that ran must report every hash (a missing one is a failure, not a skipped comparison), and the
+// hashes must agree.
 function summarise() {
   printAgreement();
   let extraFail = 0;
-  for (const key of SAME_EVERYWHERE) {
-    const seen = results.filter((r) => r.reports[key]).map((r) => `${r.name}=${r.reports[key]}`);
-    if (seen.length < 2) continue;
+  const runtimes = results.filter((r) => RUNTIMES.includes(r.name) && !r.absent); // absent: no browser, said above
+  for (const key of runtimes.length ? SAME_EVERYWHERE : []) {
+    const missing = runtimes.filter((r) => !r.reports[key]).map((r) => r.name);
+    if (missing.length) {
+      console.log(`${key}: no hash reported by ${missing.join(', ')}`);
+      extraFail++;
+    }
+    const seen = runtimes.filter((r) => r.reports[key]).map((r) => `${r.name}=${r.reports[key]}`);
     const distinct = new Set(seen.map((h) => h.split('=')[1]));
-    console.log(`${key} across runtimes: ${distinct.size === 1 ? 'identical' : 'DIFFERENT'} (${seen.join(', ')})`);
-    if (distinct.size !== 1) extraFail++;
+    if (distinct.size > 1) extraFail++;
+    if (seen.length) console.log(`${key} across runtimes: ${distinct.size > 1 ? 'DIFFERENT' : seen.length > 1 ? 'identical' : 'one runtime'} (${seen.join(', ')})`);
   }
   const passed = results.reduce((a, r) => a + r.passed, 0);
   const failed = results.reduce((a, r) => a + r.failed, 0) + extraFail;

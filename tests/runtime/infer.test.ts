@@ -168,7 +168,7 @@ test('wasmnn/infer loads and rejects exactly the deployment checkpoints the libr
   const counts = { same: 0, loaded: 0 };
   for (let i = 0; i < 2000; i++) {
     const { bytes: base, probe } = bases[pick(bases.length)];
-    let bytes = base.slice();
+    let bytes: Uint8Array = base.slice();
     const jsonLength = new DataView(base.buffer).getUint32(12, true);
     if (pick(3) === 0) {
       // random bytes anywhere, checksum made right: reaches the header, topology and weight checks

@@ -132,7 +132,7 @@ test('quantized weights (uint8 and uint16 codes, float16) are expanded as TF.js 
   (manifest(bad)[0] as Record<string, unknown>).quantization = { dtype: 'int4', min: 0, scale: 1 };
   throwsError(() => nn.loadTfjsModel(bad, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/kernel.*quantization dtype "int4"/);
   const noScale = json(f);
-  delete (manifest(noScale)[0] as { quantization: { scale?: number } }).quantization.scale;
+  delete (manifest(noScale)[0] as { quantization?: { scale?: number } }).quantization!.scale;
   throwsError(() => nn.loadTfjsModel(noScale, bytes(f.weights)), nn.ValueError, /dense_Dense\d+\/kernel.*uint8 without a finite scale and min/);
 });
 

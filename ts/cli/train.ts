@@ -35,7 +35,7 @@ async function fitNetwork(opts: TrainOptions, ds: Dataset, say: (line?: string) 
     epochs: opts.epochs, samples: split.n, batchSize: opts.batchSize,
     live: Boolean(process.stdout.isTTY), quiet: opts.quiet,
   });
-  const validationData: [nn.Tensor, unknown] | undefined = split.nVal
+  const validationData: nn.FitArgs['validationData'] = split.nVal
     ? [built.input(split.xVal, split.nVal), built.targets(split.yVal, split.nVal)]
     : undefined;
   const history = await built.model.fit(built.input(split.x, split.n), built.targets(split.y, split.n), {

@@ -32,10 +32,7 @@ export function trainTestSplit<Y extends Targets>(x: Float32Array, y: Y, options
   if (!Number.isInteger(yWidth) || yWidth < 1) {
     throw new ShapeError(`trainTestSplit: y has ${y.length} values, not a multiple of ${rows} rows`);
   }
-  const nTest = testSize < 1 ? Math.round(testSize * rows) : testSize;
-  if (!Number.isInteger(nTest) || nTest < 1 || nTest >= rows) {
-    throw new ValueError(`trainTestSplit: testSize ${testSize} leaves no rows for training or testing (${rows} rows)`);
-  }
+  const nTest = testCount(testSize, rows, 'trainTestSplit');
   const order = permutation(rows, seed);
   const isTest = new Uint8Array(rows);
   if (stratify && yWidth === 1 && !(y instanceof Float32Array)) markStratified(order, y, nTest, isTest);
@@ -52,8 +49,18 @@ export function trainTestSplit<Y extends Targets>(x: Float32Array, y: Y, options
   };
 }
 
+/** The number of test rows testSize asks for (a fraction of rows, rounded, or a count), checked to leave both parts
+ *  at least one row. */
+export function testCount(testSize: number, rows: number, who: string): number {
+  const nTest = testSize < 1 ? Math.round(testSize * rows) : testSize;
+  if (!Number.isInteger(nTest) || nTest < 1 || nTest >= rows) {
+    throw new ValueError(`${who}: testSize ${testSize} leaves no rows for training or testing (${rows} rows)`);
+  }
+  return nTest;
+}
+
 /** Marks nTest rows, taking from each class its share nTest * classCount / rows, rounded by largest remainder. */
-function markStratified(order: Int32Array, labels: ArrayLike<number>, nTest: number, isTest: Uint8Array): void {
+export function markStratified(order: Int32Array, labels: ArrayLike<number>, nTest: number, isTest: Uint8Array): void {
   const byClass = new Map<number, number[]>();
   for (const r of order) {
     const members = byClass.get(labels[r]);

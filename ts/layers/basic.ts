@@ -74,8 +74,10 @@ export class Dropout extends Layer {
     if (x === y) return;
     const n = rows * this.outputSize;
     if (!training || !b.mask) return env.k.vec_copy(x, y, n);
-    env.k.rng_dropout_mask(env.rng, b.mask, n, this.rate);
-    env.k.vec_mul(x, b.mask, y, n);
+    trainingOnly: {
+      env.k.rng_dropout_mask(env.rng, b.mask, n, this.rate);
+      env.k.vec_mul(x, b.mask, y, n);
+    }
   }
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
     trainingOnly: {

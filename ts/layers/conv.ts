@@ -197,7 +197,7 @@ abstract class Conv extends Layer {
   }
 
   protected override paramInit(name: string): ParamInit {
-    return kernelParamInit(this.training, name);
+    trainingOnly: return kernelParamInit(this.training, name);
   }
 
   /**

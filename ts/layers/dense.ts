@@ -65,7 +65,7 @@ export class Dense extends Layer {
   }
 
   protected override paramInit(name: string): ParamInit {
-    return kernelParamInit(this.training, name);
+    trainingOnly: return kernelParamInit(this.training, name);
   }
 
   override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {

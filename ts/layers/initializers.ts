@@ -62,14 +62,14 @@ export function randomUniform({ minval = -0.05, maxval = 0.05 }: { minval?: numb
 }
 
 /**
- * The initializers a config may name (TF.js spelling): the one list that the library's layers and wasmnn/infer's
- * forward cores both check names against. BY_NAME must have exactly these keys (the compiler checks it).
+ * The initializers a config may name (TF.js spelling): the one list layers check names against. BY_NAME must have
+ * exactly these keys (the compiler checks it).
  */
 export const INITIALIZER_NAMES = [
   'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'leCunUniform', 'leCunNormal', 'zeros', 'ones',
   'randomNormal', 'randomUniform', 'truncatedNormal', 'constant',
 ] as const;
-type InitializerName = (typeof INITIALIZER_NAMES)[number];
+export type InitializerName = (typeof INITIALIZER_NAMES)[number];
 
 const BY_NAME: Record<InitializerName, (config?: never) => Initializer> = {
   glorotUniform, glorotNormal, heUniform, heNormal, leCunUniform, leCunNormal, zeros, ones,
@@ -83,9 +83,15 @@ export function resolveInitializer(init: Initializer | string | undefined, fallb
   return BY_NAME[initializerName(init)]();
 }
 
-/** Checks an initializer option without making it (wasmnn/infer's layers): what resolveInitializer accepts. */
+/** Checks an initializer option without making it: what resolveInitializer accepts. */
 export function checkInitializer(init: unknown): void {
   if (init !== undefined && !isInitializer(init)) initializerName(init);
+}
+
+/** The name of what resolveInitializer(init, fallback) makes, checked but not made (a layer's config saves it). */
+export function initializerNameOf(init: Initializer | string | undefined, fallback: InitializerName): string {
+  if (init === undefined) return fallback;
+  return isInitializer(init) ? init.name : initializerName(init);
 }
 
 function isInitializer(init: unknown): init is Initializer {

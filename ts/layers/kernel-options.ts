@@ -2,7 +2,7 @@
 // needs), and the initializers and regularizers (what training needs), resolved once with the same defaults
 // (Glorot-uniform kernel, zero bias) and written back to a config.
 import { resolveActivation, type Activation } from '../tensor/activations';
-import { resolveInitializer, glorotUniform, zeros, type Initializer } from './initializers';
+import { resolveInitializer, initializerNameOf, glorotUniform, zeros, type Initializer } from './initializers';
 import { resolveRegularizer, type Regularizer } from './regularizers';
 import type { ParamInit } from './layer';
 import type { Kernels } from '../backend/kernels';
@@ -24,10 +24,15 @@ export interface KernelForward {
   useBias: boolean;
 }
 
-/** The training side: how the kernel and bias start and what they are penalised by. */
+/**
+ * The training side: how the kernel and bias start (the options as given, made when the layer is built, in
+ * paramInit; their names checked here) and what they are penalised by.
+ */
 export interface KernelTraining {
-  kernelInit: Initializer;
-  biasInit: Initializer;
+  kernelInit: Initializer | string | undefined;
+  biasInit: Initializer | string | undefined;
+  kernelInitName: string;
+  biasInitName: string;
   kernelReg: Regularizer | null;
   biasReg: Regularizer | null;
 }
@@ -38,8 +43,10 @@ export function resolveKernelForward(args: KernelArgs): KernelForward {
 
 export function resolveKernelTraining(args: KernelArgs): KernelTraining {
   return {
-    kernelInit: resolveInitializer(args.kernelInitializer, glorotUniform),
-    biasInit: resolveInitializer(args.biasInitializer, zeros),
+    kernelInit: args.kernelInitializer,
+    biasInit: args.biasInitializer,
+    kernelInitName: initializerNameOf(args.kernelInitializer, 'glorotUniform'),
+    biasInitName: initializerNameOf(args.biasInitializer, 'zeros'),
     kernelReg: resolveRegularizer(args.kernelRegularizer),
     biasReg: resolveRegularizer(args.biasRegularizer),
   };
@@ -47,14 +54,16 @@ export function resolveKernelTraining(args: KernelArgs): KernelTraining {
 
 /** paramInit of a layer whose parameters are 'kernel' and 'bias'. */
 export function kernelParamInit(t: KernelTraining, name: string): ParamInit {
-  return name === 'kernel' ? { initializer: t.kernelInit, regularizer: t.kernelReg } : { initializer: t.biasInit, regularizer: t.biasReg };
+  return name === 'kernel'
+    ? { initializer: resolveInitializer(t.kernelInit, glorotUniform), regularizer: t.kernelReg }
+    : { initializer: resolveInitializer(t.biasInit, zeros), regularizer: t.biasReg };
 }
 
 /** The config entries of the options (alpha and regularizers only when set), in the order the layers wrote them. */
 export function kernelOptionsConfig(f: KernelForward, t: KernelTraining): Record<string, unknown> {
   return {
     activation: f.act.name, ...(f.act.alpha ? { alpha: f.act.alpha } : {}),
-    useBias: f.useBias, kernelInitializer: t.kernelInit.name, biasInitializer: t.biasInit.name,
+    useBias: f.useBias, kernelInitializer: t.kernelInitName, biasInitializer: t.biasInitName,
     ...(t.kernelReg ? { kernelRegularizer: t.kernelReg.config } : {}),
     ...(t.biasReg ? { biasRegularizer: t.biasReg.config } : {}),
   };

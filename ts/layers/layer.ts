@@ -54,6 +54,16 @@ export interface ParamInit {
   regularizer?: Regularizer | null;
 }
 
+/** A parameter wasmnn/infer made: its weights are loaded, never initialised. */
+const LOADED: ParamInit = {
+  initializer: {
+    name: 'loaded', config: {},
+    fill() {
+      throw new StateError('this parameter belongs to a wasmnn/infer model: its weights are loaded, not initialised');
+    },
+  },
+};
+
 let counter = 0;
 
 export abstract class Layer {
@@ -113,14 +123,18 @@ export abstract class Layer {
   /** Declares parameters with addParam and returns the output shape. */
   protected abstract setup(inputShape: number[]): number[];
 
-  /** The initialiser and regulariser of the parameter `name` (every layer with parameters has its own). */
+  /** The initialiser and regulariser of the parameter `name` (every layer with parameters has its own; its body is
+   *  one statement labelled `trainingOnly:`, see backward). */
   protected paramInit(name: string): ParamInit {
     throw new StateError(`${this.className}: no initializer for its parameter '${name}'`);
   }
 
   protected addParam(name: string, shape: number[], options: { trainable?: boolean; fanIn?: number; fanOut?: number } = {}): Param {
     const size = shape.reduce((a, b) => a * b, 1);
-    const { initializer, regularizer = null } = this.paramInit(name);
+    // how it starts and what penalty it carries matter to training only: wasmnn/infer loads every weight
+    let init = LOADED;
+    trainingOnly: init = this.paramInit(name);
+    const { initializer, regularizer = null } = init;
     const param: Param = {
       name, shape, size, initializer,
       regularizer,

@@ -2,7 +2,7 @@
 // position; running statistics for inference, kept in the model's state block), layer norm and RMS norm
 // (statistics per position over its features). Keras' weight order: gamma, beta, moving_mean, moving_variance.
 import { Layer, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
-import { resolveInitializer, ones, zeros, type Initializer } from './initializers';
+import { resolveInitializer, initializerNameOf, ones, zeros, type Initializer, type InitializerName } from './initializers';
 import { resolveRegularizer, type Regularizer } from './regularizers';
 import { ValueError } from '../backend/errors';
 import { NORM } from '../backend/kernels';
@@ -85,12 +85,23 @@ abstract class Norm extends Layer {
  * Batch normalisation. Training: y = (x - μ_B)/sqrt(σ²_B + ε)·γ + β with the batch's statistics per channel, and the
  * running ones move towards them (running = momentum·running + (1 - momentum)·batch). Inference uses the running ones.
  */
+/** An initializer option as given (made when the layer is built, in paramInit), and the name it saves as (checked). */
+interface InitOption {
+  given: Initializer | string | undefined;
+  name: string;
+}
+function initOption(given: Initializer | string | undefined, fallback: InitializerName): InitOption {
+  return { given, name: initializerNameOf(given, fallback) };
+}
+
 const BATCH_NORM_PARAMS = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
+/** Each parameter's initializer when none is given. */
+const BATCH_NORM_INIT = [ones, zeros, zeros, ones];
 
 export class BatchNormalization extends Norm {
   readonly className = 'BatchNormalization';
   readonly momentum: number;
-  private readonly inits: Initializer[];
+  private readonly inits: InitOption[];
   private readonly regs: (Regularizer | null)[];
 
   constructor(args: BatchNormalizationArgs = {}) {
@@ -99,8 +110,8 @@ export class BatchNormalization extends Norm {
     if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ValueError(`batchNormalization: momentum must be in [0, 1], got ${momentum}`);
     this.momentum = momentum;
     this.inits = [
-      resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros),
-      resolveInitializer(args.movingMeanInitializer, zeros), resolveInitializer(args.movingVarianceInitializer, ones),
+      initOption(args.gammaInitializer, 'ones'), initOption(args.betaInitializer, 'zeros'),
+      initOption(args.movingMeanInitializer, 'zeros'), initOption(args.movingVarianceInitializer, 'ones'),
     ];
     this.regs = [resolveRegularizer(args.gammaRegularizer), resolveRegularizer(args.betaRegularizer)];
   }
@@ -125,15 +136,17 @@ export class BatchNormalization extends Norm {
     const r = rows * this.positions, c = this.features;
     const ptrs = { gamma: gamma.ptr, beta: beta.ptr, runningMean: mean.ptr, runningVar: variance.ptr };
     if (training && b.mean) {
-      env.k.batchnorm_forward_train(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, mean: b.mean, invstd: b.invstd }, this.momentum));
+      trainingOnly: env.k.batchnorm_forward_train(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, mean: b.mean, invstd: b.invstd }, this.momentum));
     } else {
       env.k.batchnorm_forward_infer(x, y, normBlock(env, b.block, r, c, this.epsilon, { ...ptrs, invstd: 0 }));
     }
   }
 
   protected override paramInit(name: string): ParamInit {
-    const i = BATCH_NORM_PARAMS.indexOf(name);
-    return { initializer: this.inits[i], regularizer: this.regs[i] };
+    trainingOnly: {
+      const i = BATCH_NORM_PARAMS.indexOf(name);
+      return { initializer: resolveInitializer(this.inits[i].given, BATCH_NORM_INIT[i]), regularizer: this.regs[i] };
+    }
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
@@ -161,11 +174,11 @@ type LayerNormArgs = NormArgs & { gammaInitializer?: Initializer | string; betaI
 /** Layer normalisation: each position's features to zero mean and unit variance, then ·γ + β. */
 export class LayerNormalization extends Norm {
   readonly className = 'LayerNormalization';
-  private readonly inits: Initializer[];
+  private readonly inits: InitOption[];
 
   constructor(args: LayerNormArgs = {}) {
     super(args, 1e-3, 'layerNormalization');
-    this.inits = [resolveInitializer(args.gammaInitializer, ones), resolveInitializer(args.betaInitializer, zeros)];
+    this.inits = [initOption(args.gammaInitializer, 'ones'), initOption(args.betaInitializer, 'zeros')];
   }
 
   protected declare(features: number): void {
@@ -187,7 +200,7 @@ export class LayerNormalization extends Norm {
   }
 
   protected override paramInit(name: string): ParamInit {
-    return { initializer: this.inits[name === 'gamma' ? 0 : 1] };
+    trainingOnly: return { initializer: resolveInitializer(this.inits[name === 'gamma' ? 0 : 1].given, name === 'gamma' ? ones : zeros) };
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {
@@ -206,11 +219,11 @@ type RMSNormArgs = NormArgs & { scaleInitializer?: Initializer | string };
 /** RMS normalisation: each position's features divided by their root mean square, then ·scale (no centring). */
 export class RMSNormalization extends Norm {
   readonly className = 'RMSNormalization';
-  private readonly init: Initializer;
+  private readonly init: InitOption;
 
   constructor(args: RMSNormArgs = {}) {
     super(args, 1e-6, 'rmsNormalization');
-    this.init = resolveInitializer(args.scaleInitializer, ones);
+    this.init = initOption(args.scaleInitializer, 'ones');
   }
 
   protected declare(features: number): void {
@@ -229,7 +242,7 @@ export class RMSNormalization extends Norm {
   }
 
   protected override paramInit(): ParamInit {
-    return { initializer: this.init };
+    trainingOnly: return { initializer: resolveInitializer(this.init.given, ones) };
   }
 
   backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {

@@ -19,8 +19,10 @@ export function l1l2({ l1 = 0, l2 = 0 }: { l1?: number; l2?: number } = {}): Reg
     config: { l1, l2 },
     apply(k, w, g, n) {
       let penalty = 0;
-      if (l1 > 0) penalty += k.l1_penalty(w, g, n, l1);
-      if (l2 > 0) penalty += k.l2_penalty(w, g, n, l2);
+      trainingOnly: { // (wasmnn/infer's build drops this block: see Layer.backward)
+        if (l1 > 0) penalty += k.l1_penalty(w, g, n, l1);
+        if (l2 > 0) penalty += k.l2_penalty(w, g, n, l2);
+      }
       return penalty;
     },
   };
@@ -29,8 +31,8 @@ export const l1 = ({ l1: value = 0.01 }: { l1?: number } = {}): Regularizer => (
 export const l2 = ({ l2: value = 0.01 }: { l2?: number } = {}): Regularizer => ({ ...l1l2({ l2: value }), name: 'l2' });
 
 /**
- * The regularizers a config may name: the one list that the library's layers and wasmnn/infer's forward cores both
- * check names against. BY_NAME must have exactly these keys (the compiler checks it).
+ * The regularizers a config may name: the one list layers check names against. BY_NAME must have exactly these keys
+ * (the compiler checks it).
  */
 export const REGULARIZER_NAMES = ['l1', 'l2', 'l1l2'] as const;
 const BY_NAME: Record<(typeof REGULARIZER_NAMES)[number], () => Regularizer> = { l1, l2, l1l2: () => l1l2({ l1: 0.01, l2: 0.01 }) };
@@ -42,7 +44,7 @@ export function resolveRegularizer(r: Regularizer | string | undefined | null): 
   return BY_NAME[r as (typeof REGULARIZER_NAMES)[number]]();
 }
 
-/** Checks a regularizer option without making it (wasmnn/infer's layers): what resolveRegularizer accepts. */
+/** Checks a regularizer option without making it: what resolveRegularizer accepts. */
 export function checkRegularizer(r: unknown): void {
   if (r != null && !isRegularizer(r) && !(REGULARIZER_NAMES as readonly unknown[]).includes(r)) {
     throw new ValueError(`unknown regularizer '${String(r)}'; known: ${REGULARIZER_NAMES.join(', ')}`);

@@ -6,7 +6,7 @@
 // tcs [T, B, u]. The forward, the backward through time and the one-step call for generation are each one call.
 
 import {
-  rnn, RNN_BATCH, RNN_STEPS, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_FLAGS, RNN_RECURRENT, RNN_MASK, RNN_DRECURRENT,
+  rnn, RNN_BATCH, RNN_STEPS, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_RECURRENT, RNN_MASK, RNN_DRECURRENT,
   RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES, RNN_ACCUMULATE, RNN_CELL_LSTM,
 } from "./recurrent";
 import { activation, ACT_TANH, ACT_SIGMOID, ACT_HARD_SIGMOID } from "./activations";

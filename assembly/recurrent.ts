@@ -8,14 +8,17 @@
 //   hs    [T+1, B, u]     hs[0] = 0 the initial state, hs[s+1] the state after step s
 //   gates [T, B, G u]     per step the gate pre-activations x W + b + h U, then the gates' outputs, which backward
 //                         overwrites with the gradients of the pre-activations (so a backward needs its forward)
-//   aux   per cell        LSTM: cs [T+1, B, u] cell states and tcs [T, B, u] = act(c); GRU: rh [T, B, u]
+//   aux   per cell        LSTM: cs [T+1, B, u] cell states and tcs [T, B, u] = act(c); GRU: g_h or r h [T, B, u]
+//                         (and with resetAfter the recurrent pre-activations' gradients [T, B, 3u])
+//   packed                the recurrent kernel packed once per call for the per-step GEMMs (matmul.pack)
 // Outputs follow Keras: y[b, s] is the state after step s (with goBackwards the sequence comes out reversed, as in
 // Keras and TF.js), or y [B, u] the last state when returnSequences is off. A mask [B, T] (1 = real step, 0 =
 // padding, in input time order) makes a padded step keep the previous state, which is also its output, or zeros
 // with RNN_ZERO_PADDED (Keras's zero_output_for_mask, which its Bidirectional sets with returnSequences).
 //
-// The parameter block is RNN_LEN i32 (RNN_ALPHA an f32): sizes, activation codes, flags and the weight pointers,
-// which a layer writes once per plan; each call passes only what changes with the data.
+// The parameter block is RNN_LEN i32 (RNN_ALPHA an f32): sizes, activation codes, flags and the pointers of the
+// weights, their gradients and the mask, which a layer writes once per plan; each call passes only the data's
+// pointers (x or dy, y or dx) and the workspace.
 
 import { bias_act_forward, bias_grad, ACT_LINEAR } from "./activations";
 import { gemm_nn, gemm_tn, gemm_nt, matmul } from "./matmul";
@@ -28,7 +31,7 @@ export const RNN_UNITS: i32 = 3; // u
 export const RNN_ACT: i32 = 4; // activation code (ACT_*): SimpleRNN's output, LSTM's candidate and cell output, GRU's candidate
 export const RNN_REC_ACT: i32 = 5; // recurrentActivation code: the LSTM and GRU gates (sigmoid, or TF.js's hardSigmoid)
 export const RNN_ALPHA: i32 = 6; // f32: the activations' alpha (elu's scale); the same for both
-export const RNN_FLAGS: i32 = 7; // RNN_GO_BACKWARDS | RNN_RETURN_SEQUENCES | RNN_RESET_AFTER | RNN_ACCUMULATE
+export const RNN_FLAGS: i32 = 7; // RNN_GO_BACKWARDS | RNN_RETURN_SEQUENCES | RNN_RESET_AFTER | RNN_ACCUMULATE | RNN_ZERO_PADDED
 export const RNN_KERNEL: i32 = 8; // [in, G u], Keras's kernel
 export const RNN_RECURRENT: i32 = 9; // [u, G u], Keras's recurrent_kernel
 export const RNN_BIAS: i32 = 10; // [G u], GRU with resetAfter [2, 3u] (input bias, recurrent bias); 0 = no bias

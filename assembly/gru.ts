@@ -73,29 +73,30 @@ const G = 3;
 
 /** One step's B rows of the reset-after pass (a padded row keeps hPrev). */
 @inline function rowsAfter(
-  z: usize, g: usize, rb: usize, hPrev: usize, h: usize, gh: usize, B: i32, u: i32,
+  z: usize, g: usize, rb: usize, hIn: usize, hPrev: usize, h: usize, gh: usize, B: i32, u: i32,
   mask: usize, s: i32, T: i32, backwards: bool, act: i32, rec: i32, alpha: f32,
 ): void {
   const rowBytes = <usize>u << 2;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
-    if (rnn.isReal(mask, b, s, T, backwards)) rowAfter(z + <usize>G * o, g + <usize>G * o, rb, hPrev + o, h + o, gh + o, u, act, rec, alpha);
+    if (rnn.isReal(mask, b, s, T, backwards)) rowAfter(z + <usize>G * o, g + <usize>G * o, rb, hIn + o, h + o, gh + o, u, act, rec, alpha);
     else rnn.copyRow(hPrev + o, h + o, u);
   }
 }
 
-function passAfter(z: usize, g: usize, hPrev: usize, h: usize, gh: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
+/** hIn: the state the cell reads (recurrentDropout's masked copy, or hPrev); hPrev: the state a padded row keeps. */
+function passAfter(z: usize, g: usize, hIn: usize, hPrev: usize, h: usize, gh: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
   const act = rnn.at(p, RNN_ACT), rec = rnn.at(p, RNN_REC_ACT), alpha = rnn.alpha(p);
   const bias = rnn.ptr(p, RNN_BIAS);
   const rb = bias ? bias + (<usize>(G * u) << 2) : 0;
   if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH && rec == ACT_SIGMOID) {
-    rowsAfter(z, g, rb, hPrev, h, gh, B, u, mask, s, T, backwards, ACT_TANH, ACT_SIGMOID, alpha);
+    rowsAfter(z, g, rb, hIn, hPrev, h, gh, B, u, mask, s, T, backwards, ACT_TANH, ACT_SIGMOID, alpha);
   } else if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH && rec == ACT_HARD_SIGMOID) {
-    rowsAfter(z, g, rb, hPrev, h, gh, B, u, mask, s, T, backwards, ACT_TANH, ACT_HARD_SIGMOID, alpha);
+    rowsAfter(z, g, rb, hIn, hPrev, h, gh, B, u, mask, s, T, backwards, ACT_TANH, ACT_HARD_SIGMOID, alpha);
   } else {
     activation.runtimeA = act;
     activation.runtimeB = rec;
-    rowsAfter(z, g, rb, hPrev, h, gh, B, u, mask, s, T, backwards, activation.RUNTIME_A, activation.RUNTIME_B, alpha);
+    rowsAfter(z, g, rb, hIn, hPrev, h, gh, B, u, mask, s, T, backwards, activation.RUNTIME_A, activation.RUNTIME_B, alpha);
   }
 }
 
@@ -113,16 +114,16 @@ function passGates(z: usize, hPrev: usize, rh: usize, B: i32, u: i32, p: usize):
   }
 }
 
-/** The reset-before state pass over B rows (a padded row keeps hPrev). */
-function passState(z: usize, hPrev: usize, h: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
+/** The reset-before state pass over B rows (hIn as in passAfter; a padded row keeps hPrev). */
+function passState(z: usize, hIn: usize, hPrev: usize, h: usize, B: i32, u: i32, mask: usize, s: i32, T: i32, backwards: bool, p: usize): void {
   const act = rnn.at(p, RNN_ACT), alpha = rnn.alpha(p);
   const rowBytes = <usize>u << 2;
   activation.runtimeA = act;
   for (let b = 0; b < B; b++) {
     const o = <usize>b * rowBytes;
     if (!rnn.isReal(mask, b, s, T, backwards)) rnn.copyRow(hPrev + o, h + o, u);
-    else if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH) rowState(z + <usize>G * o, hPrev + o, h + o, u, ACT_TANH, alpha);
-    else rowState(z + <usize>G * o, hPrev + o, h + o, u, activation.RUNTIME_A, alpha);
+    else if (ASC_SHRINK_LEVEL == 0 && act == ACT_TANH) rowState(z + <usize>G * o, hIn + o, h + o, u, ACT_TANH, alpha);
+    else rowState(z + <usize>G * o, hIn + o, h + o, u, activation.RUNTIME_A, alpha);
   }
 }
 
@@ -150,14 +151,15 @@ export function gru_forward(x: usize, y: usize, work: usize, p: usize): void {
     const z = rnn.gates + <usize>s * G * stateBytes;
     const hPrev = rnn.hs + <usize>s * stateBytes, h = hPrev + stateBytes;
     const aux = rnn.aux + <usize>s * stateBytes;
+    const hIn = rnn.stateIn(p, s);
     if (after) {
-      matmul.gemmPacked(hPrev, u, 1, rnn.packed, rnn.step, G * u, B, u, G * u, 0);
-      passAfter(z, rnn.step, hPrev, h, aux, B, u, mask, s, T, backwards, p);
+      matmul.gemmPacked(hIn, u, 1, rnn.packed, rnn.step, G * u, B, u, G * u, 0);
+      passAfter(z, rnn.step, hIn, hPrev, h, aux, B, u, mask, s, T, backwards, p);
     } else {
-      matmul.gemmPacked(hPrev, u, 1, rnn.packed, z, G * u, B, u, 2 * u, 1);
-      passGates(z, hPrev, aux, B, u, p);
+      matmul.gemmPacked(hIn, u, 1, rnn.packed, z, G * u, B, u, 2 * u, 1);
+      passGates(z, hIn, aux, B, u, p);
       matmul.gemmPacked(aux, u, 1, packedH, z + (<usize>(2 * u) << 2), G * u, B, u, u, 1);
-      passState(z, hPrev, h, B, u, mask, s, T, backwards, p);
+      passState(z, hIn, hPrev, h, B, u, mask, s, T, backwards, p);
     }
   }
   rnn.writeOutputs(y, p);
@@ -174,12 +176,12 @@ export function gru_step(x: usize, h: usize, work: usize, p: usize): void {
   rnn.projectRows(x, z, B, p, G);
   if (rnn.flag(p, RNN_RESET_AFTER)) {
     gemm_nn(h, U, g, B, u, G * u, 0);
-    passAfter(z, g, h, h, aux, B, u, 0, 0, 1, false, p);
+    passAfter(z, g, h, h, h, aux, B, u, 0, 0, 1, false, p);
   } else {
     matmul.gemmStrided(h, u, 1, U, G * u, 1, z, G * u, B, u, 2 * u, 1);
     passGates(z, h, aux, B, u, p);
     matmul.gemmStrided(aux, u, 1, U + (<usize>(2 * u) << 2), G * u, 1, z + (<usize>(2 * u) << 2), G * u, B, u, u, 1);
-    passState(z, h, h, B, u, 0, 0, 1, false, p);
+    passState(z, h, h, h, B, u, 0, 0, 1, false, p);
   }
 }
 
@@ -314,7 +316,7 @@ export function gru_backward(dy: usize, dx: usize, work: usize, p: usize): void 
   rnn.startBackward(dy, p);
   for (let s = T - 1; s >= 0; s--) {
     const z = rnn.gates + <usize>s * G * stateBytes;
-    const hPrev = rnn.hs + <usize>s * stateBytes, aux = rnn.aux + <usize>s * stateBytes;
+    const hPrev = rnn.statesIn(p) + <usize>s * stateBytes, aux = rnn.aux + <usize>s * stateBytes; // the state the cell read
     if (after) {
       const dg = rnn.aux2 + <usize>s * G * stateBytes;
       passBack(z, dg, aux, hPrev, dy, B, u, mask, s, T, backwards, seq, true, p);
@@ -325,15 +327,16 @@ export function gru_backward(dy: usize, dx: usize, work: usize, p: usize): void 
       passResetBack(z, hPrev, B, u, mask, s, T, backwards, p);
       matmul.gemmPacked(z, G * u, 1, packedZR, rnn.dh2, u, B, 2 * u, u, 1);
     }
+    rnn.unmaskGrad(p, s);
     rnn.swapDh();
   }
   if (after) {
-    gemm_tn(rnn.hs, rnn.aux2, dU, u, T * B, G * u, acc);
+    gemm_tn(rnn.statesIn(p), rnn.aux2, dU, u, T * B, G * u, acc);
     const dbias = rnn.ptr(p, RNN_DBIAS);
     if (dbias) bias_grad(rnn.aux2, dbias + (<usize>(G * u) << 2), T * B, G * u, acc);
   } else {
     // dU's z, r columns from the states, its h columns from r h: column blocks of dU [u, 3u]
-    matmul.gemmStrided(rnn.hs, 1, u, rnn.gates, G * u, 1, dU, G * u, u, T * B, 2 * u, acc);
+    matmul.gemmStrided(rnn.statesIn(p), 1, u, rnn.gates, G * u, 1, dU, G * u, u, T * B, 2 * u, acc);
     matmul.gemmStrided(rnn.aux, 1, u, rnn.gates + h2, G * u, 1, dU + h2, G * u, u, T * B, u, acc);
   }
   rnn.finishBackward(dx, p, G);

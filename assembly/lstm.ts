@@ -6,7 +6,7 @@
 // tcs [T, B, u]. The forward, the backward through time and the one-step call for generation are each one call.
 
 import {
-  rnn, RNN_BATCH, RNN_STEPS, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_FLAGS, RNN_RECURRENT, RNN_MASK, RNN_DRECURRENT,
+  rnn, RNN_BATCH, RNN_STEPS, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_RECURRENT, RNN_MASK, RNN_DRECURRENT,
   RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES, RNN_ACCUMULATE, RNN_CELL_LSTM,
 } from "./recurrent";
 import { activation, ACT_TANH, ACT_SIGMOID, ACT_HARD_SIGMOID } from "./activations";
@@ -90,7 +90,7 @@ export function lstm_forward(x: usize, y: usize, work: usize, p: usize): void {
   for (let s = 0; s < T; s++) {
     const z = rnn.gates + <usize>s * G * stateBytes;
     const hPrev = rnn.hs + <usize>s * stateBytes, cPrev = rnn.aux + <usize>s * stateBytes;
-    matmul.gemmPacked(hPrev, u, 1, rnn.packed, z, G * u, B, u, G * u, 1);
+    matmul.gemmPacked(rnn.stateIn(p, s), u, 1, rnn.packed, z, G * u, B, u, G * u, 1);
     stepForward(z, hPrev, cPrev, hPrev + stateBytes, cPrev + stateBytes, rnn.aux2 + <usize>s * stateBytes, B, u, mask, s, T, backwards, p);
   }
   rnn.writeOutputs(y, p);
@@ -194,8 +194,9 @@ export function lstm_backward(dy: usize, dx: usize, work: usize, p: usize): void
     const z = rnn.gates + <usize>s * G * stateBytes;
     stepBackward(z, rnn.aux + <usize>s * stateBytes, rnn.aux2 + <usize>s * stateBytes, dy, B, u, mask, s, T, backwards, seq, p);
     matmul.gemmPacked(z, G * u, 1, rnn.packed, rnn.dh2, u, B, G * u, u, i32(mask != 0));
+    rnn.unmaskGrad(p, s);
     rnn.swapDh();
   }
-  gemm_tn(rnn.hs, rnn.gates, rnn.ptr(p, RNN_DRECURRENT), u, T * B, G * u, i32(rnn.flag(p, RNN_ACCUMULATE)));
+  gemm_tn(rnn.statesIn(p), rnn.gates, rnn.ptr(p, RNN_DRECURRENT), u, T * B, G * u, i32(rnn.flag(p, RNN_ACCUMULATE)));
   rnn.finishBackward(dx, p, G);
 }

@@ -8,14 +8,20 @@
 //   hs    [T+1, B, u]     hs[0] = 0 the initial state, hs[s+1] the state after step s
 //   gates [T, B, G u]     per step the gate pre-activations x W + b + h U, then the gates' outputs, which backward
 //                         overwrites with the gradients of the pre-activations (so a backward needs its forward)
-//   aux   per cell        LSTM: cs [T+1, B, u] cell states and tcs [T, B, u] = act(c); GRU: rh [T, B, u]
+//   aux   per cell        LSTM: cs [T+1, B, u] cell states and tcs [T, B, u] = act(c); GRU: g_h or r h [T, B, u]
+//                         (and with resetAfter the recurrent pre-activations' gradients [T, B, 3u])
+//   packed                the recurrent kernel packed once per call for the per-step GEMMs (matmul.pack)
+//   hin   [T, B, u]       with recurrentDropout, the state each step reads: hs[s] times the mask (Keras and TF.js
+//                         multiply h_{t-1} by the mask before the cell, so a GRU's z h term sees it too); the
+//                         state carried and copied at padded steps stays unmasked
 // Outputs follow Keras: y[b, s] is the state after step s (with goBackwards the sequence comes out reversed, as in
 // Keras and TF.js), or y [B, u] the last state when returnSequences is off. A mask [B, T] (1 = real step, 0 =
 // padding, in input time order) makes a padded step keep the previous state, which is also its output, or zeros
 // with RNN_ZERO_PADDED (Keras's zero_output_for_mask, which its Bidirectional sets with returnSequences).
 //
-// The parameter block is RNN_LEN i32 (RNN_ALPHA an f32): sizes, activation codes, flags and the weight pointers,
-// which a layer writes once per plan; each call passes only what changes with the data.
+// The parameter block is RNN_LEN i32 (RNN_ALPHA an f32): sizes, activation codes, flags and the pointers of the
+// weights, their gradients and the mask, which a layer writes once per plan; each call passes only the data's
+// pointers (x or dy, y or dx) and the workspace.
 
 import { bias_act_forward, bias_grad, ACT_LINEAR } from "./activations";
 import { gemm_nn, gemm_tn, gemm_nt, matmul } from "./matmul";
@@ -28,7 +34,7 @@ export const RNN_UNITS: i32 = 3; // u
 export const RNN_ACT: i32 = 4; // activation code (ACT_*): SimpleRNN's output, LSTM's candidate and cell output, GRU's candidate
 export const RNN_REC_ACT: i32 = 5; // recurrentActivation code: the LSTM and GRU gates (sigmoid, or TF.js's hardSigmoid)
 export const RNN_ALPHA: i32 = 6; // f32: the activations' alpha (elu's scale); the same for both
-export const RNN_FLAGS: i32 = 7; // RNN_GO_BACKWARDS | RNN_RETURN_SEQUENCES | RNN_RESET_AFTER | RNN_ACCUMULATE
+export const RNN_FLAGS: i32 = 7; // RNN_GO_BACKWARDS | RNN_RETURN_SEQUENCES | RNN_RESET_AFTER | RNN_ACCUMULATE | RNN_ZERO_PADDED
 export const RNN_KERNEL: i32 = 8; // [in, G u], Keras's kernel
 export const RNN_RECURRENT: i32 = 9; // [u, G u], Keras's recurrent_kernel
 export const RNN_BIAS: i32 = 10; // [G u], GRU with resetAfter [2, 3u] (input bias, recurrent bias); 0 = no bias
@@ -36,7 +42,8 @@ export const RNN_MASK: i32 = 11; // [B, T] f32 0/1, or 0 = every step is real
 export const RNN_DKERNEL: i32 = 12; // gradients of the three weights, shaped like them (DBIAS 0 when there is no bias)
 export const RNN_DRECURRENT: i32 = 13;
 export const RNN_DBIAS: i32 = 14;
-export const RNN_LEN: i32 = 15;
+export const RNN_REC_DROPOUT: i32 = 15; // [B, u] f32 recurrentDropout's mask (0 or 1 / (1 - rate)), the same every step; 0 = none
+export const RNN_LEN: i32 = 16;
 
 export const RNN_GO_BACKWARDS: i32 = 1; // process the steps from the last to the first
 export const RNN_RETURN_SEQUENCES: i32 = 2; // y and dy are [B, T, u]; else [B, u], the last step's
@@ -102,6 +109,7 @@ export namespace rnn {
   export let dh2: usize = 0; // [B, u] the next one being summed
   export let dc: usize = 0; // [B, u] LSTM's dL/dc carried; GRU's dL/d(r h)
   export let packed: usize = 0; // the recurrent kernel packed once per call for the per-step GEMMs (matmul.pack)
+  export let hin: usize = 0; // [T, B, u] the masked states with recurrentDropout
   let end: usize = 0;
 
   /**
@@ -133,6 +141,7 @@ export namespace rnn {
     dh2 = cur; cur += vecs(bu) << 2;
     dc = cur; cur += vecs(bu) << 2;
     packed = cur; cur += vecs(packedFloats(cell, u, resetAfter)) << 2;
+    hin = cur; cur += vecs(ptr(p, RNN_REC_DROPOUT) ? T * bu : 0) << 2;
     end = cur;
     return <i32>((end - work) >> 2);
   }
@@ -249,6 +258,45 @@ export namespace rnn {
     if (dx) {
       gemm_nt(gates, ptr(p, RNN_KERNEL), xs, T * B, gu, n, 0);
       scatterSteps(xs, dx, B, T, n, flag(p, RNN_GO_BACKWARDS));
+    }
+  }
+
+  // ---- recurrentDropout ----
+
+  /**
+   * The state step s reads: hs[s] itself, or with a recurrentDropout mask [B, u], hin[s] = hs[s] times the mask
+   * (written here). All B rows: a padded row's value is not used.
+   */
+  export function stateIn(p: usize, s: i32): usize {
+    const B = at(p, RNN_BATCH), u = at(p, RNN_UNITS), m = ptr(p, RNN_REC_DROPOUT);
+    const stateBytes = <usize>(B * u) << 2;
+    const hPrev = hs + <usize>s * stateBytes;
+    if (!m) return hPrev;
+    const out = hin + <usize>s * stateBytes;
+    const n = B * u;
+    for (let j = 0; j < n; j += 4) st(out, j, n - j, f32x4.mul(ld(hPrev, j, n - j), ld(m, j, n - j)));
+    return out;
+  }
+
+  /** The masked states of every step [T, B, u] for dU (hs itself without recurrentDropout). */
+  export function statesIn(p: usize): usize {
+    return ptr(p, RNN_REC_DROPOUT) ? hin : hs;
+  }
+
+  /**
+   * Backward: dh2 [B, u] summed for the masked state of step s is turned into the unmasked state's (times the
+   * mask), on the real rows only (a padded row's dh2 is the pass-through, which bypasses the mask).
+   */
+  export function unmaskGrad(p: usize, s: i32): void {
+    const m = ptr(p, RNN_REC_DROPOUT);
+    if (!m) return;
+    const B = at(p, RNN_BATCH), T = at(p, RNN_STEPS), u = at(p, RNN_UNITS);
+    const mask = ptr(p, RNN_MASK), backwards = flag(p, RNN_GO_BACKWARDS);
+    const rowBytes = <usize>u << 2;
+    for (let b = 0; b < B; b++) {
+      if (!isReal(mask, b, s, T, backwards)) continue;
+      const o = <usize>b * rowBytes;
+      for (let j = 0; j < u; j += 4) st(dh2 + o, j, u - j, f32x4.mul(ld(dh2 + o, j, u - j), ld(m + o, j, u - j)));
     }
   }
 

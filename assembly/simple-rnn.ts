@@ -47,7 +47,7 @@ export function simple_rnn_forward(x: usize, y: usize, work: usize, p: usize): v
   const stateBytes = <usize>(B * u) << 2;
   for (let s = 0; s < T; s++) {
     const z = rnn.gates + <usize>s * stateBytes, hPrev = rnn.hs + <usize>s * stateBytes;
-    matmul.gemmPacked(hPrev, u, 1, rnn.packed, z, u, B, u, u, 1);
+    matmul.gemmPacked(rnn.stateIn(p, s), u, 1, rnn.packed, z, u, B, u, u, 1);
     stepForward(z, hPrev, hPrev + stateBytes, B, u, mask, s, T, backwards, p);
   }
   rnn.writeOutputs(y, p);
@@ -116,8 +116,9 @@ export function simple_rnn_backward(dy: usize, dx: usize, work: usize, p: usize)
     const z = rnn.gates + <usize>s * stateBytes;
     stepBackward(z, rnn.hs + <usize>(s + 1) * stateBytes, dy, B, u, mask, s, T, backwards, seq, p);
     matmul.gemmPacked(z, u, 1, rnn.packed, rnn.dh2, u, B, u, u, i32(mask != 0));
+    rnn.unmaskGrad(p, s);
     rnn.swapDh();
   }
-  gemm_tn(rnn.hs, rnn.gates, rnn.ptr(p, RNN_DRECURRENT), u, T * B, u, i32(rnn.flag(p, RNN_ACCUMULATE)));
+  gemm_tn(rnn.statesIn(p), rnn.gates, rnn.ptr(p, RNN_DRECURRENT), u, T * B, u, i32(rnn.flag(p, RNN_ACCUMULATE)));
   rnn.finishBackward(dx, p, 1);
 }

@@ -1,13 +1,13 @@
 // The recurrent cells (simple-rnn.ts, lstm.ts, gru.ts) against a plain f64 reference written here: batch-major loops
 // over b, then the steps in processing order, then units, with Keras's equations spelled out per cell. Checked:
 // the forward at sizes with SIMD tails (u not a multiple of 4, B = 1 and odd, T = 1, B > 4 for the packed GEMM path),
-// goBackwards, a mask (padded steps keeping the state or outputting zeros), returnSequences on and off, the
-// activation pairs; the backward against central differences of L = Σ r⊙y computed with the reference (the
-// perturbation applied in f64), every coordinate of the input and of every weight; and the one-step call fed a
-// sequence step by step against the forward, bit for bit.
+// goBackwards, a mask (padded steps keeping the state or outputting zeros), returnSequences on and off,
+// recurrentDropout's mask on the state a step reads, the activation pairs; the backward against central differences
+// of L = Σ r⊙y computed with the reference (the perturbation applied in f64), every coordinate of the input and of
+// every weight; and the one-step call fed a sequence step by step against the forward, bit for bit.
 import {
   RNN_BATCH, RNN_STEPS, RNN_INPUT, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_ALPHA, RNN_FLAGS, RNN_KERNEL, RNN_RECURRENT,
-  RNN_BIAS, RNN_MASK, RNN_DKERNEL, RNN_DRECURRENT, RNN_DBIAS, RNN_LEN, RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES,
+  RNN_BIAS, RNN_MASK, RNN_DKERNEL, RNN_DRECURRENT, RNN_DBIAS, RNN_REC_DROPOUT, RNN_LEN, RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES,
   RNN_RESET_AFTER, RNN_ACCUMULATE, RNN_ZERO_PADDED, RNN_CELL_SIMPLE, RNN_CELL_LSTM, RNN_CELL_GRU, rnn_work_floats, rnn_step_work_floats,
 } from "../../assembly/recurrent";
 import { lstm_forward, lstm_backward, lstm_step } from "../../assembly/lstm";
@@ -25,12 +25,12 @@ class Config {
   B: i32 = 2; T: i32 = 3; n: i32 = 3; u: i32 = 3;
   act: i32 = ACT_TANH; rec: i32 = ACT_SIGMOID;
   back: bool = false; seq: bool = true; resetAfter: bool = true; masked: bool = false; bias: bool = true;
-  zeroPadded: bool = false;
+  zeroPadded: bool = false; recDropout: bool = false;
   name(): string {
     const cells = ["simpleRNN", "lstm", "gru"];
     return cells[this.cell] + " B" + this.B.toString() + " T" + this.T.toString() + " in" + this.n.toString() + " u" +
       this.u.toString() + " act" + this.act.toString() + "/" + this.rec.toString() + (this.back ? " back" : "") +
-      (this.seq ? " seq" : " last") + (this.masked ? (this.zeroPadded ? " mask, zero output" : " mask") : "") + (this.bias ? "" : " nobias") +
+      (this.seq ? " seq" : " last") + (this.masked ? (this.zeroPadded ? " mask, zero output" : " mask") : "") + (this.bias ? "" : " nobias") + (this.recDropout ? " recurrentDropout" : "") +
       (this.cell == RNN_CELL_GRU ? (this.resetAfter ? " resetAfter" : " resetBefore") : "");
   }
   gates(): i32 { return this.cell == RNN_CELL_LSTM ? 4 : this.cell == RNN_CELL_GRU ? 3 : 1; }
@@ -40,7 +40,7 @@ class Config {
 
 /** Everything one configuration needs: the block, weights, data, outputs, gradients (f32, at 16-byte boundaries). */
 class Setup {
-  p: usize; W: usize; U: usize; bias: usize; mask: usize; x: usize; y: usize; r: usize;
+  p: usize; W: usize; U: usize; bias: usize; mask: usize; recMask: usize; x: usize; y: usize; r: usize;
   dx: usize; dW: usize; dU: usize; db: usize; work: usize;
   c: Config;
   constructor(c: Config) {
@@ -57,6 +57,12 @@ class Setup {
       for (let i = 0; i < c.B * c.T; i++) fset(this.mask, i, (nextU32() >>> 30) == 0 ? 0 : 1);
       fset(this.mask, 0, 1);
     }
+    this.recMask = 0;
+    if (c.recDropout) {
+      // recurrentDropout 0.25: a unit kept with 1 / (1 - 0.25), dropped with 0
+      this.recMask = alloc16(c.B * c.u * 4);
+      for (let i = 0; i < c.B * c.u; i++) fset(this.recMask, i, (nextU32() >>> 30) == 0 ? 0 : <f32>(4.0 / 3.0));
+    }
     this.y = alloc16(c.outLen() * 4 + 16);
     this.r = randomBuf(c.outLen(), 1);
     this.dx = alloc16(c.B * c.T * c.n * 4);
@@ -72,7 +78,7 @@ class Setup {
     store<u32>(p + 4 * RNN_KERNEL, <u32>this.W); store<u32>(p + 4 * RNN_RECURRENT, <u32>this.U);
     store<u32>(p + 4 * RNN_BIAS, <u32>this.bias); store<u32>(p + 4 * RNN_MASK, <u32>this.mask);
     store<u32>(p + 4 * RNN_DKERNEL, <u32>this.dW); store<u32>(p + 4 * RNN_DRECURRENT, <u32>this.dU);
-    store<u32>(p + 4 * RNN_DBIAS, <u32>this.db);
+    store<u32>(p + 4 * RNN_DBIAS, <u32>this.db); store<u32>(p + 4 * RNN_REC_DROPOUT, <u32>this.recMask);
     this.work = alloc16(rnn_work_floats(c.cell, p) * 4);
   }
   forward(): void {
@@ -120,6 +126,7 @@ function actRef(a: i32, x: f64): f64 {
 
 const MAXV = 64;
 const hPrev = new StaticArray<f64>(MAXV);
+const hIn = new StaticArray<f64>(MAXV); // the state the cell reads: hPrev, times recurrentDropout's mask
 const cPrev = new StaticArray<f64>(MAXV);
 const zx = new StaticArray<f64>(4 * MAXV); // x W + b_input
 const zh = new StaticArray<f64>(4 * MAXV); // h U (+ b_recurrent for GRU's resetAfter)
@@ -135,12 +142,13 @@ function refForward(s: Setup): f64 {
       const t = c.back ? c.T - 1 - st : st;
       const real = !c.masked || fget(s.mask, b * c.T + t) != 0;
       if (real) {
+        for (let q = 0; q < u; q++) hIn[q] = c.recDropout ? hPrev[q] * <f64>fget(s.recMask, b * u + q) : hPrev[q];
         for (let k = 0; k < gu; k++) {
           let a: f64 = c.bias ? val(s.bias, k) : 0;
           for (let i = 0; i < c.n; i++) a += val(s.x, (b * c.T + t) * c.n + i) * val(s.W, i * gu + k);
           zx[k] = a;
           let r: f64 = c.bias && c.cell == RNN_CELL_GRU && c.resetAfter ? val(s.bias, gu + k) : 0;
-          for (let q = 0; q < u; q++) r += hPrev[q] * val(s.U, q * gu + k);
+          for (let q = 0; q < u; q++) r += hIn[q] * val(s.U, q * gu + k);
           zh[k] = r;
         }
         if (c.cell == RNN_CELL_SIMPLE) {
@@ -156,7 +164,7 @@ function refForward(s: Setup): f64 {
           }
         } else {
           // GRU: z, r from x and h; the candidate from x and r h U (reset before) or r (h U + b_rec) (reset after)
-          for (let j = 0; j < u; j++) cPrev[j] = actRef(c.rec, zx[u + j] + zh[u + j]) * hPrev[j]; // r h (reset before)
+          for (let j = 0; j < u; j++) cPrev[j] = actRef(c.rec, zx[u + j] + zh[u + j]) * hIn[j]; // r h (reset before)
           for (let j = 0; j < u; j++) {
             const zg = actRef(c.rec, zx[j] + zh[j]);
             const rg = actRef(c.rec, zx[u + j] + zh[u + j]);
@@ -168,7 +176,7 @@ function refForward(s: Setup): f64 {
               for (let q = 0; q < u; q++) a += cPrev[q] * val(s.U, q * gu + 2 * u + j);
               cand = actRef(c.act, a);
             }
-            zh[3 * u + j] = zg * hPrev[j] + (1 - zg) * cand; // the new state, kept apart until every unit is done
+            zh[3 * u + j] = zg * hIn[j] + (1 - zg) * cand; // the new state, kept apart until every unit is done
           }
           for (let j = 0; j < u; j++) hPrev[j] = zh[3 * u + j];
         }
@@ -238,6 +246,7 @@ function config(cell: i32, shape: i32[], flags: i32): Config {
   c.bias = (flags & 8) == 0;
   c.resetAfter = (flags & 16) == 0;
   c.zeroPadded = (flags & 32) != 0;
+  c.recDropout = (flags & 64) != 0;
   return c;
 }
 
@@ -246,8 +255,8 @@ function forwardGrid(cell: i32, act: i32, rec: i32, extraFlags: i32): bool {
   let ok = true;
   let worst: f64 = 0;
   for (let sh = 0; sh < SHAPES.length; sh++) {
-    for (let f = 0; f < 9; f++) {
-      const c = config(cell, SHAPES[sh], f == 8 ? 2 | 4 | 32 | extraFlags : f | extraFlags);
+    for (let f = 0; f < 10; f++) {
+      const c = config(cell, SHAPES[sh], (f == 8 ? 2 | 4 | 32 : f == 9 ? 1 | 2 | 4 | 64 : f) | extraFlags);
       c.act = act; c.rec = rec;
       const e = forwardErr(new Setup(c));
       worst = Math.max(worst, e);
@@ -261,7 +270,7 @@ function forwardGrid(cell: i32, act: i32, rec: i32, extraFlags: i32): bool {
 /** Backward against finite differences for a few shapes and flags. */
 function backwardGrid(cell: i32, act: i32, rec: i32, extraFlags: i32): bool {
   const shapes: i32[][] = [[2, 3, 3, 3], [1, 1, 2, 5], [3, 4, 2, 2]];
-  const flags: i32[] = [2, 0, 7, 1 | 4, 2 | 8, 1 | 2 | 4 | 32];
+  const flags: i32[] = [2, 0, 7, 1 | 4, 2 | 8, 1 | 2 | 4 | 32, 2 | 64, 1 | 4 | 64];
   let ok = true;
   let worst: f64 = 0;
   for (let sh = 0; sh < shapes.length; sh++) {

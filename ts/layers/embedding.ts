@@ -60,15 +60,25 @@ export class Embedding extends Layer {
     return b.mask ?? 0;
   }
 
+  override checkInput(data: ArrayLike<number>, what: string): void {
+    const steps = this.inputSize;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!(v >= 0 && v < this.inputDim && v === Math.trunc(v))) throw this.badId(v, i, steps, what);
+    }
+  }
+
+  private badId(v: number, at: number, steps: number, what: string): ValueError {
+    const why = !(v >= 0) ? 'negative or not a number' : v !== Math.trunc(v) ? 'not a whole number' : `>= inputDim ${this.inputDim}`;
+    return new ValueError(`${what}: token id ${v} at sample ${Math.floor(at / steps)}, step ${at % steps} is ${why}; ${this.name} takes whole numbers in [0, ${this.inputDim})`);
+  }
+
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     const { k } = env;
     const steps = this.inputSize, n = rows * steps;
     const bad = k.embedding_ids(x, b.ids, n, this.inputDim);
-    if (bad >= 0) {
-      const v = env.heap.f32[(x >> 2) + bad];
-      const why = !(v >= 0) ? 'negative or not a number' : v !== Math.trunc(v) ? 'not a whole number' : `>= inputDim ${this.inputDim}`;
-      throw new ValueError(`${this.name}: token id ${v} at sample ${Math.floor(bad / steps)}, step ${bad % steps} is ${why}; ids must be whole numbers in [0, ${this.inputDim})`);
-    }
+    // predict and evaluate meet a bad id here (fit checked every one before it started)
+    if (bad >= 0) throw this.badId(env.heap.f32[(x >> 2) + bad], bad, steps, 'x');
     if (b.mask) k.embedding_mask(b.ids, b.mask, n);
     // y [rows, T, outputDim] = table[ids]
     k.embedding_forward(b.ids, this.params[0].ptr, y, n, this.outputDim);

@@ -147,6 +147,12 @@ export abstract class Layer {
     return param;
   }
 
+  /**
+   * Checks the model's input when this layer is the first (fit calls it before anything changes, so a bad value
+   * leaves the model as it was): an embedding's token ids. `data` holds rows of inputSize values.
+   */
+  checkInput(_data: ArrayLike<number>, _what: string): void {}
+
   /** True when the output is the input itself (no buffer of its own): reshapes, and dropout outside training. */
   passThrough(_training: boolean): boolean {
     return false;

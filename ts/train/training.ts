@@ -225,6 +225,7 @@ function fillOrder(model: FitModel, order: Int32Array, shuffle: boolean): void {
  * floats, 2-3% of an epoch of the small CNN); the exact sample and feature are looked up only on failure.
  */
 function scanInputs(model: FitModel, data: TensorData, what: string): void {
+  model.network.layers[0].checkInput(data, what);
   if (!(data instanceof Float32Array)) return; // bytes and integers are always finite
   const { heap, k } = model.network.env;
   const rowSize = model.network.layers[0].inputSize, n = data.length / rowSize;

@@ -43,6 +43,7 @@ const SEQ = [6, 3];
 const WIDE = nn.initializers.randomUniform({ minval: -1, maxval: 1 });
 const IDS = Float32Array.from([1, 3, 3, 6, 0, 1, 2, 2, 5, 4, 3, 1, 6, 6, 6, 0, 2, 1, 3, 5, 1, 4, 4, 2, 0, 2, 3, 1, 5, 6]);
 const PADDED = Float32Array.from([3, 1, 4, 2, 0, 0, 0, 0, 5, 6, 1, 2, 2, 6, 3, 1, 4, 5, 6, 3, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0]);
+const PADDED_ALL = Float32Array.from([...PADDED.slice(0, 24), 0, 0, 0, 0, 0, 0]);
 type RnnOptions = Parameters<typeof layers.gru>[0];
 const RNN_CASES: { what: string; make: (o: Partial<RnnOptions>) => nn.layers.Layer }[] = [
   { what: 'simpleRNN', make: (o) => layers.simpleRNN({ units: HIDDEN, biasInitializer, ...o }) },
@@ -240,6 +241,11 @@ const table: Row[] = [
   { name: 'embedding maskZero -> bidirectional(gru, reset before) sum, last states', inputShape: [6], x: PADDED, inputGradient: false,
     layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true, embeddingsInitializer: WIDE }),
       layers.bidirectional({ layer: layers.gru({ units: 4, resetAfter: false, kernelInitializer: WIDE, recurrentInitializer: WIDE, biasInitializer }), mergeMode: 'sum' })] },
+  // pooling over the real steps only (padded at the end and at the start; one sample with no real step below)
+  ...(['globalAveragePooling1d', 'globalMaxPooling1d'] as const).map((pool): Row => ({
+    name: `embedding maskZero -> gru returnSequences -> ${pool} (padded steps skipped)`, inputShape: [6], x: PADDED_ALL, inputGradient: false,
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true }), layers.gru({ units: HIDDEN, returnSequences: true, biasInitializer }), layers[pool]()],
+  })),
   { name: 'timeDistributed(dense) on [steps, features]', inputShape: SEQ, layers: () => [layers.timeDistributed({ layer: dense(HIDDEN, 'sigmoid') })] },
   // the losses per step (a mean over 2 samples x 6 steps, with weights wide enough for gradients well above zero)
   { name: 'simpleRNN returnSequences -> timeDistributed(dense softmax), sparse labels per step', inputShape: SEQ, rows: 2, loss: 'sparseCategoricalCrossentropy',

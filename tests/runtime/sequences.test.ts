@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
-import { sameBits } from './helpers';
+import * as infer from 'wasmnn/infer';
+import { sameBits, throwsError } from './helpers';
 
 const L = nn.layers;
 const test = suite('sequences');
@@ -81,6 +82,47 @@ test('sequence outputs train per step: a model learns to output the next id of a
   assert.ok(h.history.accuracy.at(-1)! === 1, `per-step accuracy ${h.history.accuracy.at(-1)}`);
   assert.equal(m.evaluate(nn.tensor(x, [n, T]), y).accuracy, 1);
   m.dispose();
+});
+
+test('inputShape [null]: any number of steps, the same bits as a model built for them, plans made as a call needs', async () => {
+  const before = nn.memory().bytesInUse;
+  const layers = (T: number | null) => [L.embedding({ inputShape: [T], inputDim: 9, outputDim: 4, maskZero: true }),
+    L.bidirectional({ layer: L.lstm({ units: 5, returnSequences: true }) }), L.gru({ units: 4, returnSequences: true }), L.dense({ units: 9, activation: 'softmax' })];
+  const open = nn.sequential({ seed: 6, layers: layers(null) });
+  open.compile({ optimizer: nn.train.adam(0.01), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const ids = (n: number, T: number) => nn.tensor(Float32Array.from({ length: n * T }, (_, i) => 1 + ((i * 5 + Math.floor(i / T)) % 8)), [n, T]);
+  const next = (x: nn.Tensor) => Int32Array.from(x.data, (v) => (v % 8) + 1);
+  // trains on 10 steps, then on 4 (a smaller plan serves), then predicts 25 (a new plan) and 10 again
+  for (const T of [10, 4]) {
+    const x = ids(12, T);
+    await open.fit(x, next(x), { epochs: 1, batchSize: 6 });
+  }
+  for (const T of [25, 10, 3]) {
+    const fixed = nn.sequential({ seed: 6, layers: layers(T) });
+    fixed.setWeights(open.getWeights());
+    const x = ids(3, T);
+    const y = open.predict(x);
+    assert.equal(y.shape, [3, T, 9]);
+    sameBits(y.data, fixed.predict(x).data, `${T} steps`);
+    fixed.dispose();
+  }
+  throwsError(() => open.predict(nn.tensor(new Float32Array(6), [1, 2, 3])), nn.ShapeError, /\[n, steps\]/);
+  // saved and loaded (full library and wasmnn/infer's loader share the topology): still open
+  const loaded = nn.loadModel(open.save());
+  sameBits(loaded.predict(ids(2, 13)).data, open.predict(ids(2, 13)).data, 'loaded, 13 steps');
+  loaded.dispose();
+  await infer.ready();
+  const edge = infer.loadModel(open.save());
+  sameBits(edge.predict(infer.tensor(ids(2, 17).data, [2, 17])).data, open.predict(ids(2, 17)).data, 'wasmnn/infer, 17 steps');
+  edge.dispose();
+  // a layer whose weights depend on the steps cannot leave them open
+  const flat = nn.sequential({ layers: [L.embedding({ inputShape: [null], inputDim: 5, outputDim: 2 }), L.flatten(), L.dense({ units: 2 })] });
+  const one = flat.predict(ids(1, 1)).data;
+  throwsError(() => flat.predict(ids(1, 3)), nn.ShapeError, /depend on the number of steps/);
+  sameBits(flat.predict(ids(1, 1)).data, one, 'the refused call left the model as it was');
+  flat.dispose();
+  open.dispose();
+  assert.is(nn.memory().bytesInUse, before, 'every plan given back');
 });
 
 test.run();

@@ -7,10 +7,14 @@ import { backend } from '../backend/module';
 import type { Env, Layer, Buffers } from '../layers/layer';
 import { outputSteps, type Loss } from '../optim/losses';
 import type { Optimizer, ParameterBlock } from '../optim/optimizers';
-import { StateError } from '../backend/errors';
+import { ShapeError, StateError } from '../backend/errors';
+
+const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export interface Plan {
   capacity: number;
+  /** The steps it was laid out for (a model with open steps): it serves any number up to these. */
+  steps: number;
   training: boolean;
   input: number;
   /** Output and output-gradient buffer of each layer (aliases for pass-through layers; gradients 0 in inference). */
@@ -38,6 +42,9 @@ export class Network {
   protected owned: number[] = [];
   #plans: Plan[] = [];
   #disposed = false;
+  /** The first layer's inputShape leaves the steps open: useSteps sets them per call. */
+  readonly variableSteps: boolean;
+  #steps: number;
 
   /** `initialize` false leaves the weights unset, for a loader that writes every one of them next. */
   constructor(readonly layers: Layer[], inputShape: number[], seed: number, initialize = true) {
@@ -47,6 +54,8 @@ export class Network {
       layer.build(shape);
       shape = layer.outputShape;
     }
+    this.variableSteps = layers[0].variableSteps;
+    this.#steps = inputShape[0];
     let trainable = 0;
     let fixed = 0;
     for (const layer of layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
@@ -66,6 +75,35 @@ export class Network {
     this.stateBlock = { ptr: state, n: fixed };
     this.paired = layers.map((layer, i) => i + 1 < layers.length && layer.pairWith(layers[i + 1]));
     this.#placeParameters(initialize);
+  }
+
+  /**
+   * With open steps, makes the layers take `steps` (their shapes follow; the parameters, which do not depend on the
+   * steps, stay where they are); a plan laid out for at least these steps serves the call. Else nothing.
+   */
+  useSteps(steps: number): void {
+    if (!this.variableSteps || steps === this.#steps) return;
+    try {
+      this.#buildFor(steps);
+    } catch (e) {
+      this.#buildFor(this.#steps); // back as it was
+      throw e;
+    }
+    this.#steps = steps;
+  }
+
+  #buildFor(steps: number): void {
+    let shape = [steps, ...this.layers[0].inputShape!.slice(1)];
+    for (const layer of this.layers) {
+      const placed = layer.params;
+      layer.build(shape);
+      if (layer.params.length !== placed.length || layer.params.some((p, i) => !sameDims(p.shape, placed[i].shape))) {
+        layer.params = placed; // the placed ones, for the way back
+        throw new ShapeError(`${layer.name}: its weights depend on the number of steps, so the model cannot take inputShape [null, ...]`);
+      }
+      layer.params.forEach((p, i) => Object.assign(p, { ptr: placed[i].ptr, grad: placed[i].grad, trainable: placed[i].trainable }));
+      shape = layer.outputShape;
+    }
   }
 
   get outputLayer(): Layer {
@@ -106,7 +144,7 @@ export class Network {
   plan(capacity: number, training: boolean): Plan {
     this.check();
     // a plan serves any batch up to its capacity (kernels take the actual rows)
-    const found = this.#plans.find((p) => p.capacity >= capacity && p.training === training);
+    const found = this.#plans.find((p) => p.capacity >= capacity && p.steps >= this.#steps && p.training === training);
     if (found) return found;
     // keep at most one plan of each kind: a larger batch replaces the old plan's memory
     const old = this.#plans.findIndex((p) => p.training === training);
@@ -157,7 +195,7 @@ export class Network {
       dx = grads[i];
     });
     return {
-      capacity, training, input, outputs, grads, buffers, mask,
+      capacity, steps: this.#steps, training, input, outputs, grads, buffers, mask,
       labels: reserve(capacity * outputSteps(this.outputLayer.outputShape)), targets: reserve(capacity * outSize),
       weights: reserve(capacity * outputSteps(this.outputLayer.outputShape)),
       lossGrad: training ? 0 : reserve(capacity * outSize),

@@ -43,7 +43,8 @@ export type Buffers = Record<string, number>;
 
 export interface LayerArgs {
   name?: string;
-  inputShape?: number[];
+  /** One sample's shape; [null, ...] (a sequence's steps left open) takes any number of steps. */
+  inputShape?: (number | null)[];
   batchInputShape?: (number | null)[];
   trainable?: boolean;
 }
@@ -81,13 +82,14 @@ export abstract class Layer {
   trainable: boolean;
   /** Set by the model when the loss fuses with this (last) layer's activation. */
   fusedActivation = false;
-  protected readonly configuredInputShape: number[] | null;
+  protected readonly configuredInputShape: (number | null)[] | null;
 
   constructor(args: LayerArgs = {}) {
     this.#givenName = args.name;
     this.trainable = args.trainable ?? true;
-    const shape = args.inputShape ?? (args.batchInputShape ? (args.batchInputShape.slice(1) as number[]) : null);
-    if (shape) checkShape(shape, `${args.name ?? "layer"}: inputShape`);
+    const shape = args.inputShape ?? (args.batchInputShape ? args.batchInputShape.slice(1) : null);
+    // the steps of a sequence may be left open (null): the model then takes any number of them
+    if (shape) checkShape(Array.isArray(shape) ? shape.map((d, i) => (i === 0 && d === null ? 1 : d)) : shape, `${args.name ?? 'layer'}: inputShape`);
     this.configuredInputShape = shape ? shape.slice() : null;
   }
 
@@ -110,9 +112,14 @@ export abstract class Layer {
     return this.params.reduce((a, p) => a + p.size, 0);
   }
 
+  /** Whether the configured input leaves the number of steps open (inputShape [null, ...]). */
+  get variableSteps(): boolean {
+    return this.configuredInputShape?.[0] === null;
+  }
+
   /** Fixes the input shape, computes the output shape and declares the parameters. */
   build(inputShape: number[]): void {
-    if (this.configuredInputShape && !sameShape(this.configuredInputShape, inputShape)) {
+    if (this.configuredInputShape && !sameShape(this.configuredInputShape.map((d, i) => d ?? inputShape[i]), inputShape)) {
       throw new ShapeError(`${this.name}: configured inputShape [${this.configuredInputShape}] does not match the incoming [${inputShape}]`);
     }
     this.inputShape = inputShape.slice();

@@ -66,7 +66,8 @@ export class Sequential {
     this.checkAlive();
     if (!this.net) {
       if (this.layers.length === 0) throw new StateError('the model has no layers');
-      const inputShape = this.layers[0].getConfig().inputShape as number[];
+      // steps left open (null) start at 1: every call sets the steps of its data (Network.useSteps)
+      const inputShape = (this.layers[0].getConfig().inputShape as (number | null)[]).map((d) => d ?? 1);
       this.net = new TrainableNetwork(this.layers, inputShape, this.seed);
     }
     return this.net;

@@ -42,7 +42,13 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`initialEpoch must be a whole number >= 0, got ${initialEpoch}`);
   const split = args.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new ValueError(`validationSplit must be in [0, 1), got ${split}`);
-  const all = checkInputs(x, model.inputShape, 'x', false);
+  const all = checkInputs(x, model.inputShape, 'x', false, net.variableSteps);
+  if (args.validationData && net.variableSteps) {
+    const vx = args.validationData[0];
+    const vs = checkInputs(vx, model.inputShape, 'validationData x', false, true);
+    if (vs.steps !== all.steps) throw new ShapeError(`validationData x has ${vs.steps} steps per sample, x has ${all.steps}: pad them to one length`);
+  }
+  net.useSteps(all.steps);
   scanInputs(model, all.data, 'x');
   const allTargets = checkTargets(y, loss, model.outputShape, all.n);
   const nVal = args.validationData ? 0 : Math.floor(all.n * split);
@@ -60,7 +66,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
     scanInputs(model, vs.data, 'validationData x');
     val = { x: vs, y: checkTargets(vy, loss, model.outputShape, vs.n, 'validationData y') };
   } else if (nVal > 0) {
-    val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal }, y: allTargets.subarray(nTrain * targetSize) };
+    val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal, steps: all.steps }, y: allTargets.subarray(nTrain * targetSize) };
   }
   const sampleWeights = classWeights(args.classWeight, train.y, loss.targets === 'sparse', net.outputLayer.outputSize, nTrain);
   const hooks = Array.isArray(args.callbacks) ? args.callbacks : args.callbacks ? [args.callbacks] : [];
@@ -128,7 +134,8 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
 export function evaluate(model: FitModel, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
   const { loss } = model.compiledWith;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
-  const samples = checkInputs(x, model.inputShape, 'x', false);
+  const samples = checkInputs(x, model.inputShape, 'x', false, model.network.variableSteps);
+  model.network.useSteps(samples.steps);
   const targets = checkTargets(y, loss, model.outputShape, samples.n);
   let weights: Float32Array | null = null;
   if (args.sampleWeight && outputSteps(model.outputShape) > 1) throw new ValueError('sampleWeight weighs samples; this model\'s output is a sequence, scored per step');
@@ -166,7 +173,8 @@ function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | 
 export function predict(model: { network: Network; inputShape: number[] }, x: TensorLike, args: { batchSize?: number }): Tensor {
   const net = model.network;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
-  const samples = checkInputs(x, model.inputShape, 'x', false);
+  const samples = checkInputs(x, model.inputShape, 'x', false, net.variableSteps);
+  net.useSteps(samples.steps);
   const outSize = net.outputLayer.outputSize;
   const out = new Float32Array(samples.n * outSize);
   if (samples.n > 0) {

@@ -9,24 +9,29 @@ import type { Kernels } from '../backend/kernels';
 export interface Samples {
   data: TensorData;
   n: number;
+  /** The steps of each sample (its first dimension), for a model whose inputShape leaves them open. */
+  steps: number;
 }
 
 /**
  * Checks x's shape; with `scan` also every value (fit must refuse bad data before it changes the model; predict and
  * evaluate change nothing, so they check each batch in the module instead, with checkBatchFinite).
  */
-export function checkInputs(x: TensorLike, inputShape: readonly number[], what = 'x', scan = true): Samples {
+export function checkInputs(x: TensorLike, shape: readonly number[], what = 'x', scan = true, openSteps = false): Samples {
   const t: Tensor<TensorData> = x instanceof Tensor ? x : toTensor(x, what);
-  const rowSize = inputShape.reduce((a, b) => a * b, 1);
   const sampleShape = t.shape.slice(1);
+  // open steps: any number of them, the other dimensions as the model's
+  const inputShape = openSteps && t.rank >= 2 && sampleShape.length === shape.length ? [sampleShape[0], ...shape.slice(1)] : shape;
+  const rowSize = inputShape.reduce((a, b) => a * b, 1);
   // the exact sample shape, or flat rows of the same size (MNIST's 784 columns into a [28, 28, 1] input)
   const matches = (sampleShape.length === inputShape.length && sampleShape.every((d, i) => d === inputShape[i])) ||
     (t.rank === 2 && sampleShape[0] === rowSize);
   if (t.rank < 2 || !matches) {
-    throw new ShapeError(`${what} must have shape [n, ${inputShape.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
+    const want = openSteps ? ['steps', ...shape.slice(1)] : shape;
+    throw new ShapeError(`${what} must have shape [n, ${want.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
   }
   if (scan && t.data instanceof Float32Array) checkFinite(t.data, rowSize, what);
-  return { data: t.data, n: t.shape[0] };
+  return { data: t.data, n: t.shape[0], steps: inputShape[0] };
 }
 
 /** Targets: class indices for a sparse loss, else a tensor of n rows of the output's size. */

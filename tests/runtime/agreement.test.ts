@@ -11,7 +11,8 @@
 // seeded weights, predicts the same inputs: |w − t| <= 1e-5·max(|t|, 1); the worst is `[report] agreement_forward=`.
 //
 // Sequences: an embedding (token ids) under an LSTM, a SimpleRNN under a GRU (TF.js's form: the reset gate before
-// the recurrent product, hardSigmoid gates), and bidirectional LSTM and GRU layers (concat, ave) under a dense softmax
+// the recurrent product, hardSigmoid gates), an LSTM over 50 steps, and bidirectional LSTM and GRU layers (concat, ave)
+// under a dense softmax
 // predict alike before training (1e-5 as above) and have the same weights after 10 SGD and 10 Adam steps (1e-3);
 // the worst is `[report] agreement_rnn=`.
 import { suite } from 'uvu';
@@ -197,6 +198,13 @@ const SEQ_NETS: Net[] = [
       nn.layers.gru({ units: 5, resetAfter: false, recurrentActivation: 'hardSigmoid' }),
       nn.layers.dense({ units: CLASSES, activation: 'softmax' }),
     ],
+  },
+  {
+    // backpropagation through a long sequence
+    name: 'lstm over 50 steps',
+    inputShape: [50, 2],
+    tfLayers: () => [tf.layers.lstm({ units: 6, recurrentActivation: 'sigmoid', inputShape: [50, 2] }), tf.layers.dense({ units: CLASSES, activation: 'softmax' })],
+    nnLayers: () => [nn.layers.lstm({ units: 6, inputShape: [50, 2] }), nn.layers.dense({ units: CLASSES, activation: 'softmax' })],
   },
   {
     name: 'bidirectional lstm (concat) -> bidirectional gru (ave)',

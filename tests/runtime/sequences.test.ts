@@ -63,6 +63,11 @@ test('generate: feeding the prompt one step at a time gives the full forward pas
     const p = m.predict(nn.tensor([padded])).data.subarray((ids.length - 1) * 9, ids.length * 9);
     assert.is(greedy[i], p.indexOf(Math.max(...p)), `greedy id ${i}`);
   }
+  // timeDistributed(dense) on top steps as the dense does
+  const td = nn.sequential({ seed: 8, layers: [L.embedding({ inputShape: [6], inputDim: 9, outputDim: 5 }), L.gru({ units: 6, returnSequences: true }), L.timeDistributed({ layer: L.dense({ units: 9, activation: 'softmax' }) })] });
+  const tdProbs = td.predict(nn.tensor([prompt])).data.subarray(5 * 9, 6 * 9);
+  assert.is(nn.generate(td, { prompt, length: 1, topK: 1 })[0], tdProbs.indexOf(Math.max(...tdProbs)));
+  td.dispose();
   const a = nn.generate(m, { prompt, length: 30, seed: 4, temperature: 1.5 });
   sameBits(Float32Array.from(nn.generate(m, { prompt, length: 30, seed: 4, temperature: 1.5 })), Float32Array.from(a), 'the same seed');
   assert.ok(Array.from(nn.generate(m, { prompt, length: 30, seed: 5, temperature: 1.5 })).some((v, i) => v !== a[i]), 'another seed');

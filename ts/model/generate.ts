@@ -10,6 +10,7 @@ import { Embedding } from '../layers/embedding';
 import { Recurrent } from '../layers/recurrent';
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/basic';
+import { TimeDistributed } from '../layers/wrappers';
 import { RNN, type Kernels } from '../backend/kernels';
 import { ValueError, ShapeError } from '../backend/errors';
 
@@ -125,7 +126,8 @@ type Stage = { layer: Layer; run: (x: number) => number };
  *  one-step workspace), every state starting at zero; feed() runs each layer on one step. */
 function recurrentStepper(model: Sequential): Stepper | null {
   const net = model.network;
-  const layers = net.layers.filter((l) => !(l instanceof Dropout));
+  // dropout is a copy at inference; timeDistributed(dense) is the dense on each step
+  const layers = net.layers.filter((l) => !(l instanceof Dropout)).map((l) => (l instanceof TimeDistributed && l.layer instanceof Dense ? l.layer : l));
   const [first, ...rest] = layers;
   const last = layers[layers.length - 1];
   if (!(first instanceof Embedding) || !rest.some((l) => l instanceof Recurrent)) return null;

@@ -15,6 +15,7 @@ export const ACT_TANH: i32 = 6;
 export const ACT_SOFTPLUS: i32 = 7; // log(1 + e^x)
 export const ACT_GELU: i32 = 8; // x Phi(x), exact (erf) form
 export const ACT_GELU_TANH: i32 = 9; // x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2
+export const ACT_HARD_SIGMOID: i32 = 10; // clip(0.2 x + 0.5, 0, 1), TF.js's (Keras 3's is x / 6 + 0.5)
 
 const GELU_C: f32 = 0.797884561; // sqrt(2 / pi)
 const GELU_K: f32 = 0.044715;
@@ -54,6 +55,8 @@ const INV_SQRT_2PI: f32 = 0.398942280;
       return f32x4.mul(x, vmath.ncdf(x));
     case ACT_GELU_TANH:
       return f32x4.mul(x, vmath.sigmoid(geluTanhArg(x)));
+    case ACT_HARD_SIGMOID:
+      return vmath.clamp(vmath.madd(x, k(0.2), k(0.5)), 0, 1);
     default:
       return x;
   }
@@ -102,8 +105,80 @@ const INV_SQRT_2PI: f32 = 0.398942280;
       const dv = f32x4.mul(vmath.madd(f32x4.mul(zc, zc), k(3 * GELU_K), one), k(2 * GELU_C));
       return f32x4.mul(dy, vmath.madd(f32x4.mul(z, ss), dv, s));
     }
+    case ACT_HARD_SIGMOID: // 0.2 inside the ramp -2.5 < z < 2.5, 0 on the flat parts
+      return v128.and(f32x4.mul(dy, k(0.2)), v128.and(f32x4.gt(z, k(-2.5)), f32x4.lt(z, k(2.5))));
     default:
       return dy;
+  }
+}
+
+/**
+ * The activations' 4-lane math for the fused kernels in other files (the recurrent cells). A namespace, so that
+ * `export *` in index.ts does not export v128 functions.
+ */
+export namespace activation {
+  /**
+   * Stand-ins for activation codes known only at run time. A fused kernel specialises the usual codes as constants
+   * (each case's math inlined) and passes RUNTIME_A / RUNTIME_B for any other pair, after setting runtimeA /
+   * runtimeB: apply and slopeFromOutput then call one out-of-line copy of the math instead of inlining every case
+   * at every gate.
+   */
+  export const RUNTIME_A: i32 = -1;
+  export const RUNTIME_B: i32 = -2;
+  export let runtimeA: i32 = 0;
+  export let runtimeB: i32 = 0;
+
+  /** y = f(x) on 4 lanes (forward4). */
+  @inline export function apply(x: v128, act: i32, alpha: f32): v128 {
+    if (act == RUNTIME_A) return applyAny(x, runtimeA, alpha);
+    if (act == RUNTIME_B) return applyAny(x, runtimeB, alpha);
+    return forward4(x, act, alpha);
+  }
+
+  /**
+   * f'(z) from the output y = f(z) alone, for kernels that keep only a gate's output. Defined for the activations
+   * whose slope is a function of their output: linear, step, relu, leakyRelu (alpha > 0), elu, sigmoid, tanh,
+   * softplus (1 - e^-y) and hardSigmoid (at the clip points y = 0 or 1 the flat side's 0). gelu and geluTanh are not
+   * (their output does not determine the input): a layer that keeps only outputs must refuse them.
+   */
+  @inline export function slopeFromOutput(y: v128, act: i32, alpha: f32): v128 {
+    if (act == RUNTIME_A) return slopeAny(y, runtimeA, alpha);
+    if (act == RUNTIME_B) return slopeAny(y, runtimeB, alpha);
+    return slope4(y, act, alpha);
+  }
+
+  export function applyAny(x: v128, act: i32, alpha: f32): v128 {
+    return forward4(x, act, alpha);
+  }
+
+  export function slopeAny(y: v128, act: i32, alpha: f32): v128 {
+    return slope4(y, act, alpha);
+  }
+}
+
+/** activation.slopeFromOutput's cases. */
+@inline function slope4(y: v128, act: i32, alpha: f32): v128 {
+  const zero = k(0);
+  const one = k(1);
+  switch (act) {
+    case ACT_STEP:
+      return zero;
+    case ACT_RELU:
+      return v128.and(one, f32x4.gt(y, zero));
+    case ACT_LEAKY_RELU:
+      return v128.bitselect(one, k(alpha), f32x4.gt(y, zero));
+    case ACT_ELU:
+      return v128.bitselect(one, f32x4.add(y, k(alpha)), f32x4.gt(y, zero));
+    case ACT_SIGMOID:
+      return f32x4.mul(y, f32x4.sub(one, y));
+    case ACT_TANH:
+      return f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y));
+    case ACT_SOFTPLUS: // sigmoid(z) = 1 - e^-softplus(z)
+      return f32x4.neg(vmath.expm1(f32x4.neg(y)));
+    case ACT_HARD_SIGMOID:
+      return v128.and(k(0.2), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
+    default:
+      return one;
   }
 }
 
@@ -162,6 +237,7 @@ export function act_forward(x: usize, y: usize, n: i32, act: i32, alpha: f32): v
     case ACT_SOFTPLUS: forwardLoop(x, y, n, ACT_SOFTPLUS, alpha); break;
     case ACT_GELU: forwardLoop(x, y, n, ACT_GELU, alpha); break;
     case ACT_GELU_TANH: forwardLoop(x, y, n, ACT_GELU_TANH, alpha); break;
+    case ACT_HARD_SIGMOID: forwardLoop(x, y, n, ACT_HARD_SIGMOID, alpha); break;
     default: if (x != y) memory.copy(y, x, <usize>n << 2);
   }
 }
@@ -182,6 +258,7 @@ export function act_backward(z: usize, y: usize, dy: usize, dz: usize, n: i32, a
     case ACT_SOFTPLUS: backwardLoop(z, y, dy, dz, n, ACT_SOFTPLUS, alpha); break;
     case ACT_GELU: backwardLoop(z, y, dy, dz, n, ACT_GELU, alpha); break;
     case ACT_GELU_TANH: backwardLoop(z, y, dy, dz, n, ACT_GELU_TANH, alpha); break;
+    case ACT_HARD_SIGMOID: backwardLoop(z, y, dy, dz, n, ACT_HARD_SIGMOID, alpha); break;
     default: if (dz != dy) memory.copy(dz, dy, <usize>n << 2);
   }
 }

@@ -50,6 +50,21 @@ export namespace matmul {
   ): void {
     gemm(a, ars, acs, b, brs, bcs, c, ldc, m, k, n, accumulate);
   }
+
+  /** Floats of a prepacked (k, n) op(B). */
+  export function packedFloats(k: i32, n: i32): i32 {
+    return prepackedFloats(k, n);
+  }
+
+  /** Packs op(B) (k, n), element (p, j) at b + 4 (p brs + j bcs), into dst (packedFloats(k, n) floats, 16-byte aligned). */
+  export function pack(b: usize, brs: i32, bcs: i32, k: i32, n: i32, dst: usize): void {
+    prepackB(b, brs, bcs, k, n, dst);
+  }
+
+  /** gemmStrided with op(B) from pack: the same bits, without packing B again. */
+  export function gemmPacked(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
+    gemmPrepacked(a, ars, acs, pb, c, ldc, m, k, n, accumulate);
+  }
 }
 
 /** Splits `total` into equal blocks of at most `max`, each a multiple of `unit` (fewer ragged tail blocks). */
@@ -86,14 +101,66 @@ function gemm(
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = min(kcMax, k - pc);
-      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc);
+      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, packedB);
       // Later k blocks add onto the partial sums the first one wrote.
       const addC = accumulate | i32(pc > 0);
       for (let ic = 0; ic < m; ic += mcMax) {
         const mc = min(mcMax, m - ic);
         packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc);
-        macroKernel(mc, nc, kc, c + <usize>ic * ldc + (<usize>jc << 2), ldc, addC);
+        macroKernel(mc, nc, kc, packedB, c + <usize>ic * ldc + (<usize>jc << 2), ldc, addC);
       }
+    }
+  }
+}
+
+/**
+ * gemm with op(B) packed beforehand by prepackB (k, n the same): for a B used by many products, such as a recurrent
+ * kernel multiplied once per time step. The same blocks, kernel and sums as gemm, so the same bits.
+ */
+function gemmPrepacked(a: usize, ars: i32, acs: i32, pb: usize, c: usize, cs: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
+  if (m <= 0 || n <= 0 || k <= 0) {
+    gemm(a, ars, acs, 0, 0, 0, c, cs, m, k, n, accumulate);
+    return;
+  }
+  const ldc = <usize>cs << 2;
+  const kcMax = blockSize(k, KC, 1);
+  const mcMax = blockSize(m, MC, MR);
+  const ncMax = blockSize(n, NC, NR);
+  let block = pb;
+  for (let jc = 0; jc < n; jc += ncMax) {
+    const nc = min(ncMax, n - jc);
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = min(kcMax, k - pc);
+      const addC = accumulate | i32(pc > 0);
+      for (let ic = 0; ic < m; ic += mcMax) {
+        const mc = min(mcMax, m - ic);
+        packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc);
+        macroKernel(mc, nc, kc, block, c + <usize>ic * ldc + (<usize>jc << 2), ldc, addC);
+      }
+      block += <usize>kc * <usize>((nc + NR - 1) / NR * NR) << 2;
+    }
+  }
+}
+
+/** Floats prepackB writes for a (k, n) op(B): every (kc, nc) block with nc rounded up to whole NR panels. */
+function prepackedFloats(k: i32, n: i32): i32 {
+  const ncMax = blockSize(max(n, 1), NC, NR);
+  let floats = 0;
+  for (let jc = 0; jc < n; jc += ncMax) floats += k * ((min(ncMax, n - jc) + NR - 1) / NR * NR);
+  return floats;
+}
+
+/** Packs the whole (k, n) op(B) at b (strides brs, bcs) into dst, block after block in the order gemmPrepacked reads them. */
+function prepackB(b: usize, brs: i32, bcs: i32, k: i32, n: i32, dst: usize): void {
+  if (k <= 0 || n <= 0) return;
+  const kcMax = blockSize(k, KC, 1);
+  const ncMax = blockSize(n, NC, NR);
+  for (let jc = 0; jc < n; jc += ncMax) {
+    const nc = min(ncMax, n - jc);
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = min(kcMax, k - pc);
+      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, dst);
+      dst += <usize>kc * <usize>((nc + NR - 1) / NR * NR) << 2;
     }
   }
 }
@@ -167,7 +234,7 @@ function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize,
 }
 
 /** Runs the micro-kernel over every (MR, NR) tile of the packed (mc, kc) A block and (kc, nc) B block. */
-function macroKernel(mc: i32, nc: i32, kc: i32, c: usize, ldc: usize, addC: i32): void {
+function macroKernel(mc: i32, nc: i32, kc: i32, packedB: usize, c: usize, ldc: usize, addC: i32): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = min(NR, nc - jr);
     const bp = packedB + (<usize>jr * kc << 2);
@@ -312,8 +379,7 @@ function packA(a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
  * Packs the (kc, nc) block of op(B) into NR-column panels: panel s holds, for each p, the NR values
  * op(B)[p, s*NR + 0..NR-1] (columns past nc are zeros).
  */
-function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
-  let dst = packedB;
+function packB(b: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const cols = min(NR, nc - j0);
     const panel = b + (<usize>j0 * cs << 2);

@@ -6,6 +6,7 @@ import {
   act_forward, act_backward, bias_act_forward, bias_grad, relu_bias_grad,
   softmax_forward, softmax_backward, log_softmax_forward, log_softmax_backward,
   ACT_LINEAR, ACT_STEP, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_SIGMOID, ACT_TANH, ACT_SOFTPLUS, ACT_GELU, ACT_GELU_TANH,
+  ACT_HARD_SIGMOID,
 } from "../../assembly/activations";
 import { alloc16, erfc64, fget, fset, nextU32, report, seedRandom } from "./helpers.include";
 
@@ -30,6 +31,7 @@ function actRef(act: i32, x: f64, alpha: f64): f64 {
     case ACT_TANH: return Math.tanh(x);
     case ACT_SOFTPLUS: return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
     case ACT_GELU: return 0.5 * x * erfc64(-x / Math.SQRT2);
+    case ACT_HARD_SIGMOID: return Math.min(1, Math.max(0, 0.2 * x + 0.5));
     default: {
       // 0.5 x (1 + tanh u); far left 1 + tanh u = 2 e^(2u) / (1 + e^(2u)) keeps f64's digits
       const u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
@@ -40,12 +42,13 @@ function actRef(act: i32, x: f64, alpha: f64): f64 {
   }
 }
 
-const ACT_NAMES: string[] = ["linear", "step", "relu", "leakyRelu", "elu", "sigmoid", "tanh", "softplus", "gelu", "geluTanh"];
-const ALPHA: f32[] = [0, 0, 0, 0.3, 1.0, 0, 0, 0, 0, 0];
+const ACT_NAMES: string[] = ["linear", "step", "relu", "leakyRelu", "elu", "sigmoid", "tanh", "softplus", "gelu", "geluTanh", "hardSigmoid"];
+const ALPHA: f32[] = [0, 0, 0, 0.3, 1.0, 0, 0, 0, 0, 0, 0];
 // forward: allowed error in f32 ulps of the reference (0 = exact, 0.5 = correctly rounded); geluTanh gets 6 more
 // ulps per unit of |u| in its left tail, where the few-ulp rounding of its f32 argument u is amplified by
-// d log sigmoid(2u) / d log u ~ 2|u| (tiny values: -2e-32 at x = -9.4)
-const FWD_ULPS: f64[] = [0, 0, 0, 0.5, 3, 3, 3, 4, 8, 6];
+// d log sigmoid(2u) / d log u ~ 2|u| (tiny values: -2e-32 at x = -9.4); hardSigmoid's error is counted in ulps of
+// max(|y|, 0.5), since 0.2 x + 0.5 in f32 cancels near y = 0 as it does in TF.js
+const FWD_ULPS: f64[] = [0, 0, 0, 0.5, 3, 3, 3, 4, 8, 6, 1];
 
 function ulpF32(r: f64): f64 {
   const e = (reinterpret<u32>(<f32>Math.abs(r)) >>> 23) & 0xff;
@@ -58,7 +61,7 @@ function fwdError(act: i32, x: f32, got: f32): f64 {
   if (isNaN(got)) return Infinity;
   const wf = <f32>want;
   if (!isFinite(wf) || !isFinite(got)) return got == wf ? 0 : Infinity;
-  let e = Math.abs(<f64>got - want) / ulpF32(want);
+  let e = Math.abs(<f64>got - want) / ulpF32(act == ACT_HARD_SIGMOID ? Math.max(Math.abs(want), 0.5) : want);
   if (act == ACT_GELU_TANH) {
     const u = Math.abs(0.7978845608028654 * (<f64>x + 0.044715 * <f64>x * <f64>x * <f64>x));
     e = e / (1 + Math.min(u, 1e30)); // (6 + 6 |u|) / 6
@@ -108,6 +111,7 @@ describe("act_forward against the f64 reference", () => {
   it("softplus <= 4 ulp", () => { expect<bool>(checkForward(ACT_SOFTPLUS)).toBe(true); });
   it("gelu (erf) <= 8 ulp, left tail included", () => { expect<bool>(checkForward(ACT_GELU)).toBe(true); });
   it("geluTanh <= 6 ulp + 6 ulp per unit of |u|", () => { expect<bool>(checkForward(ACT_GELU_TANH)).toBe(true); });
+  it("hardSigmoid <= 1 ulp of max(|y|, 0.5)", () => { expect<bool>(checkForward(ACT_HARD_SIGMOID)).toBe(true); });
   it("elu with alpha 0.5 and leakyRelu with alpha 0.01 use alpha", () => {
     const x = alloc16(16);
     const y = alloc16(16);
@@ -123,7 +127,7 @@ describe("act_forward against the f64 reference", () => {
 
 // |dz - dy f'(z)| <= |dy| (REL |f'| + ABS): f32 derivative formulas against an f64 difference quotient
 const BWD_REL: f64 = 1e-6;
-const BWD_ABS: f64[] = [0, 0, 0, 0, 1e-7, 1e-7, 2e-7, 2e-7, 3e-7, 3e-7];
+const BWD_ABS: f64[] = [0, 0, 0, 0, 1e-7, 1e-7, 2e-7, 2e-7, 3e-7, 3e-7, 0];
 
 let worstBwd: f64 = 0;
 let worstBwdZ: f32 = 0;
@@ -175,6 +179,7 @@ describe("act_backward against a central difference of the reference", () => {
   it("softplus", () => { expect<bool>(checkBackward(ACT_SOFTPLUS)).toBe(true); });
   it("gelu", () => { expect<bool>(checkBackward(ACT_GELU)).toBe(true); });
   it("geluTanh", () => { expect<bool>(checkBackward(ACT_GELU_TANH)).toBe(true); });
+  it("hardSigmoid", () => { expect<bool>(checkBackward(ACT_HARD_SIGMOID)).toBe(true); });
   it("unused pointers may be 0: relu reads only z, sigmoid only y", () => {
     const z = alloc16(32);
     const y = alloc16(32);
@@ -204,7 +209,7 @@ describe("tails and aliasing", () => {
   it("forward and backward for n in 1, 3, 4, 5, 17, 33: every element right, nothing past n, in place equal", () => {
     for (let s = 0; s < SIZES.length; s++) {
       const n = SIZES[s];
-      for (let act = 0; act < 10; act++) {
+      for (let act = 0; act < 11; act++) {
         const x = alloc16((n + 1) * 4);
         const y = alloc16((n + 1) * 4);
         const dy = alloc16((n + 1) * 4);
@@ -267,21 +272,21 @@ function checkBiasAct(rows: i32, cols: i32, act: i32, withBias: bool, inPlace: b
 describe("bias_act_forward (the dense epilogue)", () => {
   it("with bias, separate y: z becomes z + bias, y = f(z + bias), every act and width", () => {
     for (let s = 0; s < SIZES.length; s++) {
-      for (let act = 0; act < 10; act++) {
+      for (let act = 0; act < 11; act++) {
         expect<bool>(checkBiasAct(3, SIZES[s], act, true, false)).toBe(true, ACT_NAMES[act] + " cols " + SIZES[s].toString());
       }
     }
   });
   it("with bias, y aliasing z", () => {
     for (let s = 0; s < SIZES.length; s++) {
-      for (let act = 0; act < 10; act++) {
+      for (let act = 0; act < 11; act++) {
         expect<bool>(checkBiasAct(3, SIZES[s], act, true, true)).toBe(true, ACT_NAMES[act] + " cols " + SIZES[s].toString());
       }
     }
   });
   it("without bias (0): z untouched, y = f(z); and in place", () => {
     for (let s = 0; s < SIZES.length; s++) {
-      for (let act = 0; act < 10; act++) {
+      for (let act = 0; act < 11; act++) {
         expect<bool>(checkBiasAct(2, SIZES[s], act, false, false)).toBe(true, ACT_NAMES[act] + " cols " + SIZES[s].toString());
         expect<bool>(checkBiasAct(2, SIZES[s], act, false, true)).toBe(true, ACT_NAMES[act] + " cols " + SIZES[s].toString());
       }

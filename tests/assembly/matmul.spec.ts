@@ -2,7 +2,7 @@
 // grid of sizes below, equal to and above the 4x8 tile in each dimension (1, 3, 4, 5, 7, 8, 9, 17, ...), K = 1, and
 // shapes that cross the cache blocks (KC = 512, MC = 130, NC = 512 in matmul.ts: k > 512, m > 130, n > 512), so
 // partial sums over k blocks and ragged edges of every block are hit.
-import { gemm_nn, gemm_tn, gemm_nt } from "../../assembly/matmul";
+import { gemm_nn, gemm_tn, gemm_nt, matmul } from "../../assembly/matmul";
 
 const NN = 0, TN = 1, NT = 2;
 const VARIANT_NAMES: string[] = ["gemm_nn", "gemm_tn", "gemm_nt"];
@@ -187,5 +187,49 @@ describe("an empty sum (k = 0)", () => {
     for (let i = 0; i < 6; i++) expect<f32>(get(c, i)).toBe(2.5);
     gemm_nn(0, 0, c, 2, 0, 3, 0);
     for (let i = 0; i < 6; i++) expect<f32>(get(c, i)).toBe(0);
+  });
+});
+
+describe("the strided and prepacked drivers (the recurrent kernels' products)", () => {
+  it("gemmPacked = gemmStrided bit for bit, op(B) plain and transposed, column blocks of a wider C, across cache blocks", () => {
+    const shapes: i32[][] = [[32, 256, 40], [1, 7, 9], [3, 530, 17], [7, 13, 530], [11, 5, 3]];
+    for (let s = 0; s < shapes.length; s++) {
+      const m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+      for (let transposed = 0; transposed < 2; transposed++) {
+        arenaUsed = 0;
+        const ldc = n + 3; // C is a column block of a wider matrix: the 3 columns after it must stay untouched
+        const a = randomBuf(m * k, 0);
+        const b = randomBuf(k * n, 1);
+        const brs = transposed ? 1 : n, bcs = transposed ? k : 1;
+        const c1 = randomBuf(m * ldc, 0);
+        const c2 = buf(m * ldc, 0);
+        memory.copy(c2, c1, <usize>(m * ldc) * 4);
+        const packed = buf(matmul.packedFloats(k, n), 0);
+        matmul.pack(b, brs, bcs, k, n, packed);
+        const c0 = buf(m * ldc, 0);
+        memory.copy(c0, c1, <usize>(m * ldc) * 4);
+        matmul.gemmStrided(a, k, 1, b, brs, bcs, c1, ldc, m, k, n, 0);
+        matmul.gemmPacked(a, k, 1, packed, c2, ldc, m, k, n, 0);
+        // the strided product is the reference's (op(B)[p, j] read through the strides), the columns past n untouched
+        let worst: f64 = 0;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let want: f64 = 0, mag: f64 = 0;
+            for (let p = 0; p < k; p++) {
+              const t = <f64>get(a, i * k + p) * <f64>get(b, p * brs + j * bcs);
+              want += t;
+              mag += Math.abs(t);
+            }
+            worst = Math.max(worst, Math.abs(<f64>get(c1, i * ldc + j) - want) / (mag + 1e-30));
+          }
+          for (let j = n; j < ldc; j++) expect<f32>(get(c1, i * ldc + j)).toBe(get(c0, i * ldc + j));
+        }
+        expect<bool>(worst <= REL_TOL).toBe(true);
+        for (let i = 0; i < m * ldc; i++) expect<u32>(reinterpret<u32>(get(c2, i))).toBe(reinterpret<u32>(get(c1, i)));
+        matmul.gemmStrided(a, k, 1, b, brs, bcs, c1, ldc, m, k, n, 1);
+        matmul.gemmPacked(a, k, 1, packed, c2, ldc, m, k, n, 1);
+        for (let i = 0; i < m * ldc; i++) expect<u32>(reinterpret<u32>(get(c2, i))).toBe(reinterpret<u32>(get(c1, i)));
+      }
+    }
   });
 });

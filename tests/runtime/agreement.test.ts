@@ -9,6 +9,12 @@
 // Forward: every layer kind that both libraries have (dense, the activations, conv1d/2d, pooling 1d/2d/global,
 // batch and layer normalisation, dropout at inference, flatten, reshape, rescaling), alone in a model with the same
 // seeded weights, predicts the same inputs: |w − t| <= 1e-5·max(|t|, 1); the worst is `[report] agreement_forward=`.
+//
+// Sequences: an embedding (token ids) under an LSTM, a SimpleRNN under a GRU (TF.js's form: the reset gate before
+// the recurrent product, hardSigmoid gates), an LSTM over 50 steps, and bidirectional LSTM and GRU layers (concat, ave)
+// under a dense softmax
+// predict alike before training (1e-5 as above) and have the same weights after 10 SGD and 10 Adam steps (1e-3);
+// the worst is `[report] agreement_rnn=`.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
@@ -71,6 +77,8 @@ const CLASSES = 3;
 interface Net {
   name: string;
   inputShape: number[];
+  /** Token ids in [0, ids) as the input (an embedding first), instead of uniforms. */
+  ids?: number;
   tfLayers: () => tf.layers.Layer[];
   nnLayers: () => nn.layers.Layer[];
 }
@@ -114,7 +122,8 @@ function dataFor(net: Net): { x: Float32Array; y: Float32Array } {
   const next = lcg(77);
   const y = new Float32Array(N * CLASSES);
   for (let i = 0; i < N; i++) y[i * CLASSES + Math.floor(next() * CLASSES)] = 1;
-  return { x: uniform(N * size, 78, -1, 1), y };
+  const x = net.ids ? Float32Array.from(uniform(N * size, 78, 0, net.ids), Math.floor) : uniform(N * size, 78, -1, 1);
+  return { x, y };
 }
 
 /**
@@ -159,6 +168,59 @@ class AdamWF64 extends tf.Optimizer {
     return { lr: this.lr, weightDecay: this.weightDecay };
   }
 }
+
+const SEQ_NETS: Net[] = [
+  {
+    name: 'embedding -> lstm',
+    inputShape: [6],
+    ids: 10,
+    tfLayers: () => [
+      tf.layers.embedding({ inputDim: 10, outputDim: 4, inputShape: [6] }),
+      tf.layers.lstm({ units: 5, recurrentActivation: 'sigmoid' }),
+      tf.layers.dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+    nnLayers: () => [
+      nn.layers.embedding({ inputDim: 10, outputDim: 4, inputShape: [6] }),
+      nn.layers.lstm({ units: 5 }),
+      nn.layers.dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+  },
+  {
+    name: 'simpleRNN -> gru (reset before, hardSigmoid)',
+    inputShape: [6, 3],
+    tfLayers: () => [
+      tf.layers.simpleRNN({ units: 4, returnSequences: true, inputShape: [6, 3] }),
+      tf.layers.gru({ units: 5 }),
+      tf.layers.dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+    nnLayers: () => [
+      nn.layers.simpleRNN({ units: 4, returnSequences: true, inputShape: [6, 3] }),
+      nn.layers.gru({ units: 5, resetAfter: false, recurrentActivation: 'hardSigmoid' }),
+      nn.layers.dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+  },
+  {
+    // backpropagation through a long sequence
+    name: 'lstm over 50 steps',
+    inputShape: [50, 2],
+    tfLayers: () => [tf.layers.lstm({ units: 6, recurrentActivation: 'sigmoid', inputShape: [50, 2] }), tf.layers.dense({ units: CLASSES, activation: 'softmax' })],
+    nnLayers: () => [nn.layers.lstm({ units: 6, inputShape: [50, 2] }), nn.layers.dense({ units: CLASSES, activation: 'softmax' })],
+  },
+  {
+    name: 'bidirectional lstm (concat) -> bidirectional gru (ave)',
+    inputShape: [5, 3],
+    tfLayers: () => [
+      tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 3, returnSequences: true, recurrentActivation: 'sigmoid' }) as tf.RNN, mergeMode: 'concat', inputShape: [5, 3] }),
+      tf.layers.bidirectional({ layer: tf.layers.gru({ units: 3, recurrentActivation: 'sigmoid' }) as tf.RNN, mergeMode: 'ave' }),
+      tf.layers.dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+    nnLayers: () => [
+      nn.layers.bidirectional({ layer: nn.layers.lstm({ units: 3, returnSequences: true }), mergeMode: 'concat', inputShape: [5, 3] }),
+      nn.layers.bidirectional({ layer: nn.layers.gru({ units: 3, resetAfter: false }), mergeMode: 'ave' }),
+      nn.layers.dense({ units: CLASSES, activation: 'softmax' }),
+    ],
+  },
+];
 
 /** [report name, wasmnn's optimiser, TF.js' optimiser (or the f64 AdamW above)]: TF.js' defaults where it has them. */
 const OPTIMIZERS: [string, () => nn.Optimizer, () => tf.Optimizer][] = [
@@ -205,6 +267,35 @@ for (const [name, makeNn, makeTf] of OPTIMIZERS) {
     });
   }
 }
+
+let rnnWorst = 0;
+for (const net of SEQ_NETS) {
+  test(`sequences, forward: ${net.name}`, () => {
+    const { x } = dataFor(net);
+    const theirs = tf.sequential({ layers: net.tfLayers() });
+    const mine = nn.sequential({ seed: 1, layers: net.nnLayers() });
+    sameWeights(theirs, mine, 700);
+    const tx = tf.tensor(x, [N, ...net.inputShape]);
+    const ty = theirs.predict(tx) as tf.Tensor;
+    const d = worstDiff(mine.predict(nn.tensor(x, [N, ...net.inputShape])).data, ty.dataSync(), net.name);
+    tf.dispose([tx, ty]);
+    theirs.dispose();
+    mine.dispose();
+    rnnWorst = Math.max(rnnWorst, d);
+    assert.ok(d <= FORWARD_TOL, `${net.name}: worst |w − t|/max(|t|, 1) ${d.toExponential(2)} > ${FORWARD_TOL}`);
+  });
+  for (const [name, makeNn, makeTf] of OPTIMIZERS.filter(([n]) => n === 'sgd' || n === 'adam')) {
+    test(`sequences, ${name} (${JSON.stringify(makeNn().getConfig()).slice(0, 80)}): ${net.name} weights after 10 steps`, async () => {
+      const d = await trainBoth(net, makeNn, makeTf);
+      rnnWorst = Math.max(rnnWorst, d);
+      assert.ok(d <= TRAIN_TOL, `${name}, ${net.name}: worst |w − t|/max(|t|, 1) ${d.toExponential(2)} > ${TRAIN_TOL}`);
+    });
+  }
+}
+
+test('the worst difference of the sequence models', () => {
+  console.log(`\n[report] agreement_rnn=${rnnWorst.toExponential(2)}`);
+});
 
 test("the control: Adam with Keras' place of ε is told apart (TF.js' gradients, that update in f64)", async () => {
   for (const net of NETS) {

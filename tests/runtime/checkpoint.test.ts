@@ -243,11 +243,28 @@ test('every layer class round-trips; a CNN with batch norm resumes exactly', asy
   const visit = (entries: { className: string; config: Record<string, unknown> }[]) => entries.forEach((l) => {
     used.add(l.className);
     if (Array.isArray(l.config.layers)) visit(l.config.layers as never);
+    if (l.config.layer) visit([l.config.layer] as never); // a wrapper's
   });
-  for (const m of [resumed, rest, seq, mlp(1)]) visit(m.layers.map((l) => ({ className: l.className, config: l.getConfig() })));
+  // sequences: token ids with padding, every recurrent layer and wrapper; training resumed from the file is exact
+  const L = nn.layers;
+  const rnnSeq = () => compileWith(nn.sequential({ seed: 5, layers: [
+    L.embedding({ inputShape: [7], inputDim: 9, outputDim: 4, maskZero: true }),
+    L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true, recurrentDropout: 0.2 }), mergeMode: 'sum' }),
+    L.timeDistributed({ layer: L.dense({ units: 4, activation: 'tanh' }) }), L.gru({ units: 3, returnSequences: true, resetAfter: false, dropout: 0.1 }),
+    L.simpleRNN({ units: 3, goBackwards: true }), L.dense({ units: 3, activation: 'softmax' })] }), nn.train.adam(0.01));
+  const rnnIds = nn.tensor(Float32Array.from({ length: n * 7 }, (_, i) => (i % 7 >= 7 - (Math.floor(i / 7) % 3) ? 0 : 1 + (next() % 8))), [n, 7]);
+  const seqStraight = rnnSeq();
+  await seqStraight.fit(rnnIds, y, { epochs: 2, batchSize: 8 });
+  const seqHalf = rnnSeq();
+  await seqHalf.fit(rnnIds, y, { epochs: 1, batchSize: 8 });
+  const seqResumed = nn.loadModel(seqHalf.save());
+  assert.ok(bitsEqual(seqHalf.predict(rnnIds).data, seqResumed.predict(rnnIds).data), 'sequence model: predictions bit for bit');
+  await seqResumed.fit(rnnIds, y, { epochs: 2, initialEpoch: 1, batchSize: 8 });
+  assert.ok(weightsEqual(seqStraight, seqResumed), 'resumed sequence training differs');
+  for (const m of [resumed, rest, seq, mlp(1), seqResumed]) visit(m.layers.map((l) => ({ className: l.className, config: l.getConfig() })));
   const missing = nn.registeredLayers().filter((c) => !used.has(c));
   assert.equal(missing.map((c) => `${c}: in the catalog but in no model of this round-trip test (add it to cnn() or rest)`), []);
-  for (const m of [straight, half, resumed, rest, restLoaded, seq, seqLoaded]) m.dispose();
+  for (const m of [straight, half, resumed, rest, restLoaded, seq, seqLoaded, seqStraight, seqHalf, seqResumed]) m.dispose();
 });
 
 test('f16 and int8 storage: smaller files, weights within their rounding, accuracy close', async () => {

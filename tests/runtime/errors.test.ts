@@ -249,4 +249,79 @@ errors('a loss that stops being finite stops training with an error naming the e
   r.dispose();
 });
 
+// ---- sequences ----
+
+const T = 6;
+/** A compiled sequence classifier: token ids [n, 6] in [0, 9) -> embedding -> lstm -> softmax, trained one step. */
+async function sequenceClassifier(): Promise<nn.Sequential> {
+  const m = nn.sequential({ seed: 14, layers: [layers.embedding({ inputShape: [T], inputDim: 9, outputDim: 3 }), layers.lstm({ units: 4 }), layers.dense({ units: 2, activation: 'softmax' })] });
+  m.compile({ optimizer: train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+  await m.fit(goodIds(), goodLabels(), { epochs: 1, batchSize: N });
+  return m;
+}
+const goodIds = () => nn.tensor2d(Float32Array.from({ length: N * T }, (_, i) => (i * 5) % 9), [N, T]);
+const withId = (at: number, v: number) => {
+  const x = goodIds();
+  x.data[at] = v;
+  return x;
+};
+
+errors('a token id >= inputDim, negative or fractional: ValueError naming the sample and the step', async () => {
+  const m = await sequenceClassifier();
+  const before = stateOf(m);
+  // sample 4 is in the second batch of 2: fit checks every id before its first step
+  for (const [v, why] of [[9, '>= inputDim 9'], [-1, 'negative'], [2.5, 'not a whole number']] as const) {
+    const re = new RegExp(`token id ${v} at sample 4, step 3 is ${why}`);
+    await rejectsError(() => m.fit(withId(4 * T + 3, v), goodLabels(), { epochs: 1, batchSize: 2 }), ValueError, re);
+    throwsError(() => m.predict(withId(4 * T + 3, v)), ValueError, re);
+    throwsError(() => m.evaluate(withId(4 * T + 3, v), goodLabels()), ValueError, re);
+    throwsError(() => nn.generate(m, { prompt: [1, v], length: 2 }), ValueError, /prompt\[1\]/);
+  }
+  sameBits(flatWeights(m), before.weights, 'weights after the failed calls');
+  assert.is(m.iterations, before.iterations);
+  await m.fit(goodIds(), goodLabels(), { epochs: 1, batchSize: 2 });
+  assert.ok(flatWeights(m).some((v, i) => v !== before.weights[i]), 'a good fit afterwards trains');
+  m.dispose();
+});
+
+errors('a recurrent layer given a flat input, or fed by one without returnSequences: ShapeError naming the fix', () => {
+  const flat = nn.sequential({ layers: [layers.lstm({ inputShape: [5], units: 3 })] });
+  throwsError(() => flat.compile({ optimizer: 'sgd', loss: 'meanSquaredError' }), ShapeError, /expects a sequence \[steps, features\] per sample, got \[5\]/);
+  const stacked = nn.sequential({ layers: [layers.gru({ inputShape: [5, 2], units: 3 }), layers.simpleRNN({ units: 2 })] });
+  throwsError(() => stacked.compile({ optimizer: 'sgd', loss: 'meanSquaredError' }), ShapeError, /returnSequences: true/);
+  const ok = nn.sequential({ layers: [layers.gru({ inputShape: [5, 2], units: 3, returnSequences: true }), layers.simpleRNN({ units: 2 })] });
+  ok.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+  ok.dispose();
+});
+
+errors('ragged sequences without padding: ValueError naming the ragged row; padSequences makes them a batch', async () => {
+  const m = await sequenceClassifier();
+  const before = stateOf(m);
+  const ragged = [[1, 2, 3, 4, 5, 6], [1, 2, 3], [4, 5, 6, 7, 8, 1], [1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2]];
+  await rejectsError(() => m.fit(ragged as never, goodLabels()), ValueError, /ragged: expected 6 entries at depth 1, got 3/);
+  throwsError(() => m.predict(ragged as never), ValueError, /ragged/);
+  sameBits(flatWeights(m), before.weights, 'weights after the failed calls');
+  const padded = nn.data.padSequences(ragged, { maxlen: T });
+  assert.equal(m.predict(nn.tensor(padded.data, padded.shape)).shape, [N, 2]); // int32 ids, as the tokenizer makes them
+  m.dispose();
+});
+
+errors('bad recurrent and generation options: ValueError naming the option', () => {
+  throwsError(() => layers.lstm({ units: 0 }), ValueError, /units/);
+  throwsError(() => layers.gru({ units: 2, dropout: 1 }), ValueError, /dropout must be in \[0, 1\)/);
+  throwsError(() => layers.simpleRNN({ units: 2, activation: 'softmax' }), ValueError, /softmax/);
+  throwsError(() => layers.bidirectional({ layer: layers.dense({ units: 2 }) }), ValueError, /recurrent layer/);
+  throwsError(() => layers.bidirectional({ layer: layers.lstm({ units: 2 }), mergeMode: 'max' as never }), ValueError, /mergeMode/);
+  throwsError(() => layers.embedding({ inputDim: 0, outputDim: 2 }), ValueError, /inputDim/);
+  const m = nn.sequential({ seed: 1, layers: [layers.embedding({ inputShape: [4], inputDim: 5, outputDim: 2 }), layers.gru({ units: 3 }), layers.dense({ units: 5, activation: 'softmax' })] });
+  for (const [opts, re] of [
+    [{ prompt: [], length: 2 }, /prompt/], [{ prompt: [1], length: -1 }, /length/], [{ prompt: [1], length: 2, temperature: 0 }, /temperature/],
+    [{ prompt: [1], length: 2, topP: 0 }, /topP/], [{ prompt: [1], length: 2, topK: 0 }, /topK/], [{ prompt: [1.5], length: 2 }, /whole/],
+  ] as const) throwsError(() => nn.generate(m, opts as never), ValueError, re);
+  const notText = nn.sequential({ layers: [layers.dense({ inputShape: [3], units: 2, activation: 'softmax' })] });
+  throwsError(() => nn.generate(notText, { prompt: [1], length: 2 }), ValueError, /cannot be stepped/);
+  m.dispose();
+  notText.dispose();
+});
+
 errors.run();

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
-import { HEADER, lcg, sameBits, uniform, withJson, fixCrc } from './helpers';
+import { HEADER, lcg, sameBits, tokenIds, uniform, withJson, fixCrc } from './helpers';
 
 const test = suite('infer: the edge build');
 test.before(async () => {
@@ -77,6 +77,15 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
       L.positionEmbedding({ sequenceLength: 6 }), L.multiHeadAttention({ numHeads: 2, keyDim: 3, useCausalMask: true, dropout: 0.1 }),
       L.transformerEncoder({ intermediateDim: 5, numHeads: 2, dropout: 0.1 }),
       L.transformerDecoder({ intermediateDim: 6, numHeads: 1, normalizeFirst: true, activation: 'gelu' }), L.flatten(), L.dense({ units: 2 })] }),
+    // token ids in (tokenIds below), padded steps masked
+    nn.sequential({ seed: 10, layers: [
+      L.embedding({ inputShape: [7], inputDim: 9, outputDim: 5, maskZero: true }), L.lstm({ units: 6, returnSequences: true, recurrentDropout: 0.2 }),
+      L.gru({ units: 5, returnSequences: true, resetAfter: false, dropout: 0.1 }), L.gru({ units: 4, returnSequences: true, goBackwards: true }),
+      L.simpleRNN({ units: 3 }), L.dense({ units: 3, activation: 'softmax' })] }),
+    nn.sequential({ seed: 11, layers: [L.simpleRNN({ inputShape: [4, 3], units: 5, returnSequences: true, activation: 'relu' }), L.dense({ units: 2 })] }),
+    nn.sequential({ seed: 12, layers: [L.embedding({ inputShape: [6], inputDim: 9, outputDim: 3, maskZero: true }),
+      L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true }), mergeMode: 'ave' }), L.timeDistributed({ layer: L.dense({ units: 4, activation: 'tanh' }) }),
+      L.bidirectional({ layer: L.gru({ units: 2 }), mergeMode: 'mul' })] }),
   ];
   /** Token ids (whole numbers in [0, 9)) for a model that starts from them, else the uniforms as they are. */
   const idsOf = (m: nn.Sequential, u: Float32Array) => (m.layers[0] instanceof L.TokenAndPositionEmbedding ? u.map((v) => Math.floor((v + 1) * 4.5)) : u);
@@ -98,7 +107,8 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
   try {
     for (const m of models) {
       const inSize = m.inputShape.reduce((a, b) => a * b, 1);
-      const x = nn.tensor(idsOf(m, uniform(5 * inSize, 11)), [5, ...m.inputShape]);
+      const ids = m.layers[0] instanceof nn.layers.Embedding;
+      const x = nn.tensor(ids ? tokenIds(5 * inSize, 9, 11, inSize, true) : idsOf(m, uniform(5 * inSize, 11)), [5, ...m.inputShape]);
       const labels = nn.tensor(uniform(5 * m.outputShape.reduce((a, b) => a * b, 1), 12), [5, ...m.outputShape]);
       m.compile({ optimizer: nn.train.sgd(0.01), loss: 'meanSquaredError' });
       await m.fit(x, labels, { epochs: 1, batchSize: 5 });

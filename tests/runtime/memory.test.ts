@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
 import { BATCH, MODELS } from './fixtures/tfjs-models';
-import { rejectsError, throwsError, uniform } from './helpers';
+import { rejectsError, throwsError, tokenIds, uniform } from './helpers';
 
 const test = suite('memory');
 test.before(async () => {
@@ -53,6 +53,14 @@ const CASES: Record<string, () => nn.layers.Layer[]> = {
   TokenAndPositionEmbedding: () => [L.tokenAndPositionEmbedding({ inputShape: [5], vocabularySize: 7, sequenceLength: 6, embeddingDim: 4 })],
   TransformerEncoder: () => [L.transformerEncoder({ inputShape: [5, 4], intermediateDim: 6, numHeads: 2, dropout: 0.1 })],
   TransformerDecoder: () => [L.transformerDecoder({ inputShape: [5, 4], intermediateDim: 6, numHeads: 2, normalizeFirst: true, activation: 'gelu' })],
+  // token ids in (samples() draws ids for an embedding first)
+  Embedding: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 4, maskZero: true })],
+  SimpleRNN: () => [L.simpleRNN({ inputShape: [5, 3], units: 4, returnSequences: true, dropout: 0.2, recurrentDropout: 0.3 })],
+  LSTM: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 3, maskZero: true }), L.lstm({ units: 4, returnSequences: true }), L.lstm({ units: 3 })],
+  GRU: () => [L.gru({ inputShape: [5, 3], units: 4, resetAfter: false, goBackwards: true, returnSequences: true }), L.gru({ units: 3 })],
+  Bidirectional: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 3, maskZero: true }), L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true }) }),
+    L.bidirectional({ layer: L.gru({ units: 2, recurrentDropout: 0.2 }), mergeMode: 'mul' })],
+  TimeDistributed: () => [L.timeDistributed({ inputShape: [5, 3], layer: L.dense({ units: 4, activation: 'relu' }) })],
 };
 
 /** The case's layers with a softmax classifier on top. */
@@ -63,8 +71,10 @@ function classifier(name: string, seed: number): nn.Sequential {
 function samples(model: nn.Sequential, n: number, seed: number): { x: nn.Tensor; y: Int32Array } {
   const shape = model.inputShape;
   const size = shape.reduce((a, b) => a * b, 1);
-  const ids = model.layers[0] instanceof L.TokenAndPositionEmbedding;
-  const x = ids ? Float32Array.from(uniform(n * size, seed), (u) => Math.floor((u + 1) * 3.5)) : uniform(n * size, seed);
+  const embedding = model.layers[0] instanceof nn.layers.Embedding;
+  const tokens = model.layers[0] instanceof L.TokenAndPositionEmbedding;
+  const x = embedding ? tokenIds(n * size, 7, seed, size, true)
+    : tokens ? Float32Array.from(uniform(n * size, seed), (u) => Math.floor((u + 1) * 3.5)) : uniform(n * size, seed);
   return { x: nn.tensor(x, [n, ...shape]), y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % CLASSES) };
 }
 
@@ -207,8 +217,21 @@ test('predict over several inference blocks gives back all its module memory', a
   });
 });
 
+test('generation (its one-step plan and sampling buffers) gives back all its module memory', async () => {
+  const make = () => nn.sequential({ seed: 4, layers: [L.embedding({ inputShape: [8], inputDim: 7, outputDim: 4 }), L.lstm({ units: 5, returnSequences: true }),
+    L.gru({ units: 4 }), L.dense({ units: 7, activation: 'softmax' })] });
+  await givesBack('generate', make, (m) => {
+    const before = nn.memory().bytesInUse;
+    assert.is(nn.generate(m, { prompt: [1, 2, 3], length: 20, seed: 5, topK: 3 }).length, 20);
+    assert.is(nn.memory().bytesInUse, before, 'generate keeps no module memory after it returns');
+    throwsError(() => nn.generate(m, { prompt: [1, 9], length: 3 }), nn.ValueError, /prompt\[1\] = 9/);
+    throwsError(() => nn.generate(m, { prompt: [1], length: 3, topP: 1.5 }), nn.ValueError, /topP/);
+    assert.is(nn.memory().bytesInUse, before, 'a refused generate keeps no module memory');
+  });
+});
+
 test('TF.js imports give back all their module memory', () => {
-  for (const [name, f] of Object.entries(MODELS).filter(([n]) => n !== 'lstm')) {
+  for (const [name, f] of Object.entries(MODELS).filter(([n]) => n !== 'upsampling')) {
     const before = nn.memory();
     const model = nn.loadTfjsModel(f.modelJson, Uint8Array.from(atob(f.weights), (c) => c.charCodeAt(0)));
     model.predict(nn.tensor(Float32Array.from(f.input), [BATCH, ...f.inputShape]));

@@ -96,10 +96,24 @@ export const KERNELS = {
   position_encoding_add: 'x y batch steps features start maxWavelength',
   position_table_add: 'x table y batch steps features start',
   residual_add: 'z bias mask x y rows cols',
-  // embedding.ts: ids are i32; the check returns the first bad position or -1
+  // embedding.ts: ids are i32; the checks return the first bad position or -1
   embedding_ids: 'x ids n inputDim -> number',
+  embedding_check: 'ids n inputDim -> number',
+  embedding_mask: 'ids mask n',
   embedding_forward: 'ids table y n outputDim',
   embedding_backward: 'ids dy dtable n inputDim outputDim accumulate',
+  // recurrent.ts (the parameter block's layout), simple-rnn.ts, lstm.ts, gru.ts: cell 0 simpleRNN, 1 LSTM, 2 GRU
+  rnn_work_floats: 'cell p -> number',
+  rnn_step_work_floats: 'cell p -> number',
+  simple_rnn_forward: 'x y work p',
+  simple_rnn_backward: 'dy dx work p',
+  simple_rnn_step: 'x h work p',
+  lstm_forward: 'x y work p',
+  lstm_backward: 'dy dx work p',
+  lstm_step: 'x state work p',
+  gru_forward: 'x y work p',
+  gru_backward: 'dy dx work p',
+  gru_step: 'x h work p',
 } as const;
 
 /** [number, number, ...], one per name in a space-separated list. */
@@ -122,6 +136,7 @@ export const ACTIVATION_CODES = {
   softplus: 7,
   gelu: 8,
   geluTanh: 9,
+  hardSigmoid: 10,
 } as const;
 
 /** Fields of a normalisation kernel's parameter block: assembly/norm.ts's NORM_* (the structure test checks). */
@@ -149,4 +164,36 @@ export const SPARSE = { W: 0, DW: 1, DB: 2, SCRATCH: 3, FILTERS: 4, LEN: 5 } as 
  *  ROWS is the query rows per block, the scratch being [ROWS, T] floats. */
 export const ATT = {
   B: 0, T: 1, H: 2, DK: 3, DV: 4, CAUSAL: 5, MASK: 6, DROP: 7, PROBS: 8, SCRATCH: 9, TMAX: 10, POS: 11, LEN: 12, ROWS: 32,
+} as const;
+
+/**
+ * Fields of the recurrent kernels' parameter block (i32; ALPHA an f32) and its FLAGS bits: assembly/recurrent.ts's
+ * RNN_* (the structure test checks), and the cells' codes for rnn_work_floats.
+ */
+export const RNN = {
+  BATCH: 0,
+  STEPS: 1,
+  INPUT: 2,
+  UNITS: 3,
+  ACT: 4,
+  REC_ACT: 5,
+  ALPHA: 6,
+  FLAGS: 7,
+  KERNEL: 8,
+  RECURRENT: 9,
+  BIAS: 10,
+  MASK: 11,
+  DKERNEL: 12,
+  DRECURRENT: 13,
+  DBIAS: 14,
+  REC_DROPOUT: 15,
+  LEN: 16,
+  GO_BACKWARDS: 1,
+  RETURN_SEQUENCES: 2,
+  RESET_AFTER: 4,
+  ACCUMULATE: 8,
+  ZERO_PADDED: 16,
+  CELL_SIMPLE: 0,
+  CELL_LSTM: 1,
+  CELL_GRU: 2,
 } as const;

@@ -18,8 +18,9 @@ export function reviveLayers(t: Topology): Layer[] {
     if (config.trainable !== undefined && typeof config.trainable !== 'boolean') throw new ValueError(`${where}: trainable must be true or false`);
     return layerFromConfig(className, config, where);
   });
-  const first = layers[0].getConfig().inputShape as number[] | undefined;
-  if (!first || !sameShape(first, t.inputShape)) {
+  const first = layers[0].getConfig().inputShape as (number | null)[] | undefined;
+  // open steps (null) match the steps the model was saved at
+  if (!first || !sameShape(first.map((d, i) => d ?? t.inputShape[i]), t.inputShape)) {
     throw new ShapeError(`checkpoint: the model's input shape [${t.inputShape}] is not the first layer's inputShape [${first ?? ''}]`);
   }
   let shapeIn = t.inputShape;

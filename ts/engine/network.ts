@@ -5,13 +5,17 @@
 // state, backward, the loss and the regularisers.
 import { backend } from '../backend/module';
 import type { Env, Layer, Buffers } from '../layers/layer';
-import type { Loss } from '../optim/losses';
+import { outputSteps, type Loss } from '../optim/losses';
 import type { Optimizer, ParameterBlock } from '../optim/optimizers';
-import { StateError } from '../backend/errors';
+import { ShapeError, StateError } from '../backend/errors';
 import { groupDigits } from '../backend/memory';
+
+const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export interface Plan {
   capacity: number;
+  /** The steps it was laid out for (a model with open steps): it serves any number up to these. */
+  steps: number;
   training: boolean;
   input: number;
   /** Output and output-gradient buffer of each layer (aliases for pass-through layers; gradients 0 in inference). */
@@ -24,6 +28,8 @@ export interface Plan {
   weights: number;
   /** Where an inference plan's loss writes the gradient it does not need. */
   lossGrad: number;
+  /** The padding mask [capacity, T] of the model's output (0: none): the loss skips the padded steps. */
+  mask: number;
 }
 
 export class Network {
@@ -37,6 +43,9 @@ export class Network {
   protected owned: number[] = [];
   #plans: Plan[] = [];
   #disposed = false;
+  /** The first layer's inputShape leaves the steps open: useSteps sets them per call. */
+  readonly variableSteps: boolean;
+  #steps: number;
 
   /** `initialize` false leaves the weights unset, for a loader that writes every one of them next. */
   constructor(readonly layers: Layer[], inputShape: number[], seed: number, initialize = true) {
@@ -46,6 +55,8 @@ export class Network {
       layer.build(shape);
       shape = layer.outputShape;
     }
+    this.variableSteps = layers[0].variableSteps;
+    this.#steps = inputShape[0];
     let trainable = 0;
     let fixed = 0;
     for (const layer of layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
@@ -65,6 +76,35 @@ export class Network {
     this.stateBlock = { ptr: state, n: fixed };
     this.paired = layers.map((layer, i) => i + 1 < layers.length && layer.pairWith(layers[i + 1]));
     this.#placeParameters(initialize);
+  }
+
+  /**
+   * With open steps, makes the layers take `steps` (their shapes follow; the parameters, which do not depend on the
+   * steps, stay where they are); a plan laid out for at least these steps serves the call. Else nothing.
+   */
+  useSteps(steps: number): void {
+    if (!this.variableSteps || steps === this.#steps) return;
+    try {
+      this.#buildFor(steps);
+    } catch (e) {
+      this.#buildFor(this.#steps); // back as it was
+      throw e;
+    }
+    this.#steps = steps;
+  }
+
+  #buildFor(steps: number): void {
+    let shape = [steps, ...this.layers[0].inputShape!.slice(1)];
+    for (const layer of this.layers) {
+      const placed = layer.params;
+      layer.build(shape);
+      if (layer.params.length !== placed.length || layer.params.some((p, i) => !sameDims(p.shape, placed[i].shape))) {
+        layer.params = placed; // the placed ones, for the way back
+        throw new ShapeError(`${layer.name}: its weights depend on the number of steps, so the model cannot take inputShape [null, ...]`);
+      }
+      layer.params.forEach((p, i) => Object.assign(p, { ptr: placed[i].ptr, grad: placed[i].grad, trainable: placed[i].trainable }));
+      shape = layer.outputShape;
+    }
   }
 
   get outputLayer(): Layer {
@@ -105,7 +145,7 @@ export class Network {
   plan(capacity: number, training: boolean): Plan {
     this.check();
     // a plan serves any batch up to its capacity (kernels take the actual rows)
-    const found = this.#plans.find((p) => p.capacity >= capacity && p.training === training);
+    const found = this.#plans.find((p) => p.capacity >= capacity && p.steps >= this.#steps && p.training === training);
     if (found) return found;
     // keep at most one plan of each kind: a larger batch replaces the old plan's memory
     const old = this.#plans.findIndex((p) => p.training === training);
@@ -136,7 +176,7 @@ export class Network {
     const outSize = this.outputLayer.outputSize;
     const input = reserve(capacity * first.inputSize);
     const outputs: number[] = [], grads: number[] = [], buffers: Buffers[] = [];
-    let x = input, dx = 0;
+    let x = input, dx = 0, mask = 0;
     this.layers.forEach((layer, i) => {
       const last = i === this.layers.length - 1;
       if (layer.passThrough(training)) {
@@ -147,13 +187,18 @@ export class Network {
         outputs.push(this.paired[i] ? 0 : reserve(capacity * layer.outputSize));
         grads.push(training ? reserve(capacity * layer.outputSize) : 0);
       }
-      buffers.push(layer.reserve(reserve, capacity, training));
+      const b = layer.reserve(reserve, capacity, training);
+      // the padding mask flows up from the layer that makes it (an embedding with maskZero) to those that read it
+      if (mask) b.inputMask = mask;
+      mask = layer.outputMask(b, mask);
+      buffers.push(b);
       x = outputs[i];
       dx = grads[i];
     });
     return {
-      capacity, training, input, outputs, grads, buffers,
-      labels: reserve(capacity), targets: reserve(capacity * outSize), weights: reserve(capacity),
+      capacity, steps: this.#steps, training, input, outputs, grads, buffers, mask,
+      labels: reserve(capacity * outputSteps(this.outputLayer.outputShape)), targets: reserve(capacity * outSize),
+      weights: reserve(capacity * outputSteps(this.outputLayer.outputShape)),
       lossGrad: training ? 0 : reserve(capacity * outSize),
     };
   }
@@ -278,19 +323,36 @@ export class TrainableNetwork extends Network {
     return penalty;
   }
 
-  /** The loss of the last forward pass, writing its gradient; fused with the output activation where it can. */
-  loss(plan: Plan, loss: Loss, rows: number, fused: boolean, sampleWeights: boolean): number {
+  /**
+   * The loss of the last forward pass, writing its gradient; fused with the output activation where it can. A
+   * sequence output is scored per step (outputSteps); with a padding mask the padded steps weigh 0 and the loss is
+   * the mean over the real steps (Keras's masked mean), its gradient scaled to match.
+   */
+  loss(plan: Plan, loss: Loss, samples: number, fused: boolean, sampleWeights: boolean): number {
+    const { k } = this.env;
     const last = this.layers.length - 1;
     const layer = this.layers[last];
+    const steps = outputSteps(layer.outputShape);
+    const rows = samples * steps, cols = layer.outputSize / steps;
     const target = loss.targets === 'sparse' ? plan.labels : plan.targets;
     const grad = plan.training ? plan.grads[last] : plan.lossGrad;
-    const w = sampleWeights ? plan.weights : 0;
+    const w = sampleWeights ? plan.weights : plan.mask;
     const y = plan.outputs[last];
+    let value: number;
     if (fused && loss.fused) {
       const z = layer.logits(plan.buffers[last], this.inputOf(plan, last), y);
-      return loss.fused(this.env.k, z, target, y, grad, rows, layer.outputSize, w);
+      value = loss.fused(k, z, target, y, grad, rows, cols, w);
+    } else {
+      value = loss.compute(k, y, target, grad, rows, cols, w);
     }
-    return loss.compute(this.env.k, y, target, grad, rows, layer.outputSize, w);
+    if (w && w === plan.mask) {
+      // the kernels divide by every row; the real ones are the mask's sum (its squares: it holds 0 and 1)
+      const real = k.vec_sum_squares(plan.mask, rows);
+      const scale = real > 0 ? rows / real : 0;
+      k.vec_scale(grad, rows * cols, scale);
+      value *= scale;
+    }
+    return value;
   }
 
   /** Penalty of the regularisers without touching gradients (for evaluate). */

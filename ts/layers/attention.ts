@@ -7,8 +7,8 @@
 // row-major these are the GEMMs' [features, numHeads·keyDim] and [numHeads·valueDim, features] matrices, and the
 // projections come out as attention_forward's [B, T, H, dk] layouts without a transpose.
 // The probabilities [B, H, T, T] stay in the layer's buffers: backward needs them and model.attentionScores reads them.
-// TODO(padding mask): a padding mask from embedding({ maskZero }) is not honoured yet; the attention kernels take
-// one (ATT_MASK) but this runtime has no mask plumbing between layers. Until it lands every key is attended to.
+// A padding mask from embedding({ maskZero }) (the network's b.inputMask, [B, T], 1 = a real step) reaches the
+// kernels as ATT_MASK: padded keys get no weight (as PyTorch's key_padding_mask); the mask is passed on per step.
 import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { glorotUniform, zeros } from './initializers';
 import { ATT } from '../backend/kernels';
@@ -39,6 +39,11 @@ export function dropoutRate(v: unknown, what: string): number {
 const PROJECTIONS = ['query', 'key', 'value', 'attention_output'] as const;
 
 export class MultiHeadAttention extends Layer {
+  /** Attention acts per query step: a padding mask passes on (and its padded keys get no weight). */
+  protected override get keepsMask(): boolean {
+    return true;
+  }
+
   readonly className = 'MultiHeadAttention';
   readonly numHeads: number;
   readonly keyDim: number;
@@ -120,7 +125,7 @@ export class MultiHeadAttention extends Layer {
   private block(env: Env, b: Buffers, rows: number, dropout: boolean): number {
     const i32 = env.heap.i32;
     const fields = [rows, this.steps, this.numHeads, this.keyDim, this.valueDim, +this.useCausalMask,
-      0 /* TODO(padding mask): ATT.MASK */, dropout ? b.drop : 0, b.probs, b.scratch ?? 0, 0, 0];
+      b.inputMask ?? 0, dropout ? b.drop : 0, b.probs, b.scratch ?? 0, 0, 0];
     i32.set(fields, b.att >> 2);
     return b.att;
   }

@@ -18,6 +18,9 @@ import { LogSoftmax } from './log-softmax';
 import { MultiHeadAttention } from './attention';
 import { SinePositionEncoding, PositionEmbedding, TokenAndPositionEmbedding } from './position';
 import { TransformerEncoder, TransformerDecoder } from './transformer';
+import { Embedding } from './embedding';
+import { SimpleRNN, LSTM, GRU } from './recurrent';
+import { Bidirectional, TimeDistributed } from './wrappers';
 
 /** A layer class as the loader sees it: made from its saved config (Layer.fromConfig: new C(config) by default). */
 export interface LayerClass {
@@ -54,5 +57,11 @@ export const LAYERS: Record<string, LayerClass> = {
   TokenAndPositionEmbedding,
   TransformerEncoder,
   TransformerDecoder,
+  Embedding,
+  SimpleRNN,
+  LSTM,
+  GRU,
+  Bidirectional,
+  TimeDistributed,
 };
 for (const [name, C] of Object.entries(LAYERS)) registerLayer(name, (config) => C.fromConfig(config));

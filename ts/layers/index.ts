@@ -18,3 +18,6 @@ export {
   sinePositionEncoding, positionEmbedding, tokenAndPositionEmbedding, SinePositionEncoding, PositionEmbedding, TokenAndPositionEmbedding,
 } from './position';
 export { transformerEncoder, transformerDecoder, TransformerEncoder, TransformerDecoder } from './transformer';
+export { embedding, Embedding } from './embedding';
+export { simpleRNN, lstm, gru, SimpleRNN, LSTM, GRU } from './recurrent';
+export { bidirectional, timeDistributed, Bidirectional, TimeDistributed } from './wrappers';

@@ -43,7 +43,8 @@ export type Buffers = Record<string, number>;
 
 export interface LayerArgs {
   name?: string;
-  inputShape?: number[];
+  /** One sample's shape; [null, ...] (a sequence's steps left open) takes any number of steps. */
+  inputShape?: (number | null)[];
   batchInputShape?: (number | null)[];
   trainable?: boolean;
 }
@@ -81,13 +82,14 @@ export abstract class Layer {
   trainable: boolean;
   /** Set by the model when the loss fuses with this (last) layer's activation. */
   fusedActivation = false;
-  protected readonly configuredInputShape: number[] | null;
+  protected readonly configuredInputShape: (number | null)[] | null;
 
   constructor(args: LayerArgs = {}) {
     this.#givenName = args.name;
     this.trainable = args.trainable ?? true;
-    const shape = args.inputShape ?? (args.batchInputShape ? (args.batchInputShape.slice(1) as number[]) : null);
-    if (shape) checkShape(shape, `${args.name ?? "layer"}: inputShape`);
+    const shape = args.inputShape ?? (args.batchInputShape ? args.batchInputShape.slice(1) : null);
+    // the steps of a sequence may be left open (null): the model then takes any number of them
+    if (shape) checkShape(Array.isArray(shape) ? shape.map((d, i) => (i === 0 && d === null ? 1 : d)) : shape, `${args.name ?? 'layer'}: inputShape`);
     this.configuredInputShape = shape ? shape.slice() : null;
   }
 
@@ -110,9 +112,14 @@ export abstract class Layer {
     return this.params.reduce((a, p) => a + p.size, 0);
   }
 
+  /** Whether the configured input leaves the number of steps open (inputShape [null, ...]). */
+  get variableSteps(): boolean {
+    return this.configuredInputShape?.[0] === null;
+  }
+
   /** Fixes the input shape, computes the output shape and declares the parameters. */
   build(inputShape: number[]): void {
-    if (this.configuredInputShape && !sameShape(this.configuredInputShape, inputShape)) {
+    if (this.configuredInputShape && !sameShape(this.configuredInputShape.map((d, i) => d ?? inputShape[i]), inputShape)) {
       throw new ShapeError(`${this.name}: configured inputShape [${this.configuredInputShape}] does not match the incoming [${inputShape}]`);
     }
     this.inputShape = inputShape.slice();
@@ -147,8 +154,30 @@ export abstract class Layer {
     return param;
   }
 
+  /**
+   * Checks the model's input when this layer is the first (fit calls it before anything changes, so a bad value
+   * leaves the model as it was): an embedding's token ids. `data` holds rows of inputSize values.
+   */
+  checkInput(_data: ArrayLike<number>, _what: string): void {}
+
   /** True when the output is the input itself (no buffer of its own): reshapes, and dropout outside training. */
   passThrough(_training: boolean): boolean {
+    return false;
+  }
+
+  /**
+   * The padding mask [B, T] (f32, 1 = a real step) of this layer's output, given its input's (`inputMask`, 0 for
+   * none; the network also puts it in the layer's buffers as b.inputMask): an embedding with maskZero makes one,
+   * layers that act per step (dense, activation, dropout, timeDistributed, a recurrent layer returning sequences)
+   * pass it on, and the others (pooling, a recurrent layer returning its last state) consume or drop it. The mask the
+   * last layer passes on weights the loss per step.
+   */
+  outputMask(_b: Buffers, inputMask: number): number {
+    return this.keepsMask ? inputMask : 0;
+  }
+
+  /** Whether outputMask passes the input's mask on (layers that act on each step alone). */
+  protected get keepsMask(): boolean {
     return false;
   }
 

@@ -127,18 +127,64 @@ abstract class GlobalPool extends Layer {
     return this.inputSize / this.outputSize;
   }
 
-  override reserve(reserve: Reserve, capacity: number): Buffers {
-    return this.mode === 'max' ? { argmax: reserve(capacity * this.outputSize) } : {};
+  /**
+   * Over a sequence with a padding mask (an embedding's maskZero), only the real steps are pooled (Keras): each
+   * sample's real steps are gathered into `packed` and pooled there; their gradient is scattered back, the padded
+   * steps' is 0. A sample with no real step pools to 0. The buffers are there for any 1-D input (the mask is known
+   * only when the plan is laid out).
+   */
+  override reserve(reserve: Reserve, capacity: number, training: boolean): Buffers {
+    const b: Buffers = this.mode === 'max' ? { argmax: reserve(capacity * this.outputSize) } : {};
+    if (this.rank === 1) {
+      b.packed = reserve(capacity * this.inputSize);
+      if (training) b.dpacked = reserve(capacity * this.inputSize);
+    }
+    return b;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    if (b.inputMask) return this.forwardMasked(env, b, x, y, rows);
     if (this.mode === 'max') env.k.global_maxpool_forward(x, y, b.argmax, rows, this.positions, this.outputSize);
     else env.k.global_avgpool_forward(x, y, rows, this.positions, this.outputSize);
+  }
+
+  /** Calls `each(r, t, at)` for the real steps t of sample r, `at` their rank among them; returns their count. */
+  private realSteps(env: Env, mask: number, r: number, each: (t: number, at: number) => void): number {
+    const T = this.positions, m = (mask >> 2) + r * T, f32 = env.heap.f32;
+    let count = 0;
+    for (let t = 0; t < T; t++) if (f32[m + t] !== 0) each(t, count++);
+    return count;
+  }
+
+  private forwardMasked(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    const { k } = env;
+    const T = this.positions, C = this.outputSize;
+    for (let r = 0; r < rows; r++) {
+      const packed = b.packed + ((r * T * C) << 2), out = y + ((r * C) << 2);
+      const count = this.realSteps(env, b.inputMask, r, (t, at) => k.vec_copy(x + (((r * T + t) * C) << 2), packed + ((at * C) << 2), C));
+      if (count === 0) k.vec_fill(out, C, 0);
+      else if (this.mode === 'max') k.global_maxpool_forward(packed, out, b.argmax + ((r * C) << 2), 1, count, C);
+      else k.global_avgpool_forward(packed, out, 1, count, C);
+    }
   }
 
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
     trainingOnly: {
       if (!dx) return;
+      if (b.inputMask) {
+        const { k } = env;
+        const T = this.positions, C = this.outputSize;
+        k.vec_fill(dx, rows * T * C, 0);
+        for (let r = 0; r < rows; r++) {
+          const dpacked = b.dpacked + ((r * T * C) << 2), dyr = dy + ((r * C) << 2);
+          const count = this.realSteps(env, b.inputMask, r, () => {});
+          if (count === 0) continue;
+          if (this.mode === 'max') k.global_maxpool_backward(dyr, b.argmax + ((r * C) << 2), dpacked, 1, count, C);
+          else k.global_avgpool_backward(dyr, dpacked, 1, count, C);
+          this.realSteps(env, b.inputMask, r, (t, at) => k.vec_copy(dpacked + ((at * C) << 2), dx + (((r * T + t) * C) << 2), C));
+        }
+        return;
+      }
       if (this.mode === 'max') env.k.global_maxpool_backward(dy, b.argmax, dx, rows, this.positions, this.outputSize);
       else env.k.global_avgpool_backward(dy, dx, rows, this.positions, this.outputSize);
     }

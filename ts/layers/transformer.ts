@@ -38,6 +38,11 @@ interface BlockPlan {
 }
 
 abstract class TransformerBlock extends Layer {
+  /** A block acts per step: a padding mask passes on, and its attention gives padded keys no weight. */
+  protected override get keepsMask(): boolean {
+    return true;
+  }
+
   readonly intermediateDim: number;
   readonly numHeads: number;
   readonly dropout: number;
@@ -157,6 +162,7 @@ abstract class TransformerBlock extends Layer {
     // the attention half
     const a = this.normalizeFirst ? b.n1 : x;
     if (this.normalizeFirst) ln1.forward(env, plan.ln1, x, b.n1, n);
+    if (b.inputMask) plan.attn.inputMask = b.inputMask;
     attention.forwardProjected(env, plan.attn, a, b.z1, rows, training);
     k.residual_add(b.z1, bias.ptr, dropout ? b.drop1 : 0, x, b.r1, n, f);
     const h = this.normalizeFirst ? b.r1 : b.h;

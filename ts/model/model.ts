@@ -67,7 +67,8 @@ export class Sequential {
     this.checkAlive();
     if (!this.net) {
       if (this.layers.length === 0) throw new StateError('the model has no layers');
-      const inputShape = this.layers[0].getConfig().inputShape as number[];
+      // steps left open (null) start at 1: every call sets the steps of its data (Network.useSteps)
+      const inputShape = (this.layers[0].getConfig().inputShape as (number | null)[]).map((d) => d ?? 1);
       this.net = new TrainableNetwork(this.layers, inputShape, this.seed);
     }
     return this.net;
@@ -90,8 +91,8 @@ export class Sequential {
     const metrics = checkMetrics(args.metrics);
     const net = this.network;
     const out = net.outputLayer;
-    // fusion treats each sample's outputs as one softmax row: only for flat outputs
-    const fused = !!loss.fusesWith && out.activation?.name === loss.fusesWith && out.outputShape.length === 1;
+    // fusion treats each row of the loss (a sample, or a step of a sequence output) as one softmax row
+    const fused = !!loss.fusesWith && out.activation?.name === loss.fusesWith && out.outputShape.length <= 2;
     if (loss.name === 'perceptron' && !fused) throw new ValueError("the perceptron loss needs a last layer with activation 'step'");
     net.prepareOptimizer(optimizer);
     for (const layer of net.layers) layer.fusedActivation = false;

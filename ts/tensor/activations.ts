@@ -22,6 +22,7 @@ const ALIASES: Record<string, ActivationName> = {
   softplus: 'softplus',
   gelu: 'gelu',
   gelutanh: 'geluTanh', gelu_tanh: 'geluTanh', gelu_new: 'geluTanh',
+  hardsigmoid: 'hardSigmoid', hard_sigmoid: 'hardSigmoid',
   softmax: 'softmax',
 };
 

@@ -8,6 +8,7 @@ import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
 import { checkBatchFinite, checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
 import { ShapeError, ValueError } from '../backend/errors';
+import { outputSteps } from '../optim/losses';
 
 export interface FitArgs {
   epochs?: number;
@@ -41,14 +42,22 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ValueError(`initialEpoch must be a whole number >= 0, got ${initialEpoch}`);
   const split = args.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new ValueError(`validationSplit must be in [0, 1), got ${split}`);
-  const all = checkInputs(x, model.inputShape, 'x', false);
+  const all = checkInputs(x, model.inputShape, 'x', false, net.variableSteps);
+  if (args.validationData && net.variableSteps) {
+    const vx = args.validationData[0];
+    const vs = checkInputs(vx, model.inputShape, 'validationData x', false, true);
+    if (vs.steps !== all.steps) throw new ShapeError(`validationData x has ${vs.steps} steps per sample, x has ${all.steps}: pad them to one length`);
+  }
+  net.useSteps(all.steps);
   scanInputs(model, all.data, 'x');
   const allTargets = checkTargets(y, loss, model.outputShape, all.n);
   const nVal = args.validationData ? 0 : Math.floor(all.n * split);
   const nTrain = all.n - nVal;
   if (nTrain < 1) throw new ValueError(`no training samples left after validationSplit ${split} of ${all.n}`);
   const rowSize = net.layers[0].inputSize;
-  const targetSize = loss.targets === 'sparse' ? 1 : net.outputLayer.outputSize;
+  const outSteps = outputSteps(net.outputLayer.outputShape);
+  const targetSize = loss.targets === 'sparse' ? outSteps : net.outputLayer.outputSize;
+  if (args.classWeight && outSteps > 1) throw new ValueError(`classWeight weighs samples; this model's output is a sequence of ${outSteps} steps, scored per step`);
   const train = { x: all.data.subarray(0, nTrain * rowSize), y: allTargets.subarray(0, nTrain * targetSize), n: nTrain };
   let val: { x: Samples; y: Float32Array | Int32Array } | null = null;
   if (args.validationData) {
@@ -57,7 +66,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
     scanInputs(model, vs.data, 'validationData x');
     val = { x: vs, y: checkTargets(vy, loss, model.outputShape, vs.n, 'validationData y') };
   } else if (nVal > 0) {
-    val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal }, y: allTargets.subarray(nTrain * targetSize) };
+    val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal, steps: all.steps }, y: allTargets.subarray(nTrain * targetSize) };
   }
   const sampleWeights = classWeights(args.classWeight, train.y, loss.targets === 'sparse', net.outputLayer.outputSize, nTrain);
   const hooks = Array.isArray(args.callbacks) ? args.callbacks : args.callbacks ? [args.callbacks] : [];
@@ -65,7 +74,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
 
   // ---- plan once, then train
   const plan = net.plan(Math.min(batchSize, nTrain), true);
-  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize);
+  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize / outSteps);
   const order = new Int32Array(nTrain);
   const steps = Math.ceil(nTrain / batchSize);
   const history: History = { epoch: [], history: {}, params: { epochs, batchSize, samples: nTrain, steps } };
@@ -98,7 +107,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
       }
       optimizer.apply(k, net.block, model.iterations++);
       penaltySum += penalty * rows;
-      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
+      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * outSteps, value);
       if (hooks.length) {
         batchLogs.batch = step;
         batchLogs.size = rows;
@@ -125,9 +134,11 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
 export function evaluate(model: FitModel, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
   const { loss } = model.compiledWith;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
-  const samples = checkInputs(x, model.inputShape, 'x', false);
+  const samples = checkInputs(x, model.inputShape, 'x', false, model.network.variableSteps);
+  model.network.useSteps(samples.steps);
   const targets = checkTargets(y, loss, model.outputShape, samples.n);
   let weights: Float32Array | null = null;
+  if (args.sampleWeight && outputSteps(model.outputShape) > 1) throw new ValueError('sampleWeight weighs samples; this model\'s output is a sequence, scored per step');
   if (args.sampleWeight) {
     if (args.sampleWeight.length !== samples.n) throw new ShapeError(`sampleWeight has ${args.sampleWeight.length} values for ${samples.n} samples`);
     weights = Float32Array.from(args.sampleWeight);
@@ -140,16 +151,17 @@ function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | 
   const { loss, metrics, fused } = model.compiledWith;
   const net = model.network;
   const plan = net.plan(Math.min(batchSize, samples.n), false);
-  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize);
+  const steps = outputSteps(net.outputLayer.outputShape);
+  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize / steps);
   const rowSize = net.layers[0].inputSize;
-  const targetSize = loss.targets === 'sparse' ? 1 : net.outputLayer.outputSize;
+  const targetSize = loss.targets === 'sparse' ? steps : net.outputLayer.outputSize;
   for (let start = 0; start < samples.n; start += plan.capacity) {
     const rows = Math.min(plan.capacity, samples.n - start);
     loadBatch(net.env.heap, plan, samples.data, rowSize, targets, targetSize, loss.targets === 'sparse', null, start, rows, weights);
     checkBatchFinite(net.env.k, plan.input, samples.data, start, rows, rowSize);
     net.forward(plan, rows, false, fused);
     const value = net.loss(plan, loss, rows, fused, !!weights);
-    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
+    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * steps, value);
   }
   return tracker.results(net.penalty());
 }
@@ -161,7 +173,8 @@ function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | 
 export function predict(model: { network: Network; inputShape: number[] }, x: TensorLike, args: { batchSize?: number }): Tensor {
   const net = model.network;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
-  const samples = checkInputs(x, model.inputShape, 'x', false);
+  const samples = checkInputs(x, model.inputShape, 'x', false, net.variableSteps);
+  net.useSteps(samples.steps);
   const outSize = net.outputLayer.outputSize;
   const out = new Float32Array(samples.n * outSize);
   if (samples.n > 0) {
@@ -220,6 +233,7 @@ function fillOrder(model: FitModel, order: Int32Array, shuffle: boolean): void {
  * floats, 2-3% of an epoch of the small CNN); the exact sample and feature are looked up only on failure.
  */
 function scanInputs(model: FitModel, data: TensorData, what: string): void {
+  model.network.layers[0].checkInput(data, what);
   if (!(data instanceof Float32Array)) return; // bytes and integers are always finite
   const { heap, k } = model.network.env;
   const rowSize = model.network.layers[0].inputSize, n = data.length / rowSize;

@@ -2,50 +2,59 @@
 // model as it was, and each error names the problem (which argument, which row and column, which value).
 import { Tensor, tensor, type TensorData, type TensorLike } from '../tensor/tensor';
 import { ShapeError, ValueError } from '../backend/errors';
-import type { Loss } from '../optim/losses';
+import { outputSteps, type Loss } from '../optim/losses';
 import type { Kernels } from '../backend/kernels';
 
 /** Samples as one array of n rows of `rowSize` (bytes stay bytes until a batch is copied in). */
 export interface Samples {
   data: TensorData;
   n: number;
+  /** The steps of each sample (its first dimension), for a model whose inputShape leaves them open. */
+  steps: number;
 }
 
 /**
  * Checks x's shape; with `scan` also every value (fit must refuse bad data before it changes the model; predict and
  * evaluate change nothing, so they check each batch in the module instead, with checkBatchFinite).
  */
-export function checkInputs(x: TensorLike, inputShape: readonly number[], what = 'x', scan = true): Samples {
+export function checkInputs(x: TensorLike, shape: readonly number[], what = 'x', scan = true, openSteps = false): Samples {
   const t: Tensor<TensorData> = x instanceof Tensor ? x : toTensor(x, what);
-  const rowSize = inputShape.reduce((a, b) => a * b, 1);
   const sampleShape = t.shape.slice(1);
+  // open steps: any number of them, the other dimensions as the model's
+  const inputShape = openSteps && t.rank >= 2 && sampleShape.length === shape.length ? [sampleShape[0], ...shape.slice(1)] : shape;
+  const rowSize = inputShape.reduce((a, b) => a * b, 1);
   // the exact sample shape, or flat rows of the same size (MNIST's 784 columns into a [28, 28, 1] input)
   const matches = (sampleShape.length === inputShape.length && sampleShape.every((d, i) => d === inputShape[i])) ||
     (t.rank === 2 && sampleShape[0] === rowSize);
   if (t.rank < 2 || !matches) {
-    throw new ShapeError(`${what} must have shape [n, ${inputShape.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
+    const want = openSteps ? ['steps', ...shape.slice(1)] : shape;
+    throw new ShapeError(`${what} must have shape [n, ${want.join(', ')}] for this model's input, got [${t.shape.join(', ')}]`);
   }
   if (scan && t.data instanceof Float32Array) checkFinite(t.data, rowSize, what);
-  return { data: t.data, n: t.shape[0] };
+  return { data: t.data, n: t.shape[0], steps: inputShape[0] };
 }
 
 /** Targets: class indices for a sparse loss, else a tensor of n rows of the output's size. */
 export function checkTargets(y: unknown, loss: Loss, outputShape: readonly number[], n: number, what = 'y'): Float32Array | Int32Array {
   const outSize = outputShape.reduce((a, b) => a * b, 1);
   if (loss.targets === 'sparse') {
+    // a sequence output [steps, classes] takes a class index per step: [n, steps]
+    const steps = outputSteps(outputShape), classes = outSize / steps;
+    const per = steps > 1 ? `${steps} class indices per sample ([n, ${steps}])` : 'one class index per sample';
     if (y instanceof Tensor) {
-      if (y.size !== n || (y.rank > 1 && y.shape.slice(1).some((d) => d !== 1))) {
-        throw new ShapeError(`${what} for ${loss.name} must be ${n} class indices, got a tensor of shape [${y.shape.join(', ')}]`);
+      if (y.shape[0] !== n || y.size !== n * steps || (steps === 1 && y.rank > 1 && y.shape.slice(1).some((d) => d !== 1))) {
+        throw new ShapeError(`${what} for ${loss.name} must hold ${per} for ${n} samples, got a tensor of shape [${y.shape.join(', ')}]`);
       }
       y = y.data;
     }
     if (!isNumberArray(y)) throw new ValueError(`${what} must be class indices (Int32Array, Uint8Array or number[]), got ${describe(y)}`);
-    if (y.length !== n) throw new ShapeError(`x has ${n} samples but ${what} has ${y.length} labels`);
-    const labels = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
+    if (y.length !== n * steps) throw new ShapeError(`x has ${n} samples but ${what} has ${y.length} labels; it must hold ${per}`);
+    const labels = new Int32Array(n * steps);
+    for (let i = 0; i < n * steps; i++) {
       const v = y[i];
-      if (!Number.isInteger(v) || v < 0 || v >= outSize) {
-        throw new ValueError(`${what}[${i}] = ${v} is not a class index in [0, ${outSize}) for an output of ${outSize} units`);
+      if (!Number.isInteger(v) || v < 0 || v >= classes) {
+        const at = steps > 1 ? `${what}[${Math.floor(i / steps)}][${i % steps}]` : `${what}[${i}]`;
+        throw new ValueError(`${at} = ${v} is not a class index in [0, ${classes}) for an output of ${classes} units`);
       }
       labels[i] = v;
     }

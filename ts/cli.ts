@@ -1,6 +1,7 @@
 // The `wasmnn` command. Exit codes: 0 done, 1 the run failed (bad data, a training error), 2 a bad command line.
 import { WasmnnError } from 'wasmnn';
 import { MissingPackageError } from './cli/dataset';
+import { GENERATE_HELP, generate, parseGenerateOptions } from './cli/generate';
 import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/options';
 import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
 import { endProgressLine } from './cli/progress';
@@ -18,6 +19,12 @@ async function main(argv: string[]): Promise<number> {
     else await preparePlayground(options);
     return 0;
   }
+  if (command === 'generate') {
+    const options = parseGenerateOptions(args);
+    if (!options) process.stdout.write(GENERATE_HELP);
+    else await generate(options);
+    return 0;
+  }
   if (command !== 'train') throw new UsageError(`unknown command '${command}'`, "Run 'wasmnn help' for the commands.");
   const options = parseTrainOptions(args);
   if (!options) {
@@ -31,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
 function explain(e: unknown): number {
   endProgressLine();
   if (e instanceof UsageError) {
-    console.error(`wasmnn: ${e.message}\n${e.hint}`);
+    console.error(`wasmnn: ${e.message}${e.hint ? `\n${e.hint}` : ''}`);
     return 2;
   }
   if (e instanceof WasmnnError || e instanceof MissingPackageError || (e as NodeJS.ErrnoException)?.code?.startsWith?.('E')) {

@@ -55,6 +55,16 @@ export function saveScaler(scaler: nn.data.ScalerJSON, modelPath: string): strin
   return `saved the feature standardisation to ${path}`;
 }
 
+/** Where a character model's vocabulary is kept: beside the model (the checkpoint has no slot for it). */
+export function vocabularyPath(modelPath: string): string {
+  return withExtension(modelPath, '.vocab.json');
+}
+
+/** Where a text classifier's tokenizer and padding settings are kept, beside the model. */
+export function tokenizerPath(modelPath: string): string {
+  return withExtension(modelPath, '.tokenizer.json');
+}
+
 export interface FitHistory {
   loss?: number[];
   accuracy?: number[];

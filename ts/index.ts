@@ -10,6 +10,8 @@ export * as ops from './tensor/ops';
 export * as layers from './layers/index';
 export { Sequential, sequential } from './model/model';
 export type { SequentialArgs, CompileArgs } from './model/model';
+export { generate, STEPPERS } from './model/generate';
+export type { GenerateOptions, Stepper, StepperMaker } from './model/generate';
 export type { FitArgs, History } from './train/training';
 export { train, Optimizer, SGD, Momentum, RMSProp, Adagrad, Adam, AdamW } from './optim/optimizers';
 export * as schedules from './optim/schedules';

@@ -1,7 +1,7 @@
 // The module's export contract (ts/backend/kernels.ts's KERNELS) against what was built and what the runtime calls:
 // dist/wasmnn.wasm exports exactly the table's kernels, dist/wasmnn-infer.wasm a subset, each with the table's
 // parameter count and result; every kernel in the table is called somewhere in ts/; the activation codes of
-// ts/backend/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE) assembly's.
+// ts/backend/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE, RNN) assembly's.
 // Node only (reads files); run after `npm run build`.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -68,7 +68,7 @@ function promised(signature) {
   return { params: params ? params.split(/\s+/).length : 0, results: result ? 1 : 0 };
 }
 
-const { KERNELS, ACTIVATION_CODES, NORM, SPARSE } = await contract();
+const { KERNELS, ACTIVATION_CODES, NORM, SPARSE, RNN } = await contract();
 
 for (const [file, exactly] of [['dist/wasmnn.wasm', true], ['dist/wasmnn-infer.wasm', false]]) {
   test(`${file} exports ${exactly ? 'exactly the kernels of' : 'kernels of'} ts/backend/kernels.ts's KERNELS, with their parameters`, () => {
@@ -123,10 +123,10 @@ test("the activation codes of ts/backend/kernels.ts are assembly/activations.ts'
   assert.deepEqual({ ...ACTIVATION_CODES }, assembly);
 });
 
-for (const [block, fields, file] of [['NORM', NORM, 'assembly/norm.ts'], ['SPARSE', SPARSE, 'assembly/conv-sparse.ts']]) {
+for (const [block, fields, file] of [['NORM', NORM, 'assembly/norm.ts'], ['SPARSE', SPARSE, 'assembly/conv-sparse.ts'], ['RNN', RNN, 'assembly/recurrent.ts']]) {
   test(`the fields of ts/backend/kernels.ts's ${block} block are ${file}'s ${block}_* constants`, () => {
     const source = readFileSync(file, 'utf8');
-    const assembly = Object.fromEntries([...source.matchAll(new RegExp(`^export const ${block}_(\\w+) = (\\d+);`, 'gm'))].map(([, name, i]) => [name, Number(i)]));
+    const assembly = Object.fromEntries([...source.matchAll(new RegExp(`^export const ${block}_(\\w+)(?:: i32)? = (\\d+);`, 'gm'))].map(([, name, i]) => [name, Number(i)]));
     assert.ok(Object.keys(assembly).length >= 5, `read the ${block}_* constants`);
     assert.deepEqual({ ...fields }, assembly);
   });

@@ -150,3 +150,35 @@ export const NORM = {
 
 /** Fields of conv2d_backward_sparse's parameter block: assembly/conv-sparse.ts's SPARSE_* (the structure test checks). */
 export const SPARSE = { W: 0, DW: 1, DB: 2, SCRATCH: 3, FILTERS: 4, LEN: 5 } as const;
+
+/**
+ * Fields of the recurrent kernels' parameter block (i32; ALPHA an f32) and its FLAGS bits: assembly/recurrent.ts's
+ * RNN_* (the structure test checks), and the cells' codes for rnn_work_floats.
+ */
+export const RNN = {
+  BATCH: 0,
+  STEPS: 1,
+  INPUT: 2,
+  UNITS: 3,
+  ACT: 4,
+  REC_ACT: 5,
+  ALPHA: 6,
+  FLAGS: 7,
+  KERNEL: 8,
+  RECURRENT: 9,
+  BIAS: 10,
+  MASK: 11,
+  DKERNEL: 12,
+  DRECURRENT: 13,
+  DBIAS: 14,
+  REC_DROPOUT: 15,
+  LEN: 16,
+  GO_BACKWARDS: 1,
+  RETURN_SEQUENCES: 2,
+  RESET_AFTER: 4,
+  ACCUMULATE: 8,
+  ZERO_PADDED: 16,
+  CELL_SIMPLE: 0,
+  CELL_LSTM: 1,
+  CELL_GRU: 2,
+} as const;

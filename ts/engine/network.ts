@@ -23,6 +23,8 @@ export interface Plan {
   weights: number;
   /** Where an inference plan's loss writes the gradient it does not need. */
   lossGrad: number;
+  /** The padding mask [capacity, T] of the model's output (0: none): the loss skips the padded steps. */
+  mask: number;
 }
 
 export class Network {
@@ -135,7 +137,7 @@ export class Network {
     const outSize = this.outputLayer.outputSize;
     const input = reserve(capacity * first.inputSize);
     const outputs: number[] = [], grads: number[] = [], buffers: Buffers[] = [];
-    let x = input, dx = 0;
+    let x = input, dx = 0, mask = 0;
     this.layers.forEach((layer, i) => {
       const last = i === this.layers.length - 1;
       if (layer.passThrough(training)) {
@@ -146,12 +148,16 @@ export class Network {
         outputs.push(this.paired[i] ? 0 : reserve(capacity * layer.outputSize));
         grads.push(training ? reserve(capacity * layer.outputSize) : 0);
       }
-      buffers.push(layer.reserve(reserve, capacity, training));
+      const b = layer.reserve(reserve, capacity, training);
+      // the padding mask flows up from the layer that makes it (an embedding with maskZero) to those that read it
+      if (mask) b.inputMask = mask;
+      mask = layer.outputMask(b, mask);
+      buffers.push(b);
       x = outputs[i];
       dx = grads[i];
     });
     return {
-      capacity, training, input, outputs, grads, buffers,
+      capacity, training, input, outputs, grads, buffers, mask,
       labels: reserve(capacity), targets: reserve(capacity * outSize), weights: reserve(capacity),
       lossGrad: training ? 0 : reserve(capacity * outSize),
     };

@@ -17,6 +17,8 @@ import {
   GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
 } from '../layers/pooling';
 import { BatchNormalization, LayerNormalization } from '../layers/normalization';
+import { Embedding } from '../layers/embedding';
+import { SimpleRNN, LSTM, GRU } from '../layers/recurrent';
 import { ready } from '../backend/module';
 import { decodeF16 } from '../checkpoint/codecs';
 import { NotFoundError, ShapeError, ValueError, WasmnnError } from '../backend/errors';
@@ -84,6 +86,12 @@ const CONVERTERS: Record<string, Converter> = {
     layer: new BatchNormalization({ ...base, axis: lastAxis(c.axis ?? -1), momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 1e-3 }),
     implicit: { ...(c.scale === false ? { gamma: 1 } : {}), ...(c.center === false ? { beta: 0 } : {}) },
   }),
+  Embedding: (c, base) => ({ layer: new Embedding({ ...base, inputDim: c.input_dim, outputDim: c.output_dim, maskZero: c.mask_zero ?? false }) }),
+  // an imported model keeps its own activations and GRU form: TF.js writes hard_sigmoid, and no reset_after (its GRU
+  // resets before the recurrent product, Keras 2's default)
+  SimpleRNN: (c, base) => ({ layer: new SimpleRNN(recurrentArgs(c, base)) }),
+  LSTM: (c, base) => ({ layer: new LSTM({ ...recurrentArgs(c, base), unitForgetBias: c.unit_forget_bias ?? true }) }),
+  GRU: (c, base) => ({ layer: new GRU({ ...recurrentArgs(c, base), resetAfter: c.reset_after ?? false }) }),
   LayerNormalization: (c, base) => ({
     layer: new LayerNormalization({ ...base, axis: lastAxis(c.axis ?? -1), epsilon: c.epsilon ?? 1e-3 }),
     implicit: { ...(c.scale === false ? { gamma: 1 } : {}), ...(c.center === false ? { beta: 0 } : {}) },
@@ -282,6 +290,16 @@ function convArgs(c: Config, base: Config) {
   return {
     ...base, filters: c.filters, kernelSize: c.kernel_size, strides: c.strides ?? 1, padding: c.padding ?? 'valid',
     dilationRate: c.dilation_rate ?? 1, activation: activation(c.activation), useBias: c.use_bias ?? true,
+  };
+}
+
+function recurrentArgs(c: Config, base: Config) {
+  if (c.stateful) throw new ValueError('stateful recurrent layers are not supported');
+  if (c.unroll) throw new ValueError('unroll is not supported');
+  return {
+    ...base, units: c.units, activation: activation(c.activation ?? 'tanh'), recurrentActivation: activation(c.recurrent_activation ?? 'hard_sigmoid'),
+    useBias: c.use_bias ?? true, returnSequences: c.return_sequences ?? false, goBackwards: c.go_backwards ?? false,
+    dropout: c.dropout ?? 0, recurrentDropout: c.recurrent_dropout ?? 0,
   };
 }
 

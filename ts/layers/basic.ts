@@ -19,6 +19,9 @@ export class Activation extends Layer {
   override get activation(): ActivationFn {
     return this.act;
   }
+  protected override get keepsMask(): boolean {
+    return true;
+  }
   protected setup(inputShape: number[]): number[] {
     return inputShape.slice();
   }
@@ -60,6 +63,9 @@ export class Dropout extends Layer {
     const rate = args?.rate;
     if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`dropout: rate must be in [0, 1), got ${rate}`);
     this.rate = rate;
+  }
+  protected override get keepsMask(): boolean {
+    return true;
   }
   protected setup(inputShape: number[]): number[] {
     return inputShape.slice();

@@ -14,6 +14,8 @@ import {
 import { BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 import { Residual } from './residual';
 import { RandomAugment } from './augment';
+import { Embedding } from './embedding';
+import { SimpleRNN, LSTM, GRU } from './recurrent';
 
 /** A layer class as the loader sees it: made from its saved config (Layer.fromConfig: new C(config) by default). */
 export interface LayerClass {
@@ -43,5 +45,9 @@ export const LAYERS: Record<string, LayerClass> = {
   RMSNormalization,
   Residual,
   RandomAugment,
+  Embedding,
+  SimpleRNN,
+  LSTM,
+  GRU,
 };
 for (const [name, C] of Object.entries(LAYERS)) registerLayer(name, (config) => C.fromConfig(config));

@@ -1,5 +1,6 @@
 // Dense: y = f(x·W + b). Forward is one matmul and one fused bias+activation pass; backward is the activation
-// derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b.
+// derivative, two matmuls (Xᵀ·dZ for W, dZ·Wᵀ for x) and a column sum for b. As Keras's, it acts on the last axis:
+// an input [steps, features] (a sequence) is steps rows per sample, each mapped alone.
 import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import {
   biasActivationBackward, kernelOptionsConfig, kernelParamInit, resolveKernelForward, resolveKernelTraining,
@@ -33,29 +34,44 @@ export class Dense extends Layer {
   }
 
   protected setup(inputShape: number[]): number[] {
-    if (inputShape.length !== 1) {
-      throw new ShapeError(`${this.name}: dense expects a flat input [features], got [${inputShape}]; add a flatten layer first`);
+    if (inputShape.length !== 1 && inputShape.length !== 2) {
+      throw new ShapeError(`${this.name}: dense expects an input [features] or [steps, features], got [${inputShape}]; add a flatten layer first`);
     }
-    this.addParam('kernel', [inputShape[0], this.units]);
-    if (this.useBias) this.addParam('bias', [this.units], { fanIn: inputShape[0] });
-    return [this.units];
+    const features = inputShape[inputShape.length - 1];
+    this.addParam('kernel', [features, this.units]);
+    if (this.useBias) this.addParam('bias', [this.units], { fanIn: features });
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  /** Rows of the products per sample: 1, or the steps of a sequence. */
+  get steps(): number {
+    return this.inputShape!.length === 2 ? this.inputShape![0] : 1;
+  }
+
+  protected override get keepsMask(): boolean {
+    return true;
   }
 
   /** The pre-activation z needs its own buffer unless the output is linear (then y is z). */
   override reserve(reserve: Reserve, capacity: number): Buffers {
-    return this.act.name === 'linear' ? {} : { z: reserve(capacity * this.units) };
+    return this.act.name === 'linear' ? {} : { z: reserve(capacity * this.outputSize) };
   }
 
   override logits(b: Buffers, _x: number, y: number): number {
     return b.z ?? y;
   }
 
-  forward(env: Env, b: Buffers, x: number, y: number, rows: number, _training: boolean, logitsOnly: boolean): void {
+  forward(env: Env, b: Buffers, x: number, y: number, samples: number, _training: boolean, logitsOnly: boolean): void {
+    this.forwardRows(env, b, x, y, samples * this.steps, logitsOnly);
+  }
+
+  /** The forward pass over `rows` rows of features (a sample's steps, or one step when generating). */
+  forwardRows(env: Env, b: Buffers, x: number, y: number, rows: number, logitsOnly: boolean): void {
     const { k } = env;
     const [kernel, bias] = this.params;
     const z = b.z ?? y;
     // z(rows, units) = x(rows, in) · W(in, units)
-    k.gemm_nn(x, kernel.ptr, z, rows, this.inputShape![0], this.units, 0);
+    k.gemm_nn(x, kernel.ptr, z, rows, this.inputShape![this.inputShape!.length - 1], this.units, 0);
     if (logitsOnly || this.act.code < 0) {
       k.bias_act_forward(z, bias ? bias.ptr : 0, z, rows, this.units, 0, 0);
       if (!logitsOnly) k.softmax_forward(z, y, rows, this.units);
@@ -68,11 +84,12 @@ export class Dense extends Layer {
     trainingOnly: return kernelParamInit(this.training, name);
   }
 
-  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, rows: number): void {
+  override backward(env: Env, b: Buffers, x: number, y: number, dy: number, dx: number, samples: number): void {
     trainingOnly: {
       const { k } = env;
       const [kernel, bias] = this.params;
-      const inputs = this.inputShape![0];
+      const inputs = this.inputShape![this.inputShape!.length - 1];
+      const rows = samples * this.steps;
       biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
       // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
       if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);

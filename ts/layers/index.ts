@@ -12,3 +12,5 @@ export {
 export { batchNormalization, layerNormalization, rmsNormalization, BatchNormalization, LayerNormalization, RMSNormalization } from './normalization';
 export { residual, Residual } from './residual';
 export { randomAugment, RandomAugment } from './augment';
+export { embedding, Embedding } from './embedding';
+export { simpleRNN, lstm, gru, SimpleRNN, LSTM, GRU } from './recurrent';

@@ -62,18 +62,55 @@ export function randomUniform({ minval = -0.05, maxval = 0.05 }: { minval?: numb
 }
 
 /**
+ * Keras's orthogonal: a normal draw (the model's seeded stream, in the module) made orthonormal, the rows of a
+ * [rows, cols] weight when rows <= cols (an LSTM's recurrent kernel [u, 4u]), else its columns, times `gain`. Keras
+ * takes the Q of a QR decomposition with the signs of R's diagonal made positive, which is what Gram-Schmidt gives;
+ * it runs here in f64 with + - * / and sqrt only, each correctly rounded, so every runtime gets the same bits.
+ */
+export function orthogonal({ gain = 1 }: { gain?: number } = {}): Initializer {
+  finite(gain, 'orthogonal gain');
+  return {
+    name: 'orthogonal', config: { gain },
+    fill(k, rng, ptr, n, _fanIn, fanOut) {
+      k.rng_normal(rng, ptr, n, 0, 1);
+      const f32 = new Float32Array(k.memory.buffer, ptr, n);
+      const cols = fanOut, rows = n / cols;
+      // vectors: the rows (rows <= cols) or the columns, each of length `len`
+      const byRows = rows <= cols;
+      const count = byRows ? rows : cols, len = byRows ? cols : rows;
+      const at = (v: number, i: number) => (byRows ? v * cols + i : i * cols + v);
+      const q = new Float64Array(count * len);
+      for (let v = 0; v < count; v++) for (let i = 0; i < len; i++) q[v * len + i] = f32[at(v, i)];
+      for (let v = 0; v < count; v++) {
+        const a = v * len;
+        for (let w = 0; w < v; w++) {
+          let dot = 0;
+          for (let i = 0; i < len; i++) dot += q[w * len + i] * q[a + i];
+          for (let i = 0; i < len; i++) q[a + i] -= dot * q[w * len + i];
+        }
+        let norm = 0;
+        for (let i = 0; i < len; i++) norm += q[a + i] * q[a + i];
+        norm = Math.sqrt(norm);
+        for (let i = 0; i < len; i++) q[a + i] /= norm;
+      }
+      for (let v = 0; v < count; v++) for (let i = 0; i < len; i++) f32[at(v, i)] = gain * q[v * len + i];
+    },
+  };
+}
+
+/**
  * The initializers a config may name (TF.js spelling): the one list layers check names against. BY_NAME must have
  * exactly these keys (the compiler checks it).
  */
 export const INITIALIZER_NAMES = [
   'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'leCunUniform', 'leCunNormal', 'zeros', 'ones',
-  'randomNormal', 'randomUniform', 'truncatedNormal', 'constant',
+  'randomNormal', 'randomUniform', 'truncatedNormal', 'constant', 'orthogonal',
 ] as const;
 export type InitializerName = (typeof INITIALIZER_NAMES)[number];
 
 const BY_NAME: Record<InitializerName, (config?: never) => Initializer> = {
   glorotUniform, glorotNormal, heUniform, heNormal, leCunUniform, leCunNormal, zeros, ones,
-  randomNormal, randomUniform, truncatedNormal, constant,
+  randomNormal, randomUniform, truncatedNormal, constant, orthogonal,
 };
 
 /** An initializer object, or its name in TF.js (camelCase) or Keras (snake_case) spelling. */

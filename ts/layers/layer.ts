@@ -152,6 +152,22 @@ export abstract class Layer {
     return false;
   }
 
+  /**
+   * The padding mask [B, T] (f32, 1 = a real step) of this layer's output, given its input's (`inputMask`, 0 for
+   * none; the network also puts it in the layer's buffers as b.inputMask): an embedding with maskZero makes one,
+   * layers that act per step (dense, activation, dropout, timeDistributed, a recurrent layer returning sequences)
+   * pass it on, and the others (pooling, a recurrent layer returning its last state) consume or drop it. The mask the
+   * last layer passes on weights the loss per step.
+   */
+  outputMask(_b: Buffers, inputMask: number): number {
+    return this.keepsMask ? inputMask : 0;
+  }
+
+  /** Whether outputMask passes the input's mask on (layers that act on each step alone). */
+  protected get keepsMask(): boolean {
+    return false;
+  }
+
   /** Reserves the layer's own per-batch buffers (beyond its output and output gradient, which the model owns). */
   reserve(_reserve: Reserve, _capacity: number, _training: boolean): Buffers {
     return {};

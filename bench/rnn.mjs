@@ -216,11 +216,11 @@ async function runChild(system, opts) {
     const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
     const data = charData(nn, STEPS);
     const V = data.vocabulary.size;
-    const build = (seed) => {
+    const build = (seed, steps = STEPS) => {
       const model = nn.sequential({
         seed,
         layers: [
-          nn.layers.embedding({ inputDim: V, outputDim: EMBED, inputShape: [null] }),
+          nn.layers.embedding({ inputDim: V, outputDim: EMBED, inputShape: [steps] }),
           nn.layers[cell]({ units: UNITS, returnSequences: true }),
           nn.layers.dense({ units: V, activation: "softmax" }),
         ],
@@ -257,7 +257,7 @@ async function runChild(system, opts) {
     const sweep = {};
     for (const steps of opts.sweep) {
       const d = steps === STEPS ? data : charData(nn, steps);
-      const m = build(SEED + 2);
+      const m = build(SEED + 2, steps);
       await trainOn(m, d.train, steps, 2, SEED + 2);
       const s = await trainOn(m, d.train, steps, opts.sweepTrainSteps, SEED + 3);
       const n = opts.sweepTrainSteps * BATCH * steps;

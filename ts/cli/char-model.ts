@@ -27,8 +27,8 @@ export async function trainCharModel(opts: TrainOptions, say: (line?: string) =>
   const model = nn.sequential({
     seed: opts.seed,
     layers: [
-      // [null]: any number of steps, so the saved model also runs one step at a time when it generates
-      nn.layers.embedding({ inputDim: vocabulary.size, outputDim: t.embedDim, inputShape: [null] }),
+      // nn.generate steps the saved model one character at a time whatever its window length
+      nn.layers.embedding({ inputDim: vocabulary.size, outputDim: t.embedDim, inputShape: [t.seqLength] }),
       nn.layers[cell]({ units: t.units, returnSequences: true }),
       nn.layers.dense({ units: vocabulary.size, activation: 'softmax' }),
     ],

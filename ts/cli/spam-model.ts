@@ -5,7 +5,7 @@
 // and the confusion matrix; saves the model, the tokenizer beside it, and the curves.
 import * as nn from 'wasmnn';
 import { optimizer } from './char-model';
-import type { TrainOptions } from './options';
+import { UsageError, type TrainOptions } from './options';
 import { trainingProgress } from './progress';
 import { peakRss, saveModel, tokenizerPath, writeCurves, writeFile } from './results';
 import { spam } from './text-datasets';
@@ -42,12 +42,14 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   const rows = (a: nn.data.IntArray, from: number, to: number) => nn.tensor(Float32Array.from(a.data.subarray(from * t.maxlen, to * t.maxlen)), [to - from, t.maxlen]);
   const labels = (y: Int32Array) => nn.tensor(Float32Array.from(y), [y.length, 1]);
 
-  const recurrent = () => (opts.model === 'gru' ? nn.layers.gru({ units: t.units }) : nn.layers.lstm({ units: t.units }));
+  const recurrent = () => (opts.model === 'gru' ? nn.layers.gru({ units: t.units })
+    : opts.model === 'bilstm' ? bidirectional()({ layer: nn.layers.lstm({ units: t.units }), mergeMode: 'concat' })
+    : nn.layers.lstm({ units: t.units }));
   const model = nn.sequential({
     seed: opts.seed,
     layers: [
       nn.layers.embedding({ inputDim: t.numWords, outputDim: t.embedDim, maskZero: true, inputShape: [t.maxlen] }),
-      opts.model === 'bilstm' ? nn.layers.bidirectional({ layer: nn.layers.lstm({ units: t.units }), mergeMode: 'concat' }) : recurrent(),
+      recurrent(),
       nn.layers.dense({ units: 1, activation: 'sigmoid' }),
     ],
   });
@@ -83,6 +85,15 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   console.log(writeCurves(history.history, opts.curves, `SpamAssassin · ${description} · ${opts.optimizer} ${opts.lr}`));
   console.log(peakRss());
   model.dispose();
+}
+
+type Wrapper = (args: { layer: nn.layers.Layer; mergeMode: string }) => nn.layers.Layer;
+
+/** nn.layers.bidirectional, which a wasmnn without it lacks: then --model bilstm says so in one line. */
+function bidirectional(): Wrapper {
+  const make = (nn.layers as unknown as { bidirectional?: Wrapper }).bidirectional;
+  if (!make) throw new UsageError('--model bilstm needs nn.layers.bidirectional, which this build of wasmnn lacks', '');
+  return make;
 }
 
 /** Test loss and accuracy, spam's precision and recall, and the confusion matrix, as lines to print. */

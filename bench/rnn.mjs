@@ -14,7 +14,9 @@
 // of 32, 64, 128 and 256 characters (--sweep-train-steps steps each, how the cost grows with the sequence).
 // TF.js trains only --tfjs-steps steps (its cpu backend is slow), without clipnorm (its optimisers have none), with
 // sigmoid recurrent activations as the others, and its GRU is resetAfter false (TF.js has no reset_after: tfjs#4621);
-// its validation loss and generation are not measured. TF.js wasm cannot train an embedding (the gradient of gather,
+// its validation loss and generation are not measured; its recurrent kernels start glorot-uniform, not orthogonal (its
+// orthogonal initializer, a QR in plain JS, takes over a minute for the 256 x 1024 matrix; the start does not change
+// the speed). TF.js wasm cannot train an embedding (the gradient of gather,
 // UnsortedSegmentSum, has no wasm kernel: tfjs#8082); the child reports the error it gets.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -296,8 +298,8 @@ async function tfjsChild(system, opts, cell) {
     const data = charData(nn, steps);
     const V = data.vocabulary.size;
     const rnn = cell === "lstm"
-      ? tf.layers.lstm({ units: UNITS, returnSequences: true, recurrentActivation: "sigmoid", unitForgetBias: true, recurrentInitializer: "orthogonal" })
-      : tf.layers.gru({ units: UNITS, returnSequences: true, recurrentActivation: "sigmoid", recurrentInitializer: "orthogonal" });
+      ? tf.layers.lstm({ units: UNITS, returnSequences: true, recurrentActivation: "sigmoid", unitForgetBias: true, recurrentInitializer: "glorotUniform" })
+      : tf.layers.gru({ units: UNITS, returnSequences: true, recurrentActivation: "sigmoid", recurrentInitializer: "glorotUniform" });
     const model = tf.sequential({
       layers: [tf.layers.embedding({ inputDim: V, outputDim: EMBED, inputShape: [steps] }), rnn, tf.layers.dense({ units: V, activation: "softmax" })],
     });

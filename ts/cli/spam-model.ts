@@ -16,7 +16,7 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   const t = opts.text;
   const loadStart = performance.now();
   const corpus = spam();
-  const split = nn.data.splitTexts(corpus.texts, corpus.labels, { testSize: 0.2, seed: opts.seed, stratify: true });
+  const split = nn.data.splitTexts(corpus.texts.map(messageText), corpus.labels, { testSize: 0.2, seed: opts.seed, stratify: true });
   const tokenizer = nn.data.tokenizer({ numWords: t.numWords }).fitOnTexts(split.xTrain);
   // the first tokens of each message; padding in front, so the last steps the recurrent layer reads are words
   const pad = (texts: string[]) => nn.data.padSequences(tokenizer.textsToSequences(texts), { maxlen: t.maxlen, padding: 'pre', truncating: 'post' });
@@ -85,6 +85,18 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   console.log(writeCurves(history.history, opts.curves, `SpamAssassin · ${description} · ${opts.optimizer} ${opts.lr}`));
   console.log(peakRss());
   model.dispose();
+}
+
+/**
+ * What the model reads of a raw message: its From and Subject headers, then its body. The routing headers
+ * (Received, Message-ID, dates: 20 to 60 lines before the body) would otherwise fill the first tokens.
+ */
+export function messageText(raw: string): string {
+  const end = raw.search(/\r?\n\r?\n/);
+  const head = end < 0 ? raw : raw.slice(0, end);
+  const body = end < 0 ? '' : raw.slice(end).trim();
+  const kept = head.split(/\r?\n(?![ \t])/).filter((line) => /^(from|subject):/i.test(line));
+  return [...kept, body].join('\n');
 }
 
 type Wrapper = (args: { layer: nn.layers.Layer; mergeMode: string }) => nn.layers.Layer;

@@ -16,10 +16,11 @@ export { im2col, conv2d_forward, conv2d_forward_maxpool } from "./conv";
 export { avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
 export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./norm";
 export { embedding_ids, embedding_mask, embedding_forward } from "./embedding";
-export { rnn_work_floats, rnn_step_work_floats } from "./recurrent";
-export { simple_rnn_forward, simple_rnn_step } from "./simple-rnn";
-export { lstm_forward, lstm_step } from "./lstm";
-export { gru_forward, gru_step } from "./gru";
+// (the one-step kernels serve nn.generate, which wasmnn/infer does not carry)
+export { rnn_work_floats } from "./recurrent";
+export { simple_rnn_forward } from "./simple-rnn";
+export { lstm_forward } from "./lstm";
+export { gru_forward } from "./gru";
 
 import { maxpool_forward as maxpool } from "./pool";
 

@@ -38,6 +38,18 @@ const tanh = () => layers.activation({ activation: 'tanh' });
 
 // step is left out: its derivative is 0 wherever it exists (the perceptron trains it by its own rule; see
 // training.test.ts).
+// sequences: 6 steps of 3 features; ids in [0, 7) with repeats; padded ids (0) at the end and at the start
+const SEQ = [6, 3];
+const IDS = Float32Array.from([1, 3, 3, 6, 0, 1, 2, 2, 5, 4, 3, 1, 6, 6, 6, 0, 2, 1, 3, 5, 1, 4, 4, 2, 0, 2, 3, 1, 5, 6]);
+const PADDED = Float32Array.from([3, 1, 4, 2, 0, 0, 0, 0, 5, 6, 1, 2, 2, 6, 3, 1, 4, 5, 6, 3, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0]);
+type RnnOptions = Parameters<typeof layers.gru>[0];
+const RNN_CASES: { what: string; make: (o: Partial<RnnOptions>) => nn.layers.Layer }[] = [
+  { what: 'simpleRNN', make: (o) => layers.simpleRNN({ units: HIDDEN, biasInitializer, ...o }) },
+  { what: 'lstm', make: (o) => layers.lstm({ units: HIDDEN, biasInitializer, ...o }) },
+  { what: 'gru resetAfter', make: (o) => layers.gru({ units: HIDDEN, biasInitializer, ...o }) },
+  { what: 'gru reset before (TF.js)', make: (o) => layers.gru({ units: HIDDEN, resetAfter: false, biasInitializer, ...o }) },
+];
+
 const SMOOTH = ['linear', 'elu', 'sigmoid', 'tanh', 'softplus', 'gelu', 'geluTanh', 'softmax'];
 const KINKED = ['relu', 'leakyRelu', 'hardSigmoid'];
 
@@ -192,6 +204,32 @@ const table: Row[] = [
   { name: 'randomAugment (shift, crop, flip, rotation) -> flatten', inputShape: [6, 7, 2], rows: 4,
     layers: () => [layers.randomAugment({ shift: 1, crop: 1, flip: true, rotation: 15, fillValue: 0.5 }), layers.flatten()] },
   { name: 'reshape [4, 5] -> [5, 4] -> layerNormalization', inputShape: [4, 5], rows: 3, layers: () => [layers.reshape({ targetShape: [5, 4] }), layers.layerNormalization()] },
+
+  // ---- sequences: [steps, features] per sample; the recurrent rows run 6 steps of 3 features into 5 units (a tail
+  // of one unit past a vector of 4), biases random so every gate's bias matters
+  { name: 'embedding (ids repeated within and across samples)', inputShape: [6], x: IDS, inputGradient: false,
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 6, embeddingsInitializer: 'glorotUniform' })] },
+  { name: 'dense on [steps, features] (each step a row)', inputShape: [4, 3], layers: () => [dense(HIDDEN, 'tanh')] },
+  ...RNN_CASES.map(({ what, make }): Row => ({ name: `${what}, last state`, inputShape: SEQ, layers: () => [make({})] })),
+  ...RNN_CASES.map(({ what, make }): Row => ({ name: `${what}, returnSequences`, inputShape: SEQ, layers: () => [make({ returnSequences: true })] })),
+  ...RNN_CASES.map(({ what, make }): Row => ({ name: `${what}, goBackwards, returnSequences`, inputShape: SEQ, layers: () => [make({ goBackwards: true, returnSequences: true })] })),
+  ...RNN_CASES.map(({ what, make }): Row => ({ name: `${what}, goBackwards, last state`, inputShape: SEQ, layers: () => [make({ goBackwards: true })] })),
+  // maskZero: samples padded at the end and at the start (ids 0), the padded steps keep the state
+  ...RNN_CASES.map(({ what, make }): Row => ({
+    name: `embedding maskZero -> ${what} returnSequences -> dense (padded samples)`, inputShape: [6], x: PADDED, inputGradient: false,
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true }), make({ returnSequences: true }), dense(2, 'tanh')],
+  })),
+  ...RNN_CASES.map(({ what, make }): Row => ({
+    name: `embedding maskZero -> ${what} goBackwards, last state (padded samples)`, inputShape: [6], x: PADDED, inputGradient: false,
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true }), make({ goBackwards: true })],
+  })),
+  // dropout of the inputs and of the state (one fixed mask each, as for dropout above)
+  ...RNN_CASES.map(({ what, make }): Row => ({ name: `${what}, dropout 0.3, recurrentDropout 0.4`, inputShape: SEQ, layers: () => [make({ dropout: 0.3, recurrentDropout: 0.4, returnSequences: true })] })),
+  { name: 'lstm (relu cell, hardSigmoid gates, no bias) -> lstm', inputShape: SEQ, eps: 1e-3,
+    layers: () => [layers.lstm({ units: 4, returnSequences: true, useBias: false }), layers.lstm({ units: 3, activation: 'elu', recurrentActivation: 'sigmoid', biasInitializer })] },
+  { name: 'lstm and gru with l2 on every weight', inputShape: SEQ,
+    layers: () => [layers.lstm({ units: 4, returnSequences: true, kernelRegularizer: 'l2', recurrentRegularizer: 'l2', biasRegularizer: 'l2', biasInitializer }),
+      layers.gru({ units: HIDDEN, recurrentRegularizer: regularizers.l2({ l2: 0.1 }), biasInitializer })] },
 ];
 
 const test = suite('gradcheck');

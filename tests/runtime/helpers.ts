@@ -114,3 +114,14 @@ export function crc32(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/** n token ids in [0, inputDim) (as floats, a model's input), some repeated; with `padded`, zeros end some rows. */
+export function tokenIds(n: number, inputDim: number, seed: number, steps = n, padded = false): Float32Array {
+  const next = lcg(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i % steps, row = Math.floor(i / steps);
+    out[i] = padded && t >= steps - (row % 3) ? 0 : 1 + Math.floor(next() * (inputDim - 1));
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
-import { HEADER, lcg, sameBits, uniform, withJson, fixCrc } from './helpers';
+import { HEADER, lcg, sameBits, tokenIds, uniform, withJson, fixCrc } from './helpers';
 
 const test = suite('infer: the edge build');
 test.before(async () => {
@@ -71,6 +71,12 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
       L.conv2d({ inputShape: [5, 5, 2], filters: 3, kernelSize: 2 }), L.globalAveragePooling2d(), L.reshape({ targetShape: [3, 1] }),
       L.globalAveragePooling1d(), L.flatten()] }),
     nn.sequential({ seed: 9, layers: [L.globalMaxPooling2d({ inputShape: [3, 3, 2] }), L.dense({ units: 2, activation: 'relu' })] }),
+    // token ids in (tokenIds below), padded steps masked
+    nn.sequential({ seed: 10, layers: [
+      L.embedding({ inputShape: [7], inputDim: 9, outputDim: 5, maskZero: true }), L.lstm({ units: 6, returnSequences: true, recurrentDropout: 0.2 }),
+      L.gru({ units: 5, returnSequences: true, resetAfter: false, dropout: 0.1 }), L.gru({ units: 4, returnSequences: true, goBackwards: true }),
+      L.simpleRNN({ units: 3 }), L.dense({ units: 3, activation: 'softmax' })] }),
+    nn.sequential({ seed: 11, layers: [L.simpleRNN({ inputShape: [4, 3], units: 5, returnSequences: true, activation: 'relu' }), L.dense({ units: 2 })] }),
   ];
   const covered = new Set(models.flatMap((m) => [...classesOf(m)]));
   const missing = nn.registeredLayers().filter((c) => !covered.has(c));
@@ -90,7 +96,8 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
   try {
     for (const m of models) {
       const inSize = m.inputShape.reduce((a, b) => a * b, 1);
-      const x = nn.tensor(uniform(5 * inSize, 11), [5, ...m.inputShape]);
+      const ids = m.layers[0] instanceof nn.layers.Embedding;
+      const x = nn.tensor(ids ? tokenIds(5 * inSize, 9, 11, inSize, true) : uniform(5 * inSize, 11), [5, ...m.inputShape]);
       const labels = nn.tensor(uniform(5 * m.outputShape.reduce((a, b) => a * b, 1), 12), [5, ...m.outputShape]);
       m.compile({ optimizer: nn.train.sgd(0.01), loss: 'meanSquaredError' });
       await m.fit(x, labels, { epochs: 1, batchSize: 5 });

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
 import { BATCH, MODELS } from './fixtures/tfjs-models';
-import { rejectsError, throwsError, uniform } from './helpers';
+import { rejectsError, throwsError, tokenIds, uniform } from './helpers';
 
 const test = suite('memory');
 test.before(async () => {
@@ -45,6 +45,11 @@ const CASES: Record<string, () => nn.layers.Layer[]> = {
     L.residual({ layers: [L.conv2d({ filters: 6, kernelSize: 1, strides: 2 })], projection: true }),
   ],
   RandomAugment: () => [L.randomAugment({ inputShape: [6, 6, 2], shift: 1, flip: true }), L.conv2d({ filters: 2, kernelSize: 3 })],
+  // token ids in (samples() draws ids for an embedding first)
+  Embedding: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 4, maskZero: true })],
+  SimpleRNN: () => [L.simpleRNN({ inputShape: [5, 3], units: 4, returnSequences: true, dropout: 0.2, recurrentDropout: 0.3 })],
+  LSTM: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 3, maskZero: true }), L.lstm({ units: 4, returnSequences: true }), L.lstm({ units: 3 })],
+  GRU: () => [L.gru({ inputShape: [5, 3], units: 4, resetAfter: false, goBackwards: true, returnSequences: true }), L.gru({ units: 3 })],
 };
 
 /** The case's layers with a softmax classifier on top. */
@@ -55,7 +60,8 @@ function classifier(name: string, seed: number): nn.Sequential {
 function samples(model: nn.Sequential, n: number, seed: number): { x: nn.Tensor; y: Int32Array } {
   const shape = model.inputShape;
   const size = shape.reduce((a, b) => a * b, 1);
-  return { x: nn.tensor(uniform(n * size, seed), [n, ...shape]), y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % CLASSES) };
+  const ids = model.layers[0] instanceof nn.layers.Embedding;
+  return { x: nn.tensor(ids ? tokenIds(n * size, 7, seed, size, true) : uniform(n * size, seed), [n, ...shape]), y: Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % CLASSES) };
 }
 
 function withNaN(x: nn.Tensor): nn.Tensor {
@@ -194,6 +200,19 @@ test('predict over several inference blocks gives back all its module memory', a
     const x = nn.tensor(uniform(300 * 2048, 9), [300, 2048]);
     assert.equal(m.predict(x, { batchSize: 1000 }).shape, [300, CLASSES]);
     assert.equal(m.predict(x, { batchSize: 50 }).shape, [300, CLASSES]);
+  });
+});
+
+test('generation (its one-step plan and sampling buffers) gives back all its module memory', async () => {
+  const make = () => nn.sequential({ seed: 4, layers: [L.embedding({ inputShape: [8], inputDim: 7, outputDim: 4 }), L.lstm({ units: 5, returnSequences: true }),
+    L.gru({ units: 4 }), L.dense({ units: 7, activation: 'softmax' })] });
+  await givesBack('generate', make, (m) => {
+    const before = nn.memory().bytesInUse;
+    assert.is(nn.generate(m, { prompt: [1, 2, 3], length: 20, seed: 5, topK: 3 }).length, 20);
+    assert.is(nn.memory().bytesInUse, before, 'generate keeps no module memory after it returns');
+    throwsError(() => nn.generate(m, { prompt: [1, 9], length: 3 }), nn.ValueError, /prompt\[1\] = 9/);
+    throwsError(() => nn.generate(m, { prompt: [1], length: 3, topP: 1.5 }), nn.ValueError, /topP/);
+    assert.is(nn.memory().bytesInUse, before, 'a refused generate keeps no module memory');
   });
 });
 

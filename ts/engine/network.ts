@@ -5,7 +5,7 @@
 // state, backward, the loss and the regularisers.
 import { backend } from '../backend/module';
 import type { Env, Layer, Buffers } from '../layers/layer';
-import type { Loss } from '../optim/losses';
+import { outputSteps, type Loss } from '../optim/losses';
 import type { Optimizer, ParameterBlock } from '../optim/optimizers';
 import { StateError } from '../backend/errors';
 
@@ -158,7 +158,8 @@ export class Network {
     });
     return {
       capacity, training, input, outputs, grads, buffers, mask,
-      labels: reserve(capacity), targets: reserve(capacity * outSize), weights: reserve(capacity),
+      labels: reserve(capacity * outputSteps(this.outputLayer.outputShape)), targets: reserve(capacity * outSize),
+      weights: reserve(capacity * outputSteps(this.outputLayer.outputShape)),
       lossGrad: training ? 0 : reserve(capacity * outSize),
     };
   }
@@ -283,19 +284,36 @@ export class TrainableNetwork extends Network {
     return penalty;
   }
 
-  /** The loss of the last forward pass, writing its gradient; fused with the output activation where it can. */
-  loss(plan: Plan, loss: Loss, rows: number, fused: boolean, sampleWeights: boolean): number {
+  /**
+   * The loss of the last forward pass, writing its gradient; fused with the output activation where it can. A
+   * sequence output is scored per step (outputSteps); with a padding mask the padded steps weigh 0 and the loss is
+   * the mean over the real steps (Keras's masked mean), its gradient scaled to match.
+   */
+  loss(plan: Plan, loss: Loss, samples: number, fused: boolean, sampleWeights: boolean): number {
+    const { k } = this.env;
     const last = this.layers.length - 1;
     const layer = this.layers[last];
+    const steps = outputSteps(layer.outputShape);
+    const rows = samples * steps, cols = layer.outputSize / steps;
     const target = loss.targets === 'sparse' ? plan.labels : plan.targets;
     const grad = plan.training ? plan.grads[last] : plan.lossGrad;
-    const w = sampleWeights ? plan.weights : 0;
+    const w = sampleWeights ? plan.weights : plan.mask;
     const y = plan.outputs[last];
+    let value: number;
     if (fused && loss.fused) {
       const z = layer.logits(plan.buffers[last], this.inputOf(plan, last), y);
-      return loss.fused(this.env.k, z, target, y, grad, rows, layer.outputSize, w);
+      value = loss.fused(k, z, target, y, grad, rows, cols, w);
+    } else {
+      value = loss.compute(k, y, target, grad, rows, cols, w);
     }
-    return loss.compute(this.env.k, y, target, grad, rows, layer.outputSize, w);
+    if (w && w === plan.mask) {
+      // the kernels divide by every row; the real ones are the mask's sum (its squares: it holds 0 and 1)
+      const real = k.vec_sum_squares(plan.mask, rows);
+      const scale = real > 0 ? rows / real : 0;
+      k.vec_scale(grad, rows * cols, scale);
+      value *= scale;
+    }
+    return value;
   }
 
   /** Penalty of the regularisers without touching gradients (for evaluate). */

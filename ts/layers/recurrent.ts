@@ -98,8 +98,6 @@ export abstract class Recurrent extends Layer {
   /** The cell's kernels over the block p (see assembly/recurrent.ts): all steps forward, backward through time. */
   protected abstract runForward(k: Kernels, x: number, y: number, work: number, p: number): void;
   protected abstract runBackward(k: Kernels, dy: number, dx: number, work: number, p: number): void;
-  /** The one-step call (generation): x [B, in], the carried state (h, an LSTM's h then c) read and replaced. */
-  abstract runStep(k: Kernels, x: number, state: number, work: number, p: number): void;
 
   get steps(): number {
     return this.inputShape![0];
@@ -159,17 +157,13 @@ export abstract class Recurrent extends Layer {
     return this.askModule((k, p) => k.rnn_work_floats(this.cell, p), capacity, this.steps, training && this.recurrentDropout > 0);
   }
 
-  /** Floats of the one-step call's workspace for a batch (generation). */
-  stepWorkFloats(batch: number): number {
-    return this.askModule((k, p) => k.rnn_step_work_floats(this.cell, p), batch, 1, false);
-  }
-
   /** Floats of the carried state for a batch: h, and an LSTM's c. */
   stateFloats(batch: number): number {
     return (this.cell === RNN.CELL_LSTM ? 2 : 1) * batch * this.units;
   }
 
-  private askModule(ask: (k: Kernels, p: number) => number, batch: number, steps: number, recDropout: boolean): number {
+  /** What `ask` reads from a block written for `batch` samples of `steps` (sizes of workspaces). */
+  askModule(ask: (k: Kernels, p: number) => number, batch: number, steps: number, recDropout: boolean): number {
     const { kernels: k, heap } = backend();
     const p = heap.alloc(RNN.LEN * 4, "a recurrent layer's size query");
     try {
@@ -258,9 +252,6 @@ export class SimpleRNN extends Recurrent {
   protected runBackward(k: Kernels, dy: number, dx: number, work: number, p: number): void {
     trainingOnly: k.simple_rnn_backward(dy, dx, work, p);
   }
-  runStep(k: Kernels, x: number, state: number, work: number, p: number): void {
-    k.simple_rnn_step(x, state, work, p);
-  }
 }
 
 export class LSTM extends Recurrent {
@@ -285,9 +276,6 @@ export class LSTM extends Recurrent {
   }
   protected runBackward(k: Kernels, dy: number, dx: number, work: number, p: number): void {
     trainingOnly: k.lstm_backward(dy, dx, work, p);
-  }
-  runStep(k: Kernels, x: number, state: number, work: number, p: number): void {
-    k.lstm_step(x, state, work, p);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), unitForgetBias: this.unitForgetBias };
@@ -316,9 +304,6 @@ export class GRU extends Recurrent {
   }
   protected runBackward(k: Kernels, dy: number, dx: number, work: number, p: number): void {
     trainingOnly: k.gru_backward(dy, dx, work, p);
-  }
-  runStep(k: Kernels, x: number, state: number, work: number, p: number): void {
-    k.gru_step(x, state, work, p);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), resetAfter: this.resetAfter };

@@ -10,7 +10,7 @@ import { Embedding } from '../layers/embedding';
 import { Recurrent } from '../layers/recurrent';
 import { Dense } from '../layers/dense';
 import { Dropout } from '../layers/basic';
-import { RNN } from '../backend/kernels';
+import { RNN, type Kernels } from '../backend/kernels';
 import { ValueError, ShapeError } from '../backend/errors';
 
 export interface GenerateOptions {
@@ -141,14 +141,14 @@ function recurrentStepper(model: Sequential): Stepper | null {
   for (const layer of rest) {
     if (layer instanceof Recurrent) {
       if (layer.goBackwards) throw new ShapeError(`generate: ${layer.name} reads its steps backwards, which cannot run one step at a time`);
-      want(RNN.LEN); want(layer.stateFloats(1)); want(layer.stepWorkFloats(1));
+      want(RNN.LEN); want(layer.stateFloats(1)); want(layer.askModule((k, p) => k.rnn_step_work_floats(layer.cell, p), 1, 1, false));
       layout.push((next) => {
         const block = next(), state = next(), work = next();
         layer.writeBlock(heap.i32, heap.f32, block, 1, 1, 0, 0, 0);
         // a sequence-in, last-state-out layer still outputs h after every step
         heap.i32[(block >> 2) + RNN.FLAGS] &= ~(RNN.GO_BACKWARDS | RNN.RETURN_SEQUENCES | RNN.ZERO_PADDED);
         k.vec_fill(state, layer.stateFloats(1), 0);
-        return { layer, run: (x) => (layer.runStep(k, x, state, work, block), state) };
+        return { layer, run: (x) => (stepCell(k, layer.cell, x, state, work, block), state) };
       });
     } else {
       const dense = layer as Dense;
@@ -185,6 +185,13 @@ function recurrentStepper(model: Sequential): Stepper | null {
       for (const ptr of ptrs) heap.release(ptr);
     },
   };
+}
+
+/** One step of a cell from its carried state (h, an LSTM's h then c), read and replaced: x [1, in]. */
+function stepCell(k: Kernels, cell: number, x: number, state: number, work: number, block: number): void {
+  if (cell === RNN.CELL_LSTM) k.lstm_step(x, state, work, block);
+  else if (cell === RNN.CELL_GRU) k.gru_step(x, state, work, block);
+  else k.simple_rnn_step(x, state, work, block);
 }
 
 STEPPERS.push(recurrentStepper);

@@ -89,8 +89,8 @@ export class Sequential {
     const metrics = checkMetrics(args.metrics);
     const net = this.network;
     const out = net.outputLayer;
-    // fusion treats each sample's outputs as one softmax row: only for flat outputs
-    const fused = !!loss.fusesWith && out.activation?.name === loss.fusesWith && out.outputShape.length === 1;
+    // fusion treats each row of the loss (a sample, or a step of a sequence output) as one softmax row
+    const fused = !!loss.fusesWith && out.activation?.name === loss.fusesWith && out.outputShape.length <= 2;
     if (loss.name === 'perceptron' && !fused) throw new ValueError("the perceptron loss needs a last layer with activation 'step'");
     net.prepareOptimizer(optimizer);
     for (const layer of net.layers) layer.fusedActivation = false;

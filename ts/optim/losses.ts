@@ -77,6 +77,15 @@ const BY_NAME: Record<string, () => Loss> = {
   perceptron,
 };
 
+/**
+ * Steps of a sequence output: an output [steps, classes] (a recurrent layer's returnSequences, dense on top) is
+ * scored per step, as Keras does: the loss, its targets ([n, steps] class indices or [n, steps, classes]) and the
+ * accuracy count steps x samples rows of `classes`. Any other output is one row per sample.
+ */
+export function outputSteps(outputShape: readonly number[]): number {
+  return outputShape.length === 2 ? outputShape[0] : 1;
+}
+
 export const LOSS_NAMES = ['meanSquaredError', 'meanAbsoluteError', 'huber', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'perceptron'];
 
 export function resolveLoss(loss: Loss | string): Loss {

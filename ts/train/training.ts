@@ -8,6 +8,7 @@ import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
 import { checkBatchFinite, checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
 import { ShapeError, ValueError } from '../backend/errors';
+import { outputSteps } from '../optim/losses';
 
 export interface FitArgs {
   epochs?: number;
@@ -48,7 +49,9 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
   const nTrain = all.n - nVal;
   if (nTrain < 1) throw new ValueError(`no training samples left after validationSplit ${split} of ${all.n}`);
   const rowSize = net.layers[0].inputSize;
-  const targetSize = loss.targets === 'sparse' ? 1 : net.outputLayer.outputSize;
+  const outSteps = outputSteps(net.outputLayer.outputShape);
+  const targetSize = loss.targets === 'sparse' ? outSteps : net.outputLayer.outputSize;
+  if (args.classWeight && outSteps > 1) throw new ValueError(`classWeight weighs samples; this model's output is a sequence of ${outSteps} steps, scored per step`);
   const train = { x: all.data.subarray(0, nTrain * rowSize), y: allTargets.subarray(0, nTrain * targetSize), n: nTrain };
   let val: { x: Samples; y: Float32Array | Int32Array } | null = null;
   if (args.validationData) {
@@ -65,7 +68,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
 
   // ---- plan once, then train
   const plan = net.plan(Math.min(batchSize, nTrain), true);
-  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize);
+  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize / outSteps);
   const order = new Int32Array(nTrain);
   const steps = Math.ceil(nTrain / batchSize);
   const history: History = { epoch: [], history: {}, params: { epochs, batchSize, samples: nTrain, steps } };
@@ -98,7 +101,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
       }
       optimizer.apply(k, net.block, model.iterations++);
       penaltySum += penalty * rows;
-      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
+      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * outSteps, value);
       if (hooks.length) {
         batchLogs.batch = step;
         batchLogs.size = rows;
@@ -128,6 +131,7 @@ export function evaluate(model: FitModel, x: TensorLike, y: unknown, args: { bat
   const samples = checkInputs(x, model.inputShape, 'x', false);
   const targets = checkTargets(y, loss, model.outputShape, samples.n);
   let weights: Float32Array | null = null;
+  if (args.sampleWeight && outputSteps(model.outputShape) > 1) throw new ValueError('sampleWeight weighs samples; this model\'s output is a sequence, scored per step');
   if (args.sampleWeight) {
     if (args.sampleWeight.length !== samples.n) throw new ShapeError(`sampleWeight has ${args.sampleWeight.length} values for ${samples.n} samples`);
     weights = Float32Array.from(args.sampleWeight);
@@ -140,16 +144,17 @@ function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | 
   const { loss, metrics, fused } = model.compiledWith;
   const net = model.network;
   const plan = net.plan(Math.min(batchSize, samples.n), false);
-  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize);
+  const steps = outputSteps(net.outputLayer.outputShape);
+  const tracker = new MetricTracker(metrics, loss, net.outputLayer.outputSize / steps);
   const rowSize = net.layers[0].inputSize;
-  const targetSize = loss.targets === 'sparse' ? 1 : net.outputLayer.outputSize;
+  const targetSize = loss.targets === 'sparse' ? steps : net.outputLayer.outputSize;
   for (let start = 0; start < samples.n; start += plan.capacity) {
     const rows = Math.min(plan.capacity, samples.n - start);
     loadBatch(net.env.heap, plan, samples.data, rowSize, targets, targetSize, loss.targets === 'sparse', null, start, rows, weights);
     checkBatchFinite(net.env.k, plan.input, samples.data, start, rows, rowSize);
     net.forward(plan, rows, false, fused);
     const value = net.loss(plan, loss, rows, fused, !!weights);
-    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows, value);
+    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * steps, value);
   }
   return tracker.results(net.penalty());
 }

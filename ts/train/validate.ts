@@ -2,7 +2,7 @@
 // model as it was, and each error names the problem (which argument, which row and column, which value).
 import { Tensor, tensor, type TensorData, type TensorLike } from '../tensor/tensor';
 import { ShapeError, ValueError } from '../backend/errors';
-import type { Loss } from '../optim/losses';
+import { outputSteps, type Loss } from '../optim/losses';
 import type { Kernels } from '../backend/kernels';
 
 /** Samples as one array of n rows of `rowSize` (bytes stay bytes until a batch is copied in). */
@@ -33,19 +33,23 @@ export function checkInputs(x: TensorLike, inputShape: readonly number[], what =
 export function checkTargets(y: unknown, loss: Loss, outputShape: readonly number[], n: number, what = 'y'): Float32Array | Int32Array {
   const outSize = outputShape.reduce((a, b) => a * b, 1);
   if (loss.targets === 'sparse') {
+    // a sequence output [steps, classes] takes a class index per step: [n, steps]
+    const steps = outputSteps(outputShape), classes = outSize / steps;
+    const per = steps > 1 ? `${steps} class indices per sample ([n, ${steps}])` : 'one class index per sample';
     if (y instanceof Tensor) {
-      if (y.size !== n || (y.rank > 1 && y.shape.slice(1).some((d) => d !== 1))) {
-        throw new ShapeError(`${what} for ${loss.name} must be ${n} class indices, got a tensor of shape [${y.shape.join(', ')}]`);
+      if (y.shape[0] !== n || y.size !== n * steps || (steps === 1 && y.rank > 1 && y.shape.slice(1).some((d) => d !== 1))) {
+        throw new ShapeError(`${what} for ${loss.name} must hold ${per} for ${n} samples, got a tensor of shape [${y.shape.join(', ')}]`);
       }
       y = y.data;
     }
     if (!isNumberArray(y)) throw new ValueError(`${what} must be class indices (Int32Array, Uint8Array or number[]), got ${describe(y)}`);
-    if (y.length !== n) throw new ShapeError(`x has ${n} samples but ${what} has ${y.length} labels`);
-    const labels = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
+    if (y.length !== n * steps) throw new ShapeError(`x has ${n} samples but ${what} has ${y.length} labels; it must hold ${per}`);
+    const labels = new Int32Array(n * steps);
+    for (let i = 0; i < n * steps; i++) {
       const v = y[i];
-      if (!Number.isInteger(v) || v < 0 || v >= outSize) {
-        throw new ValueError(`${what}[${i}] = ${v} is not a class index in [0, ${outSize}) for an output of ${outSize} units`);
+      if (!Number.isInteger(v) || v < 0 || v >= classes) {
+        const at = steps > 1 ? `${what}[${Math.floor(i / steps)}][${i % steps}]` : `${what}[${i}]`;
+        throw new ValueError(`${at} = ${v} is not a class index in [0, ${classes}) for an output of ${classes} units`);
       }
       labels[i] = v;
     }

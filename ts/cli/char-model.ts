@@ -38,7 +38,7 @@ export async function trainCharModel(opts: TrainOptions, say: (line?: string) =>
   const windowsPerEpoch = Math.min(nTrain, stepsPerEpoch * opts.batchSize);
   model.compile({ optimizer: optimizer(opts, opts.epochs * stepsPerEpoch), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   say(model.summary(null));
-  say(`${description}; ${opts.optimizer} lr ${opts.lr}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
+  say(`${description}; ${opts.optimizer} lr ${opts.lr}${opts.schedule === 'cosine' ? ' decaying to 0 (cosine)' : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
     `${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps (${windowsPerEpoch} windows), seed ${opts.seed}`);
 
   const steps = t.seqLength;

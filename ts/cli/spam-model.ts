@@ -59,7 +59,7 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   say(model.summary(null));
   const cell = opts.model === 'bilstm' ? `bidirectional LSTM 2x${t.units} (concat)` : `${opts.model.toUpperCase()} ${t.units}`;
   const description = `embedding ${t.embedDim} (mask zero) -> ${cell} -> dense 1 sigmoid`;
-  say(`${description}; ${opts.optimizer} lr ${opts.lr}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
+  say(`${description}; ${opts.optimizer} lr ${opts.lr}${opts.schedule === 'cosine' ? ' decaying to 0 (cosine)' : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
     `${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'}, seed ${opts.seed}`);
   say(`training on ${fitCount} messages` + (nVal ? `, validating on ${nVal} held out` : ', no validation'));
 

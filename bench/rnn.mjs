@@ -4,7 +4,7 @@
 // on one thread, cpu backend), in one run. Each system and cell runs in its own child process (its own peak RSS).
 //
 //   node bench/rnn.mjs [--train-steps N] [--sweep-train-steps N] [--tfjs-steps N] [--gen-chars N] [--only a,b]
-//                      [--cells lstm,gru] [--no-sweep] [--markdown]
+//                      [--cells lstm,gru] [--no-sweep] [--tfjs-sweep] [--markdown]
 //
 // Figures per cell: training characters/s (batch x steps per Adam step; wall clock and CPU time) over --train-steps
 // steps after a warm-up on a throw-away model; the validation loss (mean cross-entropy over the last 10% of the text,
@@ -12,7 +12,8 @@
 // this compares how well the two train, not bits); generation characters/s (the prompt once, then one recurrent step
 // per new character, the state carried, sampled at temperature 0.8); peak RSS; and training characters/s with windows
 // of 32, 64, 128 and 256 characters (--sweep-train-steps steps each, how the cost grows with the sequence).
-// TF.js trains only --tfjs-steps steps (its cpu backend is slow), without clipnorm (its optimisers have none), with
+// TF.js trains only --tfjs-steps steps (and joins the sweep, one step per length, only with --tfjs-sweep: its cpu
+// backend takes over a minute per step of 256 characters) (its cpu backend is slow), without clipnorm (its optimisers have none), with
 // sigmoid recurrent activations as the others, and its GRU is resetAfter false (TF.js has no reset_after: tfjs#4621);
 // its validation loss and generation are not measured; its recurrent kernels start glorot-uniform, not orthogonal (its
 // orthogonal initializer, a QR in plain JS, takes over a minute for the 256 x 1024 matrix; the start does not change
@@ -39,7 +40,7 @@ if (args.child) {
 }
 
 function parse(argv) {
-  const o = { trainSteps: 200, sweepTrainSteps: 20, tfjsSteps: 3, genChars: 400, only: SYSTEMS, cells: ["lstm", "gru"], sweep: [32, 64, 128, 256], markdown: false, child: null, cell: "lstm" };
+  const o = { trainSteps: 200, sweepTrainSteps: 20, tfjsSteps: 3, genChars: 400, only: SYSTEMS, cells: ["lstm", "gru"], sweep: [32, 64, 128, 256], markdown: false, tfjsSweep: false, child: null, cell: "lstm" };
   const ints = { "--train-steps": "trainSteps", "--sweep-train-steps": "sweepTrainSteps", "--tfjs-steps": "tfjsSteps", "--gen-chars": "genChars" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -58,6 +59,7 @@ function parse(argv) {
     else if (a === "--no-sweep") o.sweep = [];
     else if (a === "--sweep") o.sweep = next().split(",").map(Number);
     else if (a === "--markdown") o.markdown = true;
+    else if (a === "--tfjs-sweep") o.tfjsSweep = true;
     else fail(`unknown option ${a}`);
   }
   const bad = [...o.only.filter((s) => !SYSTEMS.includes(s)), ...o.cells.filter((c) => c !== "lstm" && c !== "gru")];
@@ -93,7 +95,7 @@ function main() {
       results[system] = {};
       for (const cell of args.cells) {
         const childArgs = ["--cell", cell, "--train-steps", String(args.trainSteps), "--sweep-train-steps", String(args.sweepTrainSteps),
-          "--tfjs-steps", String(args.tfjsSteps), "--gen-chars", String(args.genChars), ...(args.sweep.length ? ["--sweep", args.sweep.join(",")] : ["--no-sweep"])];
+          "--tfjs-steps", String(args.tfjsSteps), ...(args.tfjsSweep ? ["--tfjs-sweep"] : []), "--gen-chars", String(args.genChars), ...(args.sweep.length ? ["--sweep", args.sweep.join(",")] : ["--no-sweep"])];
         results[system][cell] = spawnNode(fileURLToPath(import.meta.url), system, childArgs);
       }
     }
@@ -326,7 +328,7 @@ async function tfjsChild(system, opts, cell) {
   const chars = opts.tfjsSteps * BATCH * STEPS;
   const rssPeakMiB = maxRssMiB();
   const sweep = {};
-  for (const steps of opts.sweep) {
+  for (const steps of opts.tfjsSweep ? opts.sweep : []) {
     const b = steps === STEPS ? built : build(steps);
     await trainOn(b, steps, 1, SEED + 2);
     const s = await trainOn(b, steps, 1, SEED + 3);

@@ -11,7 +11,7 @@ export function heap_base(): usize {
 export { gemm_nn } from "./matmul";
 export { act_forward, bias_act_forward, softmax_forward } from "./activations";
 export { rng_seed } from "./random";
-export { vec_fill, vec_copy, vec_affine, vec_add, vec_has_non_finite } from "./vector";
+export { vec_fill, vec_copy, vec_scale, vec_affine, vec_add, vec_mul, vec_has_non_finite } from "./vector";
 export { im2col, conv2d_forward, conv2d_forward_maxpool } from "./conv";
 export { avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
 export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./norm";

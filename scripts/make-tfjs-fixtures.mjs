@@ -65,8 +65,23 @@ const MODELS = {
     L.flatten(),
     L.dense({ units: 5, activation: 'softmax' }),
   ],
+  // sequences: token ids in (padded with 0, masked), TF.js's own recurrent defaults (hardSigmoid gates, a GRU that
+  // resets before the recurrent product)
+  rnn: () => [
+    L.embedding({ inputDim: 9, outputDim: 4, maskZero: true, inputShape: [7] }),
+    L.lstm({ units: 5, returnSequences: true }),
+    L.gru({ units: 4, returnSequences: true, goBackwards: true }),
+    L.simpleRNN({ units: 3 }),
+    L.dense({ units: 2, activation: 'softmax' }),
+  ],
+  birnn: () => [
+    L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true }), mergeMode: 'concat', inputShape: [5, 2] }),
+    L.timeDistributed({ layer: L.dense({ units: 4, activation: 'tanh' }) }),
+    L.bidirectional({ layer: L.gru({ units: 2, returnSequences: true }), mergeMode: 'sum' }),
+    L.bidirectional({ layer: L.simpleRNN({ units: 2 }), mergeMode: 'ave' }),
+  ],
   // an unsupported layer: the loader must name it
-  lstm: () => [L.lstm({ units: 2, inputShape: [3, 2] }), L.dense({ units: 1 })],
+  upsampling: () => [L.upSampling2d({ size: [2, 2], inputShape: [3, 2, 1] }), L.flatten(), L.dense({ units: 1 })],
   // a functional model whose layers form one chain (made by chain() below; the loader orders it from its graph)
   chain: 'functional',
 };
@@ -167,7 +182,12 @@ async function main() {
     seedWeights(model, seed++);
     const inputShape = model.inputs[0].shape.slice(1);
     const next = lcg(1000 + seed);
-    const input = Array.from({ length: BATCH * inputShape.reduce((a, b) => a * b, 1) }, () => Math.round((next() * 4 - 2) * 1e4) / 1e4);
+    const size = BATCH * inputShape.reduce((a, b) => a * b, 1);
+    // token ids for an embedding (the last steps of some samples padded with 0), else uniforms in [-2, 2)
+    const ids = model.layers[0].getClassName() === 'Embedding';
+    const input = ids
+      ? Array.from({ length: size }, (_, i) => (i % inputShape[0] >= inputShape[0] - (Math.floor(i / inputShape[0]) % 3) ? 0 : 1 + Math.floor(next() * 8)))
+      : Array.from({ length: size }, () => Math.round((next() * 4 - 2) * 1e4) / 1e4);
     const y = model.predict(tf.tensor(input, [BATCH, ...inputShape]));
     const artifacts = await artifactsOf(model);
     out[name] = { ...(await saved(artifacts)), inputShape, input, outputShape: y.shape.slice(1), output: Array.from(await y.data()) };

@@ -40,6 +40,7 @@ const tanh = () => layers.activation({ activation: 'tanh' });
 // training.test.ts).
 // sequences: 6 steps of 3 features; ids in [0, 7) with repeats; padded ids (0) at the end and at the start
 const SEQ = [6, 3];
+const WIDE = nn.initializers.randomUniform({ minval: -1, maxval: 1 });
 const IDS = Float32Array.from([1, 3, 3, 6, 0, 1, 2, 2, 5, 4, 3, 1, 6, 6, 6, 0, 2, 1, 3, 5, 1, 4, 4, 2, 0, 2, 3, 1, 5, 6]);
 const PADDED = Float32Array.from([3, 1, 4, 2, 0, 0, 0, 0, 5, 6, 1, 2, 2, 6, 3, 1, 4, 5, 6, 3, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0]);
 type RnnOptions = Parameters<typeof layers.gru>[0];
@@ -227,6 +228,26 @@ const table: Row[] = [
   ...RNN_CASES.map(({ what, make }): Row => ({ name: `${what}, dropout 0.3, recurrentDropout 0.4`, inputShape: SEQ, layers: () => [make({ dropout: 0.3, recurrentDropout: 0.4, returnSequences: true })] })),
   { name: 'lstm (relu cell, hardSigmoid gates, no bias) -> lstm', inputShape: SEQ, eps: 1e-3,
     layers: () => [layers.lstm({ units: 4, returnSequences: true, useBias: false }), layers.lstm({ units: 3, activation: 'elu', recurrentActivation: 'sigmoid', biasInitializer })] },
+  // bidirectional: every merge mode, a sequence out and the last states out, and over padded samples
+  ...(['concat', 'sum', 'ave', 'mul'] as const).flatMap((mergeMode): Row[] => [
+    { name: `bidirectional(lstm) ${mergeMode}, returnSequences`, inputShape: SEQ,
+      layers: () => [layers.bidirectional({ layer: layers.lstm({ units: HIDDEN, returnSequences: true, biasInitializer }), mergeMode })] },
+    { name: `bidirectional(gru) ${mergeMode}, last states`, inputShape: SEQ,
+      layers: () => [layers.bidirectional({ layer: layers.gru({ units: HIDDEN, biasInitializer }), mergeMode })] },
+  ]),
+  { name: 'embedding maskZero -> bidirectional(simpleRNN) concat, returnSequences (padded steps output zeros) -> dense', inputShape: [6], x: PADDED, inputGradient: false,
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true }), layers.bidirectional({ layer: layers.simpleRNN({ units: 4, returnSequences: true, biasInitializer }) }), dense(2, 'tanh')] },
+  { name: 'embedding maskZero -> bidirectional(gru, reset before) sum, last states', inputShape: [6], x: PADDED, inputGradient: false,
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true, embeddingsInitializer: WIDE }),
+      layers.bidirectional({ layer: layers.gru({ units: 4, resetAfter: false, kernelInitializer: WIDE, recurrentInitializer: WIDE, biasInitializer }), mergeMode: 'sum' })] },
+  { name: 'timeDistributed(dense) on [steps, features]', inputShape: SEQ, layers: () => [layers.timeDistributed({ layer: dense(HIDDEN, 'sigmoid') })] },
+  // the losses per step (a mean over 2 samples x 6 steps, with weights wide enough for gradients well above zero)
+  { name: 'simpleRNN returnSequences -> timeDistributed(dense softmax), sparse labels per step', inputShape: SEQ, rows: 2, loss: 'sparseCategoricalCrossentropy',
+    y: Int32Array.from({ length: 2 * 6 }, (_, i) => (i * 5) % OUT),
+    layers: () => [layers.simpleRNN({ units: HIDDEN, returnSequences: true, kernelInitializer: WIDE, recurrentInitializer: WIDE, biasInitializer }), layers.timeDistributed({ layer: dense(OUT, 'softmax', { kernelInitializer: WIDE }) })] },
+  { name: 'embedding maskZero -> gru returnSequences -> dense softmax, sparse labels per step (padded steps not scored)', inputShape: [6], rows: 2, x: PADDED.slice(6, 18), inputGradient: false,
+    loss: 'sparseCategoricalCrossentropy', y: Int32Array.from({ length: 2 * 6 }, (_, i) => (i * 2) % OUT),
+    layers: () => [layers.embedding({ inputDim: 7, outputDim: 3, maskZero: true, embeddingsInitializer: WIDE }), layers.gru({ units: HIDDEN, returnSequences: true, kernelInitializer: WIDE, recurrentInitializer: WIDE, biasInitializer }), dense(OUT, 'softmax', { kernelInitializer: WIDE })] },
   { name: 'lstm and gru with l2 on every weight', inputShape: SEQ,
     layers: () => [layers.lstm({ units: 4, returnSequences: true, kernelRegularizer: 'l2', recurrentRegularizer: 'l2', biasRegularizer: 'l2', biasInitializer }),
       layers.gru({ units: HIDDEN, recurrentRegularizer: regularizers.l2({ l2: 0.1 }), biasInitializer })] },

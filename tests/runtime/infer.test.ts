@@ -77,6 +77,9 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
       L.gru({ units: 5, returnSequences: true, resetAfter: false, dropout: 0.1 }), L.gru({ units: 4, returnSequences: true, goBackwards: true }),
       L.simpleRNN({ units: 3 }), L.dense({ units: 3, activation: 'softmax' })] }),
     nn.sequential({ seed: 11, layers: [L.simpleRNN({ inputShape: [4, 3], units: 5, returnSequences: true, activation: 'relu' }), L.dense({ units: 2 })] }),
+    nn.sequential({ seed: 12, layers: [L.embedding({ inputShape: [6], inputDim: 9, outputDim: 3, maskZero: true }),
+      L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true }), mergeMode: 'ave' }), L.timeDistributed({ layer: L.dense({ units: 4, activation: 'tanh' }) }),
+      L.bidirectional({ layer: L.gru({ units: 2 }), mergeMode: 'mul' })] }),
   ];
   const covered = new Set(models.flatMap((m) => [...classesOf(m)]));
   const missing = nn.registeredLayers().filter((c) => !covered.has(c));

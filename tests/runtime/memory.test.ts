@@ -50,6 +50,9 @@ const CASES: Record<string, () => nn.layers.Layer[]> = {
   SimpleRNN: () => [L.simpleRNN({ inputShape: [5, 3], units: 4, returnSequences: true, dropout: 0.2, recurrentDropout: 0.3 })],
   LSTM: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 3, maskZero: true }), L.lstm({ units: 4, returnSequences: true }), L.lstm({ units: 3 })],
   GRU: () => [L.gru({ inputShape: [5, 3], units: 4, resetAfter: false, goBackwards: true, returnSequences: true }), L.gru({ units: 3 })],
+  Bidirectional: () => [L.embedding({ inputShape: [6], inputDim: 7, outputDim: 3, maskZero: true }), L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true }) }),
+    L.bidirectional({ layer: L.gru({ units: 2, recurrentDropout: 0.2 }), mergeMode: 'mul' })],
+  TimeDistributed: () => [L.timeDistributed({ inputShape: [5, 3], layer: L.dense({ units: 4, activation: 'relu' }) })],
 };
 
 /** The case's layers with a softmax classifier on top. */
@@ -217,7 +220,7 @@ test('generation (its one-step plan and sampling buffers) gives back all its mod
 });
 
 test('TF.js imports give back all their module memory', () => {
-  for (const [name, f] of Object.entries(MODELS).filter(([n]) => n !== 'lstm')) {
+  for (const [name, f] of Object.entries(MODELS).filter(([n]) => n !== 'upsampling')) {
     const before = nn.memory();
     const model = nn.loadTfjsModel(f.modelJson, Uint8Array.from(atob(f.weights), (c) => c.charCodeAt(0)));
     model.predict(nn.tensor(Float32Array.from(f.input), [BATCH, ...f.inputShape]));

@@ -19,6 +19,7 @@ import {
 import { BatchNormalization, LayerNormalization } from '../layers/normalization';
 import { Embedding } from '../layers/embedding';
 import { SimpleRNN, LSTM, GRU } from '../layers/recurrent';
+import { Bidirectional, TimeDistributed, type MergeMode } from '../layers/wrappers';
 import { ready } from '../backend/module';
 import { decodeF16 } from '../checkpoint/codecs';
 import { NotFoundError, ShapeError, ValueError, WasmnnError } from '../backend/errors';
@@ -48,6 +49,8 @@ interface Converted {
   layer: Layer;
   /** wasmnn parameter name -> the value of every element when the TF.js model has no such weight. */
   implicit?: Record<string, number>;
+  /** The manifest's name of parameter i (once built), where it is not `<layer>/<param>` (wrapped layers). */
+  weightName?: (i: number) => string;
 }
 
 type Converter = (c: Config, base: Config) => Converted;
@@ -92,6 +95,23 @@ const CONVERTERS: Record<string, Converter> = {
   SimpleRNN: (c, base) => ({ layer: new SimpleRNN(recurrentArgs(c, base)) }),
   LSTM: (c, base) => ({ layer: new LSTM({ ...recurrentArgs(c, base), unitForgetBias: c.unit_forget_bias ?? true }) }),
   GRU: (c, base) => ({ layer: new GRU({ ...recurrentArgs(c, base), resetAfter: c.reset_after ?? false }) }),
+  // a wrapper's inner layer is converted as a layer of its own; its weights are named under the wrapper's name
+  // (TF.js: <bidirectional>/forward_<layer>/kernel, <bidirectional>/backward_<layer>/kernel, <timeDistributed>/kernel)
+  Bidirectional: (c, base) => {
+    const inner = wrapped(c, { name: c.layer?.config?.name ?? 'layer' });
+    const layer = new Bidirectional({ ...base, layer: inner.layer, mergeMode: (c.merge_mode ?? 'concat') as MergeMode });
+    const weightName = (i: number) => {
+      const forward = layer.forwardLayer.params, backward = layer.backwardLayer.params;
+      return i < forward.length
+        ? `${base.name}/forward_${inner.layer.name}/${forward[i].name}`
+        : `${base.name}/backward_${inner.layer.name}/${backward[i - forward.length].name}`;
+    };
+    return { layer, weightName };
+  },
+  TimeDistributed: (c, base) => {
+    const inner = wrapped(c, { name: c.layer?.config?.name ?? 'layer' });
+    return { layer: new TimeDistributed({ ...base, layer: inner.layer }), weightName: (i: number) => `${base.name}/${inner.layer.params[i].name}` };
+  },
   LayerNormalization: (c, base) => ({
     layer: new LayerNormalization({ ...base, axis: lastAxis(c.axis ?? -1), epsilon: c.epsilon ?? 1e-3 }),
     implicit: { ...(c.scale === false ? { gamma: 1 } : {}), ...(c.center === false ? { beta: 0 } : {}) },
@@ -121,7 +141,7 @@ export function loadTfjsModel(modelJson: object | string, weights: ArrayBuffer |
   const model = new Sequential({ layers: converted.map((c) => c.layer), name: modelName(json), seed: 0 });
   try {
     void model.network; // builds the layers: their parameters are known from here on
-    model.setWeights(converted.flatMap((c) => c.layer.params.map((p) => weightFor(c, p.name, p.shape, manifest, data))));
+    model.setWeights(converted.flatMap((c) => c.layer.params.map((p, i) => weightFor(c, p.name, p.shape, manifest, data, c.weightName?.(i)))));
     return model;
   } catch (e) {
     model.dispose();
@@ -293,6 +313,16 @@ function convArgs(c: Config, base: Config) {
   };
 }
 
+/** The layer inside a wrapper's config, converted. */
+function wrapped(c: Config, base: Config): Converted {
+  const className = c.layer?.class_name;
+  const convert = typeof className === 'string' ? CONVERTERS[className] : undefined;
+  if (!convert || className === 'Bidirectional' || className === 'TimeDistributed') {
+    throw new NotFoundError(`the wrapped layer is a ${String(className)}, which wasmnn cannot import inside a wrapper`);
+  }
+  return convert(c.layer.config ?? {}, base);
+}
+
 function recurrentArgs(c: Config, base: Config) {
   if (c.stateful) throw new ValueError('stateful recurrent layers are not supported');
   if (c.unroll) throw new ValueError('unroll is not supported');
@@ -371,9 +401,9 @@ function concatBytes(weights: ArrayBuffer | Uint8Array | (Uint8Array | ArrayBuff
 }
 
 /** The wasmnn parameter's values: the manifest's `<layer>/<param>` weight (or one under a scope ending so). */
-function weightFor(c: Converted, param: string, shape: number[], manifest: ManifestEntry[], data: Uint8Array): Tensor {
+function weightFor(c: Converted, param: string, shape: number[], manifest: ManifestEntry[], data: Uint8Array, name?: string): Tensor {
   const layer = c.layer.name;
-  const key = `${layer}/${param}`;
+  const key = name ?? `${layer}/${param}`;
   const entry = manifest.find((w) => w.name === key) ?? manifest.find((w) => w.name.endsWith(`/${key}`));
   const size = shape.reduce((a, b) => a * b, 1);
   if (!entry) {

@@ -16,6 +16,7 @@ import { Residual } from './residual';
 import { RandomAugment } from './augment';
 import { Embedding } from './embedding';
 import { SimpleRNN, LSTM, GRU } from './recurrent';
+import { Bidirectional, TimeDistributed } from './wrappers';
 
 /** A layer class as the loader sees it: made from its saved config (Layer.fromConfig: new C(config) by default). */
 export interface LayerClass {
@@ -49,5 +50,7 @@ export const LAYERS: Record<string, LayerClass> = {
   SimpleRNN,
   LSTM,
   GRU,
+  Bidirectional,
+  TimeDistributed,
 };
 for (const [name, C] of Object.entries(LAYERS)) registerLayer(name, (config) => C.fromConfig(config));

@@ -14,3 +14,4 @@ export { residual, Residual } from './residual';
 export { randomAugment, RandomAugment } from './augment';
 export { embedding, Embedding } from './embedding';
 export { simpleRNN, lstm, gru, SimpleRNN, LSTM, GRU } from './recurrent';
+export { bidirectional, timeDistributed, Bidirectional, TimeDistributed } from './wrappers';

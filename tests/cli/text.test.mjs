@@ -73,6 +73,14 @@ test('train --dataset spam: test accuracy, spam precision and recall, the confus
   assert.equal(saved.tokenizer.type, 'tokenizer');
 });
 
+test('train --dataset spam --model bilstm: a bidirectional LSTM', () => {
+  const r = cli('train', '--dataset', 'spam', '--model', 'bilstm', '--epochs', '1', '--limit', '100', '--maxlen', '20', '--units', '4',
+    '--embed-dim', '4', '--max-steps', '2', '--out', join(tmp, 'bi', 'model.wnn'), '--curves', join(tmp, 'bi', 'curves.svg'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /embedding 4 \(mask zero\) -> bidirectional LSTM 2x4 \(concat\) -> dense 1 sigmoid/);
+  assert.match(r.stdout, /test: loss [\d.]+ {2}accuracy/);
+});
+
 test('mistakes in the text commands are one line each, naming the problem', () => {
   // options are checked before the model is read: any file does for them
   const noVocab = join(tmp, 'novocab.wnn');

@@ -5,7 +5,7 @@
 // and the confusion matrix; saves the model, the tokenizer beside it, and the curves.
 import * as nn from 'wasmnn';
 import { optimizer } from './char-model';
-import { UsageError, type TrainOptions } from './options';
+import type { TrainOptions } from './options';
 import { trainingProgress } from './progress';
 import { peakRss, saveModel, tokenizerPath, writeCurves, writeFile } from './results';
 import { spam } from './text-datasets';
@@ -43,7 +43,7 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   const labels = (y: Int32Array) => nn.tensor(Float32Array.from(y), [y.length, 1]);
 
   const recurrent = () => (opts.model === 'gru' ? nn.layers.gru({ units: t.units })
-    : opts.model === 'bilstm' ? bidirectional()({ layer: nn.layers.lstm({ units: t.units }), mergeMode: 'concat' })
+    : opts.model === 'bilstm' ? nn.layers.bidirectional({ layer: nn.layers.lstm({ units: t.units }), mergeMode: 'concat' })
     : nn.layers.lstm({ units: t.units }));
   const model = nn.sequential({
     seed: opts.seed,
@@ -97,15 +97,6 @@ export function messageText(raw: string): string {
   const body = end < 0 ? '' : raw.slice(end).trim();
   const kept = head.split(/\r?\n(?![ \t])/).filter((line) => /^(from|subject):/i.test(line));
   return [...kept, body].join('\n');
-}
-
-type Wrapper = (args: { layer: nn.layers.Layer; mergeMode: string }) => nn.layers.Layer;
-
-/** nn.layers.bidirectional, which a wasmnn without it lacks: then --model bilstm says so in one line. */
-function bidirectional(): Wrapper {
-  const make = (nn.layers as unknown as { bidirectional?: Wrapper }).bidirectional;
-  if (!make) throw new UsageError('--model bilstm needs nn.layers.bidirectional, which this build of wasmnn lacks', '');
-  return make;
 }
 
 /** Test loss and accuracy, spam's precision and recall, and the confusion matrix, as lines to print. */

@@ -88,12 +88,13 @@ Data
                              a CSV of numeric features with a label column; a CSV is split 80/20
                              (stratified), standardised on its train part            [mnist]
   --label-column NAME|INDEX  the CSV column holding the class (negative counts from the end)  [-1]
-  --limit N                  train on the first N training samples only (quick runs)
+  --limit N                  train on the first N training samples only (quick runs; not moby-dick:
+                             --max-steps there)
   --validation-split F       share of the training samples held out for validation, 0 for none  [0.1]
 
 Text (--dataset moby-dick: a character language model; --dataset spam: SpamAssassin, spam or ham)
   --max-steps N              at most N training steps per epoch (a seeded draw of batches; a full epoch
-                             of Moby Dick is ~580 steps of 32 windows)              [all]
+                             of Moby Dick is 523 steps of 32 windows)               [all]
   --val-limit N              validate on the first N held-out windows (messages) only          [all]
   --units N                  recurrent units                      [256 moby-dick, 64 spam]
   --embed-dim N              embedding size                         [64 moby-dick, 32 spam]

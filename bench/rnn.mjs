@@ -152,6 +152,7 @@ function rowsFor(cell, results) {
   ];
   for (const steps of args.sweep) {
     rows.push({ key: `sweep${steps}`, name: `${cell} train ${steps} steps, characters/s`, higher: true, values: pick((r) => r.sweep?.[steps]?.trainCharsPerSec) });
+    rows.push({ key: `sweepCpu${steps}`, name: `${cell} train ${steps} steps, characters/CPU-s`, higher: true, values: pick((r) => r.sweep?.[steps]?.trainCharsPerCpuSec) });
   }
   return rows;
 }
@@ -163,16 +164,18 @@ function summary(cell, rows, results) {
     return w == null ? null : w;
   };
   const verdict = (ok) => (ok ? "MET" : "NOT MET");
+  // both clocks, as bench/mlp.mjs judges: on a shared machine the wall clock also counts other processes' time
+  const both = (wall, cpu, ok) => (ok(wall) && (cpu == null || ok(cpu)) ? "MET" : ok(wall) || (cpu != null && ok(cpu)) ? "MET BY ONE CLOCK ONLY" : "NOT MET");
   const lines = [];
   const tt = show(by.train, "torch"), ttc = show(by.trainCpu, "torch");
-  if (tt != null) lines.push(`training >= 0.8x PyTorch: ${tt.toFixed(2)}x (${ttc?.toFixed(2)}x by CPU time) ${verdict(tt >= 0.8 || ttc >= 0.8)}`);
+  if (tt != null) lines.push(`training >= 0.8x PyTorch: ${tt.toFixed(2)}x (${ttc?.toFixed(2)}x by CPU time) ${both(tt, ttc, (r) => r >= 0.8)}`);
   const tw = show(by.train, "tfjs-wasm");
   if (tw != null) lines.push(`training >= 10x TF.js wasm: ${tw.toFixed(2)}x ${verdict(tw >= 10)}`);
   else if (results["tfjs-wasm"]?.[cell]?.trainError) lines.push(`training >= 10x TF.js wasm: TF.js wasm cannot train it (${results["tfjs-wasm"][cell].trainError}); against TF.js cpu: ${show(by.train, "tfjs-cpu")?.toFixed(1) ?? "-"}x`);
   const vw = by.val.values.wasmnn, vt = by.val.values.torch;
   if (vw != null && vt != null) lines.push(`validation loss within 3% of PyTorch's: ${vw.toFixed(4)} vs ${vt.toFixed(4)} (${(100 * (vw / vt - 1)).toFixed(2)}%) ${verdict(Math.abs(vw / vt - 1) <= 0.03)}`);
   const gt = show(by.gen, "torch"), gtc = show(by.genCpu, "torch");
-  if (gt != null) lines.push(`generation >= 2x PyTorch: ${gt.toFixed(2)}x (${gtc?.toFixed(2)}x by CPU time) ${verdict(gt >= 2 || gtc >= 2)}`);
+  if (gt != null) lines.push(`generation >= 2x PyTorch: ${gt.toFixed(2)}x (${gtc?.toFixed(2)}x by CPU time) ${both(gt, gtc, (r) => r >= 2)}`);
   console.log(`Targets of issue 13, ${cell}:`);
   for (const l of lines) console.log(`  ${l}`);
   const sample = results.wasmnn?.[cell]?.sample;

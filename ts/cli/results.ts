@@ -60,6 +60,16 @@ export function saveClasses(classes: string[], labelColumn: string | number, mod
   writeFile(withExtension(modelPath, '.classes.json'), JSON.stringify({ classes, labelColumn }));
 }
 
+/** Where a character model's vocabulary is kept: beside the model (the checkpoint has no slot for it). */
+export function vocabularyPath(modelPath: string): string {
+  return withExtension(modelPath, '.vocab.json');
+}
+
+/** Where a text classifier's tokenizer and padding settings are kept, beside the model. */
+export function tokenizerPath(modelPath: string): string {
+  return withExtension(modelPath, '.tokenizer.json');
+}
+
 export interface FitHistory {
   loss?: number[];
   accuracy?: number[];

@@ -1,16 +1,20 @@
 // `wasmnn train`: load the data, build and fit the model with live progress, then test, save and draw the curves.
 import * as nn from 'wasmnn';
 import { binaryTask, loadDataset, type Dataset } from './dataset';
+import { trainCharModel } from './char-model';
 import { buildModel, type Built } from './models';
 import { UsageError, type TrainOptions } from './options';
 import { trainPerceptron } from './perceptron';
 import { trainingProgress } from './progress';
 import { peakRss, predictedClasses, saveClasses, saveModel, saveScaler, testReport, writeCurves } from './results';
+import { trainSpamModel } from './spam-model';
 
 export async function train(opts: TrainOptions): Promise<void> {
   const say = opts.quiet ? () => {} : (line = '') => console.log(line);
   const loadStart = performance.now();
   await nn.ready();
+  if (opts.dataset === 'moby-dick') return trainCharModel(opts, say);
+  if (opts.dataset === 'spam') return trainSpamModel(opts, say);
   let ds = loadDataset(opts);
   if (opts.model === 'perceptron' || opts.model === 'logreg') ds = binaryTask(ds, 0);
   ds.notes.forEach((note) => say(note));

@@ -204,63 +204,36 @@ export function attention_cache_fill(k: usize, v: usize, kCache: usize, vCache: 
 }
 
 /**
- * row[t2] = Σ_d q[d] · kT[d, t2] for t2 < n, kT's rows ld floats apart: across keys in v128 lanes, summed over d in
- * order from 0, as the GEMM sums the forward's scores. Reads no key at or past n.
+ * y[j] = Σ_i v[i] · M[i, j] for j < cols, summed over i in order from 0, M's rows ld floats apart: a row vector
+ * times a matrix, across columns in v128 lanes. A step's scores are q · kT (i over dk, j over the keys seen; kT
+ * stored transposed so that this order is the GEMM's, as the forward sums its scores) and its output is P · v (i
+ * over the keys, j over dv, as the GEMM sums P v). Reads no column at or past cols.
  */
-@inline function scoresTransposed(q: usize, kT: usize, ld: i32, dk: i32, n: i32, row: usize): void {
-  const ldb = <usize>ld << 2;
-  let t2 = 0;
-  for (; t2 + 16 <= n; t2 += 16) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let kp = at(kT, t2);
-    for (let d = 0; d < dk; d++, kp += ldb) {
-      const qv = v128.load32_splat(at(q, d));
-      a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(kp)));
-      a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(kp, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(kp, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(kp, 48)));
-    }
-    const o = at(row, t2);
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
-  }
-  for (; t2 < n; t2 += 4) {
-    const m = min(4, n - t2);
-    let a = f32x4.splat(0);
-    let kp = at(kT, t2);
-    for (let d = 0; d < dk; d++, kp += ldb) {
-      a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(q, d)), m == 4 ? v128.load(kp) : vmath.loadPartial(kp, m)));
-    }
-    if (m == 4) v128.store(at(row, t2), a);
-    else vmath.storePartial(at(row, t2), a, m);
-  }
-}
-
-/** y (dim) = Σ_{t2 < n} w[t2] · x_t2 with x_t2 = x + t2 · ld floats: in t2 order from 0, as the GEMM sums P v. */
-@inline function weightedSum(w: usize, x: usize, ld: i32, n: i32, dim: i32, y: usize): void {
+@inline function rowTimesMatrix(v: usize, m: usize, ld: i32, rows: i32, cols: i32, y: usize): void {
   const stride = <usize>ld << 2;
   let j = 0;
-  for (; j + 16 <= dim; j += 16) {
+  for (; j + 16 <= cols; j += 16) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let xp = at(x, j);
-    for (let t2 = 0; t2 < n; t2++, xp += stride) {
-      const wv = v128.load32_splat(at(w, t2));
-      a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(xp)));
-      a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(xp, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(wv, v128.load(xp, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(wv, v128.load(xp, 48)));
+    let mp = at(m, j);
+    for (let i = 0; i < rows; i++, mp += stride) {
+      const vi = v128.load32_splat(at(v, i));
+      a0 = f32x4.add(a0, f32x4.mul(vi, v128.load(mp)));
+      a1 = f32x4.add(a1, f32x4.mul(vi, v128.load(mp, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(vi, v128.load(mp, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(vi, v128.load(mp, 48)));
     }
     const yp = at(y, j);
     v128.store(yp, a0); v128.store(yp, a1, 16); v128.store(yp, a2, 32); v128.store(yp, a3, 48);
   }
-  for (; j < dim; j += 4) {
-    const m = min(4, dim - j);
+  for (; j < cols; j += 4) {
+    const n = min(4, cols - j);
     let a = f32x4.splat(0);
-    let xp = at(x, j);
-    for (let t2 = 0; t2 < n; t2++, xp += stride) {
-      a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(w, t2)), m == 4 ? v128.load(xp) : vmath.loadPartial(xp, m)));
+    let mp = at(m, j);
+    for (let i = 0; i < rows; i++, mp += stride) {
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(v, i)), n == 4 ? v128.load(mp) : vmath.loadPartial(mp, n)));
     }
-    if (m == 4) v128.store(at(y, j), a);
-    else vmath.storePartial(at(y, j), a, m);
+    if (n == 4) v128.store(at(y, j), a);
+    else vmath.storePartial(at(y, j), a, n);
   }
 }
 
@@ -282,9 +255,9 @@ export function attention_step(
     memory.copy(at(vCache, (b * Tmax + t) * H * dv), at(vNew, b * H * dv), <usize>(H * dv) << 2);
     for (let h = 0; h < H; h++) {
       const row = at(probs, (b * H + h) * Tmax);
-      scoresTransposed(at(q, (b * H + h) * dk), at(kCache, (b * H + h) * dk * Tmax), Tmax, dk, t + 1, row);
+      rowTimesMatrix(at(q, (b * H + h) * dk), at(kCache, (b * H + h) * dk * Tmax), Tmax, dk, t + 1, row);
       softmaxRow(row, t + 1, Tmax, scale, mask ? at(mask, b * Tmax) : 0);
-      weightedSum(row, at(vCache, b * Tmax * H * dv + h * dv), H * dv, t + 1, dv, at(out, (b * H + h) * dv));
+      rowTimesMatrix(row, at(vCache, b * Tmax * H * dv + h * dv), H * dv, t + 1, dv, at(out, (b * H + h) * dv));
     }
   }
 }

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
-import { sameBits, throwsError } from './helpers';
+import { lcg, sameBits, throwsError } from './helpers';
 
 const L = nn.layers;
 const test = suite('sequences');
@@ -87,6 +87,37 @@ test('sequence outputs train per step: a model learns to output the next id of a
   assert.ok(h.history.accuracy.at(-1)! === 1, `per-step accuracy ${h.history.accuracy.at(-1)}`);
   assert.equal(m.evaluate(nn.tensor(x, [n, T]), y).accuracy, 1);
   m.dispose();
+});
+
+test('accuracy per step skips padded steps, as the loss does (sparse and binary, in fit and evaluate)', async () => {
+  const V = 6, T = 8, lengths = [8, 5, 3, 6, 2, 7], n = lengths.length;
+  const next = lcg(21);
+  const x = new Float32Array(n * T);
+  for (let i = 0; i < n; i++) for (let t = 0; t < lengths[i]; t++) x[i * T + t] = 1 + Math.floor(next() * (V - 1));
+  const real = (i: number, t: number) => t < lengths[i];
+  for (const binary of [false, true]) {
+    const m = nn.sequential({ seed: 5, layers: [L.embedding({ inputShape: [T], inputDim: V, outputDim: 3, maskZero: true }),
+      L.gru({ units: 5, returnSequences: true }), L.dense({ units: binary ? 1 : V, activation: binary ? 'sigmoid' : 'softmax' })] });
+    m.compile({ optimizer: nn.train.sgd(0.1), loss: binary ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const p = m.predict(nn.tensor(x, [n, T])).data;
+    const predicted = (r: number) => binary ? (p[r] > 0.5 ? 1 : 0) : Array.from(p.subarray(r * V, (r + 1) * V)).indexOf(Math.max(...p.subarray(r * V, (r + 1) * V)));
+    // real steps: seeded labels; padded steps: the predicted class, so counting them would raise the accuracy
+    const labels = Array.from({ length: n * T }, (_, r) => real(Math.floor(r / T), r % T) ? Math.floor(next() * (binary ? 2 : V)) : predicted(r));
+    let right = 0, realSteps = 0;
+    for (let r = 0; r < n * T; r++) if (real(Math.floor(r / T), r % T)) {
+      realSteps++;
+      if (predicted(r) === labels[r]) right++;
+    }
+    const expected = right / realSteps;
+    const withPadding = (right + n * T - realSteps) / (n * T);
+    assert.ok(expected < withPadding && expected > 0, `${binary ? 'binary' : 'sparse'}: the case tells the two apart (${expected} vs ${withPadding})`);
+    const y = binary ? nn.tensor(Float32Array.from(labels), [n, T, 1]) : Int32Array.from(labels);
+    assert.is(m.evaluate(nn.tensor(x, [n, T]), y).accuracy, expected, `${binary ? 'binary' : 'sparse'} evaluate`);
+    // one batch: the epoch's accuracy is that of the weights before the step
+    const h = await m.fit(nn.tensor(x, [n, T]), y, { epochs: 1, batchSize: n, shuffle: false });
+    assert.is(h.history.accuracy[0], expected, `${binary ? 'binary' : 'sparse'} fit`);
+    m.dispose();
+  }
 });
 
 test('inputShape [null]: any number of steps, the same bits as a model built for them, plans made as a call needs', async () => {

@@ -273,10 +273,13 @@ export function loss_softmax_sparse_cce(
 
 // ---- metrics: counts, so the runtime can sum them over batches ----
 
+// With a padding mask (f32 per row, 0 or 1; 0: none) the padded rows of a sequence output count neither way.
+
 /** Rows of prob (rows, cols) whose argmax (first on ties) equals labels[i] (i32). */
-export function metric_correct_sparse(prob: usize, labels: usize, rows: i32, cols: i32): i32 {
+export function metric_correct_sparse(prob: usize, labels: usize, rows: i32, cols: i32, mask: usize): i32 {
   let correct = 0;
   for (let r = 0; r < rows; r++) {
+    if (mask && f32At(mask, r) == 0) continue;
     const arg = rowArgmax(prob + (<usize>(r * cols) << 2), cols);
     if (arg == load<i32>(labels + (<usize>r << 2))) correct++;
   }
@@ -284,19 +287,22 @@ export function metric_correct_sparse(prob: usize, labels: usize, rows: i32, col
 }
 
 /** Rows where argmax(prob) == argmax(target), both (rows, cols), first max on ties (Keras categorical_accuracy). */
-export function metric_correct_onehot(prob: usize, target: usize, rows: i32, cols: i32): i32 {
+export function metric_correct_onehot(prob: usize, target: usize, rows: i32, cols: i32, mask: usize): i32 {
   let correct = 0;
   for (let r = 0; r < rows; r++) {
+    if (mask && f32At(mask, r) == 0) continue;
     const o = <usize>(r * cols) << 2;
     if (rowArgmax(prob + o, cols) == rowArgmax(target + o, cols)) correct++;
   }
   return correct;
 }
 
-/** Elements (n = rows·cols) where (prob > threshold ? 1 : 0) == target, as Keras binary_accuracy (targets 0/1). */
-export function metric_correct_binary(prob: usize, target: usize, n: i32, threshold: f32): i32 {
+/** Elements of (rows, cols) where (prob > threshold ? 1 : 0) == target, as Keras binary_accuracy (targets 0/1). */
+export function metric_correct_binary(prob: usize, target: usize, rows: i32, cols: i32, threshold: f32, mask: usize): i32 {
   let correct = 0;
+  const n = rows * cols;
   for (let i = 0; i < n; i++) {
+    if (mask && f32At(mask, i / cols) == 0) continue;
     const predicted: f32 = f32At(prob, i) > threshold ? 1 : 0;
     if (predicted == f32At(target, i)) correct++;
   }

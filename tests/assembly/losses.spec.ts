@@ -388,10 +388,18 @@ describe("metrics (counts)", () => {
     const labelsB: i32[] = [1, 2, 2, 2]; // only row 2 right (ties resolved the other way count wrong)
     const l = buf(4);
     for (let r = 0; r < 4; r++) store<i32>(l + (<usize>r << 2), labelsA[r]);
-    expect<i32>(metric_correct_sparse(p, l, 4, 3)).toBe(4);
+    expect<i32>(metric_correct_sparse(p, l, 4, 3, 0)).toBe(4);
+    // a padding mask: the rows it zeroes count neither way
+    const mask = buf(4);
+    const maskA: f32[] = [1, 0, 1, 0];
+    for (let r = 0; r < 4; r++) at(mask, r, maskA[r]);
+    expect<i32>(metric_correct_sparse(p, l, 4, 3, mask)).toBe(2);
     for (let r = 0; r < 4; r++) store<i32>(l + (<usize>r << 2), labelsB[r]);
-    expect<i32>(metric_correct_sparse(p, l, 4, 3)).toBe(1);
-    expect<i32>(metric_correct_sparse(p, l, 0, 3)).toBe(0);
+    expect<i32>(metric_correct_sparse(p, l, 4, 3, 0)).toBe(1);
+    expect<i32>(metric_correct_sparse(p, l, 4, 3, mask)).toBe(1); // row 2, the right one, is real
+    at(mask, 2, 0);
+    expect<i32>(metric_correct_sparse(p, l, 4, 3, mask)).toBe(0);
+    expect<i32>(metric_correct_sparse(p, l, 0, 3, 0)).toBe(0);
 
     const t = buf(12);
     for (let i = 0; i < 12; i++) at(t, i, 0);
@@ -399,7 +407,11 @@ describe("metrics (counts)", () => {
     at(t, 5, 1); // row 1 class 2: wrong (tie goes to 1)
     at(t, 6 + 2, 1); // row 2 class 2: right
     at(t, 9 + 1, 0.6); at(t, 9 + 2, 0.4); // row 3 soft, argmax 1: wrong (pred 0)
-    expect<i32>(metric_correct_onehot(p, t, 4, 3)).toBe(2);
+    expect<i32>(metric_correct_onehot(p, t, 4, 3, 0)).toBe(2);
+    const mask1 = buf(4);
+    const rowMask: f32[] = [1, 1, 0, 1];
+    for (let r = 0; r < 4; r++) at(mask1, r, rowMask[r]);
+    expect<i32>(metric_correct_onehot(p, t, 4, 3, mask1)).toBe(1); // row 2 (right) is padding
   });
 
   it("binary accuracy: (p > threshold) == t", () => {
@@ -407,7 +419,15 @@ describe("metrics (counts)", () => {
     const targ: f32[] = [0, 0, 1, 1, 0, 1, 1];
     const p = buf(7), t = buf(7);
     for (let i = 0; i < 7; i++) { at(p, i, prob[i]); at(t, i, targ[i]); }
-    expect<i32>(metric_correct_binary(p, t, 7, 0.5)).toBe(5); // 0.5 is not > 0.5; 0.7 and 0.3 wrong
-    expect<i32>(metric_correct_binary(p, t, 7, 0.95)).toBe(4); // only 1.0 is > 0.95: 0.50001 and 0.9 wrong, 0.7 right
+    expect<i32>(metric_correct_binary(p, t, 7, 1, 0.5, 0)).toBe(5); // 0.5 is not > 0.5; 0.7 and 0.3 wrong
+    expect<i32>(metric_correct_binary(p, t, 7, 1, 0.95, 0)).toBe(4); // only 1.0 is > 0.95: 0.50001 and 0.9 wrong, 0.7 right
+    // the first 6 as 3 rows of 2 (both right, both right, both wrong) under a mask per row
+    const mask = buf(3);
+    const rowMask: f32[] = [1, 0, 1];
+    for (let r = 0; r < 3; r++) at(mask, r, rowMask[r]);
+    expect<i32>(metric_correct_binary(p, t, 3, 2, 0.5, 0)).toBe(4);
+    expect<i32>(metric_correct_binary(p, t, 3, 2, 0.5, mask)).toBe(2);
+    at(mask, 0, 0);
+    expect<i32>(metric_correct_binary(p, t, 3, 2, 0.5, mask)).toBe(0);
   });
 });

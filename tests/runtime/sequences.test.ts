@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
-import { sameBits, throwsError } from './helpers';
+import { lcg, sameBits, throwsError } from './helpers';
 
 const L = nn.layers;
 const test = suite('sequences');
@@ -87,6 +87,71 @@ test('sequence outputs train per step: a model learns to output the next id of a
   assert.ok(h.history.accuracy.at(-1)! === 1, `per-step accuracy ${h.history.accuracy.at(-1)}`);
   assert.equal(m.evaluate(nn.tensor(x, [n, T]), y).accuracy, 1);
   m.dispose();
+});
+
+test('accuracy per step skips padded steps, as the loss does (sparse and binary, in fit and evaluate)', async () => {
+  const V = 6, T = 8, lengths = [8, 5, 3, 6, 2, 7], n = lengths.length;
+  const next = lcg(21);
+  const x = new Float32Array(n * T);
+  for (let i = 0; i < n; i++) for (let t = 0; t < lengths[i]; t++) x[i * T + t] = 1 + Math.floor(next() * (V - 1));
+  const real = (i: number, t: number) => t < lengths[i];
+  for (const binary of [false, true]) {
+    const m = nn.sequential({ seed: 5, layers: [L.embedding({ inputShape: [T], inputDim: V, outputDim: 3, maskZero: true }),
+      L.gru({ units: 5, returnSequences: true }), L.dense({ units: binary ? 1 : V, activation: binary ? 'sigmoid' : 'softmax' })] });
+    m.compile({ optimizer: nn.train.sgd(0.1), loss: binary ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const p = m.predict(nn.tensor(x, [n, T])).data;
+    const predicted = (r: number) => binary ? (p[r] > 0.5 ? 1 : 0) : Array.from(p.subarray(r * V, (r + 1) * V)).indexOf(Math.max(...p.subarray(r * V, (r + 1) * V)));
+    // real steps: seeded labels; padded steps: the predicted class, so counting them would raise the accuracy
+    const labels = Array.from({ length: n * T }, (_, r) => real(Math.floor(r / T), r % T) ? Math.floor(next() * (binary ? 2 : V)) : predicted(r));
+    let right = 0, realSteps = 0;
+    for (let r = 0; r < n * T; r++) if (real(Math.floor(r / T), r % T)) {
+      realSteps++;
+      if (predicted(r) === labels[r]) right++;
+    }
+    const expected = right / realSteps;
+    const withPadding = (right + n * T - realSteps) / (n * T);
+    assert.ok(expected < withPadding && expected > 0, `${binary ? 'binary' : 'sparse'}: the case tells the two apart (${expected} vs ${withPadding})`);
+    const y = binary ? nn.tensor(Float32Array.from(labels), [n, T, 1]) : Int32Array.from(labels);
+    assert.is(m.evaluate(nn.tensor(x, [n, T]), y).accuracy, expected, `${binary ? 'binary' : 'sparse'} evaluate`);
+    // one batch: the epoch's accuracy is that of the weights before the step
+    const h = await m.fit(nn.tensor(x, [n, T]), y, { epochs: 1, batchSize: n, shuffle: false });
+    assert.is(h.history.accuracy[0], expected, `${binary ? 'binary' : 'sparse'} fit`);
+    m.dispose();
+  }
+});
+
+/**
+ * The adding problem (Hochreiter & Schmidhuber 1997): T steps of (value in [0, 1), marker); two steps are marked, one
+ * in each half, and the target is the sum of their values. Predicting the mean sum scores 1/6 (its variance).
+ */
+function addingProblem(n: number, T: number, seed: number): [nn.Tensor, nn.Tensor] {
+  const next = lcg(seed);
+  const x = new Float32Array(n * T * 2), y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < T; t++) x[(i * T + t) * 2] = next();
+    const a = Math.floor(next() * (T / 2)), b = T / 2 + Math.floor(next() * (T / 2));
+    x[(i * T + a) * 2 + 1] = 1;
+    x[(i * T + b) * 2 + 1] = 1;
+    y[i] = x[(i * T + a) * 2] + x[(i * T + b) * 2];
+  }
+  return [nn.tensor(x, [n, T, 2]), nn.tensor(y, [n, 1])];
+}
+
+test('long range: over 50 steps an LSTM learns the adding problem, a SimpleRNN of the same units stays at the mean', async () => {
+  // measured offline over seeds 1-20 with these settings: every LSTM reached a held-out MSE <= 0.005, every
+  // SimpleRNN stayed >= 0.14 (the mean's is 0.167), as did one of 18 units (more weights than the LSTM; seeds 1-5);
+  // with half the data the LSTM failed 3 seeds in 10
+  const T = 50, [x, y] = addingProblem(2048, T, 3), [xTest, yTest] = addingProblem(512, T, 103);
+  const mse: Record<string, number> = {};
+  for (const cell of ['simpleRNN', 'lstm'] as const) {
+    const m = nn.sequential({ seed: 3, layers: [L[cell]({ inputShape: [T, 2], units: 8 }), L.dense({ units: 1 })] });
+    m.compile({ optimizer: nn.train.adam(0.01), loss: 'meanSquaredError' });
+    await m.fit(x, y, { epochs: 20, batchSize: 32 });
+    mse[cell] = m.evaluate(xTest, yTest).loss;
+    m.dispose();
+  }
+  assert.ok(mse.lstm < 0.01, `the LSTM learned the sum: held-out MSE ${mse.lstm}`);
+  assert.ok(mse.simpleRNN > 0.1, `the SimpleRNN did not get far from the mean (1/6): held-out MSE ${mse.simpleRNN}`);
 });
 
 test('inputShape [null]: any number of steps, the same bits as a model built for them, plans made as a call needs', async () => {

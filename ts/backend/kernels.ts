@@ -52,9 +52,9 @@ export const KERNELS = {
   loss_softmax_cce: 'logits target probOut grad rows cols w -> number',
   loss_sparse_cce: 'prob labels grad rows cols w -> number',
   loss_softmax_sparse_cce: 'logits labels probOut grad rows cols w -> number',
-  metric_correct_sparse: 'prob labels rows cols -> number',
-  metric_correct_onehot: 'prob target rows cols -> number',
-  metric_correct_binary: 'prob target n threshold -> number',
+  metric_correct_sparse: 'prob labels rows cols mask -> number',
+  metric_correct_onehot: 'prob target rows cols mask -> number',
+  metric_correct_binary: 'prob target rows cols threshold mask -> number',
   // optim.ts: one call over the whole parameter block
   sgd_step: 'p g n lr',
   momentum_step: 'p g acc n lr momentum nesterov',

@@ -22,6 +22,7 @@ export class MetricTracker {
   private lossSum = 0;
   private seen = 0;
   private correct = 0;
+  private judged = 0; // rows the metrics count: a sequence output's padded steps are not among them
   private readonly confusion: Int32Array; // [true class][predicted class]; 2x2 for a single sigmoid unit
   private readonly classes: number;
   private readonly accuracyKind: 'sparse' | 'categorical' | 'binary';
@@ -40,26 +41,33 @@ export class MetricTracker {
     this.lossSum = 0;
     this.seen = 0;
     this.correct = 0;
+    this.judged = 0;
     this.confusion.fill(0);
   }
 
-  /** Adds one batch: its mean loss and, from the outputs y and the targets, the metric counts. */
-  update(env: Env, y: number, labels: number, targets: number, rows: number, loss: number): void {
+  /**
+   * Adds one batch: its mean loss and, from the outputs y and the targets, the metric counts. With a padding `mask`
+   * (f32 per row, 0: none) the padded steps of a sequence output count neither right nor wrong, as the loss skips them.
+   */
+  update(env: Env, y: number, labels: number, targets: number, rows: number, loss: number, mask = 0): void {
     this.lossSum += loss * rows;
     this.seen += rows;
     if (this.names.length === 0) return;
     const { k } = env;
     const cols = this.outSize;
-    if (this.accuracyKind === 'sparse') this.correct += k.metric_correct_sparse(y, labels, rows, cols);
-    else if (this.accuracyKind === 'categorical') this.correct += k.metric_correct_onehot(y, targets, rows, cols);
-    else this.correct += k.metric_correct_binary(y, targets, rows * cols, 0.5);
-    if (this.names.some((n) => KINDS[n] !== 'accuracy')) this.countConfusion(env, y, labels, targets, rows);
+    // the mask holds 0 and 1: the sum of its squares counts the real rows
+    this.judged += mask ? k.vec_sum_squares(mask, rows) : rows;
+    if (this.accuracyKind === 'sparse') this.correct += k.metric_correct_sparse(y, labels, rows, cols, mask);
+    else if (this.accuracyKind === 'categorical') this.correct += k.metric_correct_onehot(y, targets, rows, cols, mask);
+    else this.correct += k.metric_correct_binary(y, targets, rows, cols, 0.5, mask);
+    if (this.names.some((n) => KINDS[n] !== 'accuracy')) this.countConfusion(env, y, labels, targets, rows, mask);
   }
 
-  private countConfusion(env: Env, y: number, labels: number, targets: number, rows: number): void {
+  private countConfusion(env: Env, y: number, labels: number, targets: number, rows: number, mask: number): void {
     const f32 = env.heap.f32, i32 = env.heap.i32;
     const cols = this.outSize;
     for (let r = 0; r < rows; r++) {
+      if (mask && f32[(mask >> 2) + r] === 0) continue;
       const row = (y >> 2) + r * cols;
       let truth: number, pred: number;
       if (cols === 1) {
@@ -75,7 +83,7 @@ export class MetricTracker {
 
   /** Writes the epoch-so-far value of each metric into `logs` (Keras' batch logs), without allocating. */
   running(logs: Record<string, number>): void {
-    for (const name of this.names) logs[name] = KINDS[name] === 'accuracy' ? this.correct / this.seen : this.precisionRecall(KINDS[name] as 'precision' | 'recall');
+    for (const name of this.names) logs[name] = KINDS[name] === 'accuracy' ? this.correct / this.accuracyCount : this.precisionRecall(KINDS[name] as 'precision' | 'recall');
   }
 
   /** Mean loss plus each metric by its name (and `extraLoss`, the regularisation penalty, added to the loss). */
@@ -83,9 +91,14 @@ export class MetricTracker {
     const out: Record<string, number> = { loss: this.seen ? this.lossSum / this.seen + extraLoss : NaN };
     for (const name of this.names) {
       const kind = KINDS[name];
-      out[name] = kind === 'accuracy' ? this.correct / this.seen : this.precisionRecall(kind);
+      out[name] = kind === 'accuracy' ? this.correct / this.accuracyCount : this.precisionRecall(kind);
     }
     return out;
+  }
+
+  /** What accuracy divides by: binary accuracy counts every unit of a row, the others one per row. */
+  private get accuracyCount(): number {
+    return this.accuracyKind === 'binary' ? this.judged * this.outSize : this.judged;
   }
 
   /** Binary: of the positive class; several classes: macro average (a class never predicted counts 0). */

@@ -107,7 +107,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
       }
       optimizer.apply(k, net.block, model.iterations++);
       penaltySum += penalty * rows;
-      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * outSteps, value);
+      tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * outSteps, value, plan.mask);
       if (hooks.length) {
         batchLogs.batch = step;
         batchLogs.size = rows;
@@ -161,7 +161,7 @@ function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | 
     checkBatchFinite(net.env.k, plan.input, samples.data, start, rows, rowSize);
     net.forward(plan, rows, false, fused);
     const value = net.loss(plan, loss, rows, fused, !!weights);
-    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * steps, value);
+    tracker.update(net.env, plan.outputs[plan.outputs.length - 1], plan.labels, plan.targets, rows * steps, value, plan.mask);
   }
   return tracker.results(net.penalty());
 }

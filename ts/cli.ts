@@ -1,6 +1,7 @@
 // The `wasmnn` command. Exit codes: 0 done, 1 the run failed (bad data, a training error), 2 a bad command line.
 import { WasmnnError } from 'wasmnn';
 import { MissingPackageError } from './cli/dataset';
+import { ATTENTION_HELP, attention, parseAttentionOptions } from './cli/attention';
 import { GENERATE_HELP, generate, parseGenerateOptions } from './cli/generate';
 import { MAIN_HELP, TRAIN_HELP, UsageError, parseTrainOptions } from './cli/options';
 import { PLAYGROUND_HELP, parsePlaygroundOptions, preparePlayground } from './cli/playground';
@@ -13,6 +14,14 @@ import { info, predict } from './cli/predict';
 
 /** Commands beside train: each parses its arguments (undefined: help was asked for) and runs. */
 const COMMANDS: Record<string, { help: string; run(args: string[]): Promise<boolean> }> = {
+  attention: {
+    help: ATTENTION_HELP,
+    async run(args) {
+      const options = parseAttentionOptions(args);
+      if (options) await attention(options);
+      return Boolean(options);
+    },
+  },
   bundle: {
     help: BUNDLE_HELP,
     async run(args) {

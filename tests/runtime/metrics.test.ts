@@ -6,7 +6,7 @@ import { throwsError } from './helpers';
 
 const { ShapeError, ValueError } = nn;
 const { accuracy, argmaxRows, confusionMatrix, f1, formatConfusionMatrix, precision, recall } = nn.metrics;
-const { curvesSvg, niceTicks, formatDuration, formatRate, progressBar } = nn.report;
+const { curvesSvg, heatmapSvg, niceTicks, formatDuration, formatRate, progressBar } = nn.report;
 
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} != ${b}`);
 const allClose = (a: ArrayLike<number>, b: number[], what: string) => {
@@ -155,6 +155,25 @@ svg('niceTicks: round steps covering the range', () => {
   assert.equal(niceTicks(1, 20, 6), [0, 5, 10, 15, 20]);
   assert.equal(niceTicks(0.61, 0.63, 4), [0.61, 0.615, 0.62, 0.625, 0.63]);
   assert.equal(niceTicks(120, 980, 5), [0, 200, 400, 600, 800, 1000]);
+});
+
+svg('attention heatmap: a cell per query and key, labels, exact zeros grey, the darkest cell the largest weight', () => {
+  const labels = ['a', ' ', '<'];
+  const w = [1, 0, 0, 0.25, 0.75, 0, 0.5, 0.3, 0.2];
+  const out = heatmapSvg(w, labels, labels, { title: 'block & head 0' });
+  assert.ok(out.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+  balancedTags(out);
+  const fills = [...out.matchAll(/<rect class="cell"[^>]*fill="([^"]+)"/g)].map((m) => m[1]);
+  assert.is(fills.length, 9);
+  assert.equal(fills.map((f, i) => (f === '#e4e4e4') === (w[i] === 0)), Array(9).fill(true), 'grey exactly where the weight is 0');
+  const blue = (f: string) => Number(/rgb\((\d+),/.exec(f)![1]); // red channel: smaller is darker
+  assert.ok(blue(fills[0]) < blue(fills[4]) && blue(fills[4]) < blue(fills[6]) && blue(fills[6]) < blue(fills[3]), 'darker for larger weights');
+  assert.is((out.match(/class="row-label"/g) ?? []).length, 3);
+  assert.match(out, />␣</, 'a space is drawn visibly');
+  assert.match(out, />&#60;</, 'labels are escaped');
+  assert.match(out, />block &#38; head 0</);
+  assert.match(out, />1\.000</, 'the scale runs to the largest weight');
+  assert.throws(() => heatmapSvg([1, 2], labels, labels), (e: unknown) => e instanceof ValueError && /2 values for 3 x 3 labels/.test((e as Error).message));
 });
 
 svg.run();

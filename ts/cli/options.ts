@@ -145,6 +145,8 @@ Commands
   bundle               a saved model as a ready ES module for the edge (its layers and kernels only)
   generate MODEL       continue a prompt with a character model trained on moby-dick;
                        see 'wasmnn generate --help'
+  attention MODEL      a character model's attention over a text as an SVG heatmap;
+                       see 'wasmnn attention --help'
   prepare-playground   write the browser playground's data and shipped model (build/playground/)
   help                 this text
 `;

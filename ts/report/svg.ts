@@ -208,6 +208,6 @@ function decimalsOf(step: number): number {
 
 const round = (v: number) => Math.round(v * 100) / 100;
 
-function escapeXml(s: string): string {
+export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

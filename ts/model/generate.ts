@@ -2,8 +2,9 @@
 // holds whatever state one more token needs (a recurrent model's carried h and c; a transformer's KV cache per
 // attention layer) and turns one token id into the logits of the next. Steppers come from STEPPERS, a list of makers
 // each model kind adds to; the recurrent one is below, the GPT one in generate-gpt.ts. The sampling is the same for
-// every kind: temperature scaling and softmax in the module, top-k / top-p as a sort and f64 sums in JS (exact, so the same everywhere), the draw
-// from a module generator seeded with `seed`: the same seed gives the same ids in every runtime.
+// every kind: temperature scaling and softmax in the module, top-k / top-p as a sort and f64 sums in JS (exact, so
+// the same everywhere), the draw from a module generator seeded with `seed`: the same seed gives the same ids in
+// every runtime.
 import type { Sequential } from './model';
 import type { Layer, Buffers, Env } from '../layers/layer';
 import { Embedding } from '../layers/embedding';

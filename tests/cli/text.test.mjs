@@ -58,6 +58,27 @@ test('generate: continues the prompt; the same seed gives the same text, another
   assert.equal(p.status, 0, p.stderr);
 });
 
+test('train --dataset moby-dick --model gpt: the character GPT trains on tiny settings, and generate continues its text', () => {
+  const gpt = join(tmp, 'gpt', 'model.wnn');
+  const r = cli('train', '--dataset', 'moby-dick', '--model', 'gpt', '--units', '16', '--seq-length', '16', '--max-steps', '3',
+    '--val-limit', '8', '--sample-length', '40', '--epochs', '2', '--out', gpt, '--curves', join(tmp, 'gpt', 'curves.svg'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /token and position embedding 16 -> 4 pre-LN transformer decoders \(4 heads, feed-forward 64 GELU\) -> dense 85 softmax; adamw lr 0\.001, warm-up 1 step decaying to 0 \(cosine\), clipnorm 1, batch 12, 2 epochs of 3 steps/);
+  assert.equal((r.stdout.match(/^epoch [12]\/2 .*val_loss [\d.]+ .*$/gm) ?? []).length, 2, r.stdout);
+  // the samples run past the 16-character window (the cropped window is re-run)
+  const samples = r.stdout.match(/^ {2}sample \(temperature 0\.8\): "Call me .*"$/gm) ?? [];
+  assert.equal(samples.length, 2, r.stdout);
+  const run = (...extra) => cli('generate', gpt, '--prompt', 'Call me', '--length', '30', ...extra);
+  const a = run('--seed', '3');
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal([...a.stdout.trimEnd()].length, 'Call me'.length + 30);
+  assert.equal(run('--seed', '3').stdout, a.stdout, 'same seed, same text');
+  // a prompt longer than the window is refused, naming the position embedding's sequenceLength
+  const long = cli('generate', gpt, '--prompt', 'Call me Ishmael. Some years ago', '--length', '5');
+  assert.notEqual(long.status, 0);
+  assert.match(long.stderr, /sequenceLength 16/);
+});
+
 test('train --dataset spam: test accuracy, spam precision and recall, the confusion matrix, model and tokenizer', () => {
   const out = join(tmp, 'spam', 'model.wnn');
   const r = cli('train', '--dataset', 'spam', '--epochs', '1', '--limit', '300', '--maxlen', '40', '--units', '8', '--embed-dim', '8',
@@ -105,7 +126,7 @@ test('mistakes in the text commands are one line each, naming the problem', () =
   }
   // train's mistakes: the message, then where the options are listed
   const train = [
-    [['train', '--dataset', 'moby-dick', '--model', 'bilstm'], '--model must be one of lstm, gru for --dataset moby-dick'],
+    [['train', '--dataset', 'moby-dick', '--model', 'bilstm'], '--model must be one of lstm, gru, gpt for --dataset moby-dick'],
     [['train', '--dataset', 'spam', '--model', 'cnn'], '--model must be one of lstm, gru, bilstm for --dataset spam'],
     [['train', '--model', 'lstm'], '--model lstm trains on text'],
     [['train', '--dataset', 'moby-dick', '--max-steps', '0'], '--max-steps must be at least 1'],

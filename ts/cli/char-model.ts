@@ -24,21 +24,24 @@ export async function trainCharModel(opts: TrainOptions, say: (line?: string) =>
   say(`data ready in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
 
   const cell = opts.model === 'gru' ? 'gru' : 'lstm';
+  const gpt = opts.model === 'gpt';
   const model = nn.sequential({
     seed: opts.seed,
-    layers: [
+    layers: gpt ? gptLayers(vocabulary.size, t.seqLength, t.units) : [
       // nn.generate steps the saved model one character at a time whatever its window length
       nn.layers.embedding({ inputDim: vocabulary.size, outputDim: t.embedDim, inputShape: [t.seqLength] }),
       nn.layers[cell]({ units: t.units, returnSequences: true }),
       nn.layers.dense({ units: vocabulary.size, activation: 'softmax' }),
     ],
   });
-  const description = `embedding ${t.embedDim} -> ${cell.toUpperCase()} ${t.units} -> dense ${vocabulary.size} softmax`;
+  const description = gpt
+    ? `token and position embedding ${t.units} -> ${GPT_BLOCKS} pre-LN transformer decoders (${GPT_HEADS} heads, feed-forward ${4 * t.units} GELU) -> dense ${vocabulary.size} softmax`
+    : `embedding ${t.embedDim} -> ${cell.toUpperCase()} ${t.units} -> dense ${vocabulary.size} softmax`;
   const stepsPerEpoch = Math.min(Math.floor(nTrain / opts.batchSize) || 1, t.maxSteps ?? Infinity);
   const windowsPerEpoch = Math.min(nTrain, stepsPerEpoch * opts.batchSize);
   model.compile({ optimizer: optimizer(opts, opts.epochs * stepsPerEpoch), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   say(model.summary(null));
-  say(`${description}; ${opts.optimizer} lr ${opts.lr}${opts.schedule === 'cosine' ? ' decaying to 0 (cosine)' : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
+  say(`${description}; ${opts.optimizer} lr ${opts.lr}${gpt ? `, warm-up ${plural(warmupSteps(opts.epochs * stepsPerEpoch), 'step')}` : ''}${opts.schedule === 'cosine' ? ' decaying to 0 (cosine)' : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
     `${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps (${windowsPerEpoch} windows), seed ${opts.seed}`);
 
   const steps = t.seqLength;
@@ -87,15 +90,32 @@ export async function trainCharModel(opts: TrainOptions, say: (line?: string) =>
   model.dispose();
 }
 
-/** The chosen optimiser (its rate decaying over `steps` with --schedule cosine) with gradient clipping. */
-export function optimizer({ optimizer: name, lr, schedule, text }: TrainOptions, steps: number): nn.Optimizer {
+const GPT_BLOCKS = 4, GPT_HEADS = 4;
+
+/** nanoGPT's character model: token and position embedding, pre-LN decoder blocks with a 4x GELU feed-forward
+ *  network, no dropout, a dense softmax over the vocabulary (the generate command steps it with a KV cache). */
+function gptLayers(vocabularySize: number, seqLength: number, features: number): nn.layers.Layer[] {
+  return [
+    nn.layers.tokenAndPositionEmbedding({ vocabularySize, sequenceLength: seqLength, embeddingDim: features, inputShape: [seqLength] }),
+    ...Array.from({ length: GPT_BLOCKS }, () => nn.layers.transformerDecoder({ intermediateDim: 4 * features, numHeads: GPT_HEADS, activation: 'gelu', normalizeFirst: true })),
+    nn.layers.dense({ units: vocabularySize, activation: 'softmax' }),
+  ];
+}
+
+/** nanoGPT warms up over 100 of its 2,000 steps: the same share of a shorter run. */
+const warmupSteps = (steps: number) => Math.max(1, Math.min(100, Math.round(steps / 20)));
+
+/** The chosen optimiser (its rate decaying over `steps` with --schedule cosine, after a warm-up for the GPT) with
+ *  gradient clipping; the GPT's AdamW as nanoGPT's: weight decay 0.1, beta2 0.99. */
+export function optimizer({ optimizer: name, lr, schedule, text, model }: TrainOptions, steps: number): nn.Optimizer {
   const clip = text.clipnorm === undefined ? {} : { clipnorm: text.clipnorm };
-  const rate = schedule === 'cosine' ? nn.schedules.cosineDecay({ initialLearningRate: lr, decaySteps: steps }) : lr;
+  const decay = schedule === 'cosine' ? nn.schedules.cosineDecay({ initialLearningRate: lr, decaySteps: steps }) : lr;
+  const rate = model === 'gpt' ? nn.schedules.warmup(decay, warmupSteps(steps)) : decay;
   // every optimiser takes a schedule (the Optimizer base class does); some factories are typed for numbers only
   const o = nn.train as unknown as Record<string, (...args: unknown[]) => nn.Optimizer>;
   switch (name) {
     case 'adam': return o.adam(rate, 0.9, 0.999, 1e-7, clip);
-    case 'adamw': return o.adamw(rate, 0.004, 0.9, 0.999, 1e-7, clip);
+    case 'adamw': return model === 'gpt' ? o.adamw(rate, 0.1, 0.9, 0.99, 1e-8, clip) : o.adamw(rate, 0.004, 0.9, 0.999, 1e-7, clip);
     case 'sgd': return o.sgd(rate, clip);
     case 'momentum': return o.momentum(rate, 0.9, false, clip);
     case 'rmsprop': return o.rmsprop(rate, 0.9, 0, 1e-7, false, clip);
@@ -104,3 +124,4 @@ export function optimizer({ optimizer: name, lr, schedule, text }: TrainOptions,
 }
 
 const fixed = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -11,11 +11,11 @@ export class UsageError extends Error {
   }
 }
 
-export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small', 'lstm', 'gru', 'bilstm'] as const;
+export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small', 'lstm', 'gru', 'bilstm', 'gpt'] as const;
 /** The datasets of text, each with the recurrent models it trains (the first is its default). */
-export const TEXT_DATASETS = { 'moby-dick': ['lstm', 'gru'], spam: ['lstm', 'gru', 'bilstm'] } as const;
+export const TEXT_DATASETS = { 'moby-dick': ['lstm', 'gru', 'gpt'], spam: ['lstm', 'gru', 'bilstm'] } as const;
 export type TextDatasetName = keyof typeof TEXT_DATASETS;
-const RECURRENT = ['lstm', 'gru', 'bilstm'];
+const RECURRENT = ['lstm', 'gru', 'bilstm', 'gpt'];
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'cosine'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -70,6 +70,9 @@ const TEXT_DEFAULTS = {
   // the cosine decay settles spam's last epochs (a constant 2e-3 ended anywhere from 95% to 97.5%)
   spam: { epochs: 5, batchSize: 32, lr: 2e-3, units: 64, embedDim: 32, clipnorm: 5, schedule: 'cosine' },
 } as const;
+/** The character GPT in nanoGPT's CPU configuration (its shakespeare_char run on a laptop): batch 12, AdamW at
+ *  1e-3 with warm-up and cosine decay, gradient norm clipped at 1. */
+const GPT_DEFAULTS = { batchSize: 12, lr: 1e-3, clipnorm: 1, schedule: 'cosine', optimizer: 'adamw' } as const;
 
 /** Learning rates that train these models well out of the box. */
 const DEFAULT_LR: Record<OptimizerName, number> = {
@@ -113,7 +116,9 @@ Model
   --model NAME               mlp, perceptron, logreg, cnn (99.5% on MNIST in 10 epochs, ~5 min) or
                              cnn-small (the benchmark's reference CNN); perceptron and logreg are
                              binary: on MNIST they learn digit 0 against the rest      [mlp]
-                             For text: lstm, gru, or bilstm (spam only)
+                             For text: lstm, gru, gpt (moby-dick only: a 4-block character GPT,
+                             4 heads, 128 features, batch 12, AdamW 1e-3 with warm-up and cosine
+                             decay), or bilstm (spam only)
   --layers N,N,...           hidden layer sizes of the mlp ('' for none)             [256,128]
   --activation NAME          hidden activation                                      [relu]
                              ${ACTIVATION_NAMES.filter((a) => a !== 'softmax').join(', ')}
@@ -168,7 +173,7 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
         dropout: { type: 'string', default: '0' },
         epochs: { type: 'string' },
         'batch-size': { type: 'string' },
-        optimizer: { type: 'string', default: 'adam' },
+        optimizer: { type: 'string' },
         lr: { type: 'string' },
         schedule: { type: 'string' },
         seed: { type: 'string', default: '1' },
@@ -202,8 +207,9 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
     throw new UsageError(`--model must be one of ${TEXT_DATASETS[data as TextDatasetName].join(', ')} for --dataset ${data}; got '${model}'`);
   }
   if (!text && RECURRENT.includes(model)) throw new UsageError(`--model ${model} trains on text: --dataset moby-dick or spam`);
-  const optimizer = oneOf('--optimizer', values.optimizer!, OPTIMIZERS);
-  const clipnorm = values.clipnorm ?? (text && 'clipnorm' in text ? String(text.clipnorm) : undefined);
+  const gpt = model === 'gpt' ? GPT_DEFAULTS : undefined;
+  const optimizer = oneOf('--optimizer', values.optimizer ?? gpt?.optimizer ?? 'adam', OPTIMIZERS);
+  const clipnorm = values.clipnorm ?? (gpt ? String(gpt.clipnorm) : text && 'clipnorm' in text ? String(text.clipnorm) : undefined);
   const options: TrainOptions = {
     dataset: data,
     labelColumn: labelColumn(values['label-column']),
@@ -212,11 +218,11 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
     activation: activation(values.activation!),
     dropout: fraction('--dropout', values.dropout!),
     epochs: positiveInt('--epochs', values.epochs ?? String(text?.epochs ?? 10)),
-    batchSize: positiveInt('--batch-size', values['batch-size'] ?? String(text?.batchSize ?? 64)),
+    batchSize: positiveInt('--batch-size', values['batch-size'] ?? String(gpt?.batchSize ?? text?.batchSize ?? 64)),
     optimizer,
     lr: values.lr !== undefined ? positive('--lr', values.lr)
-      : model === 'perceptron' ? PERCEPTRON_LR : text && optimizer === 'adam' ? text.lr : DEFAULT_LR[optimizer],
-    schedule: oneOf('--schedule', values.schedule ?? text?.schedule ?? DEFAULT_SCHEDULE, SCHEDULES),
+      : model === 'perceptron' ? PERCEPTRON_LR : gpt ? gpt.lr : text && optimizer === 'adam' ? text.lr : DEFAULT_LR[optimizer],
+    schedule: oneOf('--schedule', values.schedule ?? gpt?.schedule ?? text?.schedule ?? DEFAULT_SCHEDULE, SCHEDULES),
     seed: int('--seed', values.seed!),
     validationSplit: fraction('--validation-split', values['validation-split']!),
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
@@ -226,7 +232,8 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
     text: {
       maxSteps: values['max-steps'] === undefined ? undefined : positiveInt('--max-steps', values['max-steps']),
       valLimit: values['val-limit'] === undefined ? undefined : positiveInt('--val-limit', values['val-limit']),
-      units: positiveInt('--units', values.units ?? String(text?.units ?? 64)),
+      // the GPT's features (nanoGPT's n_embd)
+      units: positiveInt('--units', values.units ?? String(gpt ? 128 : text?.units ?? 64)),
       embedDim: positiveInt('--embed-dim', values['embed-dim'] ?? String(text?.embedDim ?? 32)),
       seqLength: positiveInt('--seq-length', values['seq-length']!),
       maxlen: positiveInt('--maxlen', values.maxlen!),

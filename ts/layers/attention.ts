@@ -143,16 +143,8 @@ export class MultiHeadAttention extends Layer {
   forwardProjected(env: Env, b: Buffers, x: number, z: number, rows: number, training: boolean): void {
     const { k } = env;
     const n = rows * this.steps, f = this.features;
-    const hk = this.numHeads * this.keyDim, hv = this.numHeads * this.valueDim;
-    const project = (name: 'query' | 'key' | 'value', out: number, width: number) => {
-      // out (n, heads·width) = x (n, features) · W (features, heads·width) + b
-      k.gemm_nn(x, this.param(name, 'kernel')!.ptr, out, n, f, width, 0);
-      const bias = this.param(name, 'bias');
-      if (bias) k.bias_act_forward(out, bias.ptr, out, n, width, 0, 0);
-    };
-    project('query', b.q, hk);
-    project('key', b.k, hk);
-    project('value', b.v, hv);
+    const hv = this.numHeads * this.valueDim;
+    this.project(env, b, x, n);
     const dropout = training && this.dropout > 0 && !!b.drop;
     if (dropout) {
       trainingOnly: k.rng_dropout_mask(env.rng, b.drop, rows * this.numHeads * this.steps * this.steps, this.dropout);
@@ -160,6 +152,48 @@ export class MultiHeadAttention extends Layer {
     k.attention_forward(b.q, b.k, b.v, b.o, this.block(env, b, rows, dropout));
     // z (n, features) = o (n, heads·valueDim) · Wo (heads·valueDim, features)
     k.gemm_nn(b.o, this.param('attention_output', 'kernel')!.ptr, z, n, hv, f, 0);
+  }
+
+  /** q, k, v (n, heads·width) = x (n, features) · W (features, heads·width) + b, into b.q, b.k, b.v. */
+  private project(env: Env, b: Buffers, x: number, n: number): void {
+    const { k } = env;
+    const f = this.features, hk = this.numHeads * this.keyDim, hv = this.numHeads * this.valueDim;
+    for (const [name, out, width] of [['query', b.q, hk], ['key', b.k, hk], ['value', b.v, hv]] as const) {
+      k.gemm_nn(x, this.param(name, 'kernel')!.ptr, out, n, f, width, 0);
+      const bias = this.param(name, 'bias');
+      if (bias) k.bias_act_forward(out, bias.ptr, out, n, width, 0, 0);
+    }
+  }
+
+  /** Generation's KV cache for one sample: kCache [heads, keyDim, steps] (transposed), vCache [steps, heads, valueDim]. */
+  reserveCache(reserve: Reserve): Buffers {
+    const t = this.steps, h = this.numHeads;
+    return { kCache: reserve(h * this.keyDim * t), vCache: reserve(t * h * this.valueDim) };
+  }
+
+  /**
+   * forwardProjected for one sample in generation, with the KV cache: z (n, features) for the n positions
+   * pos..pos+n-1 of x (n, features). From pos 0 (a prompt) the n positions attend causally to each other and their
+   * keys and values fill the cache (attention_cache_fill); after that one position at a time (n = 1) attends to the
+   * cache (attention_step), the work of one position instead of the window's. b: this layer's buffers for one sample.
+   */
+  forwardCached(env: Env, b: Buffers, cache: Buffers, x: number, z: number, n: number, pos: number): void {
+    // labelled as training code so that wasmnn/infer, which does not generate, leaves the cache kernels out
+    trainingOnly: {
+      const { k, heap } = env;
+      const t = this.steps, h = this.numHeads, dk = this.keyDim, dv = this.valueDim;
+      if (!this.useCausalMask) throw new ShapeError(`${this.name}: a KV cache needs causal attention (useCausalMask), else an early position would see later ones`);
+      if (pos + n > t || (pos > 0 && n !== 1)) throw new ShapeError(`${this.name}: the KV cache takes a prompt from position 0 or one position after it, within ${t} steps; got ${n} at ${pos}`);
+      this.project(env, b, x, n);
+      heap.i32.set([1, n, h, dk, dv, 1, 0, 0, b.probs, 0, t, pos], b.att >> 2);
+      if (pos === 0) {
+        k.attention_forward(b.q, b.k, b.v, b.o, b.att);
+        k.attention_cache_fill(b.k, b.v, cache.kCache, cache.vCache, b.att);
+      } else {
+        k.attention_step(b.q, b.k, b.v, cache.kCache, cache.vCache, b.o, b.att);
+      }
+      k.gemm_nn(b.o, this.param('attention_output', 'kernel')!.ptr, z, n, h * dv, this.features, 0);
+    }
   }
 
   override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {

@@ -147,10 +147,31 @@ abstract class TransformerBlock extends Layer {
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {
+    const plan = this.planOf(b);
+    if (b.inputMask) plan.attn.inputMask = b.inputMask;
+    this.run(env, b, x, y, rows * this.inputShape![0], training, (a, z) => this.attention!.forwardProjected(env, plan.attn, a, z, rows, training));
+  }
+
+  /** Generation's KV cache of the block's attention (see MultiHeadAttention.reserveCache). */
+  reserveCache(reserve: Reserve): Buffers {
+    return this.attention!.reserveCache(reserve);
+  }
+
+  /**
+   * The forward pass of one sample's positions pos..pos+n-1 in generation (b reserved for one sample, no training):
+   * the attention through its KV cache, the norms and the feed-forward network on those n rows only.
+   */
+  forwardCached(env: Env, b: Buffers, cache: Buffers, x: number, y: number, n: number, pos: number): void {
+    const plan = this.planOf(b);
+    this.run(env, b, x, y, n, false, (a, z) => this.attention!.forwardCached(env, plan.attn, cache, a, z, n, pos));
+  }
+
+  /** The block over n rows (positions), the attention half's projected output z from attend(its input, z). */
+  private run(env: Env, b: Buffers, x: number, y: number, n: number, training: boolean, attend: (a: number, z: number) => void): void {
     const { k } = env;
     const { attention, ln1, ln2, dense1, dense2 } = this.parts();
     const plan = this.planOf(b);
-    const n = rows * this.inputShape![0], f = this.inputShape![1];
+    const f = this.inputShape![1];
     const dropout = training && this.dropout > 0 && !!b.drop1;
     if (dropout) {
       trainingOnly: {
@@ -162,8 +183,7 @@ abstract class TransformerBlock extends Layer {
     // the attention half
     const a = this.normalizeFirst ? b.n1 : x;
     if (this.normalizeFirst) ln1.forward(env, plan.ln1, x, b.n1, n);
-    if (b.inputMask) plan.attn.inputMask = b.inputMask;
-    attention.forwardProjected(env, plan.attn, a, b.z1, rows, training);
+    attend(a, b.z1);
     k.residual_add(b.z1, bias.ptr, dropout ? b.drop1 : 0, x, b.r1, n, f);
     const h = this.normalizeFirst ? b.r1 : b.h;
     if (!this.normalizeFirst) ln1.forward(env, plan.ln1, b.r1, b.h, n);

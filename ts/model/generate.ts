@@ -1,9 +1,10 @@
 // Text generation: continue a prompt of token ids one token at a time. The model is stepped, not re-run: a Stepper
-// holds whatever state one more token needs (a recurrent model's carried h and c; a transformer's KV cache can be
-// another kind) and turns one token id into the logits of the next. Steppers come from STEPPERS, a list of makers
-// each model kind adds to; the recurrent one is below. The sampling is the same for every kind: temperature scaling
-// and softmax in the module, top-k / top-p as a sort and f64 sums in JS (exact, so the same everywhere), the draw
-// from a module generator seeded with `seed`: the same seed gives the same ids in every runtime.
+// holds whatever state one more token needs (a recurrent model's carried h and c; a transformer's KV cache per
+// attention layer) and turns one token id into the logits of the next. Steppers come from STEPPERS, a list of makers
+// each model kind adds to; the recurrent one is below, the GPT one in generate-gpt.ts. The sampling is the same for
+// every kind: temperature scaling and softmax in the module, top-k / top-p as a sort and f64 sums in JS (exact, so
+// the same everywhere), the draw from a module generator seeded with `seed`: the same seed gives the same ids in
+// every runtime.
 import type { Sequential } from './model';
 import type { Layer, Buffers, Env } from '../layers/layer';
 import { Embedding } from '../layers/embedding';
@@ -13,6 +14,10 @@ import { Dropout } from '../layers/basic';
 import { TimeDistributed } from '../layers/wrappers';
 import { RNN, type Kernels } from '../backend/kernels';
 import { ValueError, ShapeError } from '../backend/errors';
+import { gptStepper } from './generate-gpt';
+import type { Stepper, StepperMaker } from './stepper';
+
+export type { Stepper, StepperMaker, StepperOptions } from './stepper';
 
 export interface GenerateOptions {
   /** Token ids to start from (at least one), fed once, one step each. */
@@ -27,24 +32,16 @@ export interface GenerateOptions {
   topP?: number;
   /** Seed of the draws (default: a random one). */
   seed?: number;
+  /** A transformer's KV cache (default true); false re-runs the window at every token (a reference, a baseline). */
+  cache?: boolean;
 }
 
-/** One model's incremental inference: feed a token, get the address of the next token's logits [vocabulary]. */
-export interface Stepper {
-  readonly vocabulary: number;
-  /** The ids a token may take, [0, inputDim). */
-  readonly inputDim: number;
-  feed(id: number, position: number): number;
-  dispose(): void;
-}
 
-/** Makes a stepper for a model it knows, or returns null. Another model kind adds its maker here. */
-export type StepperMaker = (model: Sequential) => Stepper | null;
 export const STEPPERS: StepperMaker[] = [];
 
 /** The `length` token ids that follow `prompt` (prompt excluded). */
 export function generate(model: Sequential, options: GenerateOptions): Int32Array {
-  const { prompt, length, temperature = 1, topK, topP, seed = Math.floor(Math.random() * 2 ** 32) } = options ?? ({} as GenerateOptions);
+  const { prompt, length, temperature = 1, topK, topP, seed = Math.floor(Math.random() * 2 ** 32), cache = true } = options ?? ({} as GenerateOptions);
   if (!prompt || typeof prompt.length !== 'number' || prompt.length < 1) throw new ValueError('generate: prompt must hold at least one token id');
   for (let i = 0; i < prompt.length; i++) {
     if (!Number.isInteger(prompt[i])) throw new ValueError(`generate: prompt[${i}] = ${prompt[i]} is not a whole token id`);
@@ -54,14 +51,22 @@ export function generate(model: Sequential, options: GenerateOptions): Int32Arra
   if (topK !== undefined && !(Number.isInteger(topK) && topK >= 1)) throw new ValueError(`generate: topK must be a whole number >= 1, got ${topK}`);
   if (topP !== undefined && !(typeof topP === 'number' && topP > 0 && topP <= 1)) throw new ValueError(`generate: topP must be in (0, 1], got ${topP}`);
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new ValueError(`generate: seed must be a whole number in [0, 2^32), got ${seed}`);
+  if (typeof cache !== 'boolean') throw new ValueError(`generate: cache must be true or false, got ${String(cache)}`);
   const net = model.network;
-  const stepper = STEPPERS.map((make) => make(model)).find((s) => s) ?? null;
-  if (!stepper) throw new ValueError(`generate: model '${model.name}' cannot be stepped: it needs token ids in (an embedding first), recurrent layers, and dense layers on top ending in a softmax over the vocabulary`);
+  let stepper: Stepper | null = null;
+  for (const make of STEPPERS) if (!stepper) stepper = make(model, { cache });
+  if (!stepper) throw new ValueError(`generate: model '${model.name}' cannot be stepped: it needs token ids in (an embedding first), recurrent layers or causal attention (tokenAndPositionEmbedding, transformerDecoder blocks), and dense layers on top ending in a softmax over the vocabulary`);
   for (let i = 0; i < prompt.length; i++) {
     if (prompt[i] < 0 || prompt[i] >= stepper.inputDim) {
       stepper.dispose();
       throw new ValueError(`generate: prompt[${i}] = ${prompt[i]} is not a token id in [0, ${stepper.inputDim})`);
     }
+  }
+  try {
+    stepper.check?.(prompt.length);
+  } catch (e) {
+    stepper.dispose();
+    throw e;
   }
   const { k, heap } = net.env;
   const V = stepper.vocabulary;
@@ -71,7 +76,8 @@ export function generate(model: Sequential, options: GenerateOptions): Int32Arra
     k.rng_seed(rng, seed >>> 0);
     const out = new Int32Array(length);
     let logits = 0;
-    for (let i = 0; i < prompt.length; i++) logits = stepper.feed(prompt[i], i);
+    if (stepper.prime) logits = stepper.prime(prompt);
+    else for (let i = 0; i < prompt.length; i++) logits = stepper.feed(prompt[i], i);
     const order = new Int32Array(V);
     for (let t = 0; t < length; t++) {
       // p = softmax(z / temperature), in the module
@@ -196,4 +202,4 @@ function stepCell(k: Kernels, cell: number, x: number, state: number, work: numb
   else k.simple_rnn_step(x, state, work, block);
 }
 
-STEPPERS.push(recurrentStepper);
+STEPPERS.push(recurrentStepper, gptStepper);

@@ -1,11 +1,11 @@
 // The sequence layers beyond their gradients (gradcheck.test.ts) and PyTorch's numbers (attention-torch.test.ts):
 // the sine encoding against its formula in f64, model.attentionScores against the probabilities computed here from
-// the weights, the causal structure, choosing a layer (inside a transformer block too), and the typed errors of bad
-// configs and inputs.
+// the weights, the causal structure, choosing a layer (inside a transformer block too), padding through an encoder
+// classifier, and the typed errors of bad configs and inputs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
-import { throwsError, uniform } from './helpers';
+import { sameBits, throwsError, uniform } from './helpers';
 
 const L = nn.layers;
 const test = suite('attention layers');
@@ -113,6 +113,32 @@ test('model.attentionScores reads the attention inside a transformer block; rows
   dense.dispose();
 });
 
+test('tokenAndPositionEmbedding maskZero: padding changes nothing in an encoder classifier; the mask is saved', () => {
+  // two blocks (post-LN, pre-LN), pooled over the real steps: a message padded at the end gives what it gives alone
+  const real = [3, 1, 4, 1, 5];
+  const classifier = (steps: number, maskZero: boolean) => nn.sequential({ seed: 6, layers: [
+    L.tokenAndPositionEmbedding({ inputShape: [steps], vocabularySize: 7, sequenceLength: 8, embeddingDim: 4, maskZero }),
+    L.transformerEncoder({ intermediateDim: 6, numHeads: 2 }), L.transformerEncoder({ intermediateDim: 5, numHeads: 2, normalizeFirst: true }),
+    L.globalAveragePooling1d(), L.dense({ units: 2, activation: 'softmax' })] });
+  const fixed = (a: Float32Array) => Array.from(a, (v) => v.toFixed(6));
+  const aloneModel = classifier(5, true), paddedModel = classifier(8, true), unmasked = classifier(8, false);
+  const padded = nn.tensor([[...real, 0, 0, 0]]);
+  const alone = aloneModel.predict(nn.tensor([real])).data;
+  assert.equal(fixed(paddedModel.predict(padded).data), fixed(alone), 'padded as alone');
+  assert.not.equal(fixed(unmasked.predict(padded).data), fixed(alone), 'without the mask the padding counts');
+  // every query, the padded ones too, gives the padded keys no weight
+  const scores = paddedModel.attentionScores(padded, { layer: 1 });
+  for (let r = 0; r < scores.size / 8; r++) {
+    const row = scores.data.subarray(r * 8, r * 8 + 8);
+    assert.ok(row.subarray(5).every((v) => v === 0), `row ${r}: no weight on padded keys`);
+    assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, `row ${r} sums to 1`);
+  }
+  const loaded = nn.loadModel(paddedModel.save());
+  assert.is(loaded.layers[0].getConfig().maskZero, true);
+  sameBits(loaded.predict(padded).data, paddedModel.predict(padded).data, 'loaded');
+  for (const m of [aloneModel, paddedModel, unmasked, loaded]) m.dispose();
+});
+
 test('bad configs and inputs are typed errors naming the problem', () => {
   const build = (layers: nn.layers.Layer[]) => nn.sequential({ layers }).countParams();
   throwsError(() => L.multiHeadAttention({ numHeads: 0, keyDim: 4 }), nn.ValueError, /numHeads must be a whole number >= 1, got 0/);
@@ -126,6 +152,7 @@ test('bad configs and inputs are typed errors naming the problem', () => {
   throwsError(() => build([L.positionEmbedding({ inputShape: [9, 4], sequenceLength: 8 })]), nn.ShapeError, /9 steps, longer than the positionEmbedding's sequenceLength 8/);
   throwsError(() => build([L.tokenAndPositionEmbedding({ inputShape: [9], vocabularySize: 5, sequenceLength: 8, embeddingDim: 4 })]), nn.ShapeError, /9 steps, longer than the tokenAndPositionEmbedding's sequenceLength 8/);
   throwsError(() => L.sinePositionEncoding({ maxWavelength: -1 }), nn.ValueError, /maxWavelength must be a finite number > 0/);
+  throwsError(() => L.tokenAndPositionEmbedding({ vocabularySize: 5, sequenceLength: 4, embeddingDim: 3, maskZero: 1 as never }), nn.ValueError, /maskZero must be true or false, got 1/);
   // an id out of range: the sample and step named, the model unchanged and still usable
   const m = nn.sequential({ seed: 2, layers: [L.tokenAndPositionEmbedding({ inputShape: [4], vocabularySize: 5, sequenceLength: 4, embeddingDim: 3 })] });
   const before = m.getWeights().map((t) => t.data);

@@ -239,6 +239,12 @@ const table: Row[] = [
     zeroGradients: KEY_BIAS,
     layers: () => [layers.tokenAndPositionEmbedding({ vocabularySize: 6, sequenceLength: 6, embeddingDim: 4 }),
       layers.multiHeadAttention({ numHeads: 2, keyDim: 2, useCausalMask: true })] },
+  // padding (ids 0 at the end, at the start, one sample all padding): padded keys get no weight in the block's
+  // attention and the pooling skips padded steps (id 0's embedding row gets no gradient)
+  { name: 'tokenAndPositionEmbedding maskZero -> transformerEncoder -> globalAveragePooling1d (padded steps skipped)', inputShape: [6], x: PADDED_ALL, inputGradient: false,
+    zeroGradients: KEY_BIAS,
+    layers: () => [layers.tokenAndPositionEmbedding({ vocabularySize: 7, sequenceLength: 6, embeddingDim: 4, maskZero: true }),
+      layers.transformerEncoder({ intermediateDim: 5, numHeads: 2 }), layers.globalAveragePooling1d()] },
   // the transformer blocks, post-LN and pre-LN
   { name: 'transformerEncoder post-LN, relu, 2 heads', inputShape: [4, 6], rows: 2,
     zeroGradients: KEY_BIAS,

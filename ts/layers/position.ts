@@ -5,7 +5,9 @@
 //                          each pass adds it (position_table_add): the same bits as computing it every time
 //   positionEmbedding      a learned table [sequenceLength, features], rows 0..steps-1 added
 //   tokenAndPositionEmbedding  token ids [steps] in: token_embedding [vocabularySize, embeddingDim] looked up, plus a
-//                          learned position table [sequenceLength, embeddingDim]
+//                          learned position table [sequenceLength, embeddingDim]; with maskZero (KerasNLP's mask_zero)
+//                          id 0 is padding and the layer writes the [B, T] mask that the attention (padded keys get
+//                          no weight), the blocks and global pooling (padded steps skipped) read, as embedding's
 import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
 import { glorotUniform, randomUniform } from './initializers';
 import { ShapeError, ValueError } from '../backend/errors';
@@ -120,6 +122,8 @@ export interface TokenAndPositionEmbeddingArgs extends LayerArgs {
   vocabularySize: number;
   sequenceLength: number;
   embeddingDim: number;
+  /** Id 0 is padding: the layers above skip those steps (as embedding's maskZero); default false. */
+  maskZero?: boolean;
 }
 
 export class TokenAndPositionEmbedding extends Layer {
@@ -127,12 +131,15 @@ export class TokenAndPositionEmbedding extends Layer {
   readonly vocabularySize: number;
   readonly sequenceLength: number;
   readonly embeddingDim: number;
+  readonly maskZero: boolean;
 
   constructor(args: TokenAndPositionEmbeddingArgs) {
     super(args);
     this.vocabularySize = positiveInt(args?.vocabularySize, 'tokenAndPositionEmbedding: vocabularySize');
     this.sequenceLength = positiveInt(args.sequenceLength, 'tokenAndPositionEmbedding: sequenceLength');
     this.embeddingDim = positiveInt(args.embeddingDim, 'tokenAndPositionEmbedding: embeddingDim');
+    if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean') throw new ValueError(`tokenAndPositionEmbedding: maskZero must be true or false, got ${String(args.maskZero)}`);
+    this.maskZero = args.maskZero ?? false;
   }
 
   protected setup(inputShape: number[]): number[] {
@@ -148,9 +155,14 @@ export class TokenAndPositionEmbedding extends Layer {
     trainingOnly: return { initializer: name.startsWith('token') ? randomUniform({ minval: -0.05, maxval: 0.05 }) : glorotUniform() };
   }
 
-  /** The ids as i32, one per sample and step. */
+  /** The ids as i32, one per sample and step, and with maskZero the mask [capacity, steps] the layers above read. */
   override reserve(reserve: Reserve, capacity: number): Buffers {
-    return { ids: reserve(capacity * this.inputShape![0]) };
+    const n = capacity * this.inputShape![0];
+    return this.maskZero ? { ids: reserve(n), mask: reserve(n) } : { ids: reserve(n) };
+  }
+
+  override outputMask(b: Buffers): number {
+    return b.mask ?? 0;
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
@@ -161,6 +173,7 @@ export class TokenAndPositionEmbedding extends Layer {
       const value = env.heap.f32[(x >> 2) + bad];
       throw new ValueError(`${this.name}: sample ${Math.floor(bad / t)} step ${bad % t} holds ${value}, not a token id (a whole number in [0, ${this.vocabularySize}), the vocabularySize)`);
     }
+    if (b.mask) k.embedding_mask(b.ids, b.mask, rows * t);
     const [tokens, positions] = this.params;
     k.embedding_forward(b.ids, tokens.ptr, y, rows * t, d);
     k.position_table_add(y, positions.ptr, y, rows, t, d, 0);
@@ -178,7 +191,10 @@ export class TokenAndPositionEmbedding extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), vocabularySize: this.vocabularySize, sequenceLength: this.sequenceLength, embeddingDim: this.embeddingDim };
+    return {
+      ...super.getConfig(), vocabularySize: this.vocabularySize, sequenceLength: this.sequenceLength, embeddingDim: this.embeddingDim,
+      maskZero: this.maskZero,
+    };
   }
 }
 

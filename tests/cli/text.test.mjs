@@ -1,5 +1,6 @@
 // The CLI's text commands as a user runs them (dist/cli.js; build first), on tiny settings: `train --dataset
-// moby-dick` and `generate`, `train --dataset spam`, and their mistakes as one-line messages. Run: node --test tests/cli/
+// moby-dick` and `generate`, `train --dataset spam` (recurrent and transformer), and their mistakes as one-line
+// messages. Run: node --test tests/cli/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -102,6 +103,37 @@ test('train --dataset spam --model bilstm: a bidirectional LSTM', () => {
   assert.match(r.stdout, /test: loss [\d.]+ {2}accuracy/);
 });
 
+test('train --dataset spam --model transformer: an encoder classifier that trains, reports, saves, loads and predicts', async () => {
+  const dir = join(tmp, 'tf');
+  const out = join(dir, 'model.wnn');
+  const r = cli('train', '--dataset', 'spam', '--model', 'transformer', '--epochs', '1', '--limit', '200', '--maxlen', '24', '--units', '8',
+    '--embed-dim', '8', '--max-steps', '3', '--out', out, '--curves', join(dir, 'curves.svg'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /token and position embedding 8 \(mask zero\) -> transformer encoder \(2 heads, feed-forward 8, dropout 0\.1\) -> average over the real steps -> dropout 0\.1 -> dense 1 sigmoid; adam lr 0\.001/);
+  assert.match(r.stdout, /^epoch 1\/1 +loss [\d.]+ +acc [\d.]+ +val_loss [\d.]+ +val_acc [\d.]+/m);
+  assert.match(r.stdout, /test: loss [\d.]+ {2}accuracy [\d.]+% \(\d+ of 1209 right\) {2}spam precision [\d.]+% {2}recall [\d.]+%/);
+  assert.match(r.stdout, /true \\ predicted \| +ham +spam/);
+  assert.ok(existsSync(join(dir, 'curves.svg')), 'the curves');
+  // padded at the end: a message's first word at position 0
+  const saved = JSON.parse(readFileSync(join(dir, 'model.tokenizer.json'), 'utf8'));
+  assert.deepEqual([saved.maxlen, saved.padding, saved.truncating], [24, 'post', 'post']);
+  const nn = await import('wasmnn');
+  await nn.ready();
+  const model = nn.loadModel(readFileSync(out));
+  assert.deepEqual(model.layers.map((l) => l.className), ['TokenAndPositionEmbedding', 'TransformerEncoder', 'GlobalAveragePooling1D', 'Dropout', 'Dense']);
+  assert.equal(model.layers[0].getConfig().maskZero, true);
+  const tokenizer = nn.data.Tokenizer.fromJSON(saved.tokenizer);
+  const texts = ['Subject: free money, click here now', 'Subject: meeting notes\nsee you tomorrow', 'Subject: free money, click here now'];
+  const ids = nn.data.padSequences(tokenizer.textsToSequences(texts), { maxlen: saved.maxlen, padding: saved.padding, truncating: saved.truncating });
+  assert.ok(Array.from(ids.data.subarray(0, 24)).some((v) => v > 0), 'the words are in the vocabulary');
+  const p = model.predict(nn.tensor(Float32Array.from(ids.data), [3, 24]));
+  assert.deepEqual(p.shape, [3, 1]);
+  assert.ok(Array.from(p.data).every((v) => v > 0 && v < 1), `probabilities of spam, got ${Array.from(p.data)}`);
+  assert.equal(p.data[0], p.data[2], 'the same message, the same probability');
+  assert.notEqual(p.data[0], p.data[1], 'different messages, different probabilities');
+  model.dispose();
+});
+
 test('mistakes in the text commands are one line each, naming the problem', () => {
   // options are checked before the model is read: any file does for them
   const noVocab = join(tmp, 'novocab.wnn');
@@ -127,10 +159,11 @@ test('mistakes in the text commands are one line each, naming the problem', () =
   // train's mistakes: the message, then where the options are listed
   const train = [
     [['train', '--dataset', 'moby-dick', '--model', 'bilstm'], '--model must be one of lstm, gru, gpt for --dataset moby-dick'],
-    [['train', '--dataset', 'spam', '--model', 'cnn'], '--model must be one of lstm, gru, bilstm for --dataset spam'],
+    [['train', '--dataset', 'spam', '--model', 'cnn'], '--model must be one of lstm, gru, bilstm, transformer for --dataset spam'],
     [['train', '--model', 'lstm'], '--model lstm trains on text'],
     [['train', '--dataset', 'moby-dick', '--max-steps', '0'], '--max-steps must be at least 1'],
     [['train', '--dataset', 'spam', '--maxlen', 'x'], '--maxlen needs a number'],
+    [['train', '--dataset', 'spam', '--model', 'transformer', '--embed-dim', '7'], '--embed-dim must be a multiple of 2 for --model transformer'],
     [['train', '--dataset', 'moby-dick', '--temperature=-1'], '--temperature must be greater than 0'],
     [['train', '--dataset', 'books'], '--dataset must be mnist, moby-dick, spam or a .csv file'],
   ];
@@ -144,7 +177,7 @@ test('mistakes in the text commands are one line each, naming the problem', () =
 
 test('help lists the text options and the generate command', () => {
   const t = cli('train', '--help');
-  for (const flag of ['--max-steps', '--seq-length', '--maxlen', '--num-words', '--clipnorm', 'moby-dick', 'spam', 'bilstm']) {
+  for (const flag of ['--max-steps', '--seq-length', '--maxlen', '--num-words', '--clipnorm', 'moby-dick', 'spam', 'bilstm', 'transformer']) {
     assert.ok(t.stdout.includes(flag), `train --help mentions ${flag}`);
   }
   const g = cli('generate', '--help');

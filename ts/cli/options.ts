@@ -11,11 +11,11 @@ export class UsageError extends Error {
   }
 }
 
-export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small', 'lstm', 'gru', 'bilstm', 'gpt'] as const;
+export const MODELS = ['mlp', 'perceptron', 'logreg', 'cnn', 'cnn-small', 'lstm', 'gru', 'bilstm', 'gpt', 'transformer'] as const;
 /** The datasets of text, each with the recurrent models it trains (the first is its default). */
-export const TEXT_DATASETS = { 'moby-dick': ['lstm', 'gru', 'gpt'], spam: ['lstm', 'gru', 'bilstm'] } as const;
+export const TEXT_DATASETS = { 'moby-dick': ['lstm', 'gru', 'gpt'], spam: ['lstm', 'gru', 'bilstm', 'transformer'] } as const;
 export type TextDatasetName = keyof typeof TEXT_DATASETS;
-const RECURRENT = ['lstm', 'gru', 'bilstm', 'gpt'];
+const RECURRENT = ['lstm', 'gru', 'bilstm', 'gpt', 'transformer'];
 export const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'cosine'] as const;
 export type ModelName = (typeof MODELS)[number];
@@ -73,6 +73,9 @@ const TEXT_DEFAULTS = {
 /** The character GPT in nanoGPT's CPU configuration (its shakespeare_char run on a laptop): batch 12, AdamW at
  *  1e-3 with warm-up and cosine decay, gradient norm clipped at 1. */
 const GPT_DEFAULTS = { batchSize: 12, lr: 1e-3, clipnorm: 1, schedule: 'cosine', optimizer: 'adamw' } as const;
+/** The spam transformer (KerasNLP's text classifier, sized for a few minutes on two cores): features (--embed-dim),
+ *  feed-forward units (--units), dropout in the blocks and before the output; heads and encoder blocks are fixed. */
+export const SPAM_TRANSFORMER = { epochs: 5, lr: 1e-3, units: 64, embedDim: 32, dropout: 0.1, heads: 2, blocks: 1 } as const;
 
 /** Learning rates that train these models well out of the box. */
 const DEFAULT_LR: Record<OptimizerName, number> = {
@@ -99,8 +102,9 @@ Text (--dataset moby-dick: a character language model; --dataset spam: SpamAssas
   --max-steps N              at most N training steps per epoch (a seeded draw of batches; a full epoch
                              of Moby Dick is 523 steps of 32 windows)               [all]
   --val-limit N              validate on the first N held-out windows (messages) only          [all]
-  --units N                  recurrent units                      [256 moby-dick, 64 spam]
-  --embed-dim N              embedding size                         [64 moby-dick, 32 spam]
+  --units N                  recurrent units (transformer: its feed-forward units)
+                                                                   [256 moby-dick, 64 spam]
+  --embed-dim N              embedding size (transformer: its features)  [64 moby-dick, 32 spam]
   --seq-length N             characters per training window (moby-dick)                       [64]
   --maxlen N                 tokens kept from the start of each message (spam)               [200]
   --num-words N              words in the vocabulary (spam)                               [10000]
@@ -110,7 +114,8 @@ Text (--dataset moby-dick: a character language model; --dataset spam: SpamAssas
   --temperature T            the samples' temperature                                          [0.8]
   For text, the defaults: --model lstm, --epochs ${TEXT_DEFAULTS['moby-dick'].epochs} (moby-dick) or ${TEXT_DEFAULTS.spam.epochs} (spam), --batch-size 32,
   --lr 2e-3, --schedule constant (moby-dick) or cosine (spam); spam is split 80/20 (seeded, stratified)
-  and the model reads each message's From and Subject headers, then its body.
+  and the model reads each message's From and Subject headers, then its body. The spam transformer:
+  --epochs ${SPAM_TRANSFORMER.epochs}, --lr ${SPAM_TRANSFORMER.lr}, --dropout ${SPAM_TRANSFORMER.dropout}.
 
 Model
   --model NAME               mlp, perceptron, logreg, cnn (99.5% on MNIST in 10 epochs, ~5 min) or
@@ -118,11 +123,14 @@ Model
                              binary: on MNIST they learn digit 0 against the rest      [mlp]
                              For text: lstm, gru, gpt (moby-dick only: a 4-block character GPT,
                              4 heads, 128 features, batch 12, AdamW 1e-3 with warm-up and cosine
-                             decay), or bilstm (spam only)
+                             decay), or bilstm or transformer (spam only: KerasNLP's classifier,
+                             token and position embedding, ${SPAM_TRANSFORMER.blocks} encoder block of ${SPAM_TRANSFORMER.heads} heads,
+                             the average over the real steps, dropout, sigmoid)
   --layers N,N,...           hidden layer sizes of the mlp ('' for none)             [256,128]
   --activation NAME          hidden activation                                      [relu]
                              ${ACTIVATION_NAMES.filter((a) => a !== 'softmax').join(', ')}
-  --dropout F                dropout rate after each hidden layer                    [0]
+  --dropout F                dropout rate after each hidden layer (transformer: in its
+                             blocks and before the output)                          [0]
 
 Training
   --epochs N                 passes over the training samples                       [10]
@@ -170,7 +178,7 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
         model: { type: 'string' },
         layers: { type: 'string', default: '256,128' },
         activation: { type: 'string', default: 'relu' },
-        dropout: { type: 'string', default: '0' },
+        dropout: { type: 'string' },
         epochs: { type: 'string' },
         'batch-size': { type: 'string' },
         optimizer: { type: 'string' },
@@ -208,6 +216,7 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
   }
   if (!text && RECURRENT.includes(model)) throw new UsageError(`--model ${model} trains on text: --dataset moby-dick or spam`);
   const gpt = model === 'gpt' ? GPT_DEFAULTS : undefined;
+  const encoder = model === 'transformer' ? SPAM_TRANSFORMER : undefined;
   const optimizer = oneOf('--optimizer', values.optimizer ?? gpt?.optimizer ?? 'adam', OPTIMIZERS);
   const clipnorm = values.clipnorm ?? (gpt ? String(gpt.clipnorm) : text && 'clipnorm' in text ? String(text.clipnorm) : undefined);
   const options: TrainOptions = {
@@ -216,12 +225,13 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
     model,
     layers: layerSizes(values.layers!),
     activation: activation(values.activation!),
-    dropout: fraction('--dropout', values.dropout!),
-    epochs: positiveInt('--epochs', values.epochs ?? String(text?.epochs ?? 10)),
+    dropout: fraction('--dropout', values.dropout ?? String(encoder?.dropout ?? 0)),
+    epochs: positiveInt('--epochs', values.epochs ?? String(encoder?.epochs ?? text?.epochs ?? 10)),
     batchSize: positiveInt('--batch-size', values['batch-size'] ?? String(gpt?.batchSize ?? text?.batchSize ?? 64)),
     optimizer,
     lr: values.lr !== undefined ? positive('--lr', values.lr)
-      : model === 'perceptron' ? PERCEPTRON_LR : gpt ? gpt.lr : text && optimizer === 'adam' ? text.lr : DEFAULT_LR[optimizer],
+      : model === 'perceptron' ? PERCEPTRON_LR : gpt ? gpt.lr : encoder && optimizer === 'adam' ? encoder.lr
+      : text && optimizer === 'adam' ? text.lr : DEFAULT_LR[optimizer],
     schedule: oneOf('--schedule', values.schedule ?? gpt?.schedule ?? text?.schedule ?? DEFAULT_SCHEDULE, SCHEDULES),
     seed: int('--seed', values.seed!),
     validationSplit: fraction('--validation-split', values['validation-split']!),
@@ -233,8 +243,8 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
       maxSteps: values['max-steps'] === undefined ? undefined : positiveInt('--max-steps', values['max-steps']),
       valLimit: values['val-limit'] === undefined ? undefined : positiveInt('--val-limit', values['val-limit']),
       // the GPT's features (nanoGPT's n_embd)
-      units: positiveInt('--units', values.units ?? String(gpt ? 128 : text?.units ?? 64)),
-      embedDim: positiveInt('--embed-dim', values['embed-dim'] ?? String(text?.embedDim ?? 32)),
+      units: positiveInt('--units', values.units ?? String(gpt ? 128 : encoder?.units ?? text?.units ?? 64)),
+      embedDim: positiveInt('--embed-dim', values['embed-dim'] ?? String(encoder?.embedDim ?? text?.embedDim ?? 32)),
       seqLength: positiveInt('--seq-length', values['seq-length']!),
       maxlen: positiveInt('--maxlen', values.maxlen!),
       numWords: atLeast('--num-words', values['num-words']!, 3),
@@ -244,6 +254,9 @@ export function parseTrainOptions(args: string[]): TrainOptions | undefined {
       temperature: positive('--temperature', values.temperature!),
     },
   };
+  if (encoder && options.text.embedDim % encoder.heads !== 0) {
+    throw new UsageError(`--embed-dim must be a multiple of ${encoder.heads} for --model transformer (its ${encoder.heads} heads share the features); got ${options.text.embedDim}`);
+  }
   if (options.labelColumn !== undefined && options.dataset !== 'mnist' && !options.dataset.toLowerCase().endsWith('.csv')) {
     throw new UsageError(`--label-column applies to a CSV dataset, not to ${options.dataset}`);
   }

@@ -1,11 +1,17 @@
 // `wasmnn train --dataset spam`: SpamAssassin's messages as spam or ham. A seeded stratified 80/20 split of the
 // messages; a Keras-style tokenizer fitted on the training part; each message's first --maxlen tokens (headers
-// included: the start of a message), padded in front with 0, which the embedding masks; embedding -> LSTM, GRU or a
-// bidirectional LSTM -> one sigmoid unit, binary cross-entropy. Reports test accuracy, spam's precision and recall
-// and the confusion matrix; saves the model, the tokenizer beside it, and the curves.
+// included: the start of a message), padded with 0, which the embedding masks; then one sigmoid unit, binary
+// cross-entropy, after either
+//   embedding -> LSTM, GRU or a bidirectional LSTM (padded in front: the last steps the recurrent layer reads are
+//                words), or
+//   --model transformer, KerasNLP's text classifier: token and position embedding -> transformer encoder blocks ->
+//                the average over the real steps -> dropout (padded at the end: a message's first word is always at
+//                position 0, and the mask keeps the padding out of the attention and the average).
+// Reports test accuracy, spam's precision and recall and the confusion matrix; saves the model, the tokenizer and
+// padding beside it, and the curves.
 import * as nn from 'wasmnn';
 import { optimizer } from './char-model';
-import type { TrainOptions } from './options';
+import { SPAM_TRANSFORMER, type TrainOptions } from './options';
 import { trainingProgress } from './progress';
 import { peakRss, saveModel, tokenizerPath, writeCurves, writeFile } from './results';
 import { spam } from './text-datasets';
@@ -18,8 +24,9 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   const corpus = spam();
   const split = nn.data.splitTexts(corpus.texts.map(messageText), corpus.labels, { testSize: 0.2, seed: opts.seed, stratify: true });
   const tokenizer = nn.data.tokenizer({ numWords: t.numWords }).fitOnTexts(split.xTrain);
-  // the first tokens of each message; padding in front, so the last steps the recurrent layer reads are words
-  const pad = (texts: string[]) => nn.data.padSequences(tokenizer.textsToSequences(texts), { maxlen: t.maxlen, padding: 'pre', truncating: 'post' });
+  // the first tokens of each message
+  const padding = opts.model === 'transformer' ? 'post' : 'pre';
+  const pad = (texts: string[]) => nn.data.padSequences(tokenizer.textsToSequences(texts), { maxlen: t.maxlen, padding, truncating: 'post' });
   let xTrain = pad(split.xTrain);
   let yTrain = split.yTrain;
   const xTest = pad(split.xTest);
@@ -42,23 +49,12 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   const rows = (a: nn.data.IntArray, from: number, to: number) => nn.tensor(Float32Array.from(a.data.subarray(from * t.maxlen, to * t.maxlen)), [to - from, t.maxlen]);
   const labels = (y: Int32Array) => nn.tensor(Float32Array.from(y), [y.length, 1]);
 
-  const recurrent = () => (opts.model === 'gru' ? nn.layers.gru({ units: t.units })
-    : opts.model === 'bilstm' ? nn.layers.bidirectional({ layer: nn.layers.lstm({ units: t.units }), mergeMode: 'concat' })
-    : nn.layers.lstm({ units: t.units }));
-  const model = nn.sequential({
-    seed: opts.seed,
-    layers: [
-      nn.layers.embedding({ inputDim: t.numWords, outputDim: t.embedDim, maskZero: true, inputShape: [t.maxlen] }),
-      recurrent(),
-      nn.layers.dense({ units: 1, activation: 'sigmoid' }),
-    ],
-  });
+  const { layers, description } = spamLayers(opts);
+  const model = nn.sequential({ seed: opts.seed, layers });
   const stepsPerEpoch = Math.min(Math.ceil(nFit / opts.batchSize), t.maxSteps ?? Infinity);
   const fitCount = Math.min(nFit, stepsPerEpoch * opts.batchSize);
   model.compile({ optimizer: optimizer(opts, opts.epochs * stepsPerEpoch), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
   say(model.summary(null));
-  const cell = opts.model === 'bilstm' ? `bidirectional LSTM 2x${t.units} (concat)` : `${opts.model.toUpperCase()} ${t.units}`;
-  const description = `embedding ${t.embedDim} (mask zero) -> ${cell} -> dense 1 sigmoid`;
   say(`${description}; ${opts.optimizer} lr ${opts.lr}${opts.schedule === 'cosine' ? ' decaying to 0 (cosine)' : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
     `${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'}, seed ${opts.seed}`);
   say(`training on ${fitCount} messages` + (nVal ? `, validating on ${nVal} held out` : ', no validation'));
@@ -80,11 +76,43 @@ export async function trainSpamModel(opts: TrainOptions, say: (line?: string) =>
   spamReport(split.yTest, predicted, loss).forEach((line) => console.log(line));
 
   console.log(saveModel(model, opts.out));
-  writeFile(tokenizerPath(opts.out), JSON.stringify({ tokenizer: tokenizer.toJSON(), maxlen: t.maxlen, padding: 'pre', truncating: 'post', classes: CLASSES }));
+  writeFile(tokenizerPath(opts.out), JSON.stringify({ tokenizer: tokenizer.toJSON(), maxlen: t.maxlen, padding, truncating: 'post', classes: CLASSES }));
   console.log(`saved the tokenizer and padding to ${tokenizerPath(opts.out)}`);
   console.log(writeCurves(history.history, opts.curves, `SpamAssassin · ${description} · ${opts.optimizer} ${opts.lr}`));
   console.log(peakRss());
   model.dispose();
+}
+
+/** The layers for --model, and the line that describes them. */
+function spamLayers(opts: TrainOptions): { layers: nn.layers.Layer[]; description: string } {
+  const t = opts.text, L = nn.layers;
+  if (opts.model === 'transformer') {
+    const drop = opts.dropout, { heads, blocks: n } = SPAM_TRANSFORMER;
+    const blocks = Array.from({ length: n }, () => L.transformerEncoder({ intermediateDim: t.units, numHeads: heads, dropout: drop }));
+    return {
+      layers: [
+        L.tokenAndPositionEmbedding({ vocabularySize: t.numWords, sequenceLength: t.maxlen, embeddingDim: t.embedDim, maskZero: true, inputShape: [t.maxlen] }),
+        ...blocks,
+        L.globalAveragePooling1d(),
+        ...(drop > 0 ? [L.dropout({ rate: drop })] : []),
+        L.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+      description: `token and position embedding ${t.embedDim} (mask zero) -> ${n === 1 ? 'transformer encoder' : `${n} transformer encoders`} ` +
+        `(${heads} heads, feed-forward ${t.units}, dropout ${drop}) -> average over the real steps${drop > 0 ? ` -> dropout ${drop}` : ''} -> dense 1 sigmoid`,
+    };
+  }
+  const cell = opts.model === 'bilstm' ? `bidirectional LSTM 2x${t.units} (concat)` : `${opts.model.toUpperCase()} ${t.units}`;
+  const recurrent = opts.model === 'gru' ? L.gru({ units: t.units })
+    : opts.model === 'bilstm' ? L.bidirectional({ layer: L.lstm({ units: t.units }), mergeMode: 'concat' })
+    : L.lstm({ units: t.units });
+  return {
+    layers: [
+      L.embedding({ inputDim: t.numWords, outputDim: t.embedDim, maskZero: true, inputShape: [t.maxlen] }),
+      recurrent,
+      L.dense({ units: 1, activation: 'sigmoid' }),
+    ],
+    description: `embedding ${t.embedDim} (mask zero) -> ${cell} -> dense 1 sigmoid`,
+  };
 }
 
 /**

@@ -39,6 +39,26 @@ test('an MLP and two CNNs saved by the full library predict the same bits in was
   }
 });
 
+test("each build takes the other's tensors: wasmnn/infer's predict a library Tensor, the library's an infer Tensor", () => {
+  const L = nn.layers;
+  const m = nn.sequential({ seed: 13, layers: [L.dense({ inputShape: [5], units: 3, activation: 'tanh' })] });
+  const edge = infer.loadModel(m.save());
+  const lib = nn.tensor(uniform(4 * 5, 14), [4, 5]);
+  const own = infer.tensor(lib.data, lib.shape);
+  // two classes (each build bundles its own), one brand
+  assert.ok((nn.Tensor as unknown) !== (infer.Tensor as unknown), 'the builds share their Tensor class: the test proves nothing');
+  assert.ok(lib instanceof infer.Tensor && own instanceof nn.Tensor);
+  assert.not.ok({ data: lib.data, shape: lib.shape } instanceof nn.Tensor, 'a plain object is not a tensor');
+  const want = m.predict(lib).data;
+  sameBits(edge.predict(lib).data, want, 'wasmnn/infer given a library tensor');
+  sameBits(m.predict(own).data, want, 'the library given a wasmnn/infer tensor');
+  sameBits(edge.predict(own).data, want, 'wasmnn/infer given its own tensor');
+  // a shape that does not fit is the same typed error whichever build made the tensor
+  assert.throws(() => edge.predict(nn.tensor(uniform(4 * 6, 15), [4, 6])), (e: Error) => e instanceof infer.ShapeError && /\[n, 5\].*\[4, 6\]/.test(e.message));
+  edge.dispose();
+  m.dispose();
+});
+
 /** Class names of a model's layers and of the layers inside them (residual blocks). */
 function classesOf(m: nn.Sequential): Set<string> {
   const seen = new Set<string>();

@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
+import { generate } from 'wasmnn/infer/generate';
 import { HEADER, lcg, sameBits, tokenIds, uniform, withJson, fixCrc } from './helpers';
 
 const test = suite('infer: the edge build');
@@ -70,7 +71,7 @@ function classesOf(m: nn.Sequential): Set<string> {
   return seen;
 }
 
-test('every layer of the catalog predicts the same bits in wasmnn/infer, which exports exactly the kernels they call', async () => {
+test('every layer of the catalog predicts the same bits in wasmnn/infer, which exports exactly the kernels they (and wasmnn/infer/generate) call', async () => {
   const L = nn.layers;
   // trained a little first, so batch norm's running statistics and every weight are not their initial values
   const models = [
@@ -145,11 +146,18 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
       sameBits(got, want, `a model of ${layers}`);
       m.dispose();
     }
+    // wasmnn/infer/generate's one-step kernels and its draws, for every cell (its own test checks the ids)
+    const text = nn.sequential({ seed: 14, layers: [L.embedding({ inputShape: [4], inputDim: 9, outputDim: 3 }),
+      L.simpleRNN({ units: 3, returnSequences: true }), L.lstm({ units: 3, returnSequences: true }), L.gru({ units: 3 }), L.dense({ units: 9, activation: 'softmax' })] });
+    const edge = infer.loadModel(text.save());
+    assert.equal(Array.from(generate(edge, { prompt: [1, 2], length: 5, seed: 3 })), Array.from(nn.generate(text, { prompt: [1, 2], length: 5, seed: 3 })));
+    edge.dispose();
+    text.dispose();
   } finally {
     backend.kernels = kernels;
   }
   const idle = exported.filter((name) => !called.has(name));
-  assert.equal(idle.map((name) => `${name}: exported by wasmnn-infer.wasm but no layer calls it at inference (drop its line in assembly/infer.ts)`), []);
+  assert.equal(idle.map((name) => `${name}: exported by wasmnn-infer.wasm but neither a layer at inference nor wasmnn/infer/generate calls it (drop its line in assembly/infer.ts)`), []);
 });
 
 test('a corrupt checkpoint is a typed error in wasmnn/infer too', () => {

@@ -80,6 +80,11 @@ test('a model saved with its steps open (batch_input_shape [null, null]) takes a
   own.setWeights(model.getWeights());
   checkPredictions(own, f.other!, 'nn.sequential with inputShape [null]');
   own.dispose();
+  // saved as wasmnn's checkpoint (what `wasmnn import` writes), it keeps its steps open
+  const again = nn.loadModel(model.save());
+  checkPredictions(again, f, 'openSteps saved and loaded');
+  checkPredictions(again, f.other!, 'openSteps saved and loaded, other steps');
+  again.dispose();
   model.dispose();
 });
 

@@ -10,18 +10,18 @@ export function heap_base(): usize {
 
 export { gemm_nn } from "./matmul";
 export { act_forward, bias_act_forward, softmax_forward, log_softmax_forward } from "./activations";
-export { rng_seed } from "./random";
+export { rng_seed, rng_uniform } from "./random";
 export { vec_fill, vec_copy, vec_scale, vec_affine, vec_add, vec_mul, vec_has_non_finite } from "./vector";
 export { im2col, conv2d_forward, conv2d_forward_maxpool } from "./conv";
 export { avgpool_forward, global_avgpool_forward, global_maxpool_forward } from "./pool";
 export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./norm";
 export { attention_forward, position_encoding_add, position_table_add, residual_add } from "./attention";
 export { embedding_ids, embedding_mask, embedding_forward } from "./embedding";
-// (the one-step kernels serve nn.generate, which wasmnn/infer does not carry)
-export { rnn_work_floats } from "./recurrent";
-export { simple_rnn_forward } from "./simple-rnn";
-export { lstm_forward } from "./lstm";
-export { gru_forward } from "./gru";
+// the one-step kernels (and rng_uniform above) serve wasmnn/infer/generate, a separate entry point
+export { rnn_work_floats, rnn_step_work_floats } from "./recurrent";
+export { simple_rnn_forward, simple_rnn_step } from "./simple-rnn";
+export { lstm_forward, lstm_step } from "./lstm";
+export { gru_forward, gru_step } from "./gru";
 
 import { maxpool_forward as maxpool } from "./pool";
 

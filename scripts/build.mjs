@@ -15,6 +15,11 @@ await build(library('index'));
 // wasmnn/infer: load and predict only, minified (it loads dist/wasmnn-infer.wasm, built by asc's infer target); the
 // layers' blocks labelled `trainingOnly:` (their backward passes) are dropped
 await build({ ...library('infer'), minify: true, dropLabels: ['trainingOnly'] });
+// wasmnn/infer/generate: generation for wasmnn/infer's models, a file of its own so wasmnn/infer does not grow; it
+// throws wasmnn/infer's error classes, imported from dist/infer.js, not bundled again
+await build({ ...library('infer-generate'), minify: true, plugins: [{ name: 'infer-errors', setup(b) {
+  b.onResolve({ filter: /\/backend\/errors$/ }, () => ({ path: './infer.js', external: true }));
+} }] });
 await build({ ...library('embedded'), loader: { '.wasm': 'binary' } });
 await buildInferEntries();
 if (existsSync('ts/cli.ts')) {

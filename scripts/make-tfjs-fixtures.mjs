@@ -84,7 +84,19 @@ const MODELS = {
   upsampling: () => [L.upSampling2d({ size: [2, 2], inputShape: [3, 2, 1] }), L.flatten(), L.dense({ units: 1 })],
   // a functional model whose layers form one chain (made by chain() below; the loader orders it from its graph)
   chain: 'functional',
+  // a character model with its steps left open (inputShape [null]: TF.js saves batch_input_shape [null, null]),
+  // predicting the next character at every step; predicted at STEPS and at OTHER_STEPS steps (see main)
+  openSteps: () => [
+    L.embedding({ inputDim: 11, outputDim: 4, maskZero: true, inputShape: [null] }),
+    L.lstm({ units: 6, returnSequences: true }),
+    L.gru({ units: 5, returnSequences: true }),
+    L.dense({ units: 11, activation: 'softmax' }),
+  ],
 };
+
+/** The steps an open-steps model is predicted at: its fixture's input, then one more run (`other`). */
+const STEPS = 7;
+const OTHER_STEPS = 3;
 
 /** The functional chain: input -> conv1d -> flatten -> dense -> dense, built with layer.apply(). */
 function chain() {
@@ -180,17 +192,28 @@ async function main() {
   for (const [name, make] of Object.entries(MODELS)) {
     const model = make === 'functional' ? chain() : tf.sequential({ name, layers: make() });
     seedWeights(model, seed++);
-    const inputShape = model.inputs[0].shape.slice(1);
+    const open = model.inputs[0].shape[1] === null;
+    const inputShape = open ? [STEPS, ...model.inputs[0].shape.slice(2)] : model.inputs[0].shape.slice(1);
     const next = lcg(1000 + seed);
-    const size = BATCH * inputShape.reduce((a, b) => a * b, 1);
-    // token ids for an embedding (the last steps of some samples padded with 0), else uniforms in [-2, 2)
     const ids = model.layers[0].getClassName() === 'Embedding';
-    const input = ids
-      ? Array.from({ length: size }, (_, i) => (i % inputShape[0] >= inputShape[0] - (Math.floor(i / inputShape[0]) % 3) ? 0 : 1 + Math.floor(next() * 8)))
-      : Array.from({ length: size }, () => Math.round((next() * 4 - 2) * 1e4) / 1e4);
+    /** A batch of inputs of `shape`: token ids for an embedding (the last steps of some samples padded with 0),
+     *  else uniforms in [-2, 2). */
+    const inputsOf = (shape) => {
+      const size = BATCH * shape.reduce((a, b) => a * b, 1), T = shape[0];
+      return ids
+        ? Array.from({ length: size }, (_, i) => (i % T >= T - (Math.floor(i / T) % 3) ? 0 : 1 + Math.floor(next() * (model.layers[0].inputDim - 1))))
+        : Array.from({ length: size }, () => Math.round((next() * 4 - 2) * 1e4) / 1e4);
+    };
+    const input = inputsOf(inputShape);
     const y = model.predict(tf.tensor(input, [BATCH, ...inputShape]));
+    let other;
+    if (open) {
+      const shape = [OTHER_STEPS, ...inputShape.slice(1)], x = inputsOf(shape);
+      const yo = model.predict(tf.tensor(x, [BATCH, ...shape]));
+      other = { inputShape: shape, input: x, outputShape: yo.shape.slice(1), output: Array.from(await yo.data()) };
+    }
     const artifacts = await artifactsOf(model);
-    out[name] = { ...(await saved(artifacts)), inputShape, input, outputShape: y.shape.slice(1), output: Array.from(await y.data()) };
+    out[name] = { ...(await saved(artifacts)), inputShape, input, outputShape: y.shape.slice(1), output: Array.from(await y.data()), ...(other ? { other } : {}) };
     const dtype = QUANTIZED[name];
     if (dtype) {
       const q = quantize(artifacts, dtype);
@@ -210,6 +233,8 @@ async function main() {
     '  input: number[];',
     '  outputShape: number[];',
     '  output: number[];',
+    '  /** A model whose steps are open: a run at another number of steps. */',
+    '  other?: { inputShape: number[]; input: number[]; outputShape: number[]; output: number[] };',
     '}',
     '',
     `export const BATCH = ${BATCH};`,

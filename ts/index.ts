@@ -13,6 +13,7 @@ export type { SequentialArgs, CompileArgs } from './model/model';
 export { generate, STEPPERS } from './model/generate';
 export type { GenerateOptions, Stepper, StepperMaker } from './model/generate';
 export type { FitArgs, History } from './train/training';
+export type { SampleWeight } from './train/validate';
 export { train, Optimizer, SGD, Momentum, RMSProp, Adagrad, Adam, AdamW } from './optim/optimizers';
 export * as schedules from './optim/schedules';
 export * as losses from './optim/losses';

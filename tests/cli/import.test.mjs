@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +47,24 @@ test('import: bad command lines exit 2, bad files exit 1, both with a message na
     assert.ok(r.stderr.includes(words), `${args.join(' ')}: stderr was ${r.stderr}`);
   }
   assert.match(cli('import', '--help').stdout, /torch\.onnx\.export/);
+});
+
+test('import of a TF.js model saved with its steps open says so, and the .wnn takes any number of steps', async () => {
+  // the fixture made by TF.js (scripts/make-tfjs-fixtures.mjs), written out as model.json + weights.bin
+  const text = readFileSync(join(root, 'tests/runtime/fixtures/tfjs-models.ts'), 'utf8');
+  const f = JSON.parse(/MODELS: Record<string, TfjsFixture> = (.*);\n/.exec(text)[1]).openSteps;
+  const dir = join(tmp, 'open');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(f.modelJson));
+  writeFileSync(join(dir, 'weights.bin'), Buffer.from(f.weights, 'base64'));
+  const r = cli('import', join(dir, 'model.json'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /input: \[batch, steps\]/);
+  const nn = await import('wasmnn');
+  await nn.ready();
+  const model = nn.loadModel(readFileSync(join(dir, 'model.wnn')));
+  for (const run of [f, f.other]) {
+    const y = model.predict(nn.tensor(Float32Array.from(run.input), [3, ...run.inputShape])).data;
+    run.output.forEach((want, i) => assert.ok(Math.abs(y[i] - want) <= 1e-5, `${run.inputShape[0]} steps, output ${i}: ${y[i]} vs TF.js ${want}`));
+  }
 });

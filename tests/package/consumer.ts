@@ -2,6 +2,7 @@
 // scripts/package-check.mjs, under `module: nodenext` and under `moduleResolution: bundler`. Not part of the suite.
 import * as nn from 'wasmnn';
 import * as edge from 'wasmnn/infer';
+import { generate } from 'wasmnn/infer/generate';
 
 await nn.ready();
 const { dense } = nn.layers;
@@ -21,7 +22,15 @@ const wrong: string = nn.sequential({ layers: [dense({ inputShape: [2], units: 1
 await edge.ready();
 const loaded: edge.InferenceModel = edge.loadModel(nn.saveModel(model));
 const q = loaded.predict(edge.tensor(x.data, x.shape)); // each build has its own Tensor class
-const same = p.data.every((v, i) => v === q.data[i]);
+const r = loaded.predict(x); // and takes the other's
+const same = p.data.every((v, i) => v === q.data[i] && v === r.data[i]);
 console.log(`consumer: ${history.epoch.length} epochs, loss ${history.history.loss.at(-1)}, wasmnn/infer predicts the same bits: ${same}`);
 if (!same) throw new Error('wasmnn/infer does not predict what the model predicts');
+
+// generation in the edge build: the library's ids for the same seed
+const chars = nn.sequential({ seed: 2, layers: [nn.layers.embedding({ inputShape: [null], inputDim: 5, outputDim: 3 }),
+  nn.layers.gru({ units: 4, returnSequences: true }), dense({ units: 5, activation: 'softmax' })] });
+const ids: Int32Array = generate(edge.loadModel(nn.saveModel(chars)), { prompt: [1, 2], length: 12, seed: 3 });
+const want = nn.generate(chars, { prompt: [1, 2], length: 12, seed: 3 });
+if (ids.some((v, i) => v !== want[i])) throw new Error(`wasmnn/infer/generate gave ${ids}, nn.generate ${want}`);
 void wrong;

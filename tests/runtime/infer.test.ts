@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
+import { generate } from 'wasmnn/infer/generate';
 import { HEADER, lcg, sameBits, tokenIds, uniform, withJson, fixCrc } from './helpers';
 
 const test = suite('infer: the edge build');
@@ -39,6 +40,26 @@ test('an MLP and two CNNs saved by the full library predict the same bits in was
   }
 });
 
+test("each build takes the other's tensors: wasmnn/infer's predict a library Tensor, the library's an infer Tensor", () => {
+  const L = nn.layers;
+  const m = nn.sequential({ seed: 13, layers: [L.dense({ inputShape: [5], units: 3, activation: 'tanh' })] });
+  const edge = infer.loadModel(m.save());
+  const lib = nn.tensor(uniform(4 * 5, 14), [4, 5]);
+  const own = infer.tensor(lib.data, lib.shape);
+  // two classes (each build bundles its own), one brand
+  assert.ok((nn.Tensor as unknown) !== (infer.Tensor as unknown), 'the builds share their Tensor class: the test proves nothing');
+  assert.ok(lib instanceof infer.Tensor && own instanceof nn.Tensor);
+  assert.not.ok({ data: lib.data, shape: lib.shape } instanceof nn.Tensor, 'a plain object is not a tensor');
+  const want = m.predict(lib).data;
+  sameBits(edge.predict(lib).data, want, 'wasmnn/infer given a library tensor');
+  sameBits(m.predict(own).data, want, 'the library given a wasmnn/infer tensor');
+  sameBits(edge.predict(own).data, want, 'wasmnn/infer given its own tensor');
+  // a shape that does not fit is the same typed error whichever build made the tensor
+  assert.throws(() => edge.predict(nn.tensor(uniform(4 * 6, 15), [4, 6])), (e: Error) => e instanceof infer.ShapeError && /\[n, 5\].*\[4, 6\]/.test(e.message));
+  edge.dispose();
+  m.dispose();
+});
+
 /** Class names of a model's layers and of the layers inside them (residual blocks). */
 function classesOf(m: nn.Sequential): Set<string> {
   const seen = new Set<string>();
@@ -50,7 +71,7 @@ function classesOf(m: nn.Sequential): Set<string> {
   return seen;
 }
 
-test('every layer of the catalog predicts the same bits in wasmnn/infer, which exports exactly the kernels they call', async () => {
+test('every layer of the catalog predicts the same bits in wasmnn/infer, which exports exactly the kernels they (and wasmnn/infer/generate) call', async () => {
   const L = nn.layers;
   // trained a little first, so batch norm's running statistics and every weight are not their initial values
   const models = [
@@ -125,11 +146,18 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
       sameBits(got, want, `a model of ${layers}`);
       m.dispose();
     }
+    // wasmnn/infer/generate's one-step kernels and its draws, for every cell (its own test checks the ids)
+    const text = nn.sequential({ seed: 14, layers: [L.embedding({ inputShape: [4], inputDim: 9, outputDim: 3 }),
+      L.simpleRNN({ units: 3, returnSequences: true }), L.lstm({ units: 3, returnSequences: true }), L.gru({ units: 3 }), L.dense({ units: 9, activation: 'softmax' })] });
+    const edge = infer.loadModel(text.save());
+    assert.equal(Array.from(generate(edge, { prompt: [1, 2], length: 5, seed: 3 })), Array.from(nn.generate(text, { prompt: [1, 2], length: 5, seed: 3 })));
+    edge.dispose();
+    text.dispose();
   } finally {
     backend.kernels = kernels;
   }
   const idle = exported.filter((name) => !called.has(name));
-  assert.equal(idle.map((name) => `${name}: exported by wasmnn-infer.wasm but no layer calls it at inference (drop its line in assembly/infer.ts)`), []);
+  assert.equal(idle.map((name) => `${name}: exported by wasmnn-infer.wasm but neither a layer at inference nor wasmnn/infer/generate calls it (drop its line in assembly/infer.ts)`), []);
 });
 
 test('a corrupt checkpoint is a typed error in wasmnn/infer too', () => {

@@ -30,7 +30,7 @@ function manifest(modelJson: { weightsManifest: { weights: { name: string; shape
   return modelJson.weightsManifest[0].weights;
 }
 
-function checkPredictions(model: nn.Sequential, f: TfjsFixture, name: string): void {
+function checkPredictions(model: nn.Sequential, f: Pick<TfjsFixture, 'input' | 'inputShape' | 'output' | 'outputShape'>, name: string): void {
   const y = model.predict(nn.tensor(Float32Array.from(f.input), [BATCH, ...f.inputShape]));
   assert.equal(y.shape, [BATCH, ...f.outputShape], `${name}: output shape`);
   const scale = f.output.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
@@ -61,6 +61,32 @@ for (const [name, f] of supported) {
     model.dispose();
   });
 }
+
+test('a model saved with its steps open (batch_input_shape [null, null]) takes any number of steps, as in TF.js', () => {
+  const f = MODELS.openSteps;
+  assert.equal(f.modelJson.modelTopology.config.layers[0].config.batch_input_shape, [null, null]);
+  const model = nn.loadTfjsModel(f.modelJson, bytes(f.weights));
+  assert.equal(model.layers[0].getConfig().inputShape, [null]);
+  assert.ok(model.network.variableSteps, 'the imported model does not take any number of steps');
+  // the fixture's own run (above, at its steps), then another number of steps, then the first again
+  checkPredictions(model, f.other!, 'openSteps at other steps');
+  assert.is.not(f.other!.inputShape[0], f.inputShape[0]);
+  checkPredictions(model, f, 'openSteps at its steps again');
+  // what the library makes of inputShape [null] itself: the same layers, the same predictions once the weights are copied
+  const L = nn.layers;
+  const own = nn.sequential({ layers: [L.embedding({ inputShape: [null], inputDim: 11, outputDim: 4, maskZero: true }),
+    L.lstm({ units: 6, returnSequences: true, recurrentActivation: 'hardSigmoid' }),
+    L.gru({ units: 5, returnSequences: true, recurrentActivation: 'hardSigmoid', resetAfter: false }), L.dense({ units: 11, activation: 'softmax' })] });
+  own.setWeights(model.getWeights());
+  checkPredictions(own, f.other!, 'nn.sequential with inputShape [null]');
+  own.dispose();
+  // saved as wasmnn's checkpoint (what `wasmnn import` writes), it keeps its steps open
+  const again = nn.loadModel(model.save());
+  checkPredictions(again, f, 'openSteps saved and loaded');
+  checkPredictions(again, f.other!, 'openSteps saved and loaded, other steps');
+  again.dispose();
+  model.dispose();
+});
 
 test('model.json as text, weights as an ArrayBuffer or as several files', () => {
   const f = MODELS.cnn2d;
@@ -167,8 +193,12 @@ test('weights other than float32, other models and bad JSON are ValueErrors', ()
   throwsError(() => nn.loadTfjsModel(other, bytes(f.weights)), nn.ValueError, /only Sequential models and functional.*Subclassed/);
   throwsError(() => nn.loadTfjsModel('{"modelTopology":', bytes(f.weights)), nn.ValueError, /not valid JSON/);
   const first = json(f);
-  first.modelTopology.config.layers[0].config.batch_input_shape = [null, null];
-  throwsError(() => nn.loadTfjsModel(first, bytes(f.weights)), nn.ShapeError, /dense_Dense\d+.*every dimension/);
+  first.modelTopology.config.layers[0].config.batch_input_shape = [null, 8, null];
+  throwsError(() => nn.loadTfjsModel(first, bytes(f.weights)), nn.ShapeError, /dense_Dense\d+.*every dimension known but the batch and a sequence's steps/);
+  // open steps are taken, but a dense layer's weights need its features: the input's only dimension here
+  const open = json(f);
+  open.modelTopology.config.layers[0].config.batch_input_shape = [null, null];
+  throwsError(() => nn.loadTfjsModel(open, bytes(f.weights)), nn.ShapeError, /dense_Dense\d+/);
   const act = json(f);
   act.modelTopology.config.layers[0].config.activation = 'selu';
   throwsError(() => nn.loadTfjsModel(act, bytes(f.weights)), nn.ValueError, /layer 'dense_Dense\d+' \(Dense\): unknown activation 'selu'/);

@@ -91,12 +91,14 @@ for (const [file, exactly] of [['dist/wasmnn.wasm', true], ['dist/wasmnn-infer.w
   });
 }
 
-test('dist/infer.js calls only kernels that dist/wasmnn-infer.wasm exports (the training-only code is dropped)', () => {
-  const js = readFileSync('dist/infer.js', 'utf8');
-  const built = exportedFunctions(readFileSync('dist/wasmnn-infer.wasm'));
-  const stray = Object.keys(KERNELS).filter((name) => !built.has(name) && new RegExp(`\\.${name}\\(`).test(js));
-  assert.deepEqual(stray.map((name) => `${name}: called by dist/infer.js but not exported by wasmnn-infer.wasm (label the training-only code that calls it trainingOnly:, or add the kernel to assembly/infer.ts)`), []);
-});
+for (const file of ['dist/infer.js', 'dist/infer-generate.js']) {
+  test(`${file} calls only kernels that dist/wasmnn-infer.wasm exports (the training-only code is dropped)`, () => {
+    const js = readFileSync(file, 'utf8');
+    const built = exportedFunctions(readFileSync('dist/wasmnn-infer.wasm'));
+    const stray = Object.keys(KERNELS).filter((name) => !built.has(name) && new RegExp(`\\.${name}\\(`).test(js));
+    assert.deepEqual(stray.map((name) => `${name}: called by ${file} but not exported by wasmnn-infer.wasm (label the training-only code that calls it trainingOnly:, or add the kernel to assembly/infer.ts)`), []);
+  });
+}
 
 /** Every .ts file under ts/, as text. */
 function sources(dir = 'ts') {

@@ -57,7 +57,8 @@ export async function importModel(opts: ImportOptions): Promise<void> {
   const onnx = /\.onnx$/i.test(opts.source);
   const model = onnx ? nn.loadOnnxModel(readFileSync(opts.source)) : await nn.loadTfjsModelFrom(opts.source);
   console.log(model.summary(null));
-  const shape = model.inputShape;
+  // a model saved with its steps open takes any number of them
+  const shape: (number | string)[] = model.network.variableSteps ? ['steps', ...model.inputShape.slice(1)] : model.inputShape;
   console.log(`input: [batch, ${shape.join(', ')}]${onnx && shape.length === 3 ? ' (NHWC: channels last; PyTorch\'s NCHW images need transposing, nn.nchwToNhwc)' : ''}`);
   console.log(saveModel({ save: () => model.save({ includeOptimizer: false, weights: opts.weights }) }, opts.out));
   model.dispose();

@@ -326,7 +326,9 @@ export class TrainableNetwork extends Network {
   /**
    * The loss of the last forward pass, writing its gradient; fused with the output activation where it can. A
    * sequence output is scored per step (outputSteps); with a padding mask the padded steps weigh 0 and the loss is
-   * the mean over the real steps (Keras's masked mean), its gradient scaled to match.
+   * the mean over the real steps (Keras's masked mean), its gradient scaled to match. Loss weights (plan.weights,
+   * one per sample or per step: classWeight, sampleWeight) multiply each row's loss; with a mask too, the mean is
+   * Σ w·m·l / Σ m, as Keras's mask folded into the sample weights.
    */
   loss(plan: Plan, loss: Loss, samples: number, fused: boolean, sampleWeights: boolean): number {
     const { k } = this.env;
@@ -337,6 +339,8 @@ export class TrainableNetwork extends Network {
     const target = loss.targets === 'sparse' ? plan.labels : plan.targets;
     const grad = plan.training ? plan.grads[last] : plan.lossGrad;
     const w = sampleWeights ? plan.weights : plan.mask;
+    // the padded steps weigh 0 whatever their weight (the weights are loaded afresh for every batch)
+    if (sampleWeights && plan.mask) k.vec_mul(plan.weights, plan.mask, plan.weights, rows);
     const y = plan.outputs[last];
     let value: number;
     if (fused && loss.fused) {
@@ -345,7 +349,7 @@ export class TrainableNetwork extends Network {
     } else {
       value = loss.compute(k, y, target, grad, rows, cols, w);
     }
-    if (w && w === plan.mask) {
+    if (plan.mask) {
       // the kernels divide by every row; the real ones are the mask's sum (its squares: it holds 0 and 1)
       const real = k.vec_sum_squares(plan.mask, rows);
       const scale = real > 0 ? rows / real : 0;

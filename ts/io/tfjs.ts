@@ -243,7 +243,7 @@ function modelName(json: Config): string | undefined {
 }
 
 function convertLayers(configs: Config[]): Converted[] {
-  let inputShape: number[] | undefined;
+  let inputShape: (number | null)[] | undefined;
   const out: Converted[] = [];
   configs.forEach((entry, i) => {
     const className = entry?.class_name;
@@ -276,14 +276,17 @@ function convertLayers(configs: Config[]): Converted[] {
   return out;
 }
 
-/** [null, ...dims] -> dims; every dimension must be known. */
-function sampleShape(shape: unknown, name: string): number[] {
+/**
+ * [null, ...dims] -> dims. Every dimension must be known but a sequence's steps, the first of dims: TF.js writes
+ * [null, null, ...] for a model built with inputShape [null, ...], and wasmnn plans such a model per (batch, steps).
+ */
+function sampleShape(shape: unknown, name: string): (number | null)[] {
   if (!Array.isArray(shape) || shape.length < 2) throw new ShapeError(`tfjs model: layer '${name}' has no valid batch_input_shape: ${JSON.stringify(shape)}`);
   const dims = shape.slice(1);
-  if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ShapeError(`tfjs model: layer '${name}' has input shape ${JSON.stringify(shape)}; wasmnn needs every dimension but the batch known`);
+  if (dims.some((d, i) => !(Number.isInteger(d) && d >= 1) && !(i === 0 && d === null))) {
+    throw new ShapeError(`tfjs model: layer '${name}' has input shape ${JSON.stringify(shape)}; wasmnn needs every dimension known but the batch and a sequence's steps (the first after the batch)`);
   }
-  return dims as number[];
+  return dims as (number | null)[];
 }
 
 function activation(name: unknown): string {

@@ -10,6 +10,7 @@ import { checkMetrics } from '../train/tracker';
 import { ShapeError, StateError, ValueError } from '../backend/errors';
 import { fit, evaluate, predict, type FitArgs, type History } from '../train/training';
 import type { Compiled } from '../train/fit-model';
+import type { SampleWeight } from '../train/validate';
 import { formatSummary } from './summary';
 import { encodeModel, type SaveOptions } from '../checkpoint/save';
 import { attentionScores, type AttentionScoresArgs } from './attention-scores';
@@ -124,8 +125,9 @@ export class Sequential {
     }
   }
 
-  /** Loss and metrics over (x, y), by name, as plain numbers. */
-  evaluate(x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> } = {}): Record<string, number> {
+  /** Loss and metrics over (x, y), by name, as plain numbers; sampleWeight weighs the loss per sample ([n]) or per
+   *  step of a sequence output ([n, steps]). */
+  evaluate(x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: SampleWeight } = {}): Record<string, number> {
     return evaluate(this, x, y, args);
   }
 

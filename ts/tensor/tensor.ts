@@ -7,6 +7,10 @@ export type TensorData = Float32Array | Uint8Array;
 export type DType = 'float32' | 'uint8';
 export type TensorLike = Tensor<TensorData> | Float32Array | ArrayLike<number> | NestedArray[];
 
+/** The brand of every wasmnn tensor: each build (the library, wasmnn/infer, wasmnn/infer/core) bundles its own Tensor
+ *  class, and `instanceof Tensor` tests this brand, so a tensor of one build is taken by the others as it is. */
+const BRAND = Symbol.for('wasmnn.Tensor');
+
 /**
  * Float32 data with a shape. A 'uint8' tensor keeps bytes as they are (4x smaller, e.g. images): a model converts
  * each batch to float when it copies it in, and a rescaling layer can map 0..255 to [0, 1].
@@ -49,7 +53,12 @@ export class Tensor<D extends TensorData = Float32Array> {
   toString(): string {
     return `Tensor [${this.shape.join(', ')}]`;
   }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 }
+Object.defineProperty(Tensor.prototype, BRAND, { value: true });
 
 /**
  * A tensor from a Float32Array, any array-like of numbers, or nested arrays (shape inferred when omitted).

@@ -6,7 +6,7 @@ import type { Network, Plan } from '../engine/network';
 import { Tensor, type TensorData, type TensorLike } from '../tensor/tensor';
 import { MetricTracker } from './tracker';
 import { Callback, callHooks, type CallbackHooks, type Logs } from './callbacks';
-import { checkBatchFinite, checkBatchSize, checkInputs, checkTargets, type Samples } from './validate';
+import { checkBatchFinite, checkBatchSize, checkInputs, checkSampleWeight, checkTargets, type SampleWeight, type Samples } from './validate';
 import { ShapeError, ValueError } from '../backend/errors';
 import { outputSteps } from '../optim/losses';
 
@@ -17,8 +17,11 @@ export interface FitArgs {
   /** Fraction of the samples, taken from the end before shuffling (as Keras does), held out for validation. */
   validationSplit?: number;
   validationData?: [TensorLike, unknown];
-  /** Weight of each class in the loss, by class index. */
+  /** Weight of each class in the loss, by class index; a sequence output weighs each step by that step's class. */
   classWeight?: Record<number, number>;
+  /** Weight of each sample in the loss ([n]), or of each step of a sequence output ([n, steps]); multiplies
+   *  classWeight's. validationSplit's samples keep theirs, for the validation loss. Padded steps weigh 0 whatever. */
+  sampleWeight?: SampleWeight;
   initialEpoch?: number;
   /** 0: silent; 1: one line per epoch through console.log. */
   verbose?: 0 | 1;
@@ -57,7 +60,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
   const rowSize = net.layers[0].inputSize;
   const outSteps = outputSteps(net.outputLayer.outputShape);
   const targetSize = loss.targets === 'sparse' ? outSteps : net.outputLayer.outputSize;
-  if (args.classWeight && outSteps > 1) throw new ValueError(`classWeight weighs samples; this model's output is a sequence of ${outSteps} steps, scored per step`);
+  const given = args.sampleWeight === undefined ? null : checkSampleWeight(args.sampleWeight, all.n, outSteps);
   const train = { x: all.data.subarray(0, nTrain * rowSize), y: allTargets.subarray(0, nTrain * targetSize), n: nTrain };
   let val: { x: Samples; y: Float32Array | Int32Array } | null = null;
   if (args.validationData) {
@@ -68,7 +71,12 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
   } else if (nVal > 0) {
     val = { x: { data: all.data.subarray(nTrain * rowSize), n: nVal, steps: all.steps }, y: allTargets.subarray(nTrain * targetSize) };
   }
-  const sampleWeights = classWeights(args.classWeight, train.y, loss.targets === 'sparse', net.outputLayer.outputSize, nTrain);
+  // one weight per (sample, step) of the output: classWeight's by each step's class, times sampleWeight's
+  const sampleWeights = classWeights(args.classWeight, train.y, loss.targets === 'sparse', net.outputLayer.outputSize / outSteps, nTrain * outSteps);
+  const trainWeights = given ? given.subarray(0, nTrain * outSteps) : null;
+  if (sampleWeights && trainWeights) for (let i = 0; i < sampleWeights.length; i++) sampleWeights[i] *= trainWeights[i];
+  const weights = sampleWeights ?? trainWeights;
+  const valWeights = given && nVal > 0 ? given.subarray(nTrain * outSteps) : null;
   const hooks = Array.isArray(args.callbacks) ? args.callbacks : args.callbacks ? [args.callbacks] : [];
   for (const cb of hooks) if (cb instanceof Callback) cb.setModel(model);
 
@@ -97,9 +105,9 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
         beginLogs.size = rows;
         await callHooks(hooks, 'onBatchBegin', step, beginLogs);
       }
-      loadBatch(net.env.heap, plan, train.x, rowSize, train.y, targetSize, loss.targets === 'sparse', order, start, rows, sampleWeights);
+      loadBatch(net.env.heap, plan, train.x, rowSize, train.y, targetSize, loss.targets === 'sparse', order, start, rows, weights, outSteps);
       net.forward(plan, rows, true, fused);
-      const value = net.loss(plan, loss, rows, fused, !!sampleWeights);
+      const value = net.loss(plan, loss, rows, fused, !!weights);
       net.backward(plan, rows);
       const penalty = net.regularize();
       if (!Number.isFinite(value) || !Number.isFinite(penalty)) {
@@ -118,7 +126,7 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
     }
     const logs = tracker.results(penaltySum / nTrain);
     if (val) {
-      const v = runEvaluate(model, val.x, val.y, null, Math.max(batchSize, 256));
+      const v = runEvaluate(model, val.x, val.y, valWeights, Math.max(batchSize, 256));
       for (const [name, value] of Object.entries(v)) logs[`val_${name}`] = value;
     }
     history.epoch.push(epoch);
@@ -131,18 +139,13 @@ export async function fit(model: FitModel, x: TensorLike, y: unknown, args: FitA
   return history;
 }
 
-export function evaluate(model: FitModel, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: ArrayLike<number> }): Record<string, number> {
+export function evaluate(model: FitModel, x: TensorLike, y: unknown, args: { batchSize?: number; sampleWeight?: SampleWeight }): Record<string, number> {
   const { loss } = model.compiledWith;
   const batchSize = checkBatchSize(args.batchSize ?? 256);
   const samples = checkInputs(x, model.inputShape, 'x', false, model.network.variableSteps);
   model.network.useSteps(samples.steps);
   const targets = checkTargets(y, loss, model.outputShape, samples.n);
-  let weights: Float32Array | null = null;
-  if (args.sampleWeight && outputSteps(model.outputShape) > 1) throw new ValueError('sampleWeight weighs samples; this model\'s output is a sequence, scored per step');
-  if (args.sampleWeight) {
-    if (args.sampleWeight.length !== samples.n) throw new ShapeError(`sampleWeight has ${args.sampleWeight.length} values for ${samples.n} samples`);
-    weights = Float32Array.from(args.sampleWeight);
-  }
+  const weights = args.sampleWeight === undefined ? null : checkSampleWeight(args.sampleWeight, samples.n, outputSteps(model.outputShape));
   if (samples.n === 0) throw new ValueError('evaluate needs at least one sample');
   return runEvaluate(model, samples, targets, weights, batchSize);
 }
@@ -157,7 +160,7 @@ function runEvaluate(model: FitModel, samples: Samples, targets: Float32Array | 
   const targetSize = loss.targets === 'sparse' ? steps : net.outputLayer.outputSize;
   for (let start = 0; start < samples.n; start += plan.capacity) {
     const rows = Math.min(plan.capacity, samples.n - start);
-    loadBatch(net.env.heap, plan, samples.data, rowSize, targets, targetSize, loss.targets === 'sparse', null, start, rows, weights);
+    loadBatch(net.env.heap, plan, samples.data, rowSize, targets, targetSize, loss.targets === 'sparse', null, start, rows, weights, steps);
     checkBatchFinite(net.env.k, plan.input, samples.data, start, rows, rowSize);
     net.forward(plan, rows, false, fused);
     const value = net.loss(plan, loss, rows, fused, !!weights);
@@ -193,10 +196,11 @@ export function predict(model: { network: Network; inputShape: number[] }, x: Te
   return new Tensor(out, [samples.n, ...net.outputLayer.outputShape]);
 }
 
-/** Copies rows order[start..start+rows) (or start.. in order) of x and their targets into the plan. */
+/** Copies rows order[start..start+rows) (or start.. in order) of x, their targets and their loss weights (`steps` per
+ *  sample: one per step of the output) into the plan. */
 function loadBatch(heap: { f32: Float32Array; i32: Int32Array }, plan: Plan, x: TensorData, rowSize: number,
   y: Float32Array | Int32Array, targetSize: number, sparse: boolean, order: Int32Array | null, start: number, rows: number,
-  weights: Float32Array | null): void {
+  weights: Float32Array | null, steps: number): void {
   const f32 = heap.f32, i32 = heap.i32;
   const input = plan.input >> 2;
   const target = (sparse ? plan.labels : plan.targets) >> 2;
@@ -210,7 +214,7 @@ function loadBatch(heap: { f32: Float32Array; i32: Int32Array }, plan: Plan, x: 
     f32.set(x.subarray(from, from + rowSize), to);
     const tFrom = i * targetSize, tTo = target + r * targetSize;
     for (let j = 0; j < targetSize; j++) dst[tTo + j] = y[tFrom + j];
-    if (weights) f32[w + r] = weights[i];
+    if (weights) for (let s = 0; s < steps; s++) f32[w + r * steps + s] = weights[i * steps + s];
   }
 }
 
@@ -248,7 +252,8 @@ function scanInputs(model: FitModel, data: TensorData, what: string): void {
 
 const SCAN_BLOCK_FLOATS = 1 << 16;
 
-/** Per-sample weights from class weights, or null when none are given. */
+/** Weights of the loss's n rows (samples, or (sample, step) pairs of a sequence output) by their classes, or null when
+ *  none are given; y holds n labels, or n rows of `classes` targets. */
 function classWeights(classWeight: Record<number, number> | undefined, y: Float32Array | Int32Array, sparse: boolean, classes: number, n: number): Float32Array | null {
   if (!classWeight) return null;
   for (const [cls, w] of Object.entries(classWeight)) {

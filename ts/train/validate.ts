@@ -72,6 +72,39 @@ export function checkTargets(y: unknown, loss: Loss, outputShape: readonly numbe
   return t.data;
 }
 
+/** What sampleWeight may be: one number per sample, or per step of a sequence output ([n, steps]). */
+export type SampleWeight = ArrayLike<number> | Tensor | number[][];
+
+/**
+ * Weights of the loss, one per (sample, step) of the output, [n * steps]: sampleWeight holds one per sample ([n],
+ * which weighs every step of that sample) or one per step ([n, steps], Keras's temporal weights; also flat,
+ * row-major, as sparse labels may be). Each must be a finite number >= 0.
+ */
+export function checkSampleWeight(sw: SampleWeight, n: number, steps: number, what = 'sampleWeight'): Float32Array {
+  let t: Tensor<TensorData>;
+  if (sw instanceof Tensor) t = sw;
+  else if (Array.isArray(sw) && sw.some(Array.isArray)) t = toTensor(sw as TensorLike, what);
+  else if (isNumberArray(sw)) t = tensor(Float32Array.from(sw));
+  else throw new ValueError(`${what} must be numbers, one per sample${steps > 1 ? ' or one per step' : ''}, got ${describe(sw)}`);
+  const shape = t.shape;
+  const perSample = shape.length === 1 && shape[0] === n;
+  const perStep = (shape.length === 2 && shape[0] === n && shape[1] === steps) || (steps > 1 && shape.length === 1 && shape[0] === n * steps);
+  if (!perSample && !perStep) {
+    const want = steps > 1 ? `[${n}] (one per sample) or [${n}, ${steps}] (one per step of the output)` : `[${n}] (one per sample)`;
+    throw new ShapeError(`${what} must have shape ${want}, got [${shape.join(', ')}]`);
+  }
+  const out = new Float32Array(n * steps);
+  for (let i = 0; i < out.length; i++) {
+    const v = t.data[perSample ? Math.floor(i / steps) : i];
+    if (!(Number.isFinite(v) && v >= 0)) {
+      const at = perSample ? `[${Math.floor(i / steps)}]` : steps > 1 ? `[${Math.floor(i / steps)}][${i % steps}]` : `[${i}]`;
+      throw new ValueError(`${what}${at} = ${v}: weights must be finite numbers >= 0`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
 export function checkBatchSize(batchSize: unknown, what = 'batchSize'): number {
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
     throw new ValueError(`${what} must be a whole number >= 1, got ${String(batchSize)}`);

@@ -21,7 +21,12 @@ export interface Chain {
   constants: Map<string, OnnxTensor>;
   /** The node that makes each tensor (for shape values computed from Shape nodes). */
   producers: Map<string, OnnxNode>;
+  /** For a node of several outputs the chain may go on with (LSTM: Y, Y_h, Y_c): the one it does. */
+  follow: Map<OnnxNode, string>;
 }
+
+/** Ops whose chain may go on from any one of their outputs (the others unused). */
+const ANY_OUTPUT = new Set(['LSTM', 'GRU', 'RNN']);
 
 /** Ops whose output describes a tensor's shape rather than its values: they never count as a use of data. */
 const SHAPE_OPS = new Set(['Shape', 'Size']);
@@ -69,11 +74,12 @@ export function chainOf(graph: OnnxGraph): Chain {
   }
   if (!data.has(output)) throw new ValueError(`onnx: the graph's output '${output}' does not depend on its input '${input}'`);
 
-  const walker = new Walker(uses, data, constants, output);
+  const follow = new Map<OnnxNode, string>();
+  const walker = new Walker(uses, data, constants, output, follow);
   const { items, end, merge } = walker.walk(input, null);
   if (merge) throw new ValueError(`onnx: ${nodeLabel(merge)} adds two tensors that do not fork from one tensor: the graph is not a chain (with residual blocks), which is what wasmnn imports`);
   if (end !== output) throw new ValueError(`onnx: the chain from the input ends at '${end}', not at the graph's output '${output}'`);
-  return { input, output, items, constants, producers };
+  return { input, output, items, constants, producers, follow };
 }
 
 export function nodeLabel(node: OnnxNode): string {
@@ -85,7 +91,7 @@ const notChain = (node: OnnxNode, why: string) =>
 
 class Walker {
   constructor(private uses: Map<string, OnnxNode[]>, private data: Set<string>, private constants: Map<string, OnnxTensor>,
-    private output: string) {}
+    private output: string, private follow: Map<OnnxNode, string>) {}
 
   /**
    * The items from tensor t on, until the graph's output (end = output) or until an Add of two data tensors that
@@ -151,6 +157,12 @@ class Walker {
 
   private dataOutput(node: OnnxNode): string {
     const outs = node.outputs.filter((o) => o !== '');
+    if (ANY_OUTPUT.has(node.opType)) {
+      const used = outs.filter((o) => this.uses.has(o) || o === this.output);
+      if (used.length !== 1) throw notChain(node, used.length ? `${used.length} of its outputs are used (${used.map((o) => `'${o}'`).join(', ')}); the chain goes on from one` : 'none of its outputs is used');
+      this.follow.set(node, used[0]);
+      return used[0];
+    }
     // Dropout may name its mask output; nothing may read it
     for (const extra of outs.slice(1)) {
       if (this.uses.has(extra) || extra === this.output) throw notChain(node, `its second output '${extra}' is used`);

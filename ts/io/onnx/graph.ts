@@ -5,7 +5,7 @@
 // Tensors are data (computed from the input), constants (initializers, Constant nodes and what is computed from
 // them), or shape values (Shape of a data tensor, and arithmetic on it: PyTorch's x.view(x.size(0), -1)).
 import type { OnnxGraph, OnnxNode, OnnxTensor } from './proto';
-import { floatValues } from './proto';
+import { floatValues, intValues, DT } from './proto';
 import { ValueError } from '../../backend/errors';
 
 export type Item =
@@ -46,12 +46,13 @@ export function chainOf(graph: OnnxGraph): Chain {
   if (graph.outputs.length !== 1) throw new ValueError(`onnx: the graph must have one output, it has ${graph.outputs.length}`);
   const input = inputs[0].name;
   const output = graph.outputs[0].name;
+  const nodes = foldStackedStates(graph.nodes, constants, output);
 
   const data = new Set<string>([input]);
   const known = new Set<string>([input, ...constants.keys()]);
   const producers = new Map<string, OnnxNode>();
   const uses = new Map<string, OnnxNode[]>(); // data tensor -> the nodes that read it (once per input slot)
-  for (const node of graph.nodes) {
+  for (const node of nodes) {
     const label = nodeLabel(node);
     for (const name of node.inputs) {
       if (name !== '' && !known.has(name)) throw new ValueError(`onnx: ${label} reads '${name}', which no earlier node, input or initializer makes`);
@@ -80,6 +81,56 @@ export function chainOf(graph: OnnxGraph): Chain {
   if (merge) throw new ValueError(`onnx: ${nodeLabel(merge)} adds two tensors that do not fork from one tensor: the graph is not a chain (with residual blocks), which is what wasmnn imports`);
   if (end !== output) throw new ValueError(`onnx: the chain from the input ends at '${end}', not at the graph's output '${output}'`);
   return { input, output, items, constants, producers, follow };
+}
+
+/**
+ * A stacked nn.LSTM's or nn.GRU's h_n[k]: PyTorch concatenates every layer's final state (Y_h) along axis 0 and
+ * gathers one; that Gather reads the one layer's Y_h instead, and the Concat goes (when nothing else reads it), so
+ * the layers below are a chain again (each goes on from Y only).
+ */
+function foldStackedStates(nodes: OnnxNode[], constants: Map<string, OnnxTensor>, output: string): OnnxNode[] {
+  const values = new Map(constants);
+  const producers = new Map<string, { node: OnnxNode; index: number }>();
+  const readers = new Map<string, number>();
+  for (const node of nodes) {
+    if (node.opType === 'Constant' && node.attributes.get('value')?.t && node.outputs.length === 1) values.set(node.outputs[0], node.attributes.get('value')!.t!);
+    node.outputs.forEach((o, index) => producers.set(o, { node, index }));
+    for (const i of node.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  }
+  const dropped = new Set<OnnxNode>();
+  const out = nodes.map((g) => {
+    const concat = producers.get(g.inputs[0])?.node;
+    const index = values.get(g.inputs[1] ?? '');
+    if (g.opType !== 'Gather' || (g.attributes.get('axis')?.i ?? 0) !== 0 || concat?.opType !== 'Concat' || !index || index.dims.length > 1) return g;
+    if (concat.attributes.get('axis')?.i !== 0 || readers.get(g.inputs[0]) !== 1 || g.inputs[0] === output) return g;
+    // each input a recurrent op's final state [directions, batch, hidden]
+    const sizes = concat.inputs.map((i): number => {
+      const from = producers.get(i);
+      if (!from || (from.node.opType !== 'LSTM' && from.node.opType !== 'GRU') || from.index < 1) return 0;
+      const dir = from.node.attributes.get('direction')?.s;
+      return dir && new TextDecoder().decode(dir) === 'bidirectional' ? 2 : 1;
+    });
+    let k: number;
+    try {
+      const v = intValues(index, 'index');
+      if (v.length !== 1 || sizes.includes(0)) return g;
+      const total = sizes.reduce((a, b) => a + b, 0);
+      k = v[0] < 0 ? v[0] + total : v[0];
+      if (!(k >= 0 && k < total)) return g;
+    } catch {
+      return g;
+    }
+    let at = 0;
+    while (k >= sizes[at]) k -= sizes[at++];
+    let name = `${g.inputs[1]}:layer_state`;
+    while (values.has(name) || producers.has(name)) name += '_';
+    const t: OnnxTensor = { name, dims: index.dims.slice(), dataType: DT.INT64, floatData: [], int32Data: [], int64Data: [k], doubleData: [], rawData: null, external: false };
+    constants.set(name, t);
+    values.set(name, t);
+    dropped.add(concat);
+    return { ...g, inputs: [concat.inputs[at], name, ...g.inputs.slice(2)] };
+  });
+  return out.filter((n) => !dropped.has(n));
 }
 
 export function nodeLabel(node: OnnxNode): string {

@@ -105,30 +105,69 @@ function setFull(state: State, full: number[]): void {
 
 /**
  * Gather with constant indices. Of a constant table by the data: nn.Embedding (ids [steps] -> [steps, dim]). Of the
- * data: one index of a size-1 axis (free), or the last step of a one-way recurrent layer's sequence (y[:, -1]):
- * that layer then returns its last state only.
+ * data: one index (see pick).
  */
 const gather: Op = (c, node, state, specs) => {
   if (c.chain.constants.has(node.inputs[0])) return embedding(c, node, state, specs);
   const full = fullShape(state);
   const axis = normAxis(int(node, 'axis', 0), full.length);
-  const b = state.batchAxis ?? 0;
-  if (!(axis >= 0 && axis < full.length)) throw fail(node, `axis ${int(node, 'axis', 0)} does not fit ${show(full)}`);
-  if (axis === b) throw fail(node, 'it gathers along the batch axis');
-  if (!state.held) throw fail(node, 'a Gather of the data is imported in sequence models (after an LSTM, GRU or embedding) only');
   const index = c.constant(node, 1, 'indices');
   const values = c.ints(node.inputs[1], node);
   if (values.length !== 1 || index.dims.length > 1) throw fail(node, `it gathers ${values.length} indices of shape [${index.dims}]; only one index (y[:, -1]) is supported`);
+  pick(node, state, axis, values[0], index.dims.length === 1);
+};
+
+/**
+ * Slice of the data: along each axis the whole of it (nothing to do), or one index (y[:, -1:]: see pick). Starts,
+ * ends, axes and steps are inputs from opset 10, attributes before.
+ */
+const slice: Op = (c, node, state) => {
+  const full = fullShape(state);
+  const list = (i: number, attr: string): number[] | null => (c.opset < 10 ? node.attributes.get(attr)?.ints ?? null : node.inputs[i] ? c.ints(node.inputs[i], node) : null);
+  const starts = list(1, 'starts'), ends = list(2, 'ends');
+  if (!starts || !ends || starts.length !== ends.length) throw fail(node, 'it needs starts and ends of one length');
+  const axes = list(3, 'axes') ?? starts.map((_, i) => i);
+  const steps = list(4, 'steps') ?? starts.map(() => 1);
+  if (axes.length !== starts.length || steps.length !== starts.length) throw fail(node, 'its axes and steps must be as many as its starts');
+  // ONNX clamps: a negative bound counts from the end, then [0, size]
+  const clamp = (v: number, size: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+  const picks: [number, number][] = [];
+  axes.forEach((a, i) => {
+    const axis = normAxis(a, full.length);
+    if (!(axis >= 0 && axis < full.length)) throw fail(node, `axis ${a} does not fit ${show(full)}`);
+    if (steps[i] !== 1) throw fail(node, `step ${steps[i]}: only slices of step 1 are supported`);
+    if (axis === (state.batchAxis ?? 0)) {
+      if (starts[i] === 0 && ends[i] >= 2 ** 31 - 1) return; // the whole batch
+      throw fail(node, 'it slices the batch axis');
+    }
+    const size = full[axis], start = clamp(starts[i], size), end = clamp(ends[i], size);
+    if (start === 0 && end === size) return;
+    if (end - start !== 1) throw fail(node, `it takes [${start}, ${end}) of axis ${axis} of ${show(full)}; only the whole axis or one index (y[:, -1:]) is supported`);
+    picks.push([axis, start]);
+  });
+  for (const [axis, j] of picks) pick(node, state, axis, j, true);
+};
+
+/**
+ * Index j of one axis of the data, the axis dropped (Gather of a scalar) or kept with size 1: of a size-1 axis
+ * (free), or the last step of a one-way recurrent layer's sequence (y[:, -1]): that layer then returns its last
+ * state only.
+ */
+function pick(node: OnnxNode, state: State, axis: number, index: number, keep: boolean): void {
+  const full = fullShape(state);
+  const b = state.batchAxis ?? 0;
+  if (!(axis >= 0 && axis < full.length)) throw fail(node, `axis ${axis} does not fit ${show(full)}`);
+  if (axis === b) throw fail(node, 'it takes an index of the batch axis');
+  if (!state.held) throw fail(node, `${node.opType} of the data is imported in sequence models (after an LSTM, GRU or embedding) only`);
   const size = full[axis];
-  const j = values[0] < 0 ? values[0] + size : values[0];
-  if (!(j >= 0 && j < size)) throw fail(node, `index ${values[0]} is outside the axis of ${size}`);
-  const scalar = index.dims.length === 0;
-  const out = full.map((d, i) => (i === axis ? 1 : d)).filter((_, i) => !(scalar && i === axis));
+  const j = index < 0 ? index + size : index;
+  if (!(j >= 0 && j < size)) throw fail(node, `index ${index} is outside the axis of ${size}`);
+  const out = full.map((d, i) => (i === axis ? 1 : d)).filter((_, i) => keep || i !== axis);
   if (size === 1) return setFull(state, out);
   const rnn = state.recurrent;
   const stepAxis = axis === (b === 0 ? 1 : 0); // the steps are the first axis after (or before) the batch
   if (!rnn || !stepAxis || j !== size - 1) {
-    throw fail(node, `index ${values[0]} of axis ${axis} of ${show(full)}: wasmnn imports only the last step of an LSTM's or GRU's output sequence (y[:, -1]), right after it`);
+    throw fail(node, `index ${index} of axis ${axis} of ${show(full)}: wasmnn imports only the last step of an LSTM's or GRU's output sequence (y[:, -1]), right after it`);
   }
   if (!rnn.forwardOnly) {
     throw fail(node, `the last step of ${rnn.name}'s output is not a state wasmnn keeps: one direction of it has read every step, the other one step only. Use its final states instead (h_n.transpose(0, 1).reshape(n, -1) in PyTorch), or every step`);
@@ -137,7 +176,7 @@ const gather: Op = (c, node, state, specs) => {
   setFull(state, out);
   state.held = [state.shape.reduce((a, d) => a * d, 1)]; // the layer's last state [hidden]
   state.recurrent = null;
-};
+}
 
 /** nn.Embedding: Gather(table [vocabulary, dim], ids) along axis 0; ids [steps] per sample (the model's input). */
 function embedding(c: Context, node: OnnxNode, state: State, specs: Spec[]): void {
@@ -276,4 +315,5 @@ export const SEQUENCE_OPS: Record<string, Op> = {
   Squeeze: squeeze,
   Unsqueeze: unsqueeze,
   Gather: gather,
+  Slice: slice,
 };

@@ -216,7 +216,46 @@ class BiGru(nn.Module):
         return self.fc(y)
 
 
-RECURRENT = {'lstm_last', 'stacked_lstm', 'bilstm', 'char_gru', 'gru_state', 'bigru'}
+class StackedGruState(nn.Module):
+    """A two-layer nn.GRU read through h_n[-1] (PyTorch: Gather of the Concat of both layers' Y_h)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 5, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x):  # x: (N, 6, 3)
+        _, h = self.rnn(x)
+        return self.fc(h[-1])
+
+
+class BiLstmState(nn.Module):
+    """A two-layer bidirectional nn.LSTM read as torch.cat((h_n[-2], h_n[-1]), 1): the last layer's two final states."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 5, num_layers=2, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(10, 3)
+
+    def forward(self, x):  # x: (N, 6, 4)
+        _, (h, _) = self.rnn(x)
+        return self.fc(torch.cat((h[-2], h[-1]), dim=1))
+
+
+class LstmSlice(nn.Module):
+    """The last step kept as a step of its own (y[:, -1:], a Slice), flattened, then a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(3, 6, batch_first=True)
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):  # x: (N, 5, 3)
+        y, _ = self.rnn(x)
+        return self.fc(torch.flatten(torch.relu(y[:, -1:, :]), 1))
+
+
+RECURRENT = {'lstm_last', 'stacked_lstm', 'bilstm', 'char_gru', 'gru_state', 'bigru', 'stacked_gru_state', 'bilstm_state', 'lstm_slice'}
 VOCAB = {'char_gru': 12}
 
 
@@ -270,7 +309,8 @@ def main():
     kinds = [('mlp', Mlp, (12,)), ('gelu_mlp', GeluMlp, (10,)), ('bn_cnn', BnCnn, (3, 10, 10)), ('res_cnn', ResCnn, (2, 7, 7)),
              ('even_resnet', EvenResNet, (3, 16, 16)), ('seq_cnn', SeqCnn, (2, 16)),
              ('lstm_last', LstmLast, (7, 5)), ('stacked_lstm', StackedLstm, (7, 4)), ('bilstm', BiLstm, (6, 4)),
-             ('char_gru', CharGru, (9,)), ('gru_state', GruState, (8, 3)), ('bigru', BiGru, (5, 3))]
+             ('char_gru', CharGru, (9,)), ('gru_state', GruState, (8, 3)), ('bigru', BiGru, (5, 3)),
+             ('stacked_gru_state', StackedGruState, (6, 3)), ('bilstm_state', BiLstmState, (6, 4)), ('lstm_slice', LstmSlice, (5, 3))]
     for opset in (11, 13, 17):
         for kind, make, shape in kinds:
             if opset == 11 and kind in {'gelu_mlp', 'even_resnet', 'seq_cnn'} | RECURRENT:

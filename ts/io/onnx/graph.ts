@@ -83,12 +83,8 @@ export function chainOf(graph: OnnxGraph): Chain {
   return { input, output, items, constants, producers, follow };
 }
 
-/**
- * A stacked nn.LSTM's or nn.GRU's h_n[k]: PyTorch concatenates every layer's final state (Y_h) along axis 0 and
- * gathers one; that Gather reads the one layer's Y_h instead, and the Concat goes (when nothing else reads it), so
- * the layers below are a chain again (each goes on from Y only).
- */
-function foldStackedStates(nodes: OnnxNode[], constants: Map<string, OnnxTensor>, output: string): OnnxNode[] {
+/** What the folds below look up: constant values (initializers, Constant nodes), who makes and how many read each tensor. */
+function indexOf(nodes: OnnxNode[], constants: Map<string, OnnxTensor>) {
   const values = new Map(constants);
   const producers = new Map<string, { node: OnnxNode; index: number }>();
   const readers = new Map<string, number>();
@@ -97,38 +93,94 @@ function foldStackedStates(nodes: OnnxNode[], constants: Map<string, OnnxTensor>
     node.outputs.forEach((o, index) => producers.set(o, { node, index }));
     for (const i of node.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
   }
-  const dropped = new Set<OnnxNode>();
-  const out = nodes.map((g) => {
-    const concat = producers.get(g.inputs[0])?.node;
-    const index = values.get(g.inputs[1] ?? '');
-    if (g.opType !== 'Gather' || (g.attributes.get('axis')?.i ?? 0) !== 0 || concat?.opType !== 'Concat' || !index || index.dims.length > 1) return g;
-    if (concat.attributes.get('axis')?.i !== 0 || readers.get(g.inputs[0]) !== 1 || g.inputs[0] === output) return g;
-    // each input a recurrent op's final state [directions, batch, hidden]
-    const sizes = concat.inputs.map((i): number => {
-      const from = producers.get(i);
-      if (!from || (from.node.opType !== 'LSTM' && from.node.opType !== 'GRU') || from.index < 1) return 0;
-      const dir = from.node.attributes.get('direction')?.s;
-      return dir && new TextDecoder().decode(dir) === 'bidirectional' ? 2 : 1;
-    });
-    let k: number;
+  const taken = new Set<string>();
+  /** A name no tensor of the graph has. */
+  const fresh = (base: string): string => {
+    let name = base;
+    while (values.has(name) || producers.has(name) || readers.has(name) || taken.has(name)) name += '_';
+    taken.add(name);
+    return name;
+  };
+  /** A new constant int64 tensor. */
+  const constant = (base: string, dims: number[], ints: number[]): string => {
+    const name = fresh(base);
+    constants.set(name, { name, dims, dataType: DT.INT64, floatData: [], int32Data: [], int64Data: ints, doubleData: [], rawData: null, external: false });
+    return name;
+  };
+  /** The one index of a Gather along axis 0 by a constant, or null. */
+  const gatherIndex = (g: OnnxNode | undefined): number | null => {
+    const t = g?.opType === 'Gather' && (g.attributes.get('axis')?.i ?? 0) === 0 ? values.get(g.inputs[1] ?? '') : undefined;
+    if (!t || t.dims.length > 1) return null;
     try {
-      const v = intValues(index, 'index');
-      if (v.length !== 1 || sizes.includes(0)) return g;
-      const total = sizes.reduce((a, b) => a + b, 0);
-      k = v[0] < 0 ? v[0] + total : v[0];
-      if (!(k >= 0 && k < total)) return g;
+      const v = intValues(t, 'index');
+      return v.length === 1 ? v[0] : null;
     } catch {
-      return g;
+      return null;
     }
+  };
+  /**
+   * Where index k of a recurrent op's final states lies: the op's Y_h itself, or a Concat along axis 0 of several
+   * (a stacked one's h_n): the Y_h tensor, the index inside it, its directions, and the Concat (null for none).
+   */
+  const finalState = (t: string, k: number): { yh: string; k: number; dirs: number; concat: OnnxNode | null } | null => {
+    const from = producers.get(t);
+    const dirsOf = (name: string): number => {
+      const p = producers.get(name);
+      if (!p || (p.node.opType !== 'LSTM' && p.node.opType !== 'GRU') || p.index < 1) return 0;
+      const dir = p.node.attributes.get('direction')?.s;
+      return dir && new TextDecoder().decode(dir) === 'bidirectional' ? 2 : 1;
+    };
+    const parts = from?.node.opType === 'Concat' && from.node.attributes.get('axis')?.i === 0 ? from.node.inputs : [t];
+    const sizes = parts.map(dirsOf);
+    if (sizes.includes(0)) return null;
+    const total = sizes.reduce((a, b) => a + b, 0);
+    let j = k < 0 ? k + total : k;
+    if (!(j >= 0 && j < total)) return null;
     let at = 0;
-    while (k >= sizes[at]) k -= sizes[at++];
-    let name = `${g.inputs[1]}:layer_state`;
-    while (values.has(name) || producers.has(name)) name += '_';
-    const t: OnnxTensor = { name, dims: index.dims.slice(), dataType: DT.INT64, floatData: [], int32Data: [], int64Data: [k], doubleData: [], rawData: null, external: false };
-    constants.set(name, t);
-    values.set(name, t);
-    dropped.add(concat);
-    return { ...g, inputs: [concat.inputs[at], name, ...g.inputs.slice(2)] };
+    while (j >= sizes[at]) j -= sizes[at++];
+    return { yh: parts[at], k: j, dirs: sizes[at], concat: parts.length > 1 || parts[0] !== t ? from!.node : null };
+  };
+  return { producers, readers, fresh, constant, gatherIndex, finalState };
+}
+
+/**
+ * PyTorch's readings of nn.LSTM's and nn.GRU's final states h_n that are not a chain, made into one:
+ * - h_n[k] of a stacked one (PyTorch concatenates every layer's Y_h along axis 0 and gathers one): the Gather reads
+ *   that layer's Y_h, and the Concat goes, so the layers below go on from Y only;
+ * - torch.cat((h_n[-2], h_n[-1]), 1), a bidirectional one's two directions side by side: the same values as
+ *   h_n.transpose(0, 1).reshape(n, -1), which replaces the two Gathers and their Concat.
+ */
+function foldStackedStates(nodes: OnnxNode[], constants: Map<string, OnnxTensor>, output: string): OnnxNode[] {
+  let ix = indexOf(nodes, constants);
+  const dropped = new Set<OnnxNode>();
+  const both = nodes.flatMap((cat): OnnxNode[] => {
+    const [a, b] = cat.inputs.map((i) => ix.producers.get(i));
+    const axis = cat.attributes.get('axis')?.i;
+    if (cat.opType !== 'Concat' || cat.inputs.length !== 2 || (axis !== 1 && axis !== -1) || !a || !b || a.node.inputs[0] !== b.node.inputs[0]) return [cat];
+    const source = a.node.inputs[0];
+    const [ka, kb] = [ix.gatherIndex(a.node), ix.gatherIndex(b.node)];
+    if (ka === null || kb === null || ix.readers.get(source) !== 2 || ix.readers.get(cat.inputs[0]) !== 1 || ix.readers.get(cat.inputs[1]) !== 1) return [cat];
+    const [fa, fb] = [ix.finalState(source, ka), ix.finalState(source, kb)];
+    if (!fa || !fb || fa.yh !== fb.yh || fa.dirs !== 2 || fa.k !== 0 || fb.k !== 1) return [cat];
+    dropped.add(a.node).add(b.node);
+    if (fa.concat) dropped.add(fa.concat);
+    const label = cat.name || cat.outputs[0];
+    const t = ix.fresh(`${label}:directions`);
+    const perm = { name: 'perm', type: 7, floats: [], ints: [1, 0, 2], strings: null };
+    return [
+      { name: `${label}/transpose`, opType: 'Transpose', domain: '', inputs: [fa.yh], outputs: [t], attributes: new Map([['perm', perm]]) },
+      { name: label, opType: 'Reshape', domain: '', inputs: [t, ix.constant(`${label}:shape`, [2], [0, -1])], outputs: cat.outputs.slice(), attributes: new Map() },
+    ];
+  }).filter((n) => !dropped.has(n));
+  ix = indexOf(both, constants);
+  const out = both.map((g) => {
+    const k = ix.gatherIndex(g);
+    if (k === null || g.inputs[0] === output || ix.readers.get(g.inputs[0]) !== 1) return g;
+    const f = ix.finalState(g.inputs[0], k);
+    if (!f?.concat) return g;
+    dropped.add(f.concat);
+    const dims = g.inputs[1] && constants.get(g.inputs[1])?.dims.length === 1 ? [1] : [];
+    return { ...g, inputs: [f.yh, ix.constant(`${g.inputs[1]}:layer_state`, dims, [f.k]), ...g.inputs.slice(2)] };
   });
   return out.filter((n) => !dropped.has(n));
 }

@@ -170,7 +170,7 @@ function pick(node: OnnxNode, state: State, axis: number, index: number, keep: b
     throw fail(node, `index ${index} of axis ${axis} of ${show(full)}: wasmnn imports only the last step of an LSTM's or GRU's output sequence (y[:, -1]), right after it`);
   }
   if (!rnn.forwardOnly) {
-    throw fail(node, `the last step of ${rnn.name}'s output is not a state wasmnn keeps: one direction of it has read every step, the other one step only. Use its final states instead (h_n.transpose(0, 1).reshape(n, -1) in PyTorch), or every step`);
+    throw fail(node, `the last step of ${rnn.name}'s output is not a state wasmnn keeps: one direction of it has read every step, the other one step only. Use its final states instead (torch.cat((h_n[-2], h_n[-1]), 1) in PyTorch), or every step`);
   }
   rnn.sequences = false;
   setFull(state, out);

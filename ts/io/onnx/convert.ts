@@ -3,7 +3,8 @@
 // and a flatten of [C, H, W] yields the values in (h, w, c) order: the flat tensor carries that permutation
 // (wasmnn index j holds ONNX index perm[j]) until a dense layer absorbs it into the order of its kernel's rows, so
 // every output is the same as PyTorch's. Each op is a spec (a layer to make, its weights) so that an activation or a
-// bias that follows a dense or conv layer can still be folded into it before the layer is made.
+// bias that follows a dense or conv layer can still be folded into it before the layer is made. A recurrent model's
+// sequences keep ONNX's order instead, wherever the batch axis is (sequence.ts).
 import type { Layer } from '../../layers/layer';
 import * as L from '../../layers/index';
 import { Tensor } from '../../tensor/tensor';
@@ -29,7 +30,7 @@ const ON_SEQUENCES = new Set([...BATCH_ANYWHERE, 'Gemm', 'Flatten', 'Softmax', '
 
 export class Converter implements Context {
   private readonly names = new Set<string>();
-  /** ONNX shape per sample of each data tensor converted so far (Shape nodes read it). */
+  /** The ONNX shape of each data tensor converted so far, the batch axis BATCH (Shape nodes read it). */
   readonly shapes = new Map<string, number[]>();
 
   constructor(readonly chain: Chain, readonly opset: number, readonly staticBatch: number | null) {}

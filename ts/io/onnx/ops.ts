@@ -135,11 +135,12 @@ const addConstant: Op = (c, node, state, specs) => {
     // features on the last axis: the constant is [N] or [1, ..., N]
     const dims = c.constant(node, index, 'added constant').dims;
     const n = state.shape[state.shape.length - 1];
-    if (!linear || dims.length > fullShape(state).length || dims.slice(0, -1).some((d) => d !== 1) || dims[dims.length - 1] !== n) {
+    const v = c.floats(node, index, 'added constant');
+    const perFeature = dims.length <= fullShape(state).length && dims.slice(0, -1).every((d) => d === 1) && dims[dims.length - 1] === n;
+    if (!linear || !(perFeature || v.length === 1)) {
       throw fail(node, `an Add of a constant [${dims}] to ${show(fullShape(state))} is imported only as the bias [${n}] of a linear MatMul just before it`);
     }
-    const v = c.floats(node, index, 'added constant');
-    for (let i = 0; i < n; i++) last!.bias![i] += v[i];
+    for (let i = 0; i < n; i++) last!.bias![i] += v[perFeature ? i : 0];
     return;
   }
   const features = state.shape[0];

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Writes tests/runtime/fixtures/onnx-models.ts: small PyTorch models exported with torch.onnx.export (eval mode),
 # each with a fixed batch of inputs and PyTorch's outputs, so that the runtime suite checks the ONNX importer
-# against PyTorch in every runtime without Python. Also writes tests/runtime/fixtures/mlp-opset13.onnx for the CLI.
+# against PyTorch in every runtime without Python: MLPs, CNNs and recurrent models (nn.LSTM, nn.GRU, nn.RNN with
+# batch_first, nn.Embedding). Also writes tests/runtime/fixtures/mlp-opset13.onnx and char-gru-opset17.onnx for the CLI.
 # Run with Debian's python3-torch (torch.onnx.export needs no onnx package):  /usr/bin/python3 scripts/make-onnx-fixtures.py
 import base64
 import io
@@ -255,7 +256,20 @@ class LstmSlice(nn.Module):
         return self.fc(torch.flatten(torch.relu(y[:, -1:, :]), 1))
 
 
-RECURRENT = {'lstm_last', 'stacked_lstm', 'bilstm', 'char_gru', 'gru_state', 'bigru', 'stacked_gru_state', 'bilstm_state', 'lstm_slice'}
+class ReluRnn(nn.Module):
+    """nn.RNN(nonlinearity='relu') (the RNN op with activations [Relu]: a simpleRNN), its last step, a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(4, 6, nonlinearity='relu', batch_first=True)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):  # x: (N, 7, 4)
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+RECURRENT = {'relu_rnn', 'lstm_last', 'stacked_lstm', 'bilstm', 'char_gru', 'gru_state', 'bigru', 'stacked_gru_state', 'bilstm_state', 'lstm_slice'}
 VOCAB = {'char_gru': 12}
 
 
@@ -310,7 +324,8 @@ def main():
              ('even_resnet', EvenResNet, (3, 16, 16)), ('seq_cnn', SeqCnn, (2, 16)),
              ('lstm_last', LstmLast, (7, 5)), ('stacked_lstm', StackedLstm, (7, 4)), ('bilstm', BiLstm, (6, 4)),
              ('char_gru', CharGru, (9,)), ('gru_state', GruState, (8, 3)), ('bigru', BiGru, (5, 3)),
-             ('stacked_gru_state', StackedGruState, (6, 3)), ('bilstm_state', BiLstmState, (6, 4)), ('lstm_slice', LstmSlice, (5, 3))]
+             ('stacked_gru_state', StackedGruState, (6, 3)), ('bilstm_state', BiLstmState, (6, 4)), ('lstm_slice', LstmSlice, (5, 3)),
+             ('relu_rnn', ReluRnn, (7, 4))]
     for opset in (11, 13, 17):
         for kind, make, shape in kinds:
             if opset == 11 and kind in {'gelu_mlp', 'even_resnet', 'seq_cnn'} | RECURRENT:

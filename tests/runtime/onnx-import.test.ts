@@ -1,4 +1,5 @@
-// ONNX import: PyTorch's exports (scripts/make-onnx-fixtures.py: torch 1.13, opsets 11, 13 and 17) predict what
+// ONNX import: PyTorch's exports (scripts/make-onnx-fixtures.py: torch 1.13, opsets 11, 13 and 17; the recurrent
+// models, nn.LSTM, nn.GRU, nn.RNN and nn.Embedding with their readings of y and h_n, at 13 and 17) predict what
 // PyTorch predicted; the protobuf spellings writers differ in all read the same (tests/runtime/fixtures/onnx-writer.ts
 // writes them); imported models fine-tune, save and load; bad graphs are typed errors naming the node; and 10,000
 // mutated files are each a model or a typed error.
@@ -61,7 +62,7 @@ test('the fixtures cover the layers and activations the ops become', () => {
     walk(model.network.layers);
     model.dispose();
   }
-  for (const c of ['Dense', 'Conv2D', 'Conv1D', 'MaxPooling1D', 'BatchNormalization', 'Residual', 'MaxPooling2D', 'AveragePooling2D',     'GlobalAveragePooling2D', 'Flatten', 'LogSoftmax', 'Activation', 'LSTM', 'GRU', 'Bidirectional', 'Embedding']) {
+  for (const c of ['Dense', 'Conv2D', 'Conv1D', 'MaxPooling1D', 'BatchNormalization', 'Residual', 'MaxPooling2D', 'AveragePooling2D',     'GlobalAveragePooling2D', 'Flatten', 'LogSoftmax', 'Activation', 'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'Embedding']) {
     assert.ok(classes.has(c), `no fixture becomes a ${c}`);
   }
   for (const a of ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'gelu', 'softmax']) assert.ok(acts.has(a), `no fixture has ${a}`);

@@ -126,7 +126,7 @@ function indexOf(nodes: OnnxNode[], constants: Map<string, OnnxTensor>) {
     const from = producers.get(t);
     const dirsOf = (name: string): number => {
       const p = producers.get(name);
-      if (!p || (p.node.opType !== 'LSTM' && p.node.opType !== 'GRU') || p.index < 1) return 0;
+      if (!p || !ANY_OUTPUT.has(p.node.opType) || p.index < 1) return 0;
       const dir = p.node.attributes.get('direction')?.s;
       return dir && new TextDecoder().decode(dir) === 'bidirectional' ? 2 : 1;
     };

@@ -41,7 +41,7 @@ export function hold(c: Context, node: OnnxNode, state: State, specs: Spec[], wa
 export function isSequenceModel(items: { kind: string; node?: OnnxNode }[], constants: Map<string, unknown>): boolean {
   const first = items[0];
   if (first?.kind === 'node' && first.node && isEmbedding(first.node, constants)) return true;
-  return items.some((i) => i.kind === 'node' && (i.node!.opType === 'LSTM' || i.node!.opType === 'GRU'));
+  return items.some((i) => i.kind === 'node' && RECURRENT_OPS.has(i.node!.opType));
 }
 
 /** A Gather of rows of a constant table by the data (nn.Embedding). */
@@ -50,6 +50,8 @@ export function isEmbedding(node: OnnxNode, constants: Map<string, unknown>): bo
 }
 
 const int = (n: OnnxNode, name: string, def: number): number => n.attributes.get(name)?.i ?? def;
+
+const RECURRENT_OPS = new Set(['LSTM', 'GRU', 'RNN']);
 
 /** Axes from the attribute (before opset 13) or the second input (from 13), normalised to the full rank. */
 function axesOf(c: Context, node: OnnxNode, rank: number): number[] | null {
@@ -196,19 +198,20 @@ function embedding(c: Context, node: OnnxNode, state: State, specs: Spec[]): voi
   state.held = state.shape.slice();
 }
 
-const DEFAULT_ACTIVATIONS = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'] };
+type Cell = 'RNN' | 'LSTM' | 'GRU';
+const DEFAULT_ACTIVATIONS: Record<Cell, string[]> = { RNN: ['Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'] };
 /** Keras's gate order from ONNX's: LSTM i, f, c, o from ONNX's i, o, f, c; GRU z, r, h is the same. */
-const GATES = { LSTM: [0, 2, 3, 1], GRU: [0, 1, 2] };
+const GATES: Record<Cell, number[]> = { RNN: [0], LSTM: [0, 2, 3, 1], GRU: [0, 1, 2] };
 
 /**
- * LSTM and GRU (ONNX's, as PyTorch exports nn.LSTM and nn.GRU): X [steps, batch, in] (layout 0; layout 1:
- * [batch, steps, in]), W [dirs, G·hidden, in], R [dirs, G·hidden, hidden], B [dirs, 2·G·hidden] (the input's and
- * the recurrent bias), zero initial states. The chain goes on with Y (every step: returnSequences) or Y_h (the
- * last state).
+ * LSTM, GRU and RNN (ONNX's, as PyTorch exports nn.LSTM, nn.GRU and nn.RNN): X [steps, batch, in] (layout 0;
+ * layout 1: [batch, steps, in]), W [dirs, G·hidden, in], R [dirs, G·hidden, hidden], B [dirs, 2·G·hidden] (the
+ * input's and the recurrent bias), zero initial states. The chain goes on with Y (every step: returnSequences) or
+ * Y_h (the last state).
  */
-function recurrent(op: 'LSTM' | 'GRU'): Op {
+function recurrent(op: Cell): Op {
   return (c, node, state, specs) => {
-    const gates = op === 'LSTM' ? 4 : 3;
+    const gates = GATES[op].length;
     const layout = int(node, 'layout', 0);
     if (layout !== 0 && layout !== 1) throw fail(node, `layout ${layout} is not an ONNX value`);
     const full = fullShape(state);
@@ -225,11 +228,13 @@ function recurrent(op: 'LSTM' | 'GRU'): Op {
     if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') throw fail(node, `direction '${direction}' is not an ONNX value`);
     const dirs = direction === 'bidirectional' ? 2 : 1;
     const acts = node.attributes.get('activations')?.strings;
-    if (acts) {
+    // nn.RNN(nonlinearity='relu') writes Relu: wasmnn's simpleRNN has it
+    const relu = op === 'RNN' && acts?.length === dirs && acts.every((a) => new TextDecoder().decode(a) === 'Relu');
+    if (acts && !relu) {
       const want = [...DEFAULT_ACTIVATIONS[op], ...(dirs === 2 ? DEFAULT_ACTIVATIONS[op] : [])];
       const got = acts.map((a) => new TextDecoder().decode(a));
       if (got.length !== want.length || got.some((a, i) => a !== want[i])) {
-        throw fail(node, `the attribute 'activations' [${got.join(', ')}] is not ${op}'s default [${want.join(', ')}], the only one wasmnn's ${op} has`);
+        throw fail(node, `the attribute 'activations' [${got.join(', ')}] is not ${op}'s default [${want.join(', ')}]${op === 'RNN' ? ' or Relu' : ''}, the only one${op === 'RNN' ? 's' : ''} wasmnn's ${op} has`);
       }
     }
     const resetAfter = op === 'GRU' ? int(node, 'linear_before_reset', 0) : 0;
@@ -286,6 +291,7 @@ function recurrent(op: 'LSTM' | 'GRU'): Op {
       make: (base) => {
         const cell = (args: { name?: string; inputShape?: number[]; goBackwards: boolean }): Layer => {
           const common = { ...args, units: hidden, returnSequences: spec.sequences };
+          if (op === 'RNN') return L.simpleRNN({ ...common, activation: relu ? 'relu' : 'tanh' });
           return op === 'LSTM' ? L.lstm({ ...common, unitForgetBias: false }) : L.gru({ ...common, resetAfter: resetAfter === 1 });
         };
         if (dirs === 1) return cell({ ...base, goBackwards: direction === 'reverse' });
@@ -311,6 +317,7 @@ function recurrent(op: 'LSTM' | 'GRU'): Op {
 export const SEQUENCE_OPS: Record<string, Op> = {
   LSTM: recurrent('LSTM'),
   GRU: recurrent('GRU'),
+  RNN: recurrent('RNN'),
   Transpose: transpose,
   Squeeze: squeeze,
   Unsqueeze: unsqueeze,

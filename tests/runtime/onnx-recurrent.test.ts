@@ -123,6 +123,24 @@ test('LSTM of direction reverse, its final state Y_h (Squeeze of the directions 
   model.dispose();
 });
 
+test('an elementwise op between an LSTM and its last step (tanh(y)[:, -1]) still reads the last state', () => {
+  const m = rnn('LSTM', 25);
+  const spec = graph(m, {}, ['ys'], [
+    { op: 'Squeeze', inputs: ['ys', 'ax1'], outputs: ['sq'] },
+    { op: 'Transpose', inputs: ['sq'], outputs: ['bt'], attrs: { perm: [1, 0, 2] } },
+    { op: 'Tanh', inputs: ['bt'], outputs: ['th'] },
+    { op: 'Gather', inputs: ['th', 'minus1'], outputs: ['y'], attrs: { axis: 1 } },
+  ]);
+  spec.initializers.push({ name: 'minus1', dims: [], values: [-1], ints: true });
+  const model = nn.loadOnnxModel(onnxModel(spec));
+  assert.equal(model.network.layers.map((l) => l.className), ['LSTM', 'Activation']);
+  const got = model.predict(nn.tensor(m.x, [m.batch, m.steps, m.input]));
+  assert.equal(got.shape, [m.batch, m.hidden]);
+  const want = reference(m).last.flat().map(Math.tanh);
+  assert.ok(worst(got.data, want) < 1e-5, `worst relative error ${worst(got.data, want)}`);
+  model.dispose();
+});
+
 test('LSTM of layout 1 (batch first, opset 14): Y [batch, steps, 1, hidden] reshaped by (0, 0, -1)', () => {
   const m = rnn('LSTM', 30);
   const spec = graph(m, { layout: 1 }, ['ys'], [{ op: 'Reshape', inputs: ['ys', 'flat'], outputs: ['y'] }], 14, false);

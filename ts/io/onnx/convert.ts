@@ -83,8 +83,8 @@ export class Converter implements Context {
     }
     const before = specs.length;
     op(this, node, state, specs);
-    // a layer made since the recurrent one: a Gather of the last step no longer reads its output
-    if (specs.length !== before && specs[specs.length - 1] !== state.recurrent) state.recurrent = null;
+    // a layer made since the recurrent one (but one of each value alone): its last step is no longer its last state
+    if (specs.slice(before).some((s) => s !== state.recurrent && !s.elementwise)) state.recurrent = null;
     const out = kind === 'Gelu' ? node.outputs[0] : this.chain.follow.get(node) ?? node.outputs.find((o) => o !== '');
     if (out) this.shapes.set(out, fullShape(state));
   }

@@ -170,7 +170,7 @@ function scalarAffine(kind: 'Mul' | 'Div' | 'Add' | 'Sub'): Op {
     if (kind === 'Div' && first) throw fail(node, 'a number divided by the data is not supported');
     const [scale, offset] = kind === 'Mul' ? [k, 0] : kind === 'Div' ? [1 / k, 0] : kind === 'Add' ? [1, k] : first ? [-1, k] : [1, -k];
     if (!Number.isFinite(scale) || !Number.isFinite(offset)) throw fail(node, `the constant ${k} makes a scale of ${scale}`);
-    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.rescaling({ ...base, scale, offset }) });
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], elementwise: true, make: (base) => L.rescaling({ ...base, scale, offset }) });
   };
 }
 
@@ -411,7 +411,7 @@ function activation(name: string, alpha?: (n: OnnxNode) => number): Op {
       last.activation = act;
       return;
     }
-    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.activation({ ...base, activation: act.name, alpha: act.alpha }) });
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], elementwise: true, make: (base) => L.activation({ ...base, activation: act.name, alpha: act.alpha }) });
   };
 }
 
@@ -444,7 +444,7 @@ function softmax(log: boolean): Op {
 const dropout: Op = (c, node, _state, specs) => {
   const ratio = node.inputs[1] ? c.floats(node, 1, 'ratio')[0] : float(node, 'ratio', 0.5);
   if (!(ratio >= 0 && ratio < 1)) throw fail(node, `ratio ${ratio} must be in [0, 1)`);
-  specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.dropout({ ...base, rate: ratio }) });
+  specs.push({ kind: 'other', name: c.layerName(node), weights: [], elementwise: true, make: (base) => L.dropout({ ...base, rate: ratio }) });
 };
 
 export const OPS: Record<string, Op> = {

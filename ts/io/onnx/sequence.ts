@@ -169,7 +169,7 @@ function pick(node: OnnxNode, state: State, axis: number, index: number, keep: b
   const rnn = state.recurrent;
   const stepAxis = axis === (b === 0 ? 1 : 0); // the steps are the first axis after (or before) the batch
   if (!rnn || !stepAxis || j !== size - 1) {
-    throw fail(node, `index ${index} of axis ${axis} of ${show(full)}: wasmnn imports only the last step of an LSTM's or GRU's output sequence (y[:, -1]), right after it`);
+    throw fail(node, `index ${index} of axis ${axis} of ${show(full)}: wasmnn imports only the last step of an LSTM's or GRU's output sequence (y[:, -1]), with nothing but elementwise ops between`);
   }
   if (!rnn.forwardOnly) {
     throw fail(node, `the last step of ${rnn.name}'s output is not a state wasmnn keeps: one direction of it has read every step, the other one step only. Use its final states instead (torch.cat((h_n[-2], h_n[-1]), 1) in PyTorch), or every step`);

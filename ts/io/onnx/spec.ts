@@ -41,6 +41,8 @@ export interface Spec {
   epsilon?: number;
   /** Keeps every s-th output of the window op before it (see ops.ts' windowPadding): elementwise ops pass it. */
   subsample?: boolean;
+  /** Acts on each value alone (activation, dropout, rescaling): it commutes with taking one step of a sequence. */
+  elementwise?: boolean;
   /** A recurrent layer: it outputs every step (false: the last state), and whether it reads one way only, forwards. */
   sequences?: boolean;
   forwardOnly?: boolean;

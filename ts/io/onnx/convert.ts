@@ -23,8 +23,8 @@ export const ONNX_OPS: readonly string[] = Object.keys(OPS);
 
 /** Ops that read a tensor whatever axis its batch is on (elementwise ones, the layout ops, the recurrent ones, and
  *  MatMul + Add, per step). */
-const BATCH_ANYWHERE = new Set(['LSTM', 'GRU', 'RNN', 'Transpose', 'Squeeze', 'Unsqueeze', 'Reshape', 'Gather', 'Slice', 'MatMul', 'Add', 'Relu', 'LeakyRelu',
-  'Elu', 'Sigmoid', 'Tanh', 'Softplus', 'Gelu', 'Dropout', 'Identity']);
+const BATCH_ANYWHERE = new Set(['LSTM', 'GRU', 'RNN', 'Transpose', 'Squeeze', 'Unsqueeze', 'Reshape', 'Gather', 'Slice',
+  'MatMul', 'Add', 'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softplus', 'Gelu', 'Dropout', 'Identity']);
 /** Ops that read a sequence (after an LSTM, GRU or embedding): those, and the ones of features on the last axis. */
 const ON_SEQUENCES = new Set([...BATCH_ANYWHERE, 'Gemm', 'Flatten', 'Softmax', 'LogSoftmax', 'Mul', 'Div', 'Sub']);
 

@@ -1,12 +1,13 @@
-// The ONNX ops of a PyTorch recurrent model (nn.Embedding, nn.LSTM, nn.GRU with batch_first, opsets 13 to 17), and
-// the layout ops around them. PyTorch's export of nn.LSTM(batch_first=True) is
+// The ONNX ops of a PyTorch recurrent model (nn.Embedding; nn.LSTM, nn.GRU, nn.RNN with batch_first; opsets 13 to
+// 17), and the layout ops around them. PyTorch's export of nn.LSTM(batch_first=True) is
 //   Transpose(1, 0, 2) -> LSTM (X [steps, batch, in]; Y [steps, directions, batch, hidden]) -> Squeeze(1) or, both
 //   ways, Transpose(0, 2, 1, 3) + Reshape(0, 0, -1) -> Transpose(1, 0, 2) -> [batch, steps, directions·hidden]
 // with the initial states ConstantOfShape(0) of a shape computed from the input. Those moves of the batch axis are
 // free in wasmnn, which always holds [batch, ...]: the state keeps where ONNX has the batch (batchAxis) and what
 // wasmnn holds (held, the same values in the same order), and the LSTM op is a wasmnn lstm layer (or a bidirectional
-// one) with the weights permuted to Keras's layout. A Gather of the last step folds into the layer (returnSequences
-// false); y[:, -1] of a bidirectional layer is not its final state, and is refused by name.
+// one) with the weights permuted to Keras's layout. A Gather or Slice of the last step folds into the layer
+// (returnSequences false); y[:, -1] of a bidirectional layer is not its final state, and is refused by name. (The
+// readings of h_n that are not a chain are made into one in graph.ts.)
 import * as L from '../../layers/index';
 import { Tensor } from '../../tensor/tensor';
 import { ValueError } from '../../backend/errors';
@@ -26,8 +27,8 @@ export function fullShape(state: State): number[] {
 export const show = (dims: number[]) => `[${dims.map((d) => (d === BATCH ? 'batch' : d)).join(', ')}]`;
 
 /**
- * Makes wasmnn hold the sequence as `want` (the ONNX shape per sample an op reads, the same values): a reshape
- * layer where the last layer outputs another shape (a bidirectional layer's [steps, 2·hidden] read as [steps, 2, hidden]).
+ * Makes wasmnn hold the sequence as `want` (the ONNX shape per sample an op reads, the same values): a reshape layer
+ * where the last layer outputs another shape (a bidirectional layer's [steps, 2·hidden] read as [steps, 2, hidden]).
  */
 export function hold(c: Context, node: OnnxNode, state: State, specs: Spec[], want: number[]): void {
   if (!state.held || sameShape(state.held, want)) return;

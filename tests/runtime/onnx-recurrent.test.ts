@@ -183,6 +183,31 @@ test('what wasmnn\'s LSTM and GRU do not have is a ValueError naming the node, t
   throwsError(load(swap), nn.ValueError, /node 'Transpose_0' \(Transpose\): perm \[0,2,1\] of \[batch, 5, 3\] reorders the axes of a sample/);
 });
 
+test('torch.cat((h_n[-2], h_n[-1]), 1) of a bidirectional GRU: its two final states side by side', () => {
+  const m = rnn('GRU', 60, { linearBeforeReset: true });
+  const G = 3, u = m.hidden;
+  const spec = graph(m, { direction: 'bidirectional', linear_before_reset: 1 }, ['', 'yh'], [
+    { op: 'Gather', inputs: ['yh', 'minus2'], outputs: ['fwd'], attrs: { axis: 0 } },
+    { op: 'Gather', inputs: ['yh', 'minus1'], outputs: ['bwd'], attrs: { axis: 0 } },
+    { op: 'Concat', name: 'cat', inputs: ['fwd', 'bwd'], outputs: ['y'], attrs: { axis: 1 } },
+  ]);
+  const both = (v: Float32Array) => [...v, ...v];
+  spec.initializers[0] = { name: 'W', dims: [2, G * u, m.input], values: both(m.W) };
+  spec.initializers[1] = { name: 'R', dims: [2, G * u, u], values: both(m.R) };
+  spec.initializers[2] = { name: 'B', dims: [2, 2 * G * u], values: both(m.B) };
+  spec.initializers.push({ name: 'minus1', dims: [], values: [-1], ints: true }, { name: 'minus2', dims: [], values: [-2], ints: true });
+  const model = nn.loadOnnxModel(onnxModel(spec));
+  assert.equal(model.network.layers.map((l) => l.className), ['Bidirectional']);
+  const got = model.predict(nn.tensor(m.x, [m.batch, m.steps, m.input]));
+  const fwd = reference(m).last, bwd = reference({ ...m, reverse: true }).last;
+  const want = fwd.flatMap((h, b) => [...h, ...bwd[b]]);
+  assert.ok(worst(got.data, want) < 1e-5, `worst relative error ${worst(got.data, want)}`);
+  model.dispose();
+  // the other order (h_n[-1] first) is not what a bidirectional layer outputs: refused (by the chain's walk) at the Concat
+  spec.nodes[spec.nodes.length - 1].inputs = ['bwd', 'fwd'];
+  throwsError(() => nn.loadOnnxModel(onnxModel(spec)), nn.ValueError, /node 'cat' \(Concat\)/);
+});
+
 test('the last step of a bidirectional LSTM (not its final state) and of anything but a recurrent output are refused by name', () => {
   const m = rnn('LSTM', 50);
   const G = 4, u = m.hidden;

@@ -160,6 +160,7 @@ function foldStackedStates(nodes: OnnxNode[], constants: Map<string, OnnxTensor>
     const source = a.node.inputs[0];
     const [ka, kb] = [ix.gatherIndex(a.node), ix.gatherIndex(b.node)];
     if (ka === null || kb === null || ix.readers.get(source) !== 2 || ix.readers.get(cat.inputs[0]) !== 1 || ix.readers.get(cat.inputs[1]) !== 1) return [cat];
+    if ([source, ...cat.inputs].includes(output)) return [cat];
     const [fa, fb] = [ix.finalState(source, ka), ix.finalState(source, kb)];
     if (!fa || !fb || fa.yh !== fb.yh || fa.dirs !== 2 || fa.k !== 0 || fb.k !== 1) return [cat];
     dropped.add(a.node).add(b.node);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Writes tests/runtime/fixtures/onnx-models.ts: small PyTorch models exported with torch.onnx.export (eval mode),
 # each with a fixed batch of inputs and PyTorch's outputs, so that the runtime suite checks the ONNX importer
-# against PyTorch in every runtime without Python. Also writes tests/runtime/fixtures/mlp-opset13.onnx for the CLI.
+# against PyTorch in every runtime without Python: MLPs, CNNs and recurrent models (nn.LSTM, nn.GRU, nn.RNN with
+# batch_first, nn.Embedding). Also writes tests/runtime/fixtures/mlp-opset13.onnx and char-gru-opset17.onnx for the CLI.
 # Run with Debian's python3-torch (torch.onnx.export needs no onnx package):  /usr/bin/python3 scripts/make-onnx-fixtures.py
 import base64
 import io
@@ -137,6 +138,141 @@ class SeqCnn(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class LstmLast(nn.Module):
+    """nn.LSTM (batch_first) read at its last step (Transpose, LSTM, Squeeze, Transpose, Gather), then a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(5, 8, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):  # x: (N, 7, 5)
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1, :])
+
+
+class StackedLstm(nn.Module):
+    """A two-layer nn.LSTM (two LSTM ops) with a Linear on every step (MatMul + Add on a sequence)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 6, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):  # x: (N, 7, 4)
+        y, _ = self.rnn(x)
+        return self.fc(y)
+
+
+class BiLstm(nn.Module):
+    """A bidirectional nn.LSTM (direction=bidirectional; Transpose and Reshape join the directions), every step, tanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 5, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(10, 2)
+
+    def forward(self, x):  # x: (N, 6, 4)
+        y, _ = self.rnn(x)
+        return torch.tanh(self.fc(y))
+
+
+class CharGru(nn.Module):
+    """A character model: nn.Embedding (Gather of a constant table by int64 ids), nn.GRU, the last step, logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(12, 6)
+        self.rnn = nn.GRU(6, 8, batch_first=True)
+        self.fc = nn.Linear(8, 12)
+
+    def forward(self, x):  # x: (N, 9) token ids
+        y, _ = self.rnn(self.emb(x))
+        return F.log_softmax(self.fc(y[:, -1]), dim=1)
+
+
+class GruState(nn.Module):
+    """nn.GRU's final state h_n (the GRU op's second output Y_h, Gather of its one direction), then a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 7, batch_first=True)
+        self.fc = nn.Linear(7, 2)
+
+    def forward(self, x):  # x: (N, 8, 3)
+        _, h = self.rnn(x)
+        return self.fc(h[-1])
+
+
+class BiGru(nn.Module):
+    """A bidirectional nn.GRU over every step, into a Linear per step."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):  # x: (N, 5, 3)
+        y, _ = self.rnn(x)
+        return self.fc(y)
+
+
+class StackedGruState(nn.Module):
+    """A two-layer nn.GRU read through h_n[-1] (PyTorch: Gather of the Concat of both layers' Y_h)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 5, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x):  # x: (N, 6, 3)
+        _, h = self.rnn(x)
+        return self.fc(h[-1])
+
+
+class BiLstmState(nn.Module):
+    """A two-layer bidirectional nn.LSTM read as torch.cat((h_n[-2], h_n[-1]), 1): the last layer's two final states."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 5, num_layers=2, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(10, 3)
+
+    def forward(self, x):  # x: (N, 6, 4)
+        _, (h, _) = self.rnn(x)
+        return self.fc(torch.cat((h[-2], h[-1]), dim=1))
+
+
+class LstmSlice(nn.Module):
+    """The last step kept as a step of its own (y[:, -1:], a Slice), flattened, then a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(3, 6, batch_first=True)
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):  # x: (N, 5, 3)
+        y, _ = self.rnn(x)
+        return self.fc(torch.flatten(torch.relu(y[:, -1:, :]), 1))
+
+
+class ReluRnn(nn.Module):
+    """nn.RNN(nonlinearity='relu') (the RNN op with activations [Relu]: a simpleRNN), its last step, a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(4, 6, nonlinearity='relu', batch_first=True)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):  # x: (N, 7, 4)
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+RECURRENT = {'relu_rnn', 'lstm_last', 'stacked_lstm', 'bilstm', 'char_gru', 'gru_state', 'bigru', 'stacked_gru_state', 'bilstm_state', 'lstm_slice'}
+VOCAB = {'char_gru': 12}
+
+
 def randomize_bn(model, gen):
     """Running statistics and affine weights that are not the identity, so that folding them is tested."""
     for m in model.modules():
@@ -157,7 +293,10 @@ def export(name, model, shape, opset, dynamic):
     gen = torch.Generator().manual_seed(1234)
     randomize_bn(model, gen)
     model.eval()
-    x = torch.randn(BATCH, *shape, generator=gen)
+    if name.split('_opset')[0] in VOCAB:
+        x = torch.randint(0, VOCAB[name.split('_opset')[0]], (BATCH, *shape), generator=gen)
+    else:
+        x = torch.randn(BATCH, *shape, generator=gen)
     with torch.no_grad():
         y = model(x)
     buf = io.BytesIO()
@@ -173,18 +312,24 @@ def export(name, model, shape, opset, dynamic):
         'outputShape': list(y.shape[1:]),
         'output': shortest(y.flatten().tolist()),
     }
-    return data, fixture, shortest(x.flatten().tolist())
+    if name.split('_opset')[0] in RECURRENT:
+        fixture['sequence'] = True  # the input is PyTorch's batch_first [N, steps, features] (or ids [N, steps]) as is
+    return data, fixture, shortest([float(v) for v in x.flatten().tolist()])
 
 
 def main():
     models = {}
     inputs = {}
     kinds = [('mlp', Mlp, (12,)), ('gelu_mlp', GeluMlp, (10,)), ('bn_cnn', BnCnn, (3, 10, 10)), ('res_cnn', ResCnn, (2, 7, 7)),
-             ('even_resnet', EvenResNet, (3, 16, 16)), ('seq_cnn', SeqCnn, (2, 16))]
+             ('even_resnet', EvenResNet, (3, 16, 16)), ('seq_cnn', SeqCnn, (2, 16)),
+             ('lstm_last', LstmLast, (7, 5)), ('stacked_lstm', StackedLstm, (7, 4)), ('bilstm', BiLstm, (6, 4)),
+             ('char_gru', CharGru, (9,)), ('gru_state', GruState, (8, 3)), ('bigru', BiGru, (5, 3)),
+             ('stacked_gru_state', StackedGruState, (6, 3)), ('bilstm_state', BiLstmState, (6, 4)), ('lstm_slice', LstmSlice, (5, 3)),
+             ('relu_rnn', ReluRnn, (7, 4))]
     for opset in (11, 13, 17):
         for kind, make, shape in kinds:
-            if opset == 11 and kind in ('gelu_mlp', 'even_resnet', 'seq_cnn'):
-                continue  # one opset-11 model of each other kind is enough
+            if opset == 11 and kind in {'gelu_mlp', 'even_resnet', 'seq_cnn'} | RECURRENT:
+                continue  # one opset-11 model of each other kind is enough (the recurrent ones: opsets 13 and 17)
             torch.manual_seed(7)
             data, fixture, x = export(f'{kind}_opset{opset}', make(), shape, opset, dynamic=(kind != 'bn_cnn'))
             assert inputs.setdefault(kind, x) == x  # the same inputs at every opset: written once
@@ -192,13 +337,17 @@ def main():
             if kind == 'mlp' and opset == 13:
                 with open(os.path.join(OUT, 'mlp-opset13.onnx'), 'wb') as f:
                     f.write(data)
+            if kind == 'char_gru' and opset == 17:
+                with open(os.path.join(OUT, 'char-gru-opset17.onnx'), 'wb') as f:
+                    f.write(data)
     lines = [
         f'// Generated by scripts/make-onnx-fixtures.py with torch {torch.__version__} (eval mode): do not edit.',
         '// Per model: the .onnx file in base64, its opset, a batch of inputs (NCHW for images, as PyTorch takes them;',
         "// one batch per kind of model, shared by its opsets) and PyTorch's outputs.",
         '/* eslint-disable */',
         'export interface OnnxFixture {\n  opset: number;\n  onnx: string;\n  inputShape: number[];\n  input: number[];\n'
-        '  outputShape: number[];\n  output: number[];\n}',
+        '  outputShape: number[];\n  output: number[];\n  /** A recurrent model: the input is PyTorch\'s batch_first layout as is (no NCHW -> NHWC). */\n'
+        '  sequence?: boolean;\n}',
         '',
         f'export const BATCH = {BATCH};',
     ]

@@ -31,6 +31,26 @@ test('import writes a .wnn that predicts what the ONNX model predicts, and print
   assert.deepEqual(Array.from(fromWnn.predict(x).data), Array.from(fromOnnx.predict(x).data));
 });
 
+test('import of a PyTorch character model (Embedding, GRU, Linear): the summary, and info on the .wnn it writes', async () => {
+  const charGru = join(root, 'tests/runtime/fixtures/char-gru-opset17.onnx');
+  const out = join(tmp, 'char-gru.wnn');
+  const r = cli('import', charGru, '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /emb_Gather \(Embedding\) +\[null,9,6\] +72/);
+  assert.match(r.stdout, /rnn_GRU \(GRU\) +\[null,8\] +384/);
+  assert.match(r.stdout, /Total params: 564/);
+  assert.match(r.stdout, /input: \[batch, 9\]/);
+  const info = cli('info', out);
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /parameters: 564/);
+  assert.match(info.stdout, /a bundle needs the layer kinds: Embedding, GRU, Dense, LogSoftmax/);
+  const nn = await import('wasmnn');
+  await nn.ready();
+  const ids = nn.tensor(Float32Array.from({ length: 18 }, (_, i) => (i * 7) % 12), [2, 9]);
+  const fromWnn = nn.loadModel(readFileSync(out)).predict(ids);
+  assert.deepEqual(Array.from(fromWnn.data), Array.from(nn.loadOnnxModel(readFileSync(charGru)).predict(ids).data));
+});
+
 test('import: bad command lines exit 2, bad files exit 1, both with a message naming the problem', () => {
   const truncated = join(tmp, 'cut.onnx');
   writeFileSync(truncated, readFileSync(onnx).subarray(0, 100));

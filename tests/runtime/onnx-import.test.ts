@@ -1,4 +1,5 @@
-// ONNX import: PyTorch's exports (scripts/make-onnx-fixtures.py: torch 1.13, opsets 11, 13 and 17) predict what
+// ONNX import: PyTorch's exports (scripts/make-onnx-fixtures.py: torch 1.13, opsets 11, 13 and 17; the recurrent
+// models, nn.LSTM, nn.GRU, nn.RNN and nn.Embedding with their readings of y and h_n, at 13 and 17) predict what
 // PyTorch predicted; the protobuf spellings writers differ in all read the same (tests/runtime/fixtures/onnx-writer.ts
 // writes them); imported models fine-tune, save and load; bad graphs are typed errors naming the node; and 10,000
 // mutated files are each a model or a typed error.
@@ -23,10 +24,10 @@ function bytes(base64: string): Uint8Array {
   return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
 }
 
-/** The fixture's inputs as the imported model takes them: NCHW images turned NHWC. */
+/** The fixture's inputs as the imported model takes them: NCHW images turned NHWC; sequences (and ids) as they are. */
 function input(f: OnnxFixture): nn.Tensor {
   const data = Float32Array.from(f.input);
-  return f.inputShape.length > 1 ? nn.nchwToNhwc(data, [BATCH, ...f.inputShape]) : nn.tensor(data, [BATCH, ...f.inputShape]);
+  return f.inputShape.length > 1 && !f.sequence ? nn.nchwToNhwc(data, [BATCH, ...f.inputShape]) : nn.tensor(data, [BATCH, ...f.inputShape]);
 }
 
 /** Worst error relative to each value (or to 1% of the output's scale, for values near zero). */
@@ -54,14 +55,14 @@ test('the fixtures cover the layers and activations the ops become', () => {
   const walk = (layers: nn.layers.Layer[]) => layers.forEach((l) => {
     classes.add(l.className);
     if (l.activation) acts.add(l.activation.name);
-    if (l instanceof nn.layers.Residual) walk(l.inner);
+    if (l instanceof nn.layers.Residual || l instanceof nn.layers.Bidirectional) walk(l.inner);
   });
   for (const f of Object.values(MODELS)) {
     const model = nn.loadOnnxModel(bytes(f.onnx));
     walk(model.network.layers);
     model.dispose();
   }
-  for (const c of ['Dense', 'Conv2D', 'Conv1D', 'MaxPooling1D', 'BatchNormalization', 'Residual', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'LogSoftmax', 'Activation']) {
+  for (const c of ['Dense', 'Conv2D', 'Conv1D', 'MaxPooling1D', 'BatchNormalization', 'Residual', 'MaxPooling2D', 'AveragePooling2D',     'GlobalAveragePooling2D', 'Flatten', 'LogSoftmax', 'Activation', 'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'Embedding']) {
     assert.ok(classes.has(c), `no fixture becomes a ${c}`);
   }
   for (const a of ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'gelu', 'softmax']) assert.ok(acts.has(a), `no fixture has ${a}`);
@@ -75,12 +76,12 @@ test('a path or URL loads through the checkpoint places (a data: URL here)', asy
 });
 
 test('an imported model fine-tunes with fit, and saves and loads as .wnn', async () => {
-  for (const name of ['res_cnn_opset17', 'gelu_mlp_opset13']) {
+  for (const name of ['res_cnn_opset17', 'gelu_mlp_opset13', 'char_gru_opset17', 'bilstm_opset13', 'stacked_lstm_opset17']) {
     const f = MODELS[name];
     const model = nn.loadOnnxModel(bytes(f.onnx));
     const x = input(f);
-    const out = f.outputShape[0];
-    const target = nn.tensor(uniform(BATCH * out, 5, -1, 0), [BATCH, out]);
+    const out = f.outputShape.reduce((a, d) => a * d, 1);
+    const target = nn.tensor(uniform(BATCH * out, 5, -1, 0), [BATCH, ...f.outputShape]);
     model.compile({ optimizer: nn.train.adam(0.01), loss: 'mse' });
     const history = await model.fit(x, target, { epochs: 8, batchSize: BATCH, shuffle: false });
     const losses = history.history.loss as number[];
@@ -385,7 +386,7 @@ test('truncated, empty and foreign bytes are ValueErrors naming the message and 
 // ------------------------------------------------------------------------------------------------ fuzz
 
 test('fuzz: 10,000 mutated ONNX files are each a model or a typed error', () => {
-  const bases = ['mlp_opset13', 'gelu_mlp_opset17', 'bn_cnn_opset11', 'res_cnn_opset13'].map((n) => bytes(MODELS[n].onnx));
+  const bases = ['mlp_opset13', 'gelu_mlp_opset17', 'bn_cnn_opset11', 'res_cnn_opset13', 'char_gru_opset13', 'bilstm_opset17'].map((n) => bytes(MODELS[n].onnx));
   bases.push(onnxModel(smallMlp(), { noise: true, packed: true, floats: 'list' }));
   const before = heap.bytesInUse;
   const next = lcg(20261207);

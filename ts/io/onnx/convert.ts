@@ -3,7 +3,8 @@
 // and a flatten of [C, H, W] yields the values in (h, w, c) order: the flat tensor carries that permutation
 // (wasmnn index j holds ONNX index perm[j]) until a dense layer absorbs it into the order of its kernel's rows, so
 // every output is the same as PyTorch's. Each op is a spec (a layer to make, its weights) so that an activation or a
-// bias that follows a dense or conv layer can still be folded into it before the layer is made.
+// bias that follows a dense or conv layer can still be folded into it before the layer is made. A recurrent model's
+// sequences keep ONNX's order instead, wherever the batch axis is (sequence.ts).
 import type { Layer } from '../../layers/layer';
 import * as L from '../../layers/index';
 import { Tensor } from '../../tensor/tensor';
@@ -11,29 +12,48 @@ import { ValueError } from '../../backend/errors';
 import type { OnnxNode, OnnxTensor } from './proto';
 import { floatValues, intValues } from './proto';
 import { nodeLabel, type Chain, type Item } from './graph';
-import { OPS } from './ops';
+import { OPS as CORE_OPS } from './ops';
+import { SEQUENCE_OPS, fullShape, hold, isSequenceModel, show as showFull } from './sequence';
 import { BATCH, lastComputing, sameShape, type Context, type Op, type Spec, type State } from './spec';
+
+const OPS: Record<string, Op> = { ...CORE_OPS, ...SEQUENCE_OPS };
 
 /** The ops the importer maps (and Add of two branches: a residual block; PyTorch's five-node GELU: gelu). */
 export const ONNX_OPS: readonly string[] = Object.keys(OPS);
 
+/** Ops that read a tensor whatever axis its batch is on (elementwise ones, the layout ops, the recurrent ones, and
+ *  MatMul + Add, per step). */
+const BATCH_ANYWHERE = new Set(['LSTM', 'GRU', 'RNN', 'Transpose', 'Squeeze', 'Unsqueeze', 'Reshape', 'Gather', 'Slice',
+  'MatMul', 'Add', 'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softplus', 'Gelu', 'Dropout', 'Identity']);
+/** Ops that read a sequence (after an LSTM, GRU or embedding): those, and the ones of features on the last axis. */
+const ON_SEQUENCES = new Set([...BATCH_ANYWHERE, 'Gemm', 'Flatten', 'Softmax', 'LogSoftmax', 'Mul', 'Div', 'Sub']);
+
 export class Converter implements Context {
   private readonly names = new Set<string>();
-  /** ONNX shape per sample of each data tensor converted so far (Shape nodes read it). */
+  /** The ONNX shape of each data tensor converted so far, the batch axis BATCH (Shape nodes read it). */
   readonly shapes = new Map<string, number[]>();
 
   constructor(readonly chain: Chain, readonly opset: number, readonly staticBatch: number | null) {}
 
   /** The layers of the whole chain, their weights in parameter order, and the model's (NHWC) input shape. */
   run(inputShape: number[]): { layers: Layer[]; weights: Tensor[]; inputShape: number[] } {
-    const state: State = { shape: inputShape.slice(), perm: null };
-    this.shapes.set(this.chain.input, inputShape.slice());
+    // a recurrent model takes its input as PyTorch does ([batch, steps, features] or ids [batch, steps]); an image
+    // model NHWC
+    const sequence = isSequenceModel(this.chain.items, this.chain.constants);
+    const state: State = { shape: inputShape.slice(), perm: null, ...(sequence ? { held: inputShape.slice(), batchAxis: 0 } : {}) };
+    this.shapes.set(this.chain.input, [BATCH, ...inputShape]);
     const specs = this.items(this.chain.items, state);
     if (specs.length === 0) throw new ValueError('onnx: the graph computes nothing wasmnn holds as a layer (only Identity or Dropout nodes)');
     if (state.perm) {
       throw new ValueError('onnx: the graph ends with a flattened image; its values would come out in NHWC order, not PyTorch\'s NCHW order (add a Linear layer after the flatten)');
     }
-    const nhwc = toNhwc(inputShape);
+    if (state.held) {
+      const last = this.chain.items[this.chain.items.length - 1];
+      const node = last?.kind === 'residual' ? last.add : last?.node;
+      if ((state.batchAxis ?? 0) !== 0) throw new ValueError(`onnx: the graph's output ${showFull(fullShape(state))} has its batch on axis ${state.batchAxis}; wasmnn's models output [batch, ...]`);
+      if (node) hold(this, node, state, specs, state.shape);
+    }
+    const nhwc = sequence ? inputShape.slice() : toNhwc(inputShape);
     const layers = specs.map((s, i) => s.make({ name: s.name, ...(i === 0 ? { inputShape: nhwc } : {}) }));
     return { layers, weights: specs.flatMap((s) => s.weights), inputShape: nhwc };
   }
@@ -55,14 +75,52 @@ export class Converter implements Context {
   }
 
   private op(kind: string, node: OnnxNode, state: State, specs: Spec[], op: Op): void {
+    if ((state.batchAxis ?? 0) !== 0 && !BATCH_ANYWHERE.has(kind)) {
+      throw new ValueError(`onnx: ${nodeLabel(node)} reads ${showFull(fullShape(state))}, whose batch is not the first axis; there wasmnn imports ${[...BATCH_ANYWHERE].join(', ')}`);
+    }
+    if (state.held && !ON_SEQUENCES.has(kind)) {
+      throw new ValueError(`onnx: ${nodeLabel(node)} reads a sequence ${showFull(fullShape(state))} (a recurrent model's, channels last); there wasmnn imports ${[...ON_SEQUENCES].join(', ')}`);
+    }
+    const before = specs.length;
     op(this, node, state, specs);
-    const out = kind === 'Gelu' ? node.outputs[0] : node.outputs.find((o) => o !== '');
-    if (out) this.shapes.set(out, state.shape.slice());
+    // a layer made since the recurrent one (but one of each value alone): its last step is no longer its last state
+    if (specs.slice(before).some((s) => s !== state.recurrent && !s.elementwise)) state.recurrent = null;
+    const out = kind === 'Gelu' ? node.outputs[0] : this.chain.follow.get(node) ?? node.outputs.find((o) => o !== '');
+    if (out) this.shapes.set(out, fullShape(state));
+  }
+
+  followed(node: OnnxNode): number {
+    const out = this.chain.follow.get(node) ?? node.outputs.find((o) => o !== '');
+    return node.outputs.indexOf(out ?? '');
+  }
+
+  zeros(name: string, depth = 0): boolean {
+    const t = this.chain.constants.get(name);
+    try {
+      if (t) return floatValues(t, `constant '${name}'`).every((v) => v === 0);
+      const from = this.chain.producers.get(name);
+      if (!from || depth > 32) return false;
+      switch (from.opType) {
+        case 'ConstantOfShape': {
+          const value = from.attributes.get('value')?.t;
+          return !value || floatValues(value, `${nodeLabel(from)} value`).every((v) => v === 0);
+        }
+        // what PyTorch does to the zeros of a stacked LSTM's initial states (one layer's slice of them), and the like
+        case 'Slice': case 'Identity': case 'Squeeze': case 'Unsqueeze': case 'Expand': case 'Reshape': case 'Cast': case 'Transpose': case 'Gather':
+          return this.zeros(from.inputs[0], depth + 1);
+        default:
+          return false;
+      }
+    } catch (e) {
+      if (e instanceof ValueError) return false;
+      throw e;
+    }
   }
 
   /** A residual block: its inner branch converted from the fork's state; the shortcut is x or a 1x1 convolution. */
   private residual(item: Item & { kind: 'residual' }, state: State): Spec {
     if (state.perm) throw new ValueError(`onnx: ${nodeLabel(item.add)}: a residual block over a flattened image is not supported`);
+    if (state.held) throw new ValueError(`onnx: ${nodeLabel(item.add)}: a residual block in a recurrent model is not supported`);
     const start: State = { shape: state.shape.slice(), perm: null };
     const inner = this.items(item.inner, state);
     if (state.perm) throw new ValueError(`onnx: ${nodeLabel(item.add)}: a residual branch that flattens an image is not supported`);
@@ -78,7 +136,7 @@ export class Converter implements Context {
       shortcutWeights = [kernel];
       if (bias.some((v) => v !== 0)) foldBias(inner, bias, item.add);
     }
-    this.shapes.set(item.add.outputs[0], state.shape.slice());
+    this.shapes.set(item.add.outputs[0], fullShape(state));
     return {
       kind: 'other', name, weights: [...innerWeights, ...shortcutWeights],
       make: (base) => L.residual({ ...base, projection: item.shortcut.length > 0, layers: inner.map((s) => s.make({ name: s.name })) }),
@@ -115,9 +173,8 @@ export class Converter implements Context {
     const args = (i: number) => this.ints(from.inputs[i] ?? '', from, depth + 1);
     switch (from.opType) {
       case 'Shape': {
-        const shape = this.shapes.get(from.inputs[0]);
-        if (!shape) throw new ValueError(`onnx: ${nodeLabel(from)}: the shape of '${from.inputs[0]}' is not known here`);
-        const full = [BATCH, ...shape];
+        const full = this.shapes.get(from.inputs[0]);
+        if (!full) throw new ValueError(`onnx: ${nodeLabel(from)}: the shape of '${from.inputs[0]}' is not known here`);
         // opset 15's start and end: negative counts from the end, out of range clamps (slice does both)
         return full.slice(from.attributes.get('start')?.i ?? 0, from.attributes.get('end')?.i ?? full.length);
       }

@@ -5,7 +5,7 @@
 // Tensors are data (computed from the input), constants (initializers, Constant nodes and what is computed from
 // them), or shape values (Shape of a data tensor, and arithmetic on it: PyTorch's x.view(x.size(0), -1)).
 import type { OnnxGraph, OnnxNode, OnnxTensor } from './proto';
-import { floatValues } from './proto';
+import { floatValues, intValues, DT } from './proto';
 import { ValueError } from '../../backend/errors';
 
 export type Item =
@@ -21,7 +21,12 @@ export interface Chain {
   constants: Map<string, OnnxTensor>;
   /** The node that makes each tensor (for shape values computed from Shape nodes). */
   producers: Map<string, OnnxNode>;
+  /** For a node of several outputs the chain may go on with (LSTM: Y, Y_h, Y_c): the one it does. */
+  follow: Map<OnnxNode, string>;
 }
+
+/** Ops whose chain may go on from any one of their outputs (the others unused). */
+const ANY_OUTPUT = new Set(['LSTM', 'GRU', 'RNN']);
 
 /** Ops whose output describes a tensor's shape rather than its values: they never count as a use of data. */
 const SHAPE_OPS = new Set(['Shape', 'Size']);
@@ -41,12 +46,13 @@ export function chainOf(graph: OnnxGraph): Chain {
   if (graph.outputs.length !== 1) throw new ValueError(`onnx: the graph must have one output, it has ${graph.outputs.length}`);
   const input = inputs[0].name;
   const output = graph.outputs[0].name;
+  const nodes = foldStackedStates(graph.nodes, constants, output);
 
   const data = new Set<string>([input]);
   const known = new Set<string>([input, ...constants.keys()]);
   const producers = new Map<string, OnnxNode>();
   const uses = new Map<string, OnnxNode[]>(); // data tensor -> the nodes that read it (once per input slot)
-  for (const node of graph.nodes) {
+  for (const node of nodes) {
     const label = nodeLabel(node);
     for (const name of node.inputs) {
       if (name !== '' && !known.has(name)) throw new ValueError(`onnx: ${label} reads '${name}', which no earlier node, input or initializer makes`);
@@ -69,11 +75,115 @@ export function chainOf(graph: OnnxGraph): Chain {
   }
   if (!data.has(output)) throw new ValueError(`onnx: the graph's output '${output}' does not depend on its input '${input}'`);
 
-  const walker = new Walker(uses, data, constants, output);
+  const follow = new Map<OnnxNode, string>();
+  const walker = new Walker(uses, data, constants, output, follow);
   const { items, end, merge } = walker.walk(input, null);
   if (merge) throw new ValueError(`onnx: ${nodeLabel(merge)} adds two tensors that do not fork from one tensor: the graph is not a chain (with residual blocks), which is what wasmnn imports`);
   if (end !== output) throw new ValueError(`onnx: the chain from the input ends at '${end}', not at the graph's output '${output}'`);
-  return { input, output, items, constants, producers };
+  return { input, output, items, constants, producers, follow };
+}
+
+/** What the folds below look up: constant values (initializers, Constant nodes), who makes and how many read each tensor. */
+function indexOf(nodes: OnnxNode[], constants: Map<string, OnnxTensor>) {
+  const values = new Map(constants);
+  const producers = new Map<string, { node: OnnxNode; index: number }>();
+  const readers = new Map<string, number>();
+  for (const node of nodes) {
+    if (node.opType === 'Constant' && node.attributes.get('value')?.t && node.outputs.length === 1) values.set(node.outputs[0], node.attributes.get('value')!.t!);
+    node.outputs.forEach((o, index) => producers.set(o, { node, index }));
+    for (const i of node.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  }
+  const taken = new Set<string>();
+  /** A name no tensor of the graph has. */
+  const fresh = (base: string): string => {
+    let name = base;
+    while (values.has(name) || producers.has(name) || readers.has(name) || taken.has(name)) name += '_';
+    taken.add(name);
+    return name;
+  };
+  /** A new constant int64 tensor. */
+  const constant = (base: string, dims: number[], ints: number[]): string => {
+    const name = fresh(base);
+    constants.set(name, { name, dims, dataType: DT.INT64, floatData: [], int32Data: [], int64Data: ints, doubleData: [], rawData: null, external: false });
+    return name;
+  };
+  /** The one index of a Gather along axis 0 by a constant, or null. */
+  const gatherIndex = (g: OnnxNode | undefined): number | null => {
+    const t = g?.opType === 'Gather' && (g.attributes.get('axis')?.i ?? 0) === 0 ? values.get(g.inputs[1] ?? '') : undefined;
+    if (!t || t.dims.length > 1) return null;
+    try {
+      const v = intValues(t, 'index');
+      return v.length === 1 ? v[0] : null;
+    } catch {
+      return null;
+    }
+  };
+  /**
+   * Where index k of a recurrent op's final states lies: the op's Y_h itself, or a Concat along axis 0 of several
+   * (a stacked one's h_n): the Y_h tensor, the index inside it, its directions, and the Concat (null for none).
+   */
+  const finalState = (t: string, k: number): { yh: string; k: number; dirs: number; concat: OnnxNode | null } | null => {
+    const from = producers.get(t);
+    const dirsOf = (name: string): number => {
+      const p = producers.get(name);
+      if (!p || !ANY_OUTPUT.has(p.node.opType) || p.index < 1) return 0;
+      const dir = p.node.attributes.get('direction')?.s;
+      return dir && new TextDecoder().decode(dir) === 'bidirectional' ? 2 : 1;
+    };
+    const parts = from?.node.opType === 'Concat' && from.node.attributes.get('axis')?.i === 0 ? from.node.inputs : [t];
+    const sizes = parts.map(dirsOf);
+    if (sizes.includes(0)) return null;
+    const total = sizes.reduce((a, b) => a + b, 0);
+    let j = k < 0 ? k + total : k;
+    if (!(j >= 0 && j < total)) return null;
+    let at = 0;
+    while (j >= sizes[at]) j -= sizes[at++];
+    return { yh: parts[at], k: j, dirs: sizes[at], concat: parts.length > 1 || parts[0] !== t ? from!.node : null };
+  };
+  return { producers, readers, fresh, constant, gatherIndex, finalState };
+}
+
+/**
+ * PyTorch's readings of nn.LSTM's and nn.GRU's final states h_n that are not a chain, made into one:
+ * - h_n[k] of a stacked one (PyTorch concatenates every layer's Y_h along axis 0 and gathers one): the Gather reads
+ *   that layer's Y_h, and the Concat goes, so the layers below go on from Y only;
+ * - torch.cat((h_n[-2], h_n[-1]), 1), a bidirectional one's two directions side by side: the same values as
+ *   h_n.transpose(0, 1).reshape(n, -1), which replaces the two Gathers and their Concat.
+ */
+function foldStackedStates(nodes: OnnxNode[], constants: Map<string, OnnxTensor>, output: string): OnnxNode[] {
+  let ix = indexOf(nodes, constants);
+  const dropped = new Set<OnnxNode>();
+  const both = nodes.flatMap((cat): OnnxNode[] => {
+    const [a, b] = cat.inputs.map((i) => ix.producers.get(i));
+    const axis = cat.attributes.get('axis')?.i;
+    if (cat.opType !== 'Concat' || cat.inputs.length !== 2 || (axis !== 1 && axis !== -1) || !a || !b || a.node.inputs[0] !== b.node.inputs[0]) return [cat];
+    const source = a.node.inputs[0];
+    const [ka, kb] = [ix.gatherIndex(a.node), ix.gatherIndex(b.node)];
+    if (ka === null || kb === null || ix.readers.get(source) !== 2 || ix.readers.get(cat.inputs[0]) !== 1 || ix.readers.get(cat.inputs[1]) !== 1) return [cat];
+    if ([source, ...cat.inputs].includes(output)) return [cat];
+    const [fa, fb] = [ix.finalState(source, ka), ix.finalState(source, kb)];
+    if (!fa || !fb || fa.yh !== fb.yh || fa.dirs !== 2 || fa.k !== 0 || fb.k !== 1) return [cat];
+    dropped.add(a.node).add(b.node);
+    if (fa.concat) dropped.add(fa.concat);
+    const label = cat.name || cat.outputs[0];
+    const t = ix.fresh(`${label}:directions`);
+    const perm = { name: 'perm', type: 7, floats: [], ints: [1, 0, 2], strings: null };
+    return [
+      { name: `${label}/transpose`, opType: 'Transpose', domain: '', inputs: [fa.yh], outputs: [t], attributes: new Map([['perm', perm]]) },
+      { name: label, opType: 'Reshape', domain: '', inputs: [t, ix.constant(`${label}:shape`, [2], [0, -1])], outputs: cat.outputs.slice(), attributes: new Map() },
+    ];
+  }).filter((n) => !dropped.has(n));
+  ix = indexOf(both, constants);
+  const out = both.map((g) => {
+    const k = ix.gatherIndex(g);
+    if (k === null || g.inputs[0] === output || ix.readers.get(g.inputs[0]) !== 1) return g;
+    const f = ix.finalState(g.inputs[0], k);
+    if (!f?.concat) return g;
+    dropped.add(f.concat);
+    const dims = g.inputs[1] && constants.get(g.inputs[1])?.dims.length === 1 ? [1] : [];
+    return { ...g, inputs: [f.yh, ix.constant(`${g.inputs[1]}:layer_state`, dims, [f.k]), ...g.inputs.slice(2)] };
+  });
+  return out.filter((n) => !dropped.has(n));
 }
 
 export function nodeLabel(node: OnnxNode): string {
@@ -85,7 +195,7 @@ const notChain = (node: OnnxNode, why: string) =>
 
 class Walker {
   constructor(private uses: Map<string, OnnxNode[]>, private data: Set<string>, private constants: Map<string, OnnxTensor>,
-    private output: string) {}
+    private output: string, private follow: Map<OnnxNode, string>) {}
 
   /**
    * The items from tensor t on, until the graph's output (end = output) or until an Add of two data tensors that
@@ -151,6 +261,12 @@ class Walker {
 
   private dataOutput(node: OnnxNode): string {
     const outs = node.outputs.filter((o) => o !== '');
+    if (ANY_OUTPUT.has(node.opType)) {
+      const used = outs.filter((o) => this.uses.has(o) || o === this.output);
+      if (used.length !== 1) throw notChain(node, used.length ? `${used.length} of its outputs are used (${used.map((o) => `'${o}'`).join(', ')}); the chain goes on from one` : 'none of its outputs is used');
+      this.follow.set(node, used[0]);
+      return used[0];
+    }
     // Dropout may name its mask output; nothing may read it
     for (const extra of outs.slice(1)) {
       if (this.uses.has(extra) || extra === this.output) throw notChain(node, `its second output '${extra}' is used`);

@@ -1,8 +1,8 @@
-// ONNX models (what torch.onnx.export writes) into wasmnn Sequential models: an MLP or a CNN whose graph is a chain,
-// with residual blocks. The protobuf is read by hand (protobuf.ts, proto.ts), the graph walked into a chain
-// (graph.ts), and each op made into a wasmnn layer with its weights (ops.ts, convert.ts). Images are NCHW in ONNX and
-// NHWC in wasmnn: the imported model takes [batch, height, width, channels] (nchwToNhwc turns PyTorch's layout into
-// it) and gives the same outputs as the ONNX model.
+// ONNX models (what torch.onnx.export writes) into wasmnn Sequential models: an MLP, a CNN or a recurrent model
+// (embedding, LSTM, GRU) whose graph is a chain, with residual blocks. The protobuf is read by hand (protobuf.ts,
+// proto.ts), the graph walked into a chain (graph.ts), and each op made into a wasmnn layer with its weights (ops.ts,
+// sequence.ts, convert.ts). Images are NCHW in ONNX and NHWC in wasmnn: the imported model takes [batch, height,
+// width, channels] (nchwToNhwc turns PyTorch's layout into it) and gives the same outputs as the ONNX model.
 import { Sequential } from '../../model/model';
 import { Tensor } from '../../tensor/tensor';
 import { ready } from '../../backend/module';
@@ -11,6 +11,7 @@ import { checkpointBytes } from '../checkpoint-io';
 import { readModel, DT, dataTypeName } from './proto';
 import { chainOf } from './graph';
 import { Converter } from './convert';
+import { isEmbedding } from './sequence';
 
 export { ONNX_OPS } from './convert';
 
@@ -19,7 +20,9 @@ const OPSETS = [9, 21] as const;
 
 /**
  * An ONNX model as a wasmnn Sequential model: from its bytes (after nn.ready(), returns the model), or from a file
- * path or URL (returns a promise). The model's input is NHWC for images ([batch, height, width, channels]).
+ * path or URL (returns a promise). The model's input is NHWC for images ([batch, height, width, channels]); a
+ * recurrent model (LSTM, GRU, embedding) takes PyTorch's batch_first input as it is ([batch, steps, features], or
+ * token ids [batch, steps] as float32).
  */
 export function loadOnnxModel(source: Uint8Array | ArrayBuffer): Sequential;
 export function loadOnnxModel(source: string | URL): Promise<Sequential>;
@@ -43,7 +46,9 @@ function importOnnx(source: Uint8Array | ArrayBuffer): Sequential {
   }
   const chain = chainOf(model.graph);
   const input = model.graph.inputs.find((v) => v.name === chain.input)!;
-  const { perSample, batch } = inputShape(input.shape, input.elemType, input.name);
+  const first = chain.items[0];
+  const ids = first?.kind === 'node' && isEmbedding(first.node, chain.constants);
+  const { perSample, batch } = inputShape(input.shape, input.elemType, input.name, ids);
   const converted = new Converter(chain, opset, batch).run(perSample);
   const name = model.graph.name && /^[A-Za-z0-9_.-]+$/.test(model.graph.name) ? model.graph.name : 'onnx_model';
   let net: Sequential | null = null;
@@ -60,8 +65,12 @@ function importOnnx(source: Uint8Array | ArrayBuffer): Sequential {
 }
 
 /** The input's shape per sample (every axis but the batch a number), and the batch size if it is a number. */
-function inputShape(shape: (number | string)[] | null, elemType: number, name: string): { perSample: number[]; batch: number | null } {
-  if (elemType !== DT.FLOAT && elemType !== 0) throw new ValueError(`onnx: the input '${name}' is ${dataTypeName(elemType)}; wasmnn models take float32`);
+function inputShape(shape: (number | string)[] | null, elemType: number, name: string, ids: boolean): { perSample: number[]; batch: number | null } {
+  // token ids (int64 in PyTorch) go into an embedding: wasmnn's takes them as float32 whole numbers
+  const isInt = elemType === DT.INT64 || elemType === DT.INT32;
+  if (elemType !== DT.FLOAT && elemType !== 0 && !(ids && isInt)) {
+    throw new ValueError(`onnx: the input '${name}' is ${dataTypeName(elemType)}; wasmnn models take float32${isInt ? ' (or token ids into an embedding, a Gather of a constant table)' : ''}`);
+  }
   if (!shape || shape.length < 2) throw new ShapeError(`onnx: the input '${name}' must have a known shape [batch, ...] (it has ${shape ? `[${shape}]` : 'none'})`);
   const perSample = shape.slice(1);
   if (perSample.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {

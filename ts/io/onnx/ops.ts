@@ -6,6 +6,7 @@ import { ValueError } from '../../backend/errors';
 import type { OnnxNode } from './proto';
 import { nodeLabel } from './graph';
 import { BATCH, lastComputing, normAxis, sameShape, type Context, type Op, type Spec, type State } from './spec';
+import { fullShape, hold, show } from './sequence';
 
 /** Values per sample a flatten may make (its permutation is a table of that many indices). */
 const MAX_FEATURES = 1 << 26;
@@ -67,6 +68,7 @@ function denseSpec(c: Context, node: OnnxNode, kernel: Float32Array, bias: Float
  */
 const gemm: Op = (c, node, state, specs) => {
   const k = flatInput(node, state);
+  hold(c, node, state, specs, [k]);
   if (int(node, 'transA', 0) !== 0) throw fail(node, 'transA = 1 (a transposed data input) is not supported');
   const transB = int(node, 'transB', 0) !== 0;
   const alpha = float(node, 'alpha', 1), beta = float(node, 'beta', 1);
@@ -82,12 +84,19 @@ const gemm: Op = (c, node, state, specs) => {
   const bias = node.inputs[2] ? perFeature(c, node, 2, n, 'bias C').map((v) => beta * v) : new Float32Array(n);
   specs.push(denseSpec(c, node, kernel, bias, k, n));
   state.shape = [n];
+  if (state.held) state.held = [n];
   state.perm = null;
 };
 
-/** A·B with B a constant [K, N]: a dense layer without bias (an Add of a constant after it becomes its bias). */
+/**
+ * A·B with B a constant [K, N]: a dense layer without bias (an Add of a constant after it becomes its bias). On a
+ * sequence [steps, K] (PyTorch's Linear on every step of an LSTM's output), the same dense layer on each step.
+ */
 const matmul: Op = (c, node, state, specs) => {
+  if (state.held && state.shape.length === 2 && !c.chain.constants.has(node.inputs[0])) return matmulSteps(c, node, state, specs);
   const k = flatInput(node, state);
+  if ((state.batchAxis ?? 0) !== 0) throw fail(node, `it multiplies ${show(fullShape(state))}, whose batch is not the first axis`);
+  hold(c, node, state, specs, [k]);
   if (!state.perm && c.chain.constants.has(node.inputs[0])) throw fail(node, 'the constant must be the second input');
   const b = c.constant(node, 1, 'weight');
   const w = c.floats(node, 1, 'weight');
@@ -97,8 +106,21 @@ const matmul: Op = (c, node, state, specs) => {
   for (let j = 0; j < k; j++) kernel.set(w.subarray((state.perm ? state.perm[j] : j) * n, (state.perm ? state.perm[j] : j) * n + n), j * n);
   specs.push(denseSpec(c, node, kernel, new Float32Array(n), k, n));
   state.shape = [n];
+  if (state.held) state.held = [n];
   state.perm = null;
 };
+
+/** MatMul of a sequence [steps, K] (the batch before or after the steps) by a constant [K, N]: dense on every step. */
+function matmulSteps(c: Context, node: OnnxNode, state: State, specs: Spec[]): void {
+  const [steps, k] = state.shape;
+  const b = c.constant(node, 1, 'weight');
+  if (b.dims.length !== 2 || b.dims[0] !== k) throw fail(node, `its weight has shape [${b.dims}], the input ${show(fullShape(state))} has ${k} features`);
+  hold(c, node, state, specs, state.shape);
+  const n = b.dims[1];
+  specs.push(denseSpec(c, node, c.floats(node, 1, 'weight').slice(), new Float32Array(n), k, n));
+  state.shape = [steps, n];
+  state.held = state.shape.slice();
+}
 
 /**
  * Add of a constant: the bias of the linear dense or conv layer just before (MatMul + Add); elsewhere, one number
@@ -109,6 +131,18 @@ const addConstant: Op = (c, node, state, specs) => {
   const last = lastComputing(specs);
   const linear = last?.bias && (!last.activation || last.activation.name === 'linear') && (last.kind === 'dense' || last.kind === 'conv');
   if (!linear && c.floats(node, index, 'added constant').length === 1) return scalarAffine('Add')(c, node, state, specs);
+  if (state.held) {
+    // features on the last axis: the constant is [N] or [1, ..., N]
+    const dims = c.constant(node, index, 'added constant').dims;
+    const n = state.shape[state.shape.length - 1];
+    const v = c.floats(node, index, 'added constant');
+    const perFeature = dims.length <= fullShape(state).length && dims.slice(0, -1).every((d) => d === 1) && dims[dims.length - 1] === n;
+    if (!linear || !(perFeature || v.length === 1)) {
+      throw fail(node, `an Add of a constant [${dims}] to ${show(fullShape(state))} is imported only as the bias [${n}] of a linear MatMul just before it`);
+    }
+    for (let i = 0; i < n; i++) last!.bias![i] += v[perFeature ? i : 0];
+    return;
+  }
   const features = state.shape[0];
   const dims = c.constant(node, index, 'added constant').dims.filter((d, i, all) => !(d === 1 && all.slice(0, i).every((e) => e === 1)));
   // per channel of an image: [F, 1, 1] (a [F] would broadcast along the width), of a sequence [F, 1]; per feature: [F]
@@ -136,7 +170,7 @@ function scalarAffine(kind: 'Mul' | 'Div' | 'Add' | 'Sub'): Op {
     if (kind === 'Div' && first) throw fail(node, 'a number divided by the data is not supported');
     const [scale, offset] = kind === 'Mul' ? [k, 0] : kind === 'Div' ? [1 / k, 0] : kind === 'Add' ? [1, k] : first ? [-1, k] : [1, -k];
     if (!Number.isFinite(scale) || !Number.isFinite(offset)) throw fail(node, `the constant ${k} makes a scale of ${scale}`);
-    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.rescaling({ ...base, scale, offset }) });
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], elementwise: true, make: (base) => L.rescaling({ ...base, scale, offset }) });
   };
 }
 
@@ -290,11 +324,17 @@ function flattenTo(c: Context, node: OnnxNode, state: State, specs: Spec[]): voi
 const flatten: Op = (c, node, state, specs) => {
   const axis = normAxis(int(node, 'axis', 1), state.shape.length + 1);
   if (axis !== 1) throw fail(node, `axis ${int(node, 'axis', 1)}: only a flatten that keeps the batch axis (axis 1) is supported`);
+  if (state.held) {
+    // a sequence's values are in wasmnn's order already: only the shape changes (a reshape where an op needs it)
+    state.shape = [state.shape.reduce((a, d) => a * d, 1)];
+    return;
+  }
   flattenTo(c, node, state, specs);
 };
 
 /** Reshape to a constant shape whose first axis is the batch: to [batch, -1] (a flatten) or to the same shape. */
 const reshape: Op = (c, node, state, specs) => {
+  if (state.held) return reshapeSequence(c, node, state);
   const target = c.ints(node.inputs[1] ?? '', node);
   const full = [BATCH, ...state.shape];
   const keepZero = int(node, 'allowzero', 0) === 0;
@@ -317,6 +357,34 @@ const reshape: Op = (c, node, state, specs) => {
   if (resolved.length === 1) return flattenTo(c, node, state, specs);
   throw fail(node, `a reshape from [${state.shape}] to [${resolved}] is not supported (only flattening)`);
 };
+
+/**
+ * Reshape of a sequence, whose batch may be on any axis (PyTorch's Reshape(0, 0, -1) joins a bidirectional LSTM's
+ * directions in [steps, batch, 2, hidden]). The axes before the batch and those after it are reshaped apart (so the
+ * values keep their order in wasmnn's [batch, ...]): nothing to compute, the shape changes.
+ */
+function reshapeSequence(c: Context, node: OnnxNode, state: State): void {
+  const target = c.ints(node.inputs[1] ?? '', node);
+  const full = fullShape(state);
+  const keepZero = int(node, 'allowzero', 0) === 0;
+  const dims = target.map((d, i) => (d === 0 && keepZero ? (i < full.length ? full[i] : NaN) : d));
+  let at = dims.indexOf(BATCH);
+  if (at < 0 && (state.batchAxis ?? 0) === 0 && (dims[0] === -1 || (c.staticBatch !== null && dims[0] === c.staticBatch))) at = 0;
+  const b = state.batchAxis ?? 0;
+  const bad = () => fail(node, `a reshape of ${show(full)} to [${target.map((d) => (d === BATCH ? 'batch' : d))}] does not keep the batch apart from the other axes`);
+  if (at < 0 || dims.filter((d, i) => i !== at && (d === BATCH || d === -1)).length > 1 || dims.some((d, i) => i !== at && d !== -1 && !(Number.isSafeInteger(d) && d > 0))) throw bad();
+  const size = (a: number[]) => a.reduce((x, d) => x * d, 1);
+  // each side's -1 takes what its side has left
+  const side = (want: number[], have: number[]) => {
+    const known = size(want.filter((d) => d !== -1));
+    const out = want.map((d) => (d === -1 ? size(have) / known : d));
+    if (size(out) !== size(have) || out.some((d) => !Number.isInteger(d) || d < 1)) throw bad();
+    return out;
+  };
+  const before = side(dims.slice(0, at), state.shape.slice(0, b)), after = side(dims.slice(at + 1), state.shape.slice(b));
+  state.shape = [...before, ...after];
+  state.batchAxis = before.length;
+}
 
 /** Batch norm (inference): per channel of an image, or per feature of a flat tensor (in the permuted order). */
 const batchNorm: Op = (c, node, state, specs) => {
@@ -343,7 +411,7 @@ function activation(name: string, alpha?: (n: OnnxNode) => number): Op {
       last.activation = act;
       return;
     }
-    specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.activation({ ...base, activation: act.name, alpha: act.alpha }) });
+    specs.push({ kind: 'other', name: c.layerName(node), weights: [], elementwise: true, make: (base) => L.activation({ ...base, activation: act.name, alpha: act.alpha }) });
   };
 }
 
@@ -351,6 +419,17 @@ function activation(name: string, alpha?: (n: OnnxNode) => number): Op {
 function softmax(log: boolean): Op {
   return (c, node, state, specs) => {
     const rank = state.shape.length + 1;
+    if (state.held) {
+      // a sequence holds its features last, as wasmnn's softmax reads them
+      const axis = normAxis(int(node, 'axis', c.opset < 13 ? 1 : -1), rank);
+      if (axis !== rank - 1 || (rank > 2 && c.opset < 13) || (state.batchAxis ?? 0) === rank - 1) {
+        throw fail(node, `axis ${int(node, 'axis', c.opset < 13 ? 1 : -1)} at opset ${c.opset} on ${show(fullShape(state))}: only a softmax over the last axis (the features) is supported`);
+      }
+      hold(c, node, state, specs, state.shape);
+      const name = c.layerName(node);
+      specs.push({ kind: 'other', name, weights: [], make: (base) => (log ? L.logSoftmax(base) : L.activation({ ...base, activation: 'softmax' })) });
+      return;
+    }
     // before opset 13 the input is seen as 2-D [prod(dims before axis), prod(dims from axis)]; from 13 on, one axis
     const axis = normAxis(int(node, 'axis', c.opset < 13 ? 1 : -1), rank);
     const positions = state.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -365,7 +444,7 @@ function softmax(log: boolean): Op {
 const dropout: Op = (c, node, _state, specs) => {
   const ratio = node.inputs[1] ? c.floats(node, 1, 'ratio')[0] : float(node, 'ratio', 0.5);
   if (!(ratio >= 0 && ratio < 1)) throw fail(node, `ratio ${ratio} must be in [0, 1)`);
-  specs.push({ kind: 'other', name: c.layerName(node), weights: [], make: (base) => L.dropout({ ...base, rate: ratio }) });
+  specs.push({ kind: 'other', name: c.layerName(node), weights: [], elementwise: true, make: (base) => L.dropout({ ...base, rate: ratio }) });
 };
 
 export const OPS: Record<string, Op> = {

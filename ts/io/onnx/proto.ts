@@ -39,6 +39,8 @@ export interface OnnxAttribute {
   t?: OnnxTensor;
   floats: number[];
   ints: number[];
+  /** A list of strings (an LSTM's activations), or null when the attribute has none. */
+  strings: Uint8Array[] | null;
 }
 
 export interface OnnxTensor {
@@ -138,7 +140,7 @@ function readNode(r: ProtoReader): OnnxNode {
 }
 
 function readAttribute(r: ProtoReader): OnnxAttribute {
-  const a: OnnxAttribute = { name: '', type: 0, floats: [], ints: [] };
+  const a: OnnxAttribute = { name: '', type: 0, floats: [], ints: [], strings: null };
   while (!r.done) {
     const { field, wire } = r.key();
     if (field === 1) r.expect(wire, BYTES, 'name'), (a.name = r.string());
@@ -149,6 +151,7 @@ function readAttribute(r: ProtoReader): OnnxAttribute {
     else if (field === 5) r.expect(wire, BYTES, 't'), (a.t = readTensor(r.message('TensorProto')));
     else if (field === 7) r.repeated(wire, FIXED32, a.floats, r.fixed32, 'floats');
     else if (field === 8) r.repeated(wire, VARINT, a.ints, r.varint, 'ints');
+    else if (field === 9) r.expect(wire, BYTES, 'strings'), (a.strings ??= []).push(r.bytesField());
     else r.skip(wire); // graphs (If, Loop) and the rest: no op this importer maps takes them
   }
   return a;

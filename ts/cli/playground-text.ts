@@ -34,11 +34,10 @@ export function prepareTextModels(out: string, given: Partial<Record<TextSlot, s
   const listFile = join(dir, 'models.json');
   const list: Partial<Record<TextSlot, TextModelInfo>> = existsSync(listFile) ? JSON.parse(readFileSync(listFile, 'utf8')) : {};
   const lines: string[] = [];
+  // every model checked before anything is written: a mistake in the second leaves the first slot as it was
+  const checked = TEXT_SLOTS.filter((slot) => given[slot] !== undefined).map((slot) => ({ slot, file: given[slot]!, ...inspect(slot, given[slot]!) }));
   mkdirSync(dir, { recursive: true });
-  for (const slot of TEXT_SLOTS) {
-    const file = given[slot];
-    if (file === undefined) continue;
-    const { info, bytes } = inspect(slot, file);
+  for (const { slot, file, info, bytes } of checked) {
     writeFileSync(join(dir, info.file), bytes);
     copyFileSync(vocabularyPath(file), join(dir, info.vocabulary));
     list[slot] = info;

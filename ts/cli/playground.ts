@@ -28,8 +28,8 @@ export const PLAYGROUND_HELP = `Usage: wasmnn prepare-playground [options]
 Writes what the browser playground (npm run serve) loads: MNIST as one compact file
 (mnist.bin.gz) and a shipped model trained here (model.wnn, model.json); with --lstm and --gpt
 also the text tab's character models (text/), trained first with
-  wasmnn train --dataset moby-dick --model lstm --out out/lstm.wnn
-  wasmnn train --dataset moby-dick --model gpt --out out/gpt.wnn
+  wasmnn train --dataset moby-dick --model lstm --epochs 1 --max-steps 2000 --out out/lstm.wnn
+  wasmnn train --dataset moby-dick --model gpt --epochs 1 --max-steps 2000 --out out/gpt.wnn
 
   --out DIR        where to write them                                    [build/playground]
   --train N        training images in mnist.bin.gz (for in-page training)  [20000]

@@ -7,8 +7,8 @@ import { $, showError, tabs } from './ui.js';
 const LIST = '../build/playground/text/models.json';
 const NAMES = { lstm: 'LSTM', gpt: 'GPT' };
 const HOW = [
-  'node dist/cli.js train --dataset moby-dick --model lstm --out out/lstm.wnn',
-  'node dist/cli.js train --dataset moby-dick --model gpt --out out/gpt.wnn',
+  'node dist/cli.js train --dataset moby-dick --model lstm --epochs 1 --max-steps 2000 --out out/lstm.wnn',
+  'node dist/cli.js train --dataset moby-dick --model gpt --epochs 1 --max-steps 2000 --out out/gpt.wnn',
   'node dist/cli.js prepare-playground --text-only --lstm out/lstm.wnn --gpt out/gpt.wnn',
 ];
 
@@ -40,7 +40,7 @@ function missing() {
   const box = $('text-missing');
   box.hidden = false;
   box.innerHTML = '<p><strong>No character model is prepared.</strong> Train the LSTM and the GPT on Moby Dick ' +
-    '(a few minutes each), add them to the playground, then reload this page:</p>';
+    '(some minutes each), add them to the playground, then reload this page:</p>';
   box.append(Object.assign(document.createElement('pre'), { textContent: HOW.join('\n') }));
   $('text-model').disabled = true;
   $('attention-note').textContent = 'The heatmap needs the GPT: see above.';

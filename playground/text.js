@@ -43,6 +43,7 @@ function missing() {
     '(some minutes each), add them to the playground, then reload this page:</p>';
   box.append(Object.assign(document.createElement('pre'), { textContent: HOW.join('\n') }));
   $('text-model').disabled = true;
+  $('attention-pickers').hidden = true;
   $('attention-note').textContent = 'The heatmap needs the GPT: see above.';
   document.body.dataset.text = 'missing';
 }

@@ -66,11 +66,12 @@ function generate({ slot, prompt, length, temperature, topK, seed }) {
   const started = performance.now();
   // each character leaves as soon as it is drawn, but at most one message every 15 ms: a fast model drawing thousands
   // a second would otherwise keep the page busy with messages (the text is the same however it is cut)
-  let pending = '', posted = 0;
+  let pending = '', posted = 0, sent = 0;
   const post = (count) => {
     self.postMessage({ type: 'tokens', text: pending, count });
     pending = '';
     posted = performance.now();
+    sent = count;
   };
   const out = nn.generate(model, {
     prompt: ids, length, temperature, seed, ...(topK ? { topK } : {}),
@@ -79,7 +80,7 @@ function generate({ slot, prompt, length, temperature, topK, seed }) {
       if (performance.now() - posted >= 15) post(t + 1);
     },
   });
-  if (pending) post(out.length);
+  if (sent < out.length) post(out.length); // the rest (a padding id draws as nothing, but it counts)
   self.postMessage({ type: 'done', count: out.length, seconds: (performance.now() - started) / 1000 });
 }
 

@@ -1,10 +1,11 @@
-// The playground page: a drawing pad, the prediction as bars, and a training panel. The page itself runs no model:
-// one worker predicts, another trains (worker.js), so the page stays responsive whatever they do.
+// The playground page's Digits tab: a drawing pad, the prediction as bars, and a training panel. The page itself runs
+// no model: one worker predicts, another trains (worker.js), so the page stays responsive whatever they do.
+// The Text tab is text.js.
 import { drawingPad, showPixels } from './draw.js';
 import { probabilityBars, trainingChart } from './charts.js';
 import { MODEL_KINDS } from './models.js';
+import { $, showError } from './ui.js';
 
-const $ = (id) => document.getElementById(id);
 const SHIPPED = '../build/playground/model.wnn';
 const percent = (p, digits = 1) => `${(p * 100).toFixed(digits)}%`;
 
@@ -13,15 +14,6 @@ const chart = trainingChart($('chart'));
 const pad = drawingPad($('pad'), { onStrokeStart: () => ($('pad-hint').hidden = true), onStrokeEnd: predict });
 const state = { slot: 'shipped', ready: { shipped: false, yours: false }, yours: null, pendingYours: null, predictions: 0 };
 let trainer = null;
-
-function showError(text) {
-  const box = $('error');
-  box.hidden = false;
-  box.innerHTML = '';
-  const close = Object.assign(document.createElement('button'), { type: 'button', textContent: '×', title: 'dismiss' });
-  close.onclick = () => (box.hidden = true);
-  box.append(Object.assign(document.createElement('span'), { textContent: text }), close);
-}
 
 function startWorker(role) {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: role });

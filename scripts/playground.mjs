@@ -1,6 +1,7 @@
 // `npm run serve`: the browser playground (playground/). Prepares its data and shipped model with the CLI when they
 // are missing (build/playground/: `wasmnn prepare-playground`), then serves the repository on 127.0.0.1 and prints
-// the page's URL. PORT picks the port (default 8080; a free one when that is taken).
+// the page's URL. PORT picks the port (default 8080; a free one when that is taken). The Text tab's character models
+// take minutes to train, so they are not made here: it says how when they are missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { serve } from './serve.mjs';
@@ -28,4 +29,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return serve('.', 0, { home: '/playground/' });
   });
   console.log(`wasmnn playground: ${server.url}/playground/  (Ctrl+C stops the server)`);
+  if (!existsSync(`${ASSETS}/text/models.json`)) {
+    console.log('the Text tab has no character models yet: train them with `node dist/cli.js train --dataset moby-dick ' +
+      '--model lstm|gpt`, then `node dist/cli.js prepare-playground --text-only --lstm FILE --gpt FILE` (README: Playground)');
+  }
 }

@@ -1,11 +1,13 @@
 // The playground in headless Chromium: draw digits with the mouse and check the predictions, train an epoch in the
 // worker while the page stays responsive, download the model and load it back, reject a bad file in plain words,
-// and take screenshots at a laptop and a phone viewport (build/playground/playground-*.png).
+// and take screenshots at a laptop and a phone viewport (build/playground/playground-*.png); then the Text tab with
+// tiny character models trained for the test (text-tab.mjs).
 // Run by scripts/test.mjs after the runtime suites, or alone: node tests/playground/playground.test.mjs
 import { writeFileSync } from 'node:fs';
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { ASSETS, preparePlayground } from '../../scripts/playground.mjs';
 import { serve } from '../../scripts/serve.mjs';
+import { checkTextTab, prepareTinyTextModels } from './text-tab.mjs';
 
 // strokes in pad coordinates ([0, 1] both ways), drawn as a person would
 const DIGITS = {
@@ -24,6 +26,7 @@ export async function run({ log = () => {} } = {}) {
   };
   try {
     preparePlayground({ log });
+    prepareTinyTextModels({ log });
   } catch (e) {
     check('the playground assets are prepared', false, e.message);
     return checks;
@@ -117,6 +120,8 @@ export async function run({ log = () => {} } = {}) {
     check('missing files are reported in the page', /shipped model.*missing.*prepare-playground/.test(missingModel) &&
       /training data.*missing/.test(missingData), `${missingModel} / ${missingData}`);
     await bare.close();
+
+    await checkTextTab(browser, server.url, check, { log, shots: ASSETS });
   } catch (e) {
     check('the playground test ran to the end', false, e.message.split('\n')[0]);
   } finally {

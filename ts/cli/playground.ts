@@ -2,6 +2,7 @@
 //   mnist.bin.gz  MNIST as one small file (format below), so the page needs no network beyond the local server
 //   model.wnn     the shipped model: the playground's CNN trained here on all 60000 training images
 //   model.json    what the page says about the shipped model: its description, test accuracy and training time
+//   text/         the text tab's character models, when --lstm and --gpt give them (see playground-text.ts)
 //
 // mnist.bin.gz is gzip (the page inflates it with DecompressionStream) of, all integers little-endian:
 //   offset 0   8 bytes  ASCII "WNMNIST1"
@@ -19,22 +20,29 @@ import { gzipSync } from 'node:zlib';
 import * as nn from 'wasmnn';
 import { buildModel, asInput, MODEL_KINDS } from '../../playground/models.js';
 import { loadDataset } from './dataset';
+import { prepareTextModels } from './playground-text';
 import { UsageError, type TrainOptions } from './options';
 
 export const PLAYGROUND_HELP = `Usage: wasmnn prepare-playground [options]
 
 Writes what the browser playground (npm run serve) loads: MNIST as one compact file
-(mnist.bin.gz) and a shipped model trained here (model.wnn, model.json).
+(mnist.bin.gz) and a shipped model trained here (model.wnn, model.json); with --lstm and --gpt
+also the text tab's character models (text/), trained first with
+  wasmnn train --dataset moby-dick --model lstm --epochs 1 --max-steps 2000 --out out/lstm.wnn
+  wasmnn train --dataset moby-dick --model gpt --epochs 1 --max-steps 2000 --out out/gpt.wnn
 
   --out DIR        where to write them                                    [build/playground]
   --train N        training images in mnist.bin.gz (for in-page training)  [20000]
   --test N         test images in mnist.bin.gz                            [10000]
   --epochs N       epochs of the shipped CNN (on all 60000 images)        [2]
   --seed N         seed of the shipped model                              [1]
+  --lstm FILE      the text tab's LSTM (its vocabulary FILE.vocab.json beside it)
+  --gpt FILE       the text tab's GPT (its vocabulary beside it)
+  --text-only      only the character models: MNIST and the CNN are left as they are
   -h, --help       this text
 `;
 
-export interface PlaygroundOptions { out: string; train: number; test: number; epochs: number; seed: number }
+export interface PlaygroundOptions { out: string; train: number; test: number; epochs: number; seed: number; lstm?: string; gpt?: string; textOnly: boolean }
 
 export function parsePlaygroundOptions(args: string[]): PlaygroundOptions | undefined {
   let values;
@@ -47,6 +55,9 @@ export function parsePlaygroundOptions(args: string[]): PlaygroundOptions | unde
         test: { type: 'string', default: '10000' },
         epochs: { type: 'string', default: '2' },
         seed: { type: 'string', default: '1' },
+        lstm: { type: 'string' },
+        gpt: { type: 'string' },
+        'text-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -54,6 +65,9 @@ export function parsePlaygroundOptions(args: string[]): PlaygroundOptions | unde
     throw new UsageError(String((e as Error).message).split(/\.\s/)[0], "Run 'wasmnn prepare-playground --help' for the options.");
   }
   if (values.help) return undefined;
+  if (values['text-only'] && values.lstm === undefined && values.gpt === undefined) {
+    throw new UsageError('--text-only needs --lstm FILE or --gpt FILE (or both)', "Run 'wasmnn prepare-playground --help' for the options.");
+  }
   const count = (flag: string, value: string, max: number) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1 || n > max) {
@@ -67,11 +81,19 @@ export function parsePlaygroundOptions(args: string[]): PlaygroundOptions | unde
     test: count('test', values.test!, 10000),
     epochs: count('epochs', values.epochs!, 100),
     seed: count('seed', values.seed!, 2 ** 31),
+    lstm: values.lstm, gpt: values.gpt, textOnly: values['text-only']!,
   };
 }
 
 export async function preparePlayground(opts: PlaygroundOptions): Promise<void> {
   await nn.ready();
+  if (!opts.textOnly) await prepareDigits(opts);
+  if (opts.lstm !== undefined || opts.gpt !== undefined) {
+    for (const line of prepareTextModels(opts.out, { lstm: opts.lstm, gpt: opts.gpt })) console.log(line);
+  }
+}
+
+async function prepareDigits(opts: PlaygroundOptions): Promise<void> {
   const ds = loadDataset({ dataset: 'mnist' } as TrainOptions);
   mkdirSync(opts.out, { recursive: true });
   const data = packMnist(ds.xTrain as Uint8Array, ds.yTrain as Uint8Array, opts.train, ds.xTest as Uint8Array, ds.yTest as Uint8Array, opts.test);

@@ -23,6 +23,9 @@ export interface GenerateOptions {
   seed?: number;
   /** A transformer's KV cache (default true); false re-runs the window at every token (a reference, a baseline). */
   cache?: boolean;
+  /** Called with each new token id as soon as it is drawn (t: its index in the output), so a caller can stream the
+   *  text; returning false ends the generation there and generate returns the ids so far. */
+  onToken?: (id: number, t: number) => boolean | void;
 }
 
 /** What the loop needs of a model: its name (for errors) and its network. */
@@ -37,7 +40,7 @@ export interface Steppable {
  */
 export function generateWith<M extends Steppable>(model: M, options: GenerateOptions,
   makers: readonly ((model: M, options?: StepperOptions) => Stepper | null)[], kinds: string): Int32Array {
-  const { prompt, length, temperature = 1, topK, topP, seed = Math.floor(Math.random() * 2 ** 32), cache = true } = options ?? ({} as GenerateOptions);
+  const { prompt, length, temperature = 1, topK, topP, seed = Math.floor(Math.random() * 2 ** 32), cache = true, onToken } = options ?? ({} as GenerateOptions);
   if (!prompt || typeof prompt.length !== 'number' || prompt.length < 1) throw new ValueError('generate: prompt must hold at least one token id');
   for (let i = 0; i < prompt.length; i++) {
     if (!Number.isInteger(prompt[i])) throw new ValueError(`generate: prompt[${i}] = ${prompt[i]} is not a whole token id`);
@@ -48,6 +51,7 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
   if (topP !== undefined && !(typeof topP === 'number' && topP > 0 && topP <= 1)) throw new ValueError(`generate: topP must be in (0, 1], got ${topP}`);
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new ValueError(`generate: seed must be a whole number in [0, 2^32), got ${seed}`);
   if (typeof cache !== 'boolean') throw new ValueError(`generate: cache must be true or false, got ${String(cache)}`);
+  if (onToken !== undefined && typeof onToken !== 'function') throw new ValueError(`generate: onToken must be a function, got ${typeof onToken}`);
   const net = model.network;
   let stepper: Stepper | null = null;
   for (const make of makers) if (!stepper) stepper = make(model, { cache });
@@ -83,6 +87,7 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
       const p = heap.f32.subarray(probs >> 2, (probs >> 2) + V);
       const id = sample(p, heap.f32[draw >> 2], order, topK, topP);
       out[t] = id;
+      if (onToken?.(id, t) === false) return out.slice(0, t + 1);
       if (t + 1 < length) logits = stepper.feed(id, prompt.length + t);
     }
     return out;

@@ -56,13 +56,24 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
     js: join(out, `${opts.name}.js`), wasm: join(out, `${opts.name}.wasm`), weights: join(out, `${opts.name}.weights.bin`),
   };
   writeFileSync(files.weights, weights); // embedded weights are read from here by esbuild, then the file goes
-  const bundleJs = async (wasmInline: boolean) => (await build({
-    stdin: { contents: entrySource(topology, opts, files, wasmInline), resolveDir: DIST, sourcefile: `${opts.name}.entry.js`, loader: 'js' },
-    bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none',
-    write: false, logLevel: 'warning', loader: { '.wasm': 'binary', '.bin': 'binary' },
-  })).outputFiles[0].contents;
+  // the kernels' names are shortened with the members' (the module's exports renamed to match), and the second build
+  // (the module inlined) takes the first one's names
+  const module = readFileSync(join(DIST, 'wasmnn-infer.wasm'));
+  const exported = WebAssembly.Module.exports(new WebAssembly.Module(module)).filter((e) => e.kind === 'function').map((e) => e.name);
+  let mangleCache: Record<string, string | false> = {};
+  const bundleJs = async (wasmInline: boolean) => {
+    const result = await build({
+      stdin: { contents: entrySource(topology, opts, files, wasmInline), resolveDir: DIST, sourcefile: `${opts.name}.entry.js`, loader: 'js' },
+      bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none',
+      mangleProps: internalProperties(topology, exported), mangleCache, write: false, logLevel: 'warning',
+      loader: { '.wasm': 'binary', '.bin': 'binary' },
+    });
+    mangleCache = result.mangleCache ?? {};
+    return result.outputFiles[0].contents;
+  };
   let js = await bundleJs(false);
-  const pruned = await pruneModule(readFileSync(join(DIST, 'wasmnn-infer.wasm')), calledKernels(js), activations);
+  const called = namedKernels(js, exported, mangleCache);
+  const pruned = await pruneModule(module, called, activations);
   writeFileSync(files.wasm, pruned.bytes);
   if (opts.singleFile) {
     js = await bundleJs(true); // the module's bytes inlined (esbuild's binary loader), the same code around them
@@ -213,12 +224,44 @@ async function bytesOf(source) {
 }
 `;
 
-/** Names of the module's exports that the bundled JavaScript calls (`k.gemm_nn(...)`). */
-function calledKernels(js: Uint8Array): Set<string> {
+/**
+ * Members of wasmnn's layers, network and memory planner that only its own code reads or writes, by a literal name
+ * (never through a string, nor from outside a bundle): esbuild shortens them in a bundle. Public members (a Tensor's,
+ * an error's) and configuration keys are not among them; a name that is also a key of the bundle's layer configs is
+ * left whole (the configs are written as JSON, whose quoted keys esbuild keeps). The kernels' names (the module's
+ * function exports) are shortened too, and the pruned module's exports renamed to match.
+ */
+const INTERNAL_PROPERTIES = [
+  'configuredInputShape', 'fusedActivation', 'variableSteps', 'outputShape', 'outputSize', 'inputSize', 'paramCount',
+  'params', 'passThrough', 'outputMask', 'keepsMask', 'pairWith', 'forwardPair', 'backwardPair', 'addParam', 'paramInit',
+  'checkInput', 'getConfig', 'logits', 'reserve', 'forward', 'backward', 'initializer', 'regularizer', 'fanIn', 'fanOut',
+  'ptr', 'grad', 'env', 'heap', 'directForward', 'reluOnly', 'chunkRows', 'pixels', 'patch', 'geo', 'block', 'opts', 'act',
+  'direct', 'pool', 'unpool', 'mode', 'twoByTwo', 'argmax', 'lastDim', 'positions', 'features', 'capacity', 'outputs', 'grads',
+  'buffers', 'lossGrad', 'stateBlock', 'paired', 'owned', 'inferenceRows', 'isDisposed', 'allocAll', 'outputLayer',
+  'useSteps', 'network', 'plan', 'check', 'training', 'padBefore', 'padTop', 'padLeft', 'kernelInit', 'biasInit',
+  'kernelInitName', 'biasInitName', 'kernelReg', 'biasReg', 'inits', 'runningMean', 'runningVar', 'invstd', 'alloc',
+  'release',
+];
+
+function internalProperties(topology: Topology, kernels: string[]): RegExp {
+  const keys = new Set<string>();
+  const visit = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') for (const [key, value] of Object.entries(v)) keys.add(key), visit(value);
+  };
+  visit(topology.layers);
+  return new RegExp(`^(${[...INTERNAL_PROPERTIES, ...kernels].filter((name) => !keys.has(name)).join('|')})$`);
+}
+
+/** The kernels the bundled JavaScript reads (`k.<short name>`), each with its short name. */
+function namedKernels(js: Uint8Array, exported: string[], mangleCache: Record<string, string | false>): Map<string, string> {
   const text = new TextDecoder().decode(js);
-  const called = new Set<string>();
-  for (const m of text.matchAll(/\.([a-z][a-z0-9_]*)\(/g)) called.add(m[1]);
-  return called;
+  const named = new Map<string, string>();
+  for (const name of exported) {
+    const short = mangleCache[name];
+    if (typeof short === 'string' && new RegExp(`\\.${short.replace(/\$/g, '\\$')}(?![\\w$])`).test(text)) named.set(name, short);
+  }
+  return named;
 }
 
 /** Conv2D -> conv2d, MaxPooling2D -> max-pooling2d: the file names scripts/build.mjs gives the kinds' entry points. */

@@ -5,22 +5,27 @@
 import * as nn from 'wasmnn';
 import { MissingPackageError } from './dataset';
 
-/** The module with only `keep`'s kernels (and its memory, heap_base) exported, and what only the others used removed;
- *  act_forward keeps the cases of `activations` (module activation codes) and of linear. */
-export async function pruneModule(wasm: Uint8Array, keep: Set<string>, activations: Set<number>): Promise<{ bytes: Uint8Array; kernels: string[] }> {
+/**
+ * The module with only `keep`'s functions (and its memory) exported, each under the name `keep` maps it to, and what
+ * only the others used removed; act_forward keeps the cases of `activations` (module activation codes) and linear's.
+ */
+export async function pruneModule(wasm: Uint8Array, keep: Map<string, string>, activations: Set<number>): Promise<{ bytes: Uint8Array; kernels: string[] }> {
   const binaryen = (await optional<typeof import('binaryen')>('binaryen')).default;
   const mod = binaryen.readBinary(wasm);
   try {
     mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.SignExt |
       binaryen.Features.NontrappingFPToInt | binaryen.Features.MutableGlobals | binaryen.Features.BulkMemory);
+    if (keep.has('act_forward')) pruneActivationSwitch(binaryen, mod, activations);
     const kernels: string[] = [];
     for (let i = mod.getNumExports() - 1; i >= 0; i--) {
       const info = binaryen.getExportInfo(mod.getExportByIndex(i));
-      if (info.kind !== binaryen.ExternalFunction || info.name === 'heap_base') continue;
-      if (keep.has(info.name)) kernels.push(info.name);
-      else mod.removeExport(info.name);
+      if (info.kind !== binaryen.ExternalFunction) continue;
+      mod.removeExport(info.name);
+      const name = keep.get(info.name);
+      if (name === undefined) continue;
+      mod.addFunctionExport(info.value, name);
+      if (info.name !== 'heap_base') kernels.push(info.name);
     }
-    if (keep.has('act_forward')) pruneActivationSwitch(binaryen, mod, activations);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(2);
     mod.runPasses(['remove-unused-module-elements']);

@@ -60,11 +60,15 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
   // (the module inlined) takes the first one's names
   const module = readFileSync(join(DIST, 'wasmnn-infer.wasm'));
   const exported = WebAssembly.Module.exports(new WebAssembly.Module(module)).filter((e) => e.kind === 'function').map((e) => e.name);
+  // code the model never reaches: the open-steps path of a model whose steps are fixed, and the layers' getConfig
+  // (statements labelled savingOnly:) unless a layer of the bundle calls it (a wrapper copies its layer's config)
+  const openSteps = (topology.layers[0].config.inputShape as unknown[] | undefined)?.[0] === null;
+  let dropLabels = [...(openSteps ? [] : ['openSteps']), 'savingOnly'];
   let mangleCache: Record<string, string | false> = {};
   const bundleJs = async (wasmInline: boolean) => {
     const result = await build({
       stdin: { contents: entrySource(topology, opts, files, wasmInline), resolveDir: DIST, sourcefile: `${opts.name}.entry.js`, loader: 'js' },
-      bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none',
+      bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none', dropLabels,
       mangleProps: internalProperties(topology, exported), mangleCache, write: false, logLevel: 'warning',
       loader: { '.wasm': 'binary', '.bin': 'binary' },
     });
@@ -72,6 +76,11 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
     return result.outputFiles[0].contents;
   };
   let js = await bundleJs(false);
+  if (calls(js, mangleCache.getConfig)) {
+    dropLabels = dropLabels.filter((label) => label !== 'savingOnly');
+    mangleCache = {};
+    js = await bundleJs(false);
+  }
   const called = namedKernels(js, exported, mangleCache);
   const pruned = await pruneModule(module, called, activations);
   writeFileSync(files.wasm, pruned.bytes);
@@ -255,13 +264,17 @@ function internalProperties(topology: Topology, kernels: string[]): RegExp {
 
 /** The kernels the bundled JavaScript reads (`k.<short name>`), each with its short name. */
 function namedKernels(js: Uint8Array, exported: string[], mangleCache: Record<string, string | false>): Map<string, string> {
-  const text = new TextDecoder().decode(js);
   const named = new Map<string, string>();
   for (const name of exported) {
     const short = mangleCache[name];
-    if (typeof short === 'string' && new RegExp(`\\.${short.replace(/\$/g, '\\$')}(?![\\w$])`).test(text)) named.set(name, short);
+    if (typeof short === 'string' && calls(js, short)) named.set(name, short);
   }
   return named;
+}
+
+/** Whether the bundled JavaScript reads a member of this (shortened) name: `.name` not followed by more of a name. */
+function calls(js: Uint8Array, member: string | false | undefined): boolean {
+  return typeof member === 'string' && new RegExp(`\\.${member.replace(/\$/g, '\\$')}(?![\\w$])`).test(new TextDecoder().decode(js));
 }
 
 /** Conv2D -> conv2d, MaxPooling2D -> max-pooling2d: the file names scripts/build.mjs gives the kinds' entry points. */

@@ -84,26 +84,31 @@ export class Network {
    */
   useSteps(steps: number): void {
     if (!this.variableSteps || steps === this.#steps) return;
-    try {
-      this.#buildFor(steps);
-    } catch (e) {
-      this.#buildFor(this.#steps); // back as it was
-      throw e;
+    // (`wasmnn bundle` drops the openSteps: statements from a model whose steps are fixed: they are never reached)
+    openSteps: {
+      try {
+        this.#buildFor(steps);
+      } catch (e) {
+        this.#buildFor(this.#steps); // back as it was
+        throw e;
+      }
+      this.#steps = steps;
     }
-    this.#steps = steps;
   }
 
   #buildFor(steps: number): void {
-    let shape = [steps, ...this.layers[0].inputShape!.slice(1)];
-    for (const layer of this.layers) {
-      const placed = layer.params;
-      layer.build(shape);
-      if (layer.params.length !== placed.length || layer.params.some((p, i) => !sameDims(p.shape, placed[i].shape))) {
-        layer.params = placed; // the placed ones, for the way back
-        throw new ShapeError(`${layer.name}: its weights depend on the number of steps, so the model cannot take inputShape [null, ...]`);
+    openSteps: {
+      let shape = [steps, ...this.layers[0].inputShape!.slice(1)];
+      for (const layer of this.layers) {
+        const placed = layer.params;
+        layer.build(shape);
+        if (layer.params.length !== placed.length || layer.params.some((p, i) => !sameDims(p.shape, placed[i].shape))) {
+          layer.params = placed; // the placed ones, for the way back
+          throw new ShapeError(`${layer.name}: its weights depend on the number of steps, so the model cannot take inputShape [null, ...]`);
+        }
+        layer.params.forEach((p, i) => Object.assign(p, { ptr: placed[i].ptr, grad: placed[i].grad, trainable: placed[i].trainable }));
+        shape = layer.outputShape;
       }
-      layer.params.forEach((p, i) => Object.assign(p, { ptr: placed[i].ptr, grad: placed[i].grad, trainable: placed[i].trainable }));
-      shape = layer.outputShape;
     }
   }
 

@@ -85,7 +85,7 @@ abstract class Pool extends Layer {
 
   override getConfig(): Record<string, unknown> {
     const unwrap = (v: number[]) => (this.rank === 1 ? v[0] : v);
-    return { ...super.getConfig(), poolSize: unwrap(this.poolSize), strides: unwrap(this.strides), padding: this.padding };
+    savingOnly: return { ...super.getConfig(), poolSize: unwrap(this.poolSize), strides: unwrap(this.strides), padding: this.padding };
   }
 }
 

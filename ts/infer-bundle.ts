@@ -4,7 +4,7 @@
 // bundle's entry uses: the classes of its model's layer kinds.
 import { readyWith, type Backend, type ReadyOptions } from './backend/module';
 
-export { assembleLayers } from './engine/inference-model';
+export { assembleLayers } from './model/inference-model';
 export { Tensor, tensor } from './tensor/tensor';
 export { ShapeError, StateError, ValueError } from './backend/errors';
 export * from './layers/index';

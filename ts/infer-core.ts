@@ -12,10 +12,10 @@ import { reviveLayers, checkTrainingSettings } from './checkpoint/revive';
 import type { Layer } from './layers/layer';
 import { checkpointBytes } from './io/checkpoint-io';
 import { Network } from './engine/network';
-import { InferenceModel, assembleLayers } from './engine/inference-model';
+import { InferenceModel, assembleLayers } from './model/inference-model';
 
 export type { ReadyOptions } from './backend/module';
-export { InferenceModel } from './engine/inference-model';
+export { InferenceModel } from './model/inference-model';
 export { Tensor, tensor } from './tensor/tensor';
 export type { TensorLike } from './tensor/tensor';
 export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryError } from './backend/errors';

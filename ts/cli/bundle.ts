@@ -1,8 +1,9 @@
-// `wasmnn bundle MODEL.wnn --out DIR`: one model as a ready ES module for the edge. The JavaScript is wasmnn/infer/core
-// and the entry points of the model's layer kinds only (dist/infer/, bundled and minified by esbuild); the module is
-// dist/wasmnn-infer.wasm with every export but the kernels that JavaScript calls removed, and the code only they
-// reached dropped (Binaryen's remove-unused-module-elements, then its size optimisations). The same kernels' code and
-// the same layer classes as the library's, so predictions have the same bits.
+// `wasmnn bundle MODEL.wnn --out DIR`: one model as a ready ES module for the edge. The JavaScript is the bundle core
+// (dist/infer/bundle.js: network, memory planner, predict loop, Tensor, errors) and the classes of the model's layer
+// kinds, which make its layers from configs written into the module; esbuild bundles and minifies it, leaves out code
+// the model never reaches (labelled statements) and shortens internal names. The module is dist/wasmnn-infer.wasm cut
+// down to the kernels that JavaScript calls (prune-module.ts). The same kernels' code and the same layer classes as
+// the library's, so predictions have the same bits.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

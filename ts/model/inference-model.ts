@@ -1,7 +1,7 @@
 // A model that only predicts, over the Network's planned memory: what wasmnn/infer's loaders return and what a
 // `wasmnn bundle` module holds. Its layers come from a checkpoint's topology (wasmnn/infer/core) or are made by the
 // bundle's own code; either way the weights arrive as bytes and are written and checked here.
-import { Network } from './network';
+import { Network } from '../engine/network';
 import type { Layer } from '../layers/layer';
 import { predict } from '../train/training';
 import { ShapeError, StateError, ValueError } from '../backend/errors';

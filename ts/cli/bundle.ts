@@ -250,7 +250,7 @@ const INTERNAL_PROPERTIES = [
   'buffers', 'lossGrad', 'stateBlock', 'paired', 'owned', 'inferenceRows', 'isDisposed', 'allocAll', 'outputLayer',
   'useSteps', 'network', 'plan', 'check', 'training', 'padBefore', 'padTop', 'padLeft', 'kernelInit', 'biasInit',
   'kernelInitName', 'biasInitName', 'kernelReg', 'biasReg', 'inits', 'runningMean', 'runningVar', 'invstd', 'alloc',
-  'release',
+  'release', 'trains',
 ];
 
 function internalProperties(topology: Topology, kernels: string[]): RegExp {
@@ -267,8 +267,10 @@ function internalProperties(topology: Topology, kernels: string[]): RegExp {
 function namedKernels(js: Uint8Array, exported: string[], mangleCache: Record<string, string | false>): Map<string, string> {
   const named = new Map<string, string>();
   for (const name of exported) {
+    // (a kernel whose name is also a config key keeps it)
     const short = mangleCache[name];
-    if (typeof short === 'string' && calls(js, short)) named.set(name, short);
+    const as = typeof short === 'string' ? short : name;
+    if (calls(js, as)) named.set(name, as);
   }
   return named;
 }

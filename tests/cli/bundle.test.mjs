@@ -140,6 +140,26 @@ test('wasmnn/infer/core loads the kinds imported; a missing one is a NotFoundErr
   model.dispose();
 });
 
+test("the CLI's MNIST MLP and CNN bundle to at most 40 KB of code (JS + wasm, weights apart)", () => {
+  // the architectures of `wasmnn train` (--model mlp and --model cnn, ts/cli/models.ts) on MNIST; the sizes do not
+  // depend on the weights, so the models are saved untrained
+  const models = {
+    mlp: nn.sequential({ seed: 1, layers: [L.rescaling({ inputShape: [784], scale: 1 / 255 }),
+      L.dense({ units: 256, activation: 'relu' }), L.dense({ units: 128, activation: 'relu' }), L.dense({ units: 10, activation: 'softmax' })] }),
+    cnn: nn.sequential({ seed: 1, layers: [L.rescaling({ inputShape: [28, 28, 1], scale: 1 / 255 }), L.randomAugment({ shift: 2 }),
+      ...[16, 32].flatMap((filters) => [L.conv2d({ filters, kernelSize: 5, useBias: false }), L.batchNormalization(),
+        L.activation({ activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })]),
+      L.flatten(), L.dense({ units: 128, activation: 'relu' }), L.dropout({ rate: 0.3 }), L.dense({ units: 10, activation: 'softmax' })] }),
+  };
+  for (const [name, model] of Object.entries(models)) {
+    writeFileSync(join(tmp, `cli-${name}.wnn`), model.save());
+    const r = cli('bundle', join(tmp, `cli-${name}.wnn`), '--out', join(tmp, `cli-${name}`));
+    assert.equal(r.status, 0, r.stderr);
+    const code = ['model.js', 'model.wasm'].reduce((a, f) => a + readFileSync(join(tmp, `cli-${name}`, f)).length, 0);
+    assert.ok(code <= 40 * 1024, `the CLI's ${name}: ${code} bytes of code, more than 40 KB`);
+  }
+});
+
 test('bundle: a bad command line exits 2 naming the problem', () => {
   for (const [args, words] of [[['bundle'], 'one model file'], [['bundle', join(tmp, 'cnn.wnn')], '--out DIR is required'], [['bundle', join(tmp, 'none.wnn'), '--out', tmp], 'no such file']]) {
     const r = cli(...args);

@@ -157,7 +157,7 @@ function innerSaved(config: unknown): Topology['layers'] {
   if (Array.isArray(config)) return config.flatMap(innerSaved);
   if (config === null || typeof config !== 'object') return [];
   const o = config as Record<string, unknown>;
-  if (typeof o.className === 'string' && o.config && typeof o.config === 'object') return [o as Topology['layers'][number]];
+  if (typeof o.className === 'string' && o.config && typeof o.config === 'object') return [o as unknown as Topology['layers'][number]];
   return Object.values(o).flatMap(innerSaved);
 }
 

@@ -3,6 +3,7 @@
 // turned into a trap, and then what nothing reaches any more dropped (remove-unused-module-elements, then Binaryen's
 // size optimisations). The code that is left is the module's own, so the bits are the library's.
 import * as nn from 'wasmnn';
+import type binaryen from 'binaryen';
 import { MissingPackageError } from './dataset';
 
 /**
@@ -37,11 +38,17 @@ export async function pruneModule(wasm: Uint8Array, keep: Map<string, string>, a
   }
 }
 
-type Binaryen = typeof import('binaryen').default;
+type Binaryen = typeof binaryen;
 type Module = InstanceType<Binaryen['Module']>;
 
 /** act_forward(x, y, n, act, alpha): its activation code is parameter 3. */
 const ACT_PARAM = 3;
+
+/** The setters of binaryen.js's expression classes used here (in binaryen.js, not in its type declarations). */
+interface ExpressionSetters {
+  Switch: { setNameAt(expr: number, index: number, name: string): void };
+  Block: { setChildAt(expr: number, index: number, child: number): void };
+}
 
 /**
  * act_forward's per-vector switch (assembly/activations.ts's forward4, a br_table on act - c) with the cases of
@@ -64,29 +71,32 @@ function pruneActivationSwitch(b: Binaryen, mod: Module, keep: Set<number>): voi
     }
   };
   walk(b.getFunctionInfo(fn).body, 0, -1);
+  const set = b as unknown as ExpressionSetters;
   for (const { expr, parent, index } of switches) {
-    const offset = caseOffset(b, b.Switch.getCondition(expr));
+    const info = b.getExpressionInfo(expr) as binaryen.SwitchInfo;
+    const offset = caseOffset(b, info.condition);
     if (offset === null || index < 0 || b.getExpressionInfo(parent).id !== b.BlockId) continue;
     const trap = 'wasmnn_pruned_activation';
     let pruned = 0;
-    for (let i = 0; i < b.Switch.getNumNames(expr); i++) {
+    for (let i = 0; i < info.names.length; i++) {
       if (!keep.has(i + offset)) {
-        b.Switch.setNameAt(expr, i, trap);
+        set.Switch.setNameAt(expr, i, trap);
         pruned++;
       }
     }
-    if (pruned) b.Block.setChildAt(parent, index, mod.block(null, [mod.block(trap, [expr]), mod.unreachable()]));
+    if (pruned) set.Block.setChildAt(parent, index, mod.block(null, [mod.block(trap, [expr]), mod.unreachable()]));
   }
 }
 
 /** The switch's condition as `act` or `act - c` (i32): c, the code of the first case; null for anything else. */
 function caseOffset(b: Binaryen, condition: number): number | null {
-  const isAct = (e: number) => b.getExpressionId(e) === b.LocalGetId && b.LocalGet.getIndex(e) === ACT_PARAM;
+  const isAct = (e: number) => b.getExpressionId(e) === b.LocalGetId && (b.getExpressionInfo(e) as binaryen.LocalGetInfo).index === ACT_PARAM;
   if (isAct(condition)) return 0;
-  if (b.getExpressionId(condition) !== b.BinaryId || b.Binary.getOp(condition) !== b.SubInt32) return null;
-  const right = b.Binary.getRight(condition);
-  if (!isAct(b.Binary.getLeft(condition)) || b.getExpressionId(right) !== b.ConstId) return null;
-  return b.Const.getValueI32(right);
+  if (b.getExpressionId(condition) !== b.BinaryId) return null;
+  const sub = b.getExpressionInfo(condition) as binaryen.BinaryInfo;
+  if (sub.op !== b.SubInt32 || !isAct(sub.left) || b.getExpressionId(sub.right) !== b.ConstId) return null;
+  const value = (b.getExpressionInfo(sub.right) as binaryen.ConstInfo).value;
+  return typeof value === 'number' ? value : null;
 }
 
 /**

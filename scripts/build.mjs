@@ -39,12 +39,14 @@ if (existsSync('ts/cli.ts')) {
  * registering its class when imported: built together with code splitting into dist/infer/, so the core, the layer
  * base class and the registry are one module that every kind's file shares (shared code goes to chunk files there).
  * Not minified: a bundler (or `wasmnn bundle`) minifies the whole program; the training-only blocks are dropped.
+ * dist/infer/bundle.js (ts/infer-bundle.ts) is built with them, for `wasmnn bundle` only.
  */
 async function buildInferEntries() {
   const kinds = await catalogKinds();
   const files = catalogFiles();
   const entry = (className) => `kind:${className}`;
-  const entryPoints = { 'core': 'ts/infer-core.ts' };
+  // bundle.js: what `wasmnn bundle` builds a model's module from (its layer classes without the registry)
+  const entryPoints = { 'core': 'ts/infer-core.ts', 'bundle': 'ts/infer-bundle.ts' };
   for (const className of kinds) {
     if (!files[className]) throw new Error(`ts/layers/catalog.ts: ${className} is in LAYERS but not imported by name from a file of ts/layers/`);
     entryPoints[`layers/${kindFile(className)}`] = entry(className);

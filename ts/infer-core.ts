@@ -12,11 +12,10 @@ import { reviveLayers, checkTrainingSettings } from './checkpoint/revive';
 import type { Layer } from './layers/layer';
 import { checkpointBytes } from './io/checkpoint-io';
 import { Network } from './engine/network';
-import { predict } from './train/training';
-import { ShapeError, StateError, ValueError } from './backend/errors';
-import type { Tensor, TensorLike } from './tensor/tensor';
+import { InferenceModel, assembleLayers } from './model/inference-model';
 
 export type { ReadyOptions } from './backend/module';
+export { InferenceModel } from './model/inference-model';
 export { Tensor, tensor } from './tensor/tensor';
 export type { TensorLike } from './tensor/tensor';
 export { WasmnnError, ShapeError, ValueError, StateError, NotFoundError, MemoryError } from './backend/errors';
@@ -40,39 +39,6 @@ export function layerEntryPoint(className: string): string {
 setMissingLayerHint((className) => `if it is one of wasmnn's layers, import '${layerEntryPoint(className)}' before loading ` +
   `(wasmnn/infer has every kind); a layer class of your own: registerLayer('${className}', factory)`);
 
-/** A loaded model that predicts: the checkpoint's layers and weights; its training state, if any, is ignored. */
-export class InferenceModel {
-  readonly name: string;
-  #net: Network | null;
-
-  constructor(name: string, net: Network) {
-    this.name = name;
-    this.#net = net;
-  }
-
-  get network(): Network {
-    if (!this.#net) throw new StateError(`model '${this.name}' was disposed; load it again`);
-    return this.#net;
-  }
-  get inputShape(): number[] {
-    return this.network.layers[0].inputShape!.slice();
-  }
-  get outputShape(): number[] {
-    return this.network.outputLayer.outputShape.slice();
-  }
-
-  /** The model's outputs for x, shape [samples, ...outputShape] (dropout off, batch norm on running statistics). */
-  predict(x: TensorLike, args: { batchSize?: number } = {}): Tensor {
-    return predict(this, x, args);
-  }
-
-  /** Frees the model's memory; any later use is a StateError. */
-  dispose(): void {
-    this.#net?.dispose();
-    this.#net = null;
-  }
-}
-
 /** Rebuilds a saved model from checkpoint bytes (after `await ready()`); every check of the full loader applies. */
 export function loadModel(bytes: Uint8Array | ArrayBuffer): InferenceModel {
   const file = readCheckpoint(bytes);
@@ -85,28 +51,10 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): InferenceModel {
 /**
  * The model of a topology with its weights as bytes: float32, little-endian, in the topology's weight order, nothing
  * else. The layers are revived and matched against the weight list as loadModel does; the bytes go straight into
- * module memory and are checked there (finite: one SIMD pass). `wasmnn bundle` writes a model's topology into its
- * module and loads only these bytes, which is what makes its cold start short.
+ * module memory and are checked there (assembleLayers).
  */
 export function assembleModel(topology: Topology, weights: Uint8Array): InferenceModel {
-  const layers = reviveLayers(topology);
-  const floats = layers.reduce((a, l) => a + l.paramCount, 0);
-  if (!(weights instanceof Uint8Array) || weights.length !== floats * 4) {
-    throw new ShapeError(`the weights are ${weights?.length} bytes; model '${topology.name}' has ${floats} floats, ${floats * 4} bytes`);
-  }
-  const net = new Network(layers, topology.inputShape, topology.seed, false);
-  const { heap, k } = net.env;
-  let at = 0;
-  for (const layer of net.layers) {
-    for (const p of layer.params) {
-      heap.u8.set(weights.subarray(at, (at += p.size * 4)), p.ptr);
-      if (k.vec_has_non_finite(p.ptr, p.size)) {
-        net.dispose();
-        throw new ValueError(`weight ${layer.name}/${p.name} holds a value that is not finite; weights are finite numbers only`);
-      }
-    }
-  }
-  return new InferenceModel(topology.name, net);
+  return assembleLayers(topology.name, reviveLayers(topology), topology.inputShape, topology.seed, weights);
 }
 
 function modelOf(topology: Topology, layers: Layer[], weights: Float32Array[]): InferenceModel {

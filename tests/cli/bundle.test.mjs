@@ -17,8 +17,9 @@ const cli = (...args) => spawnSync(process.execPath, ['dist/cli.js', ...args], {
 
 await nn.ready();
 const L = nn.layers;
-// a CNN with the CLI's kinds (dropout and augmentation are left out of the bundle: the identity at inference) and a
-// residual MLP (a kind inside a kind), each trained a step so batch norm's statistics are not their initial values
+// a CNN with the CLI's kinds (dropout and augmentation are left out of the bundle: the identity at inference), a
+// residual MLP (a kind inside a kind) and a recurrent model over padded ids (a bundle shortens the members' names:
+// every kind's code must run under them), each trained a step so batch norm's statistics are not their initial values
 const models = {
   cnn: nn.sequential({ seed: 11, layers: [
     L.rescaling({ inputShape: [10, 10, 1], scale: 1 / 255 }), L.randomAugment({ shift: 1 }),
@@ -28,11 +29,16 @@ const models = {
   residual: nn.sequential({ seed: 12, layers: [
     L.dense({ inputShape: [6], units: 8, activation: 'gelu' }),
     L.residual({ layers: [L.dense({ units: 8, activation: 'tanh' }), L.layerNormalization()] }), L.dense({ units: 2 })] }),
+  sequence: nn.sequential({ seed: 13, layers: [
+    L.embedding({ inputShape: [7], inputDim: 20, outputDim: 6, maskZero: true }),
+    L.bidirectional({ layer: L.lstm({ units: 5, returnSequences: true }) }), L.gru({ units: 4, returnSequences: true }),
+    L.globalAveragePooling1d(), L.dense({ units: 3, activation: 'sigmoid' })] }),
 };
 const inputs = {};
 for (const [name, m] of Object.entries(models)) {
   const per = m.inputShape.reduce((a, b) => a * b, 1);
-  const x = Float32Array.from({ length: 3 * per }, (_, i) => ((i * 7919) % 251) * (name === 'cnn' ? 1 : 1 / 251) - (name === 'cnn' ? 0 : 0.5));
+  const x = Float32Array.from({ length: 3 * per }, (_, i) => name === 'sequence' ? (i * 7) % 5 + (i % 3 === 0 ? 0 : 1) :
+    ((i * 7919) % 251) * (name === 'cnn' ? 1 : 1 / 251) - (name === 'cnn' ? 0 : 0.5));
   m.compile({ optimizer: nn.train.sgd(0.05), loss: 'meanSquaredError' });
   await m.fit(nn.tensor(x, [3, ...m.inputShape]), nn.tensor(new Float32Array(3 * m.outputShape[0]).fill(0.25), [3, ...m.outputShape]), { epochs: 1, batchSize: 3 });
   writeFileSync(join(tmp, `${name}.wnn`), m.save());
@@ -132,6 +138,26 @@ test('wasmnn/infer/core loads the kinds imported; a missing one is a NotFoundErr
   const { x, want } = inputs.cnn;
   assert.deepEqual(Array.from(new Uint32Array(model.predict(core.tensor(x, [3, 10, 10, 1])).data.buffer)), want);
   model.dispose();
+});
+
+test("the CLI's MNIST MLP and CNN bundle to at most 40 KB of code (JS + wasm, weights apart)", () => {
+  // the architectures of `wasmnn train` (--model mlp and --model cnn, ts/cli/models.ts) on MNIST; the sizes do not
+  // depend on the weights, so the models are saved untrained
+  const models = {
+    mlp: nn.sequential({ seed: 1, layers: [L.rescaling({ inputShape: [784], scale: 1 / 255 }),
+      L.dense({ units: 256, activation: 'relu' }), L.dense({ units: 128, activation: 'relu' }), L.dense({ units: 10, activation: 'softmax' })] }),
+    cnn: nn.sequential({ seed: 1, layers: [L.rescaling({ inputShape: [28, 28, 1], scale: 1 / 255 }), L.randomAugment({ shift: 2 }),
+      ...[16, 32].flatMap((filters) => [L.conv2d({ filters, kernelSize: 5, useBias: false }), L.batchNormalization(),
+        L.activation({ activation: 'relu' }), L.maxPooling2d({ poolSize: 2 })]),
+      L.flatten(), L.dense({ units: 128, activation: 'relu' }), L.dropout({ rate: 0.3 }), L.dense({ units: 10, activation: 'softmax' })] }),
+  };
+  for (const [name, model] of Object.entries(models)) {
+    writeFileSync(join(tmp, `cli-${name}.wnn`), model.save());
+    const r = cli('bundle', join(tmp, `cli-${name}.wnn`), '--out', join(tmp, `cli-${name}`));
+    assert.equal(r.status, 0, r.stderr);
+    const code = ['model.js', 'model.wasm'].reduce((a, f) => a + readFileSync(join(tmp, `cli-${name}`, f)).length, 0);
+    assert.ok(code <= 40 * 1024, `the CLI's ${name}: ${code} bytes of code, more than 40 KB`);
+  }
 });
 
 test('bundle: a bad command line exits 2 naming the problem', () => {

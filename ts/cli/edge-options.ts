@@ -8,7 +8,7 @@ import type { BundleOptions } from './bundle';
 export const BUNDLE_HELP = `Usage: wasmnn bundle MODEL.wnn --out DIR [options]
 
 Writes the model as a ready ES module for the edge: DIR/model.js (wasmnn's inference code for the model's
-layer kinds only, minified), DIR/model.wasm (only the kernels those layers call) and DIR/model.wnn (the
+layer kinds only, minified), DIR/model.wasm (only the kernels those layers call) and DIR/model.weights.bin (the
 weights). In any runtime:  import { load, predict } from './DIR/model.js';
                            await load();            // or load(bytes | URL | path of the weights)
                            const { data, shape } = predict(x);

@@ -61,9 +61,11 @@ export class Network {
     let fixed = 0;
     for (const layer of layers) for (const p of layer.params) p.trainable ? (trainable += p.size) : (fixed += p.size);
     this.env = { k, heap, rng: 0 };
-    // every block at once, all or none: a model too big for the module is a MemoryError that leaves nothing behind
-    const [initRng, trainRng, params, grads, state] = this.allocAll([4, 4, trainable, trainable, fixed],
-      `the model's weights and gradients (${groupDigits(trainable + fixed)} parameters)`);
+    // every block at once, all or none: a model too big for the module is a MemoryError that leaves nothing behind;
+    // a network that only predicts has no gradients (its block is a stand-in of one float)
+    const trains = this.trains;
+    const [initRng, trainRng, params, grads, state] = this.allocAll([4, 4, trainable, trains ? trainable : 0, fixed],
+      `the model's weights${trains ? ' and gradients' : ''} (${groupDigits(trainable + fixed)} parameters)`);
     // two streams from the seed: one for initial weights, one for training (dropout, shuffling), so adding a
     // dropout layer does not change the initial weights
     this.#initRng = initRng;
@@ -84,26 +86,31 @@ export class Network {
    */
   useSteps(steps: number): void {
     if (!this.variableSteps || steps === this.#steps) return;
-    try {
-      this.#buildFor(steps);
-    } catch (e) {
-      this.#buildFor(this.#steps); // back as it was
-      throw e;
+    // (`wasmnn bundle` drops the openSteps: statements from a model whose steps are fixed: they are never reached)
+    openSteps: {
+      try {
+        this.#buildFor(steps);
+      } catch (e) {
+        this.#buildFor(this.#steps); // back as it was
+        throw e;
+      }
+      this.#steps = steps;
     }
-    this.#steps = steps;
   }
 
   #buildFor(steps: number): void {
-    let shape = [steps, ...this.layers[0].inputShape!.slice(1)];
-    for (const layer of this.layers) {
-      const placed = layer.params;
-      layer.build(shape);
-      if (layer.params.length !== placed.length || layer.params.some((p, i) => !sameDims(p.shape, placed[i].shape))) {
-        layer.params = placed; // the placed ones, for the way back
-        throw new ShapeError(`${layer.name}: its weights depend on the number of steps, so the model cannot take inputShape [null, ...]`);
+    openSteps: {
+      let shape = [steps, ...this.layers[0].inputShape!.slice(1)];
+      for (const layer of this.layers) {
+        const placed = layer.params;
+        layer.build(shape);
+        if (layer.params.length !== placed.length || layer.params.some((p, i) => !sameDims(p.shape, placed[i].shape))) {
+          layer.params = placed; // the placed ones, for the way back
+          throw new ShapeError(`${layer.name}: its weights depend on the number of steps, so the model cannot take inputShape [null, ...]`);
+        }
+        layer.params.forEach((p, i) => Object.assign(p, { ptr: placed[i].ptr, grad: placed[i].grad, trainable: placed[i].trainable }));
+        shape = layer.outputShape;
       }
-      layer.params.forEach((p, i) => Object.assign(p, { ptr: placed[i].ptr, grad: placed[i].grad, trainable: placed[i].trainable }));
-      shape = layer.outputShape;
     }
   }
 
@@ -111,12 +118,17 @@ export class Network {
     return this.layers[this.layers.length - 1];
   }
 
+  /** Whether the network keeps gradients (TrainableNetwork's do): read once, by the constructor. */
+  protected get trains(): boolean {
+    return false;
+  }
+
   #placeParameters(initialize: boolean): void {
     let t = this.block.params, g = this.block.grads, s = this.stateBlock.ptr;
     for (const layer of this.layers) {
       for (const p of layer.params) {
         if (p.trainable) {
-          p.ptr = t; p.grad = g;
+          p.ptr = t; p.grad = this.trains ? g : 0;
           t += p.size * 4; g += p.size * 4;
         } else {
           p.ptr = s; p.grad = 0;
@@ -125,7 +137,7 @@ export class Network {
         if (initialize) p.initializer.fill(this.env.k, this.#initRng, p.ptr, p.size, p.fanIn, p.fanOut);
       }
     }
-    this.env.k.vec_fill(this.block.grads, this.block.n, 0);
+    if (this.trains) this.env.k.vec_fill(this.block.grads, this.block.n, 0);
   }
 
   /**
@@ -262,6 +274,10 @@ export class TrainableNetwork extends Network {
     super(layers, inputShape, seed, initialize);
     const first = layers.findIndex((l) => l.params.some((p) => p.trainable));
     this.firstTrainable = first < 0 ? layers.length : first;
+  }
+
+  protected override get trains(): boolean {
+    return true;
   }
 
   /** A block of `words` 4-byte words at least, for fit's chores (the input scan, the epoch's permutation): kept

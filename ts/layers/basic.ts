@@ -46,8 +46,8 @@ export class Activation extends Layer {
       else env.k.softmax_backward(y, dy, dx, rows * (this.outputSize / this.lastDim), this.lastDim);
     }
   }
-  override getConfig() {
-    return { ...super.getConfig(), activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}) };
+  override getConfig(): Record<string, unknown> {
+    savingOnly: return { ...super.getConfig(), activation: this.act.name, ...(this.act.alpha ? { alpha: this.act.alpha } : {}) };
   }
 }
 
@@ -93,8 +93,8 @@ export class Dropout extends Layer {
       else env.k.vec_copy(dy, dx, n);
     }
   }
-  override getConfig() {
-    return { ...super.getConfig(), rate: this.rate };
+  override getConfig(): Record<string, unknown> {
+    savingOnly: return { ...super.getConfig(), rate: this.rate };
   }
 }
 
@@ -139,8 +139,8 @@ export class Rescaling extends Layer {
       if (dx) env.k.vec_affine(dy, dx, rows * this.outputSize, this.scale, 0);
     }
   }
-  override getConfig() {
-    return { ...super.getConfig(), scale: this.scale, offset: this.offset };
+  override getConfig(): Record<string, unknown> {
+    savingOnly: return { ...super.getConfig(), scale: this.scale, offset: this.offset };
   }
 }
 
@@ -167,8 +167,8 @@ export class Reshape extends Layer {
   }
   forward(): void {}
   backward(): void {}
-  override getConfig() {
-    return { ...super.getConfig(), targetShape: this.targetShape };
+  override getConfig(): Record<string, unknown> {
+    savingOnly: return { ...super.getConfig(), targetShape: this.targetShape };
   }
 }
 

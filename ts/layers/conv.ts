@@ -272,7 +272,7 @@ abstract class Conv extends Layer {
 
   override getConfig(): Record<string, unknown> {
     const unwrap = (v: number[]) => (this.rank === 1 ? v[0] : v);
-    return {
+    savingOnly: return {
       ...super.getConfig(), filters: this.filters, kernelSize: unwrap(this.kernelSize), strides: unwrap(this.strides),
       padding: this.padding, dilationRate: unwrap(this.dilationRate),
       ...kernelOptionsConfig(this.opts, this.training),

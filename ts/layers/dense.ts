@@ -99,7 +99,7 @@ export class Dense extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
+    savingOnly: return {
       ...super.getConfig(), units: this.units, ...kernelOptionsConfig(this.opts, this.training),
     };
   }

@@ -230,9 +230,13 @@ export abstract class Layer {
     return y;
   }
 
-  /** The layer's constructor arguments, for saving (TF.js getConfig). */
+  /**
+   * The layer's constructor arguments, for saving (TF.js getConfig). The statements labelled `savingOnly:` in the
+   * layers' getConfig are dropped by `wasmnn bundle` when nothing in the bundle calls getConfig (it makes its layers
+   * from configs it wrote itself, and never saves).
+   */
   getConfig(): Record<string, unknown> {
-    return { name: this.name, trainable: this.trainable, ...(this.configuredInputShape ? { inputShape: this.configuredInputShape } : {}) };
+    savingOnly: return { name: this.name, trainable: this.trainable, ...(this.configuredInputShape ? { inputShape: this.configuredInputShape } : {}) };
   }
 }
 

@@ -77,7 +77,7 @@ abstract class Norm extends Layer {
   protected abstract declare(features: number): void;
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), axis: this.axis, epsilon: this.epsilon };
+    savingOnly: return { ...super.getConfig(), axis: this.axis, epsilon: this.epsilon };
   }
 }
 
@@ -161,7 +161,7 @@ export class BatchNormalization extends Norm {
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
+    savingOnly: return {
       ...super.getConfig(), momentum: this.momentum,
       gammaInitializer: this.inits[0].name, betaInitializer: this.inits[1].name,
       movingMeanInitializer: this.inits[2].name, movingVarianceInitializer: this.inits[3].name,

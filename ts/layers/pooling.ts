@@ -51,18 +51,21 @@ abstract class Pool extends Layer {
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     writeGeo(env.heap, b.geo, this.block, rows);
-    if (this.mode === 'max') env.k.maxpool_forward(x, y, b.argmax ?? 0, b.geo);
-    else env.k.avgpool_forward(x, y, b.geo);
+    this.pool(env, b, x, y);
   }
 
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
     trainingOnly: {
       if (!dx) return;
       writeGeo(env.heap, b.geo, this.block, rows);
-      if (this.mode === 'max') env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, 0);
-      else env.k.avgpool_backward(dy, dx, b.geo, 0);
+      this.unpool(env, b, dy, dx);
     }
   }
+
+  /** The kernels over the windows written in b.geo: y from x, and dx from dy. In the subclasses of each mode, so that
+   *  a program with max pooling only carries no call of the average's kernels (nor a bundle's module their code). */
+  protected abstract pool(env: Env, b: Buffers, x: number, y: number): void;
+  protected abstract unpool(env: Env, b: Buffers, dy: number, dx: number): void;
 
   /** 2x2 windows side by side, no padding: the max pooling a convolution below can compute (Conv2D.pairWith). */
   get twoByTwo(): boolean {
@@ -82,32 +85,56 @@ abstract class Pool extends Layer {
 
   override getConfig(): Record<string, unknown> {
     const unwrap = (v: number[]) => (this.rank === 1 ? v[0] : v);
-    return { ...super.getConfig(), poolSize: unwrap(this.poolSize), strides: unwrap(this.strides), padding: this.padding };
+    savingOnly: return { ...super.getConfig(), poolSize: unwrap(this.poolSize), strides: unwrap(this.strides), padding: this.padding };
   }
 }
 
-export class MaxPooling2D extends Pool {
+abstract class MaxPool extends Pool {
+  constructor(rank: 1 | 2, args?: PoolingArgs) {
+    super(rank, 'max', args);
+  }
+  protected pool(env: Env, b: Buffers, x: number, y: number): void {
+    env.k.maxpool_forward(x, y, b.argmax ?? 0, b.geo);
+  }
+  protected unpool(env: Env, b: Buffers, dy: number, dx: number): void {
+    trainingOnly: env.k.maxpool_backward(dy, b.argmax, dx, b.geo, 0, 0);
+  }
+}
+
+abstract class AveragePool extends Pool {
+  constructor(rank: 1 | 2, args?: PoolingArgs) {
+    super(rank, 'avg', args);
+  }
+  protected pool(env: Env, b: Buffers, x: number, y: number): void {
+    env.k.avgpool_forward(x, y, b.geo);
+  }
+  protected unpool(env: Env, b: Buffers, dy: number, dx: number): void {
+    trainingOnly: env.k.avgpool_backward(dy, dx, b.geo, 0);
+  }
+}
+
+export class MaxPooling2D extends MaxPool {
   readonly className = 'MaxPooling2D';
   constructor(args?: PoolingArgs) {
-    super(2, 'max', args);
+    super(2, args);
   }
 }
-export class AveragePooling2D extends Pool {
+export class AveragePooling2D extends AveragePool {
   readonly className = 'AveragePooling2D';
   constructor(args?: PoolingArgs) {
-    super(2, 'avg', args);
+    super(2, args);
   }
 }
-export class MaxPooling1D extends Pool {
+export class MaxPooling1D extends MaxPool {
   readonly className = 'MaxPooling1D';
   constructor(args?: PoolingArgs) {
-    super(1, 'max', args);
+    super(1, args);
   }
 }
-export class AveragePooling1D extends Pool {
+export class AveragePooling1D extends AveragePool {
   readonly className = 'AveragePooling1D';
   constructor(args?: PoolingArgs) {
-    super(1, 'avg', args);
+    super(1, args);
   }
 }
 

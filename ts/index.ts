@@ -36,4 +36,5 @@ import './layers/catalog'; // fills the loader's layer table
 export { registerLayer, registeredLayers } from './layers/registry';
 export type { LayerFactory } from './layers/registry';
 export { loadTfjsModel, loadTfjsModelFrom, TFJS_LAYERS } from './io/tfjs';
-export { loadOnnxModel, nchwToNhwc, ONNX_OPS } from './io/onnx/index';
+export { loadOnnxModel, onnxInfo, nchwToNhwc, ONNX_OPS } from './io/onnx/index';
+export type { OnnxInfo } from './io/onnx/index';

@@ -383,6 +383,19 @@ test('truncated, empty and foreign bytes are ValueErrors naming the message and 
   throwsError(() => nn.loadOnnxModel(42 as never), nn.ValueError, /bytes/);
 });
 
+test('onnxInfo says what a file is without converting it: opset, producer, ops, weight types; bad bytes are ValueErrors', () => {
+  const info = nn.onnxInfo(bytes(MODELS.char_gru_opset17.onnx));
+  assert.equal([info.opset, info.irVersion, info.producer, info.producerVersion, info.graph], [17, 8, 'pytorch', '1.13.0', 'torch_jit']);
+  assert.ok(['Gather', 'GRU', 'Gemm', 'LogSoftmax'].every((op) => info.ops.includes(op)), `ops: ${info.ops}`);
+  assert.equal(new Set(info.ops).size, info.ops.length);
+  assert.equal(info.weightTypes, ['float32']);
+  // a file wasmnn would refuse to import is still described
+  const old = nn.onnxInfo(onnxModel({ ...smallMlp(), opset: 5 }, { floats: 'f16' }));
+  assert.equal([old.opset, old.weightTypes], [5, ['float16']]);
+  throwsError(() => nn.onnxInfo(bytes(MODELS.mlp_opset13.onnx).subarray(0, 100)), nn.ValueError, /onnx: malformed \w+ at byte \d+/);
+  throwsError(() => nn.onnxInfo('model.onnx' as never), nn.ValueError, /onnxInfo takes the .onnx file's bytes/);
+});
+
 // ------------------------------------------------------------------------------------------------ fuzz
 
 test('fuzz: 10,000 mutated ONNX files are each a model or a typed error', () => {

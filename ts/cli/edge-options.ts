@@ -24,15 +24,19 @@ Options
 
 export const INFO_HELP = `Usage: wasmnn info MODEL
 
-Prints what a saved model holds: its layers and parameter count, weight format and size, whether the optimiser
-state is in the file, and the layer kinds a bundle of it needs. MODEL is a .wnn checkpoint or a TF.js model.json.
+Prints what a saved model holds: its layers and parameter count, what the file is (a wasmnn checkpoint and its
+format version, an ONNX model and its opset, a TF.js layers model), weight format and size, whether the optimiser
+state is in the file, and the layer kinds a bundle of it needs. MODEL is a .wnn checkpoint, an .onnx file (as
+torch.onnx.export writes it) or a TF.js model.json (its weight files beside it).
 `;
 
 export const PREDICT_HELP = `Usage: wasmnn predict MODEL --input FILE [options]
 
-Runs a saved model (.wnn, or a TF.js model.json) on the rows of a CSV file or the images of an IDX file and
-writes each sample's predicted class and class probabilities (or the outputs of a model that is not a
-classifier). A CSV is standardised with the scaler 'wasmnn train' saved beside the model (MODEL.scaler.json).
+Runs a saved model (.wnn, an .onnx file or a TF.js model.json) on the rows of a CSV file or the images of an
+IDX file and writes each sample's predicted class and class probabilities (log-probabilities for a model that
+ends in LogSoftmax; the outputs of a model that is not a classifier). A CSV is standardised with the scaler
+'wasmnn train' saved beside the model (MODEL.scaler.json). An imported model takes what it took before import:
+token ids as numbers for a character model, images channels-last (an IDX file's are).
 
 Options
   --input FILE         a CSV (one sample a row; a header line is skipped) or an IDX file (images)

@@ -1,10 +1,10 @@
 // `wasmnn import MODEL.onnx --out MODEL.wnn`: a model trained elsewhere (PyTorch through torch.onnx.export, or Keras
 // through TF.js' converter: model.json) read into wasmnn, its summary printed and saved as a wasmnn checkpoint.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as nn from 'wasmnn';
 import { UsageError } from './options';
 import { saveModel } from './results';
+import { loadModelFile } from './model-file';
 
 export interface ImportOptions {
   source: string;
@@ -53,9 +53,8 @@ export function parseImportOptions(args: string[]): ImportOptions | undefined {
 }
 
 export async function importModel(opts: ImportOptions): Promise<void> {
-  await nn.ready();
-  const onnx = /\.onnx$/i.test(opts.source);
-  const model = onnx ? nn.loadOnnxModel(readFileSync(opts.source)) : await nn.loadTfjsModelFrom(opts.source);
+  const { model, kind } = await loadModelFile(opts.source);
+  const onnx = kind === 'onnx';
   console.log(model.summary(null));
   // a model saved with its steps open takes any number of them
   const shape: (number | string)[] = model.network.variableSteps ? ['steps', ...model.inputShape.slice(1)] : model.inputShape;

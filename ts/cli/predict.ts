@@ -1,19 +1,13 @@
-// `wasmnn predict` and `wasmnn info`: what the CLI does with a model it (or TF.js) saved. A model is a .wnn
-// checkpoint, or a TF.js layers model.json (its weight files beside it).
+// `wasmnn predict` and `wasmnn info`: what the CLI does with a model it (or TF.js) saved, or one trained elsewhere.
+// A model is a .wnn checkpoint, an ONNX file (PyTorch's torch.onnx.export) or a TF.js layers model.json (its weight
+// files beside it), each read by the library's loader for it (model-file.ts).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import * as nn from 'wasmnn';
 import { UsageError } from './options';
 import { identityAtInference } from './bundle';
-import { layerKinds, readTopology } from './model-file';
+import { layerKinds, loadModelFile, type ModelFileKind } from './model-file';
 import type { PredictOptions } from './edge-options';
-
-const isTfjs = (path: string) => extname(path).toLowerCase() === '.json';
-
-async function loadAny(path: string): Promise<nn.Sequential> {
-  await nn.ready();
-  return isTfjs(path) ? nn.loadTfjsModelFrom(path) : nn.loadModel(new Uint8Array(readFileSync(path)));
-}
 
 /** The file beside the model that `wasmnn train` wrote: MODEL.scaler.json, MODEL.classes.json. */
 function beside(model: string, suffix: string): string {
@@ -23,28 +17,14 @@ function beside(model: string, suffix: string): string {
 
 /** What `wasmnn info` prints. */
 export async function info(path: string): Promise<string> {
-  const model = await loadAny(path);
+  const { model, kind, bytes } = await loadModelFile(path);
   try {
     const lines = [model.summary(null)];
-    const size = statSync(path).size;
     const trainable = model.network.layers.flatMap((l) => l.params).filter((p) => p.trainable).reduce((a, p) => a + p.size, 0);
     lines.push(`parameters: ${model.countParams().toLocaleString('en-US')} (${trainable.toLocaleString('en-US')} trainable)`);
-    let kinds: string[];
-    if (isTfjs(path)) {
-      lines.push(`file: ${path}, a TF.js layers model (${formatBytes(size)} of JSON; the weight files beside it, read as float32)`);
-      lines.push('optimizer state: none (TF.js layers models carry topology and weights only)');
-      kinds = layerKinds({ layers: model.network.layers.map((l) => ({ className: l.className, config: l.getConfig() })) });
-    } else {
-      const bytes = new Uint8Array(readFileSync(path));
-      const c = nn.checkpointInfo(bytes);
-      lines.push(`file: ${path}, a wasmnn checkpoint (format version ${c.version}), ${formatBytes(size)}; weights stored as ${c.weights}`);
-      lines.push(c.trainingState
-        ? `optimizer state: yes (${c.compile!.optimizer}, ${c.iterations} steps${c.epoch === undefined ? '' : `, ${c.epoch} epochs`}): fit() resumes exactly; 'wasmnn bundle' leaves it out`
-        : 'optimizer state: none (topology and weights only)');
-      if (c.compile) lines.push(`compiled with: optimizer ${c.compile.optimizer}, loss ${c.compile.loss}${c.compile.metrics.length ? `, metrics ${c.compile.metrics.join(', ')}` : ''}`);
-      kinds = layerKinds(readTopology(bytes));
-    }
+    lines.push(...describeFile(path, kind, bytes));
     const top = model.network.layers;
+    const kinds = layerKinds({ layers: top.map((l) => ({ className: l.className, config: l.getConfig() })) });
     const dropped = new Set(top.filter(identityAtInference).map((l) => l.className));
     const needed = kinds.filter((k) => !dropped.has(k) || top.some((l) => l.className === k && !identityAtInference(l)));
     lines.push(`a bundle needs the layer kinds: ${needed.join(', ')}` +
@@ -57,29 +37,35 @@ export async function info(path: string): Promise<string> {
 
 /** `wasmnn predict`: the samples of a CSV or IDX file through the model; returns the line to print at the end. */
 export async function predict(opts: PredictOptions): Promise<string> {
-  const model = await loadAny(opts.model);
+  const { model } = await loadModelFile(opts.model);
   try {
     const { x, n, what } = readSamples(opts, model.inputShape);
     const out = model.predict(nn.tensor(x, [n, ...model.inputShape]));
     const k = out.data.length / Math.max(n, 1);
-    const act = model.network.outputLayer.activation?.name;
+    const last = model.network.outputLayer;
+    const act = last.activation?.name;
     const classesFile = beside(opts.model, '.classes.json');
     const saved = existsSync(classesFile) ? (JSON.parse(readFileSync(classesFile, 'utf8')).classes as string[]) : undefined;
-    const kind = act === 'softmax' && k > 1 ? 'softmax' : act === 'sigmoid' && k === 1 ? 'sigmoid' : 'outputs';
-    const names = kind === 'softmax' ? (saved?.length === k ? saved : Array.from({ length: k }, (_, i) => String(i)))
+    // a classifier gives one row of class scores a sample: probabilities (softmax, sigmoid), or the log-probabilities
+    // of a LogSoftmax layer (PyTorch's classifiers and character models end so); anything else is printed as it is
+    const flat = model.outputShape.length === 1;
+    const kind = !flat ? 'outputs' : act === 'softmax' && k > 1 ? 'softmax' : act === 'sigmoid' && k === 1 ? 'sigmoid'
+      : last.className === 'LogSoftmax' && k > 1 ? 'logSoftmax' : 'outputs';
+    const names = kind === 'softmax' || kind === 'logSoftmax' ? (saved?.length === k ? saved : Array.from({ length: k }, (_, i) => String(i)))
       : kind === 'sigmoid' ? (saved?.length === 2 ? saved : ['0', '1']) : [];
     const rows: { cls?: string; values: number[] }[] = [];
     for (let i = 0; i < n; i++) {
       const values = Array.from(out.data.subarray(i * k, (i + 1) * k));
-      if (kind === 'softmax') rows.push({ cls: names[values.indexOf(Math.max(...values))], values });
+      if (kind === 'softmax' || kind === 'logSoftmax') rows.push({ cls: names[values.indexOf(Math.max(...values))], values });
       else if (kind === 'sigmoid') rows.push({ cls: names[values[0] >= 0.5 ? 1 : 0], values });
       else rows.push({ values });
     }
+    const scores = kind === 'logSoftmax' ? 'logProbabilities' : 'probabilities';
     const text = opts.format === 'jsonl'
       ? rows.map((r) => JSON.stringify(kind === 'outputs' ? { outputs: r.values }
-        : { class: r.cls, probabilities: Object.fromEntries(kind === 'softmax' ? names.map((c, j) => [c, r.values[j]]) : [[names[1], r.values[0]]]) })).join('\n') + '\n'
+        : { class: r.cls, [scores]: Object.fromEntries(kind === 'sigmoid' ? [[names[1], r.values[0]]] : names.map((c, j) => [c, r.values[j]])) })).join('\n') + '\n'
       : [kind === 'outputs' ? Array.from({ length: k }, (_, j) => `output_${j}`).join(',')
-        : ['class', ...(kind === 'softmax' ? names : [names[1]]).map((c) => `p_${csvField(c)}`)].join(','),
+        : ['class', ...(kind === 'sigmoid' ? [names[1]] : names).map((c) => `${kind === 'logSoftmax' ? 'logp' : 'p'}_${csvField(c)}`)].join(','),
       ...rows.map((r) => [...(r.cls === undefined ? [] : [csvField(r.cls)]), ...r.values.map(String)].join(','))].join('\n') + '\n';
     if (opts.output) writeFileSync(opts.output, text);
     else process.stdout.write(text);
@@ -87,6 +73,38 @@ export async function predict(opts: PredictOptions): Promise<string> {
   } finally {
     model.dispose();
   }
+}
+
+/** The lines of `wasmnn info` on the file itself: its format, size, weight storage and optimiser state. */
+function describeFile(path: string, kind: ModelFileKind, bytes: Uint8Array): string[] {
+  const size = formatBytes(statSync(path).size);
+  if (kind === 'onnx') {
+    const o = nn.onnxInfo(bytes);
+    const by = o.producer ? `, written by ${o.producer}${o.producerVersion ? ` ${o.producerVersion}` : ''}` : '';
+    return [
+      `file: ${path}, an ONNX model (opset ${o.opset}, IR version ${o.irVersion}${by}), ${size}; weights stored as ${o.weightTypes.join(', ') || 'none'}, read as float32`,
+      `ONNX ops: ${o.ops.join(', ')}`,
+      "optimizer state: none (an ONNX file holds the graph and weights only; 'wasmnn import' saves it as a .wnn to fine-tune)",
+    ];
+  }
+  if (kind === 'tfjs') {
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as { format?: unknown; generatedBy?: unknown; convertedBy?: unknown; weightsManifest?: { weights?: { dtype?: string; quantization?: { dtype?: string } }[] }[] };
+    const by = [json.generatedBy, json.convertedBy].filter((s) => typeof s === 'string' && s).join(', converted by ');
+    const stored = [...new Set((json.weightsManifest ?? []).flatMap((g) => g.weights ?? []).map((w) => w.quantization?.dtype ? `${w.quantization.dtype} (quantized)` : w.dtype ?? 'float32'))];
+    return [
+      `file: ${path}, a TF.js layers model${by ? ` (written by ${by})` : ''}, ${size} of JSON; weights in the files beside it, stored as ${stored.join(', ') || 'none'}, read as float32`,
+      'optimizer state: none (a TF.js layers model holds topology and weights only)',
+    ];
+  }
+  const c = nn.checkpointInfo(bytes);
+  const lines = [
+    `file: ${path}, a wasmnn checkpoint (format version ${c.version}), ${size}; weights stored as ${c.weights}`,
+    c.trainingState
+      ? `optimizer state: yes (${c.compile!.optimizer}, ${c.iterations} steps${c.epoch === undefined ? '' : `, ${c.epoch} epochs`}): fit() resumes exactly; 'wasmnn bundle' leaves it out`
+      : 'optimizer state: none (topology and weights only)',
+  ];
+  if (c.compile) lines.push(`compiled with: optimizer ${c.compile.optimizer}, loss ${c.compile.loss}${c.compile.metrics.length ? `, metrics ${c.compile.metrics.join(', ')}` : ''}`);
+  return lines;
 }
 
 function csvField(s: string): string {

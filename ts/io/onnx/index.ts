@@ -36,10 +36,39 @@ export function loadOnnxModel(source: Uint8Array | ArrayBuffer | string | URL): 
   return importOnnx(source);
 }
 
-function importOnnx(source: Uint8Array | ArrayBuffer): Sequential {
+/** What an ONNX file is, read without converting it (loadOnnxModel says whether wasmnn can import it). */
+export interface OnnxInfo {
+  irVersion: number;
+  /** The operator set version of the ONNX domain (0 when the file names none). */
+  opset: number;
+  /** Who wrote the file: producer_name and producer_version ('pytorch', '1.13.0'), empty when not recorded. */
+  producer: string;
+  producerVersion: string;
+  /** The graph's name, and its nodes' op types, each once in the order first met. */
+  graph: string;
+  ops: string[];
+  /** The data types the weights (the graph's initializers) are stored in, each once: 'float32', 'float16', ... */
+  weightTypes: string[];
+}
+
+/** What an ONNX file holds (its bytes parsed as a ModelProto, a typed error if they are not one). */
+export function onnxInfo(source: Uint8Array | ArrayBuffer): OnnxInfo {
+  const { irVersion, opsets, producer, producerVersion, graph } = readModel(onnxBytes(source, 'onnxInfo'));
+  return {
+    irVersion, opset: opsets.get('') ?? 0, producer, producerVersion, graph: graph.name,
+    ops: [...new Set(graph.nodes.map((n) => n.opType))],
+    weightTypes: [...new Set(graph.initializers.map((t) => dataTypeName(t.dataType)))],
+  };
+}
+
+function onnxBytes(source: Uint8Array | ArrayBuffer, caller: string): Uint8Array {
   const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
-  if (!(bytes instanceof Uint8Array)) throw new ValueError(`loadOnnxModel takes the .onnx file's bytes (Uint8Array, ArrayBuffer), a path or a URL, got ${typeof source}`);
-  const model = readModel(bytes);
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`${caller} takes the .onnx file's bytes (Uint8Array, ArrayBuffer)${caller === 'loadOnnxModel' ? ', a path or a URL' : ''}, got ${typeof source}`);
+  return bytes;
+}
+
+function importOnnx(source: Uint8Array | ArrayBuffer): Sequential {
+  const model = readModel(onnxBytes(source, 'loadOnnxModel'));
   const opset = model.opsets.get('') ?? 0;
   if (opset < OPSETS[0] || opset > OPSETS[1]) {
     throw new ValueError(`onnx: the model uses opset ${opset || '(none)'} of the ONNX domain; wasmnn imports opsets ${OPSETS[0]} to ${OPSETS[1]}`);

@@ -10,6 +10,7 @@ export interface OnnxModel {
   /** domain ('' is the default ONNX domain) -> operator set version. */
   opsets: Map<string, number>;
   producer: string;
+  producerVersion: string;
   graph: OnnxGraph;
 }
 
@@ -76,12 +77,13 @@ const MAX_ELEMENTS = 1 << 28;
 
 export function readModel(bytes: Uint8Array): OnnxModel {
   const r = new ProtoReader(bytes, 'ModelProto');
-  const model: OnnxModel = { irVersion: 0, opsets: new Map(), producer: '', graph: null as unknown as OnnxGraph };
+  const model: OnnxModel = { irVersion: 0, opsets: new Map(), producer: '', producerVersion: '', graph: null as unknown as OnnxGraph };
   let graph: OnnxGraph | null = null;
   while (!r.done) {
     const { field, wire } = r.key();
     if (field === 1) r.expect(wire, VARINT, 'ir_version'), (model.irVersion = r.varint());
     else if (field === 2) r.expect(wire, BYTES, 'producer_name'), (model.producer = r.string());
+    else if (field === 3) r.expect(wire, BYTES, 'producer_version'), (model.producerVersion = r.string());
     else if (field === 7) r.expect(wire, BYTES, 'graph'), (graph = readGraph(r.message('GraphProto')));
     else if (field === 8) {
       r.expect(wire, BYTES, 'opset_import');

@@ -55,7 +55,7 @@ export function generate(model: Sequential, options: GenerateOptions): Int32Arra
   const net = model.network;
   let stepper: Stepper | null = null;
   for (const make of STEPPERS) if (!stepper) stepper = make(model, { cache });
-  if (!stepper) throw new ValueError(`generate: model '${model.name}' cannot be stepped: it needs token ids in (an embedding first), recurrent layers or causal attention (tokenAndPositionEmbedding, transformerDecoder blocks), and dense layers on top ending in a softmax over the vocabulary`);
+  if (!stepper) throw new ValueError(`generate: model '${model.name}' cannot be stepped: it needs token ids in (an embedding first), recurrent layers or causal attention (tokenAndPositionEmbedding, transformerDecoder blocks, layer norms), and dense layers on top ending in a softmax over the vocabulary`);
   for (let i = 0; i < prompt.length; i++) {
     if (prompt[i] < 0 || prompt[i] >= stepper.inputDim) {
       stepper.dispose();

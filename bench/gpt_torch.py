@@ -16,10 +16,11 @@ per block (pre-LN, as KerasNLP's TransformerDecoder with normalize_first=True) x
 self-attention (q, k, v and output projections with biases), x = x + W2 gelu(W1 ln2(x)) with an intermediate size of
 4 x 128 and the exact (erf) GELU; a final layer norm (eps 1e-5 everywhere) and a dense layer to the vocabulary. Two
 choices differ from nanoGPT's defaults so that both sides of the benchmark train the same model:
-- --init keras (default): Keras's and KerasNLP's initializers, as wasmnn's layers start: token embedding
-  uniform(-0.05, 0.05), position embedding and every kernel glorot-uniform with Keras's fans (an attention kernel
-  [128, 4, 32] is a rank-3 kernel: fan_in = 4 x 128, fan_out = 32 x 128; the output kernel [4, 32, 128]: fan_in
-  32 x 4, fan_out 128 x 4), zero biases, layer norms 1 and 0. --init nanogpt: normal(0, 0.02) everywhere, the
+- --init keras (default): the initializers wasmnn's layers start from (Keras's and KerasNLP's kinds): token
+  embedding uniform(-0.05, 0.05), position embedding and every kernel glorot-uniform, zero biases, layer norms 1 and
+  0. The attention kernels take wasmnn's fans: the query, key and value kernels [128, 4, 32] fan_in 128 (features)
+  and fan_out 4 x 32, the output kernel [4, 32, 128] fan_in 4 x 32 and fan_out 128 (Keras's rank-3 rule would give
+  fan_in 4 x 128, fan_out 32 x 128: a 4x smaller start). --init nanogpt: normal(0, 0.02) everywhere, the
   residual projections normal(0, 0.02 / sqrt(2 x blocks)).
 - the output layer is its own dense layer (a Keras model's); --tie ties it to the token embedding as nanoGPT does.
 Weight decay applies to the matrices and embeddings only, not to biases and norms (nanoGPT's configure_optimizers).
@@ -158,9 +159,9 @@ def make_model(vocab, a, context, seed):
         torch.nn.init.uniform_(m.tokens.weight, -0.05, 0.05)
         glorot(m.positions.weight, context, c)  # KerasNLP's PositionEmbedding: glorot on [sequence_length, features]
         for blk in m.blocks:
-            for i in range(3):  # query, key, value kernels [c, h, c/h] in Keras: rank 3, fans h*c and (c/h)*c
-                glorot(blk.qkv.weight[i * c : (i + 1) * c], h * c, (c // h) * c)
-            glorot(blk.proj.weight, (c // h) * h, c * h)  # the output kernel [h, c/h, c]
+            for i in range(3):  # query, key, value kernels [c, h, c/h]: wasmnn's fans c and h * (c/h)
+                glorot(blk.qkv.weight[i * c : (i + 1) * c], c, h * (c // h))
+            glorot(blk.proj.weight, h * (c // h), c)  # the output kernel [h, c/h, c]
             glorot(blk.fc1.weight, c, 4 * c)
             glorot(blk.fc2.weight, 4 * c, c)
         if not a.tie:

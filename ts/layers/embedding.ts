@@ -3,8 +3,7 @@
 // (embedding_forward) and the table's gradient is their scatter-add (embedding_backward: an id repeated in a batch
 // sums its rows in a fixed order). With maskZero, id 0 is padding: the layer writes a [B, T] mask (1 = real step)
 // that the layers above read (a recurrent layer keeps the state over padded steps, see Layer.outputMask).
-import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
-import { Recurrent } from './recurrent';
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Param, type ParamInit, type Reserve } from './layer';
 import { resolveInitializer, initializerNameOf, randomUniform, type Initializer } from './initializers';
 import { resolveRegularizer, type Regularizer } from './regularizers';
 import { ShapeError, ValueError } from '../backend/errors';
@@ -27,7 +26,7 @@ export class Embedding extends Layer {
   readonly #initName: string;
   readonly #reg: Regularizer | null;
   /** The recurrent layer this one runs with as a pair (pairWith), or null. */
-  #above: Recurrent | null = null;
+  #above: TakesIds | null = null;
 
   constructor(args: EmbeddingArgs) {
     super(args);
@@ -110,7 +109,7 @@ export class Embedding extends Layer {
    * skips the backward of a pair whose first layer is frozen).
    */
   override pairWith(next: Layer): boolean {
-    if (!(next instanceof Recurrent) || !next.takesIds() || !this.params[0].trainable) return false;
+    if (!takesIds(next) || !next.takesIds() || !this.params[0].trainable) return false;
     next.embedded = { vocab: this.inputDim, table: this.params[0] };
     this.#above = next;
     return true;
@@ -135,6 +134,20 @@ export class Embedding extends Layer {
       embeddingsInitializer: this.#initName, ...(this.#reg ? { embeddingsRegularizer: this.#reg.config } : {}),
     };
   }
+}
+
+/**
+ * What a layer above offers to run as a pair with an embedding (Recurrent does). Asked by shape, not instanceof, so
+ * that a bundle with an embedding and no recurrent layer does not carry the recurrent layers.
+ */
+interface TakesIds extends Layer {
+  embedded: { vocab: number; table: Param } | null;
+  takesIds(): boolean;
+  forwardIds(env: Env, b: Buffers, ids: number, y: number, rows: number): void;
+}
+
+function takesIds(layer: Layer): layer is TakesIds {
+  return typeof (layer as Partial<TakesIds>).forwardIds === 'function';
 }
 
 export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args);

@@ -14,6 +14,8 @@
 //   hin   [T, B, u]       with recurrentDropout, the state each step reads: hs[s] times the mask (Keras and TF.js
 //                         multiply h_{t-1} by the mask before the cell, so a GRU's z h term sees it too); the
 //                         state carried and copied at padded steps stays unmasked
+//   table [V, G u]        with token ids (RNN_VOCAB set): forward the projected table rows table W + b, backward
+//                         each id's sum of its rows of dgates
 // Outputs follow Keras: y[b, s] is the state after step s (with goBackwards the sequence comes out reversed, as in
 // Keras and TF.js), or y [B, u] the last state when returnSequences is off. A mask [B, T] (1 = real step, 0 =
 // padding, in input time order) makes a padded step keep the previous state, which is also its output, or zeros
@@ -26,6 +28,7 @@
 import { bias_act_forward, bias_grad, ACT_LINEAR } from "./activations";
 import { gemm_nn, gemm_tn, gemm_nt, matmul } from "./matmul";
 import { vmath } from "./vmath";
+import { vec_add_inplace } from "./vector";
 
 export const RNN_BATCH: i32 = 0; // B
 export const RNN_STEPS: i32 = 1; // T
@@ -43,7 +46,13 @@ export const RNN_DKERNEL: i32 = 12; // gradients of the three weights, shaped li
 export const RNN_DRECURRENT: i32 = 13;
 export const RNN_DBIAS: i32 = 14;
 export const RNN_REC_DROPOUT: i32 = 15; // [B, u] f32 recurrentDropout's mask (0 or 1 / (1 - rate)), the same every step; 0 = none
-export const RNN_LEN: i32 = 16;
+// An embedding below (the layers' pair): the input rows are rows of its table, picked by token ids, so the products
+// with the kernel over all steps shrink to products over the table's V rows when V <= T B (see projectInputs).
+export const RNN_IDS: i32 = 16; // [B, T] i32 token ids, checked; 0 = the input is x [B, T, in]
+export const RNN_TABLE: i32 = 17; // [V, in] the embedding's table
+export const RNN_VOCAB: i32 = 18; // V, the table's rows; also set for sizing (the workspace's table region) when IDS is 0
+export const RNN_DTABLE: i32 = 19; // [V, in] the table's gradient, written by backward; 0 = not wanted
+export const RNN_LEN: i32 = 20;
 
 export const RNN_GO_BACKWARDS: i32 = 1; // process the steps from the last to the first
 export const RNN_RETURN_SEQUENCES: i32 = 2; // y and dy are [B, T, u]; else [B, u], the last step's
@@ -110,6 +119,7 @@ export namespace rnn {
   export let dc: usize = 0; // [B, u] LSTM's dL/dc carried; GRU's dL/d(r h)
   export let packed: usize = 0; // the recurrent kernel packed once per call for the per-step GEMMs (matmul.pack)
   export let hin: usize = 0; // [T, B, u] the masked states with recurrentDropout
+  export let table: usize = 0; // [V, G u] with token ids: the projected table, then the gradients summed per id
   let end: usize = 0;
 
   /**
@@ -142,6 +152,7 @@ export namespace rnn {
     dc = cur; cur += vecs(bu) << 2;
     packed = cur; cur += vecs(packedFloats(cell, u, resetAfter)) << 2;
     hin = cur; cur += vecs(ptr(p, RNN_REC_DROPOUT) ? T * bu : 0) << 2;
+    table = cur; cur += vecs(at(p, RNN_VOCAB) * G * u) << 2;
     end = cur;
     return <i32>((end - work) >> 2);
   }
@@ -182,14 +193,54 @@ export namespace rnn {
   }
 
   /**
-   * The forward's common start: xs from x, the input projection of every step as one GEMM into gates
-   * (xs [T B, in] · kernel [in, G u] + bias[0 : G u]), and the zero initial state hs[0].
+   * The forward's common start: the input projection of every step as one GEMM into gates (xs [T B, in] · kernel
+   * [in, G u] + bias[0 : G u]), and the zero initial state hs[0]. xs comes from x, or with token ids from the
+   * embedding's table. When the table has no more rows than the steps (V <= T B), the table itself is projected
+   * (table W + b [V, G u]) and its rows copied to the steps: each is the same sum as the step's own row of the GEMM, so
+   * the same bits, for V rows of products instead of T B.
    */
   export function projectInputs(x: usize, p: usize, G: i32): void {
     const B = at(p, RNN_BATCH), T = at(p, RNN_STEPS), n = at(p, RNN_INPUT), u = at(p, RNN_UNITS);
-    gatherSteps(x, xs, B, T, n, flag(p, RNN_GO_BACKWARDS));
-    projectRows(xs, gates, T * B, p, G);
+    const backwards = flag(p, RNN_GO_BACKWARDS), ids = ptr(p, RNN_IDS);
+    if (ids && byTable(p)) {
+      projectRows(ptr(p, RNN_TABLE), table, at(p, RNN_VOCAB), p, G);
+      gatherIds(ids, table, gates, B, T, G * u, backwards);
+    } else {
+      if (ids) gatherIds(ids, ptr(p, RNN_TABLE), xs, B, T, n, backwards);
+      else gatherSteps(x, xs, B, T, n, backwards);
+      projectRows(xs, gates, T * B, p, G);
+    }
     memory.fill(hs, 0, <usize>(B * u) << 2);
+  }
+
+  /** With token ids: whether the products over all steps run over the table's rows instead (V <= T B). */
+  @inline function byTable(p: usize): bool {
+    return at(p, RNN_VOCAB) <= at(p, RNN_BATCH) * at(p, RNN_STEPS);
+  }
+
+  /** dst [T, B, width] in step order: row (s, b) is row ids[b, t(s)] of src [V, width]. */
+  function gatherIds(ids: usize, src: usize, dst: usize, B: i32, T: i32, width: i32, backwards: bool): void {
+    const rowBytes = <usize>width << 2;
+    for (let s = 0; s < T; s++) {
+      const t = timeOf(s, T, backwards);
+      for (let b = 0; b < B; b++) {
+        const id = <usize>load<i32>(ids + (<usize>(b * T + t) << 2));
+        copyRow(src + id * rowBytes, dst + <usize>(s * B + b) * rowBytes, width);
+      }
+    }
+  }
+
+  /** dst [V, width] = 0, then row (s, b) of src [T, B, width] added onto row ids[b, t(s)], s and b ascending. */
+  function scatterIds(ids: usize, src: usize, dst: usize, V: i32, B: i32, T: i32, width: i32, backwards: bool): void {
+    const rowBytes = <usize>width << 2;
+    memory.fill(dst, 0, <usize>V * rowBytes);
+    for (let s = 0; s < T; s++) {
+      const t = timeOf(s, T, backwards);
+      for (let b = 0; b < B; b++) {
+        const id = <usize>load<i32>(ids + (<usize>(b * T + t) << 2));
+        vec_add_inplace(dst + id * rowBytes, src + <usize>(s * B + b) * rowBytes, width);
+      }
+    }
   }
 
   /** z [rows, G u] = x [rows, in] · kernel + bias (the input part of a GRU's [2, 3u] bias): the same sums for one step or all. */
@@ -248,16 +299,28 @@ export namespace rnn {
    * The backward's common end, from dgates [T B, G u] (the pre-activations' gradients of every step): the kernel's
    * gradient xsᵀ · dgates and the input bias's column sums as single products over all steps, then dx = dgates ·
    * kernelᵀ into xs (no longer needed) and out to dx [B, T, in] in input time order (skipped when dx = 0).
+   * With token ids, the table's gradient (RNN_DTABLE) instead of dx: the rows of dx scattered by id; when the forward
+   * projected the table (V <= T B), dgates is first summed per id, S [V, G u], and every product runs over V rows:
+   * dkernel = tableᵀ · S, dbias = S's column sums, dtable = S · kernelᵀ.
    */
   export function finishBackward(dx: usize, p: usize, G: i32): void {
     const B = at(p, RNN_BATCH), T = at(p, RNN_STEPS), n = at(p, RNN_INPUT), gu = G * at(p, RNN_UNITS);
-    const acc = i32(flag(p, RNN_ACCUMULATE));
+    const acc = i32(flag(p, RNN_ACCUMULATE)), backwards = flag(p, RNN_GO_BACKWARDS);
+    const dbias = ptr(p, RNN_DBIAS), ids = ptr(p, RNN_IDS), dtable = ptr(p, RNN_DTABLE), V = at(p, RNN_VOCAB);
+    if (ids && byTable(p)) {
+      scatterIds(ids, gates, table, V, B, T, gu, backwards);
+      gemm_tn(ptr(p, RNN_TABLE), table, ptr(p, RNN_DKERNEL), n, V, gu, acc);
+      if (dbias) bias_grad(table, dbias, V, gu, acc);
+      if (dtable) gemm_nt(table, ptr(p, RNN_KERNEL), dtable, V, gu, n, 0);
+      return;
+    }
     gemm_tn(xs, gates, ptr(p, RNN_DKERNEL), n, T * B, gu, acc);
-    const dbias = ptr(p, RNN_DBIAS);
     if (dbias) bias_grad(gates, dbias, T * B, gu, acc);
-    if (dx) {
-      gemm_nt(gates, ptr(p, RNN_KERNEL), xs, T * B, gu, n, 0);
-      scatterSteps(xs, dx, B, T, n, flag(p, RNN_GO_BACKWARDS));
+    if (ids ? dtable : dx) gemm_nt(gates, ptr(p, RNN_KERNEL), xs, T * B, gu, n, 0);
+    if (ids) {
+      if (dtable) scatterIds(ids, xs, dtable, V, B, T, n, backwards);
+    } else if (dx) {
+      scatterSteps(xs, dx, B, T, n, backwards);
     }
   }
 

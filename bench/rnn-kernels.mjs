@@ -41,10 +41,11 @@ function timeWasmnn(cell) {
   const { code, gates, flags } = CELLS[cell];
   const gu = gates * U;
   const W = alloc(IN * gu), Ur = alloc(U * gu), b = alloc(2 * gu), dW = alloc(IN * gu), dU = alloc(U * gu), db = alloc(2 * gu);
-  const x = alloc(B * T * IN), y = alloc(B * T * U), dy = alloc(B * T * U), dx = alloc(B * T * IN), p = alloc(16);
+  const x = alloc(B * T * IN), y = alloc(B * T * U), dy = alloc(B * T * U), dx = alloc(B * T * IN), p = alloc(20);
   fill(W, IN * gu, 0.1, 1); fill(Ur, U * gu, 0.06, 2); fill(b, 2 * gu, 0.1, 3); fill(x, B * T * IN, 1, 4); fill(dy, B * T * U, 0.01, 5);
-  const block = new Int32Array(k.memory.buffer, p, 16);
-  block.set([B, T, IN, U, ACT_TANH, ACT_SIGMOID, 0, flags | RETURN_SEQUENCES, W, Ur, b, 0, dW, dU, db, 0]);
+  const block = new Int32Array(k.memory.buffer, p, 20);
+  // the last four: no token ids (RNN_IDS, RNN_TABLE, RNN_VOCAB, RNN_DTABLE), the input is x
+  block.set([B, T, IN, U, ACT_TANH, ACT_SIGMOID, 0, flags | RETURN_SEQUENCES, W, Ur, b, 0, dW, dU, db, 0, 0, 0, 0, 0]);
   new Float32Array(k.memory.buffer, p, 16)[6] = 1; // alpha
   const work = alloc(k.rnn_work_floats(code, p));
   const forward = k[`${cell}_forward`], backward = k[`${cell}_backward`];

@@ -8,13 +8,13 @@
 import {
   RNN_BATCH, RNN_STEPS, RNN_INPUT, RNN_UNITS, RNN_ACT, RNN_REC_ACT, RNN_ALPHA, RNN_FLAGS, RNN_KERNEL, RNN_RECURRENT,
   RNN_BIAS, RNN_MASK, RNN_DKERNEL, RNN_DRECURRENT, RNN_DBIAS, RNN_REC_DROPOUT, RNN_LEN, RNN_GO_BACKWARDS, RNN_RETURN_SEQUENCES,
-  RNN_RESET_AFTER, RNN_ACCUMULATE, RNN_ZERO_PADDED, RNN_CELL_SIMPLE, RNN_CELL_LSTM, RNN_CELL_GRU, rnn_work_floats, rnn_step_work_floats,
+  RNN_RESET_AFTER, RNN_ACCUMULATE, RNN_ZERO_PADDED, RNN_IDS, RNN_TABLE, RNN_VOCAB, RNN_DTABLE, RNN_CELL_SIMPLE, RNN_CELL_LSTM, RNN_CELL_GRU, rnn_work_floats, rnn_step_work_floats,
 } from "../../assembly/recurrent";
 import { lstm_forward, lstm_backward, lstm_step } from "../../assembly/lstm";
 import { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "../../assembly/simple-rnn";
 import { gru_forward, gru_backward, gru_step } from "../../assembly/gru";
 import { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID } from "../../assembly/activations";
-import { alloc16, fget, fset, nextU32, report, rnd, seedRandom } from "./helpers.include";
+import { alloc, alloc16, fget, fill, fset, nextU32, report, rnd, seedRandom } from "./helpers.include";
 
 seedRandom(2024);
 
@@ -71,6 +71,7 @@ class Setup {
     this.db = c.bias ? alloc16(c.biasLen() * 4) : 0;
     this.p = alloc16(RNN_LEN * 4);
     const p = this.p;
+    memory.fill(p, 0, RNN_LEN * 4); // the fields not set below (token ids) are off
     store<i32>(p + 4 * RNN_BATCH, c.B); store<i32>(p + 4 * RNN_STEPS, c.T);
     store<i32>(p + 4 * RNN_INPUT, c.n); store<i32>(p + 4 * RNN_UNITS, c.u);
     store<i32>(p + 4 * RNN_ACT, c.act); store<i32>(p + 4 * RNN_REC_ACT, c.rec); store<f32>(p + 4 * RNN_ALPHA, 1);
@@ -385,5 +386,90 @@ describe("gru", () => {
     expect<bool>(stepMatches(RNN_CELL_GRU, [3, 5, 2, 7], 16)).toBe(true);
     expect<bool>(stepMatches(RNN_CELL_GRU, [6, 3, 4, 4], 0)).toBe(true);
     expect<bool>(stepMatches(RNN_CELL_GRU, [6, 3, 4, 4], 16 | 8)).toBe(true);
+  });
+});
+
+// ---- token ids from an embedding's table (RNN_IDS) against the same rows given as x ----
+
+/**
+ * The configuration c run twice: on x = table[ids] (x [B, T, n] batch-major), then on the ids and the table
+ * themselves. The forward's outputs must have the same bits (each projected row is the same sum either way); the
+ * weights' gradients and the table's (against dx scattered by id in f64) agree up to the sums' order.
+ * V <= T B projects the table's rows; V > T B gathers them to the steps first.
+ */
+function idsMatch(c: Config, V: i32): bool {
+  const s = new Setup(c);
+  const G = c.gates(), n = c.n, BT = c.B * c.T;
+  const tab = randomBuf(V * n, 1);
+  const ids = alloc16(BT * 4);
+  for (let i = 0; i < BT; i++) store<i32>(ids + 4 * i, <i32>(nextU32() % <u32>V));
+  store<i32>(ids, V - 1); // the last row is used
+  for (let i = 0; i < BT; i++) memory.copy(s.x + 4 * i * n, tab + 4 * load<i32>(ids + 4 * i) * n, 4 * n);
+  s.forward();
+  s.backward(s.dx);
+  const nW = n * G * c.u, nU = c.u * G * c.u, nb = c.biasLen(), ny = c.outLen();
+  const y1 = alloc16(ny * 4), W1 = alloc16(nW * 4), U1 = alloc16(nU * 4), b1 = alloc16(nb * 4 + 16);
+  memory.copy(y1, s.y, ny * 4); memory.copy(W1, s.dW, nW * 4); memory.copy(U1, s.dU, nU * 4);
+  if (nb && c.bias) memory.copy(b1, s.db, nb * 4);
+  const tRef = alloc(V * n); // f64
+  for (let i = 0; i < V * n; i++) store<f64>(tRef + 8 * i, 0);
+  for (let i = 0; i < BT; i++) {
+    const id = load<i32>(ids + 4 * i);
+    for (let j = 0; j < n; j++) store<f64>(tRef + 8 * (id * n + j), load<f64>(tRef + 8 * (id * n + j)) + <f64>fget(s.dx, i * n + j));
+  }
+  const dtab = randomBuf(V * n, 1); // written over, not added onto
+  store<u32>(s.p + 4 * RNN_IDS, <u32>ids); store<u32>(s.p + 4 * RNN_TABLE, <u32>tab);
+  store<i32>(s.p + 4 * RNN_VOCAB, V); store<u32>(s.p + 4 * RNN_DTABLE, <u32>dtab);
+  s.work = alloc16(rnn_work_floats(c.cell, s.p) * 4);
+  fill(s.y, ny, 7);
+  s.forward();
+  let same = true;
+  for (let i = 0; i < ny; i++) if (reinterpret<u32>(fget(s.y, i)) != reinterpret<u32>(fget(y1, i))) same = false;
+  s.backward(0);
+  const w = relErr(s.dW, W1, nW), uu = relErr(s.dU, U1, nU), bb = c.bias ? relErr(s.db, b1, nb) : 0;
+  let tw: f64 = 0, tm: f64 = 0;
+  for (let i = 0; i < V * n; i++) {
+    const r = load<f64>(tRef + 8 * i);
+    tw = Math.max(tw, Math.abs(<f64>fget(dtab, i) - r));
+    tm = Math.max(tm, Math.abs(r));
+  }
+  const t = tw / Math.max(tm, 1e-30);
+  const ok = same && w <= 1e-5 && uu <= 1e-6 && bb <= 1e-5 && t <= 1e-5;
+  if (!ok) report("ids off: " + c.name() + " V" + V.toString() + (same ? "" : " forward bits differ") + " dW " + w.toString() + " dU " + uu.toString() + " db " + bb.toString() + " dtable " + t.toString());
+  return ok;
+}
+
+/** The largest difference between a and b (n floats), relative to b's largest magnitude. */
+function relErr(a: usize, b: usize, n: i32): f64 {
+  let worst: f64 = 0, big: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    worst = Math.max(worst, Math.abs(<f64>fget(a, i) - <f64>fget(b, i)));
+    big = Math.max(big, Math.abs(<f64>fget(b, i)));
+  }
+  return worst / Math.max(big, 1e-30);
+}
+
+describe("token ids (an embedding below)", () => {
+  it("the same forward bits as x = table[ids], the same gradients up to the sums' order, and the table's gradient", () => {
+    let ok = true;
+    const cells = [RNN_CELL_LSTM, RNN_CELL_GRU, RNN_CELL_GRU, RNN_CELL_SIMPLE];
+    const cellFlags = [0, 0, 16, 0];
+    const shapes: i32[][] = [[3, 4, 5, 6], [6, 5, 4, 7], [1, 3, 3, 5]];
+    const flags = [2, 1 | 2, 0, 2 | 4, 1 | 4 | 8];
+    for (let ci = 0; ci < cells.length; ci++) {
+      for (let sh = 0; sh < shapes.length; sh++) {
+        for (let f = 0; f < flags.length; f++) {
+          const shape = shapes[sh];
+          const BT = shape[0] * shape[1];
+          // a table of fewer rows than steps (projected), of exactly as many, and of more (gathered)
+          const vs = [max(2, BT / 3), BT, BT + 5];
+          for (let vi = 0; vi < vs.length; vi++) {
+            const c = config(cells[ci], shape, flags[f] | cellFlags[ci]);
+            if (!idsMatch(c, vs[vi])) ok = false;
+          }
+        }
+      }
+    }
+    expect<bool>(ok).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 // (embedding_forward) and the table's gradient is their scatter-add (embedding_backward: an id repeated in a batch
 // sums its rows in a fixed order). With maskZero, id 0 is padding: the layer writes a [B, T] mask (1 = real step)
 // that the layers above read (a recurrent layer keeps the state over padded steps, see Layer.outputMask).
-import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type ParamInit, type Reserve } from './layer';
+import { Layer, positiveInt, type Buffers, type Env, type LayerArgs, type Param, type ParamInit, type Reserve } from './layer';
 import { resolveInitializer, initializerNameOf, randomUniform, type Initializer } from './initializers';
 import { resolveRegularizer, type Regularizer } from './regularizers';
 import { ShapeError, ValueError } from '../backend/errors';
@@ -25,6 +25,8 @@ export class Embedding extends Layer {
   readonly #init: Initializer | string | undefined;
   readonly #initName: string;
   readonly #reg: Regularizer | null;
+  /** The recurrent layer this one runs with as a pair (pairWith), or null. */
+  #above: TakesIds | null = null;
 
   constructor(args: EmbeddingArgs) {
     super(args);
@@ -74,14 +76,19 @@ export class Embedding extends Layer {
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    this.#ids(env, b, x, rows);
+    // y [rows, T, outputDim] = table[ids]
+    env.k.embedding_forward(b.ids, this.params[0].ptr, y, rows * this.inputSize, this.outputDim);
+  }
+
+  /** ids [rows, T] i32 from x, checked, and with maskZero the mask. */
+  #ids(env: Env, b: Buffers, x: number, rows: number): void {
     const { k } = env;
     const steps = this.inputSize, n = rows * steps;
     const bad = k.embedding_ids(x, b.ids, n, this.inputDim);
     // predict and evaluate meet a bad id here (fit checked every one before it started)
     if (bad >= 0) throw this.badId(env.heap.f32[(x >> 2) + bad], bad, steps, 'x');
     if (b.mask) k.embedding_mask(b.ids, b.mask, n);
-    // y [rows, T, outputDim] = table[ids]
-    k.embedding_forward(b.ids, this.params[0].ptr, y, n, this.outputDim);
   }
 
   backward(env: Env, b: Buffers, _x: number, _y: number, dy: number, dx: number, rows: number): void {
@@ -95,12 +102,52 @@ export class Embedding extends Layer {
     }
   }
 
+  /**
+   * Under a recurrent layer the two run as a pair: the recurrent kernels read the ids and the table, so that their
+   * products with the input kernel run over the table's rows when it has fewer than the batch has steps (a character
+   * model's 65 rows against 32 x 64), and write the table's gradient. Only with a trainable table (the network
+   * skips the backward of a pair whose first layer is frozen).
+   */
+  override pairWith(next: Layer): boolean {
+    if (!takesIds(next) || !next.takesIds() || !this.params[0].trainable) return false;
+    next.embedded = { vocab: this.inputDim, table: this.params[0] };
+    this.#above = next;
+    return true;
+  }
+
+  override forwardPair(env: Env, b: Buffers, bNext: Buffers, x: number, y: number, rows: number): void {
+    this.#ids(env, b, x, rows);
+    this.#above!.forwardIds(env, bNext, b.ids, y, rows);
+  }
+
+  override backwardPair(env: Env, b: Buffers, bNext: Buffers, _x: number, y: number, dy: number, _dz: number, dx: number, rows: number): void {
+    trainingOnly: {
+      // the forward's block: the recurrent kernels write the table's gradient
+      this.#above!.backward(env, bNext, 0, y, dy, 0, rows);
+      if (dx) env.k.vec_fill(dx, rows * this.inputSize, 0);
+    }
+  }
+
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero,
       embeddingsInitializer: this.#initName, ...(this.#reg ? { embeddingsRegularizer: this.#reg.config } : {}),
     };
   }
+}
+
+/**
+ * What a layer above offers to run as a pair with an embedding (Recurrent does). Asked by shape, not instanceof, so
+ * that a bundle with an embedding and no recurrent layer does not carry the recurrent layers.
+ */
+interface TakesIds extends Layer {
+  embedded: { vocab: number; table: Param } | null;
+  takesIds(): boolean;
+  forwardIds(env: Env, b: Buffers, ids: number, y: number, rows: number): void;
+}
+
+function takesIds(layer: Layer): layer is TakesIds {
+  return typeof (layer as Partial<TakesIds>).forwardIds === 'function';
 }
 
 export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args);

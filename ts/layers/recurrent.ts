@@ -58,6 +58,11 @@ export abstract class Recurrent extends Layer {
   readonly recurrentDropout: number;
   /** Padded steps output zeros instead of the state they keep (Keras's zero_output_for_mask: Bidirectional sets it). */
   zeroPadded = false;
+  /**
+   * The embedding below when the two run as a pair (Embedding.pairWith): the kernels read its token ids and table
+   * instead of the looked-up rows, and write the table's gradient.
+   */
+  embedded: { vocab: number; table: Param } | null = null;
   readonly #init: { kernel?: Initializer | string; recurrent?: Initializer | string; bias?: Initializer | string };
   readonly #initNames: { kernel: string; recurrent: string; bias: string };
   readonly #regs: { kernel: Regularizer | null; recurrent: Regularizer | null; bias: Regularizer | null };
@@ -174,8 +179,8 @@ export abstract class Recurrent extends Layer {
     }
   }
 
-  /** The kernels' parameter block at p for `rows` samples of `steps` (flags: the layer's, plus extra). */
-  writeBlock(i32: Int32Array, f32: Float32Array, p: number, rows: number, steps: number, mask: number, recMask: number, extra: number, b: Buffers = {}): void {
+  /** The kernels' parameter block at p for `rows` samples of `steps` (flags: the layer's, plus extra; ids: the paired embedding's checked token ids). */
+  writeBlock(i32: Int32Array, f32: Float32Array, p: number, rows: number, steps: number, mask: number, recMask: number, extra: number, b: Buffers = {}, ids = 0): void {
     const o = p >> 2;
     const [kernel, recurrent, bias] = this.params as (Param | undefined)[];
     i32[o + RNN.BATCH] = rows;
@@ -195,6 +200,25 @@ export abstract class Recurrent extends Layer {
     i32[o + RNN.DRECURRENT] = recurrent?.grad || b.frozen_recurrent_kernel || 0;
     i32[o + RNN.DBIAS] = bias ? bias.grad || b.frozen_bias || 0 : 0;
     i32[o + RNN.REC_DROPOUT] = recMask;
+    const e = this.embedded;
+    i32[o + RNN.IDS] = ids;
+    i32[o + RNN.TABLE] = e?.table.ptr ?? 0;
+    i32[o + RNN.VOCAB] = e?.vocab ?? 0; // also when sizing the workspace (its table region)
+    i32[o + RNN.DTABLE] = ids ? e?.table.grad ?? 0 : 0;
+  }
+
+  /**
+   * Whether an embedding below can hand this layer its ids and table (Embedding.pairWith): not with dropout on the
+   * inputs or the state (the pair's forward has no training flag, and dropped inputs are no longer table rows).
+   */
+  takesIds(): boolean {
+    return this.dropout === 0 && this.recurrentDropout === 0;
+  }
+
+  /** forward from the paired embedding's checked token ids [rows, T] (i32) and its table, instead of x. */
+  forwardIds(env: Env, b: Buffers, ids: number, y: number, rows: number): void {
+    this.writeBlock(env.heap.i32, env.heap.f32, b.block, rows, this.steps, b.inputMask ?? 0, 0, 0, b, ids);
+    this.runForward(env.k, 0, y, b.work, b.block);
   }
 
   forward(env: Env, b: Buffers, x: number, y: number, rows: number, training: boolean): void {

@@ -187,12 +187,23 @@ export namespace activation {
 // The tail is one more trip through the same body (a partial load and store), so each activation's vector math
 // is compiled once per kernel.
 @inline function forwardLoop(x: usize, y: usize, n: i32, act: i32, alpha: f32): void {
-  for (let i = 0; i < n; i += 4) {
+  // whole vectors, then the partial one apart: a loop that picks its load per vector runs GELU at half the speed
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = forward4(v128.load(x + o), act, alpha);
+    const b = forward4(v128.load(x + o, 16), act, alpha);
+    v128.store(y + o, a);
+    v128.store(y + o, b, 16);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, forward4(v128.load(x + o), act, alpha));
+  }
+  if (i < n) {
     const o = <usize>i << 2;
     const m = n - i;
-    const v = forward4(m >= 4 ? v128.load(x + o) : vmath.loadPartial(x + o, m), act, alpha);
-    if (m >= 4) v128.store(y + o, v);
-    else vmath.storePartial(y + o, v, m);
+    vmath.storePartial(y + o, forward4(vmath.loadPartial(x + o, m), act, alpha), m);
   }
 }
 

@@ -32,7 +32,7 @@ const SYSTEMS = ["wasmnn", "torch"];
 const PEERS = ["torch"];
 const BLOCKS = 4, HEADS = 4, FEATURES = 128, CONTEXT = 64, BATCH = 12;
 const LR = 1e-3, MIN_LR = 1e-4, WARMUP = 100, WEIGHT_DECAY = 0.1, BETA2 = 0.99, EPSILON = 1e-8, CLIPNORM = 1;
-const VAL_FRACTION = 0.1, TEMPERATURE = 0.8, PROMPT = "Call me ", SEED = 1, GEN_REPEATS = 20, TORCH_GEN_REPEATS = 5;
+const VAL_FRACTION = 0.1, TEMPERATURE = 0.8, PROMPT = "Call me ", SEED = 1, GEN_REPEATS = 20, GEN_WARMUPS = 5, TORCH_GEN_REPEATS = 5;
 
 const args = parse(process.argv.slice(2));
 if (args.child) {
@@ -294,7 +294,9 @@ async function runChild(opts) {
   const prompt = data.vocabulary.encode(PROMPT);
   const cpu = () => cpuSeconds(process.cpuUsage());
   const timeGen = (length, repeats, cache, slide = "token") => {
-    nn.generate(model, { prompt, length, temperature: TEMPERATURE, seed: SEED + 99, cache, slide }); // warm-up
+    // warm-up: V8 compiles the generate path's JS (the sampler, the stepper's plan) on a background thread while it
+    // gets hot, a one-time ~0.1-0.3 CPU-s that one warm-up call left inside the timed calls
+    for (let r = 0; r < GEN_WARMUPS; r++) nn.generate(model, { prompt, length, temperature: TEMPERATURE, seed: SEED + 99 + r, cache, slide });
     const g0 = performance.now(), c0 = cpu();
     let ids = null;
     for (let r = 0; r < repeats; r++) ids = nn.generate(model, { prompt, length, temperature: TEMPERATURE, seed: SEED + r, cache, slide });

@@ -42,6 +42,7 @@ export {
   attention_forward, attention_backward, attention_cache_fill, attention_step,
   position_encoding_add, position_table_add, residual_add,
 } from "./attention";
+export { decoder_step } from "./decoder";
 export { embedding_ids, embedding_check, embedding_mask, embedding_forward, embedding_backward } from "./embedding";
 export { rnn_work_floats, rnn_step_work_floats } from "./recurrent";
 export { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "./simple-rnn";

@@ -180,32 +180,7 @@ function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize,
     const arow = a + (<usize>i * ars << 2);
     const crow = c + <usize>i * ldc;
     let j = 0;
-    for (; j + 32 <= n; j += 32) {
-      const cp = crow + (<usize>j << 2);
-      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-      let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
-      if (accumulate) {
-        c0 = v128.load(cp); c1 = v128.load(cp, 16); c2 = v128.load(cp, 32); c3 = v128.load(cp, 48);
-        c4 = v128.load(cp, 64); c5 = v128.load(cp, 80); c6 = v128.load(cp, 96); c7 = v128.load(cp, 112);
-      }
-      let bp = b + (<usize>j << 2);
-      let ap = arow;
-      for (let p = 0; p < k; p++) {
-        const av = v128.load32_splat(ap);
-        c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bp)));
-        c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bp, 16)));
-        c2 = f32x4.add(c2, f32x4.mul(av, v128.load(bp, 32)));
-        c3 = f32x4.add(c3, f32x4.mul(av, v128.load(bp, 48)));
-        c4 = f32x4.add(c4, f32x4.mul(av, v128.load(bp, 64)));
-        c5 = f32x4.add(c5, f32x4.mul(av, v128.load(bp, 80)));
-        c6 = f32x4.add(c6, f32x4.mul(av, v128.load(bp, 96)));
-        c7 = f32x4.add(c7, f32x4.mul(av, v128.load(bp, 112)));
-        bp += ldb;
-        ap += astep;
-      }
-      v128.store(cp, c0); v128.store(cp, c1, 16); v128.store(cp, c2, 32); v128.store(cp, c3, 48);
-      v128.store(cp, c4, 64); v128.store(cp, c5, 80); v128.store(cp, c6, 96); v128.store(cp, c7, 112);
-    }
+    for (; j + 32 <= n; j += 32) panel32(arow, astep, b + (<usize>j << 2), ldb, crow + (<usize>j << 2), k, accumulate);
     for (; j + 4 <= n; j += 4) {
       const cp = crow + (<usize>j << 2);
       let c0 = accumulate ? v128.load(cp) : f32x4.splat(0);
@@ -231,6 +206,59 @@ function gemmFewRows(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize,
       store<f32>(cp, s);
     }
   }
+}
+
+/**
+ * c[0..32) (+)= a (k values, astep bytes apart) · B (k, 32 columns; rows ldb bytes apart): gemmFewRows's 32 columns,
+ * each the sequential sum c + a0·b0 + a1·b1 + ... in k order. Two k steps per pass (a first odd step peeled off
+ * before the loop, not after it) and a function of its own: V8 then runs it at about twice the speed of one step
+ * per pass inside the row loop (Node 20, 1x128x128: 19 against 38 GFLOPS; a tail step after the loop, or the loop
+ * inlined into gemmFewRows, gives most of it back).
+ */
+function panel32(ap: usize, astep: usize, bp: usize, ldb: usize, cp: usize, k: i32, accumulate: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  if (accumulate) {
+    c0 = v128.load(cp); c1 = v128.load(cp, 16); c2 = v128.load(cp, 32); c3 = v128.load(cp, 48);
+    c4 = v128.load(cp, 64); c5 = v128.load(cp, 80); c6 = v128.load(cp, 96); c7 = v128.load(cp, 112);
+  }
+  if (k & 1) {
+    const av = v128.load32_splat(ap);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bp)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bp, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(bp, 32)));
+    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(bp, 48)));
+    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(bp, 64)));
+    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(bp, 80)));
+    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(bp, 96)));
+    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(bp, 112)));
+    bp += ldb; ap += astep;
+  }
+  for (let p = k & 1; p < k; p += 2) {
+    let av = v128.load32_splat(ap);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bp)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bp, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(bp, 32)));
+    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(bp, 48)));
+    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(bp, 64)));
+    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(bp, 80)));
+    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(bp, 96)));
+    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(bp, 112)));
+    bp += ldb;
+    av = v128.load32_splat(ap + astep);
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(bp)));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(bp, 16)));
+    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(bp, 32)));
+    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(bp, 48)));
+    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(bp, 64)));
+    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(bp, 80)));
+    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(bp, 96)));
+    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(bp, 112)));
+    bp += ldb;
+    ap += astep << 1;
+  }
+  v128.store(cp, c0); v128.store(cp, c1, 16); v128.store(cp, c2, 32); v128.store(cp, c3, 48);
+  v128.store(cp, c4, 64); v128.store(cp, c5, 80); v128.store(cp, c6, 96); v128.store(cp, c7, 112);
 }
 
 /** Runs the micro-kernel over every (MR, NR) tile of the packed (mc, kc) A block and (kc, nc) B block. */

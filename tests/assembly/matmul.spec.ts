@@ -167,6 +167,10 @@ describe("gemm_nn, gemm_tn, gemm_nt equal the triple loop", () => {
         // A few rows take the unpacked path, in strips of 32 columns, then 4, then 1.
         expect<i32>(check(variant, 1, 37, 75, accumulate, 0)).toBe(OK, label(variant, 1, 37, 75, accumulate));
         expect<i32>(check(variant, 4, 300, 70, accumulate, 1)).toBe(OK, label(variant, 4, 300, 70, accumulate));
+        // its 32-column strips take two k steps a pass, an odd first step peeled off: k = 1, 2 and even k too
+        expect<i32>(check(variant, 1, 1, 32, accumulate, 0)).toBe(OK, label(variant, 1, 1, 32, accumulate));
+        expect<i32>(check(variant, 1, 2, 64, accumulate, 0)).toBe(OK, label(variant, 1, 2, 64, accumulate));
+        expect<i32>(check(variant, 2, 128, 96, accumulate, 0)).toBe(OK, label(variant, 2, 128, 96, accumulate));
       }
     }
   });

@@ -16,10 +16,10 @@ test.before(async () => {
 const V = 7, T = 16;
 
 /** A small GPT trained a little on a periodic text, so that its distribution is not flat. */
-async function trainedGpt(blocks: (() => nn.layers.Layer)[], seed = 4): Promise<nn.Sequential> {
+async function trainedGpt(blocks: (() => nn.layers.Layer)[], seed = 4, embeddingDim = 8): Promise<nn.Sequential> {
   const m = nn.sequential({
     seed,
-    layers: [L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim: 8 }), ...blocks.map((b) => b()), L.dense({ units: V, activation: 'softmax' })],
+    layers: [L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim }), ...blocks.map((b) => b()), L.dense({ units: V, activation: 'softmax' })],
   });
   const text = Array.from({ length: 200 }, (_, i) => (i * 3 + (i % 5 === 0 ? 1 : 0)) % V);
   const n = 24, x = new Float32Array(n * T), y = new Float32Array(n * T);
@@ -32,6 +32,23 @@ async function trainedGpt(blocks: (() => nn.layers.Layer)[], seed = 4): Promise<
   m.compile({ optimizer: nn.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
   await m.fit(nn.tensor(x, [n, T]), nn.tensor(y, [n, T]), { epochs: 3, batchSize: 8 });
   return m;
+}
+
+/** greedyByPredict over the windows generate's slide: 'half' sees: once a window overflows, a new one starts from
+ *  its last T / 2 tokens, at position 0. */
+function greedyHalfByPredict(m: nn.Sequential, prompt: number[], length: number): number[] {
+  const ids = prompt.slice();
+  let start = 0;
+  for (let i = 0; i < length; i++) {
+    if (ids.length - start > T) start = ids.length - T / 2;
+    const window = new Float32Array(T);
+    window.set(ids.slice(start));
+    const p = m.predict(nn.tensor(window, [1, T])).data;
+    const at = ids.length - start - 1;
+    const row = Array.from(p.subarray(at * V, (at + 1) * V));
+    ids.push(row.indexOf(Math.max(...row)));
+  }
+  return ids.slice(prompt.length);
 }
 
 /** The argmax of the last real position of predict over the window padded with zeros. */
@@ -97,6 +114,43 @@ test("nanoGPT's final layer norm (and an RMS norm) before the output: the cache 
   assert.equal(Array.from(nn.generate(m, { prompt: [2, 5], length: 2 * T, topK: 1 })), greedyByPredict(m, [2, 5], 2 * T), 'greedy past the window against predict');
   throwsError(() => nn.generate(m, { prompt: new Array(T + 1).fill(1), length: 2 }), nn.ShapeError, /17 tokens.*sequenceLength 16/);
   assert.is(nn.memory().bytesInUse, before, 'generate frees its plan and caches');
+  m.dispose();
+});
+
+test("slide: 'half' past the window: the window restarts from its last half; the same ids as re-running each window it sees", async () => {
+  const m = await trainedGpt([
+    () => L.transformerDecoder({ intermediateDim: 16, numHeads: 2, normalizeFirst: true, activation: 'gelu' }),
+    () => L.transformerDecoder({ intermediateDim: 16, numHeads: 2 }),
+    () => L.layerNormalization({ epsilon: 1e-5 }),
+  ], 6);
+  greedyByPredict(m, [1], 1);
+  const before = nn.memory().bytesInUse;
+  for (const prompt of [[2, 5], new Array(T).fill(3)]) {
+    const length = 3 * T;
+    const greedy = Array.from(nn.generate(m, { prompt, length, topK: 1, slide: 'half' }));
+    assert.equal(Array.from(nn.generate(m, { prompt, length, topK: 1, slide: 'half', cache: false })), greedy, `greedy from ${prompt}`);
+    assert.equal(greedy, greedyHalfByPredict(m, prompt, length), `greedy from ${prompt} against predict`);
+    const a = Array.from(nn.generate(m, { prompt, length, seed: 12, temperature: 1.4, slide: 'half' }));
+    assert.equal(Array.from(nn.generate(m, { prompt, length, seed: 12, temperature: 1.4, slide: 'half', cache: false })), a, `seeded from ${prompt}`);
+  }
+  // within the window the slides agree
+  assert.equal(Array.from(nn.generate(m, { prompt: [4], length: T - 1, seed: 2, slide: 'half' })), Array.from(nn.generate(m, { prompt: [4], length: T - 1, seed: 2 })));
+  throwsError(() => nn.generate(m, { prompt: [1], length: 2, slide: 'third' as never }), nn.ValueError, /slide must be 'token' or 'half', got third/);
+  assert.is(nn.memory().bytesInUse, before, 'generate frees its plan and caches');
+  m.dispose();
+});
+
+test("rows wide enough for the one-row product's 32-column strips (odd widths, a GELU and a ReLU block): the same ids", async () => {
+  const m = await trainedGpt([
+    () => L.transformerDecoder({ intermediateDim: 69, numHeads: 2, normalizeFirst: true, activation: 'gelu' }),
+    () => L.transformerDecoder({ intermediateDim: 37, numHeads: 4 }),
+  ], 8, 40);
+  const prompt = [1, 4, 0];
+  const greedy = Array.from(nn.generate(m, { prompt, length: T - 3, topK: 1 }));
+  assert.equal(Array.from(nn.generate(m, { prompt, length: T - 3, topK: 1, cache: false })), greedy);
+  assert.equal(greedy, greedyByPredict(m, prompt, T - 3));
+  const a = Array.from(nn.generate(m, { prompt, length: T - 3, seed: 5, temperature: 1.5 }));
+  assert.equal(Array.from(nn.generate(m, { prompt, length: T - 3, seed: 5, temperature: 1.5, cache: false })), a);
   m.dispose();
 });
 

@@ -96,6 +96,8 @@ export const KERNELS = {
   position_encoding_add: 'x y batch steps features start maxWavelength',
   position_table_add: 'x table y batch steps features start',
   residual_add: 'z bias mask x y rows cols',
+  // decoder.ts: a transformer decoder block on one new position against its KV cache (block: DEC below)
+  decoder_step: 'x y block pos',
   // embedding.ts: ids are i32; the checks return the first bad position or -1
   embedding_ids: 'x ids n inputDim -> number',
   embedding_check: 'ids n inputDim -> number',
@@ -164,6 +166,13 @@ export const SPARSE = { W: 0, DW: 1, DB: 2, SCRATCH: 3, FILTERS: 4, LEN: 5 } as 
  *  ROWS is the query rows per block, the scratch being [ROWS, T] floats. */
 export const ATT = {
   B: 0, T: 1, H: 2, DK: 3, DV: 4, CAUSAL: 5, MASK: 6, DROP: 7, PROBS: 8, SCRATCH: 9, TMAX: 10, POS: 11, LEN: 12, ROWS: 32,
+} as const;
+
+/** Fields of decoder_step's parameter block: assembly/decoder.ts's DEC_* (the structure test checks). */
+export const DEC = {
+  F: 0, HK: 1, HV: 2, FF: 3, PRE: 4, ACT: 5, ALPHA: 6, LN1: 7, LN2: 8, ATT: 9, WQ: 10, BQ: 11, WK: 12, BK: 13, WV: 14,
+  BV: 15, WO: 16, BO: 17, W1: 18, B1: 19, W2: 20, B2: 21, KCACHE: 22, VCACHE: 23, Q: 24, K: 25, V: 26, O: 27, N1: 28,
+  Z1: 29, R1: 30, H: 31, N2: 32, Z: 33, F1: 34, Z2: 35, R2: 36, LEN: 37,
 } as const;
 
 /**

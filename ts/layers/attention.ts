@@ -88,7 +88,7 @@ export class MultiHeadAttention extends Layer {
   }
 
   /** The parameter `projection/kernel` or `projection/bias` (bias: null without biases). */
-  private param(projection: (typeof PROJECTIONS)[number], kind: 'kernel' | 'bias') {
+  param(projection: (typeof PROJECTIONS)[number], kind: 'kernel' | 'bias') {
     const suffix = `${projection}/${kind}`;
     return this.params.find((p) => p.name === suffix || p.name.endsWith(`/${suffix}`)) ?? null;
   }
@@ -180,12 +180,12 @@ export class MultiHeadAttention extends Layer {
   forwardCached(env: Env, b: Buffers, cache: Buffers, x: number, z: number, n: number, pos: number): void {
     // labelled as training code so that wasmnn/infer, which does not generate, leaves the cache kernels out
     trainingOnly: {
-      const { k, heap } = env;
+      const { k } = env;
       const t = this.steps, h = this.numHeads, dk = this.keyDim, dv = this.valueDim;
       if (!this.useCausalMask) throw new ShapeError(`${this.name}: a KV cache needs causal attention (useCausalMask), else an early position would see later ones`);
       if (pos + n > t || (pos > 0 && n !== 1)) throw new ShapeError(`${this.name}: the KV cache takes a prompt from position 0 or one position after it, within ${t} steps; got ${n} at ${pos}`);
       this.project(env, b, x, n);
-      heap.i32.set([1, n, h, dk, dv, 1, 0, 0, b.probs, 0, t, pos], b.att >> 2);
+      this.cacheBlock(env, b, n, pos);
       if (pos === 0) {
         k.attention_forward(b.q, b.k, b.v, b.o, b.att);
         k.attention_cache_fill(b.k, b.v, cache.kCache, cache.vCache, b.att);
@@ -194,6 +194,12 @@ export class MultiHeadAttention extends Layer {
       }
       k.gemm_nn(b.o, this.param('attention_output', 'kernel')!.ptr, z, n, h * dv, this.features, 0);
     }
+  }
+
+  /** Writes the cache kernels' attention block (one sample, n positions from pos, causal) and returns its address. */
+  cacheBlock(env: Env, b: Buffers, n: number, pos: number): number {
+    env.heap.i32.set([1, n, this.numHeads, this.keyDim, this.valueDim, 1, 0, 0, b.probs, 0, this.steps, pos], b.att >> 2);
+    return b.att;
   }
 
   override backward(env: Env, b: Buffers, x: number, _y: number, dy: number, dx: number, rows: number): void {

@@ -200,9 +200,13 @@ export class LayerNormalization extends Norm {
   /** The forward pass over `rows` positions (a sample's steps, or the new ones when generating): each row is
    *  normalised on its own, so a row gives the same bits alone as in the whole window. */
   forwardRows(env: Env, b: Buffers, x: number, y: number, rows: number): void {
+    env.k.layernorm_forward(x, y, this.block(env, b, rows));
+  }
+
+  /** Writes the kernel's parameter block for `rows` rows into b's and returns its address (a fused kernel's too). */
+  block(env: Env, b: Buffers, rows: number): number {
     const [gamma, beta] = this.params;
-    const ptrs = { gamma: gamma.ptr, beta: beta.ptr, mean: b.mean, invstd: b.invstd };
-    env.k.layernorm_forward(x, y, normBlock(env, b.block, rows, this.features, this.epsilon, ptrs));
+    return normBlock(env, b.block, rows, this.features, this.epsilon, { gamma: gamma.ptr, beta: beta.ptr, mean: b.mean, invstd: b.invstd });
   }
 
   protected override paramInit(name: string): ParamInit {

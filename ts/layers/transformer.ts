@@ -13,6 +13,7 @@ import { MultiHeadAttention, dropoutRate } from './attention';
 import { Dense } from './dense';
 import { LayerNormalization } from './normalization';
 import { resolveActivation } from '../tensor/activations';
+import { DEC } from '../backend/kernels';
 import { ShapeError, ValueError } from '../backend/errors';
 
 export interface TransformerArgs extends LayerArgs {
@@ -152,18 +153,51 @@ abstract class TransformerBlock extends Layer {
     this.run(env, b, x, y, rows * this.inputShape![0], training, (a, z) => this.attention!.forwardProjected(env, plan.attn, a, z, rows, training));
   }
 
-  /** Generation's KV cache of the block's attention (see MultiHeadAttention.reserveCache). */
+  /** Generation's KV cache of the block's attention (see MultiHeadAttention.reserveCache) and decoder_step's block. */
   reserveCache(reserve: Reserve): Buffers {
-    return this.attention!.reserveCache(reserve);
+    return { ...this.attention!.reserveCache(reserve), step: reserve(DEC.LEN) };
   }
 
   /**
    * The forward pass of one sample's positions pos..pos+n-1 in generation (b reserved for one sample, no training):
-   * the attention through its KV cache, the norms and the feed-forward network on those n rows only.
+   * the attention through its KV cache, the norms and the feed-forward network on those n rows only. A decoder's
+   * single new position is one decoder_step call (the same kernels on the same buffers, so the same bits).
    */
   forwardCached(env: Env, b: Buffers, cache: Buffers, x: number, y: number, n: number, pos: number): void {
     const plan = this.planOf(b);
+    if (n === 1 && pos > 0 && this.causal && cache.step) {
+      trainingOnly: {
+        if (pos >= this.inputShape![0]) throw new ShapeError(`${this.name}: the KV cache holds ${this.inputShape![0]} positions; got position ${pos}`);
+        if (!this.stepWritten.has(cache)) this.writeStep(env, b, cache);
+        env.k.decoder_step(x, y, cache.step, pos);
+        return;
+      }
+    }
     this.run(env, b, x, y, n, false, (a, z) => this.attention!.forwardCached(env, plan.attn, cache, a, z, n, pos));
+  }
+
+  private readonly stepWritten = new WeakSet<Buffers>();
+
+  /** decoder_step's block for these buffers and caches (pointers only: written once per plan). */
+  private writeStep(env: Env, b: Buffers, cache: Buffers): void {
+    const { attention, ln1, ln2, dense1, dense2 } = this.parts();
+    const plan = this.planOf(b);
+    const f = this.inputShape![1];
+    const ptr = (p: { ptr: number } | null | undefined) => (p ? p.ptr : 0);
+    const at = (name: 'query' | 'key' | 'value' | 'attention_output') => [ptr(attention.param(name, 'kernel')), ptr(attention.param(name, 'bias'))];
+    const [w1, b1] = dense1.params, [w2, b2] = dense2.params;
+    const fields = [
+      f, attention.numHeads * attention.keyDim, attention.numHeads * attention.valueDim, this.intermediateDim,
+      +this.normalizeFirst, dense1.act.code, 0,
+      ln1.block(env, plan.ln1, 1), ln2.block(env, plan.ln2, 1), attention.cacheBlock(env, plan.attn, 1, 1),
+      ...at('query'), ...at('key'), ...at('value'), ...at('attention_output'), w1.ptr, ptr(b1), w2.ptr, ptr(b2),
+      cache.kCache, cache.vCache, plan.attn.q, plan.attn.k, plan.attn.v, plan.attn.o,
+      b.n1, b.z1, b.r1, b.h, b.n2, plan.dense1.z ?? b.f1, b.f1, b.z2, b.r2,
+    ];
+    if (fields.length !== DEC.LEN || dense2.act.code !== 0 || !attention.outputBias) throw new ShapeError(`${this.name}: decoder_step's block does not fit this block`);
+    env.heap.i32.set(fields, cache.step >> 2);
+    env.heap.f32[(cache.step >> 2) + DEC.ALPHA] = dense1.act.alpha;
+    this.stepWritten.add(cache);
   }
 
   /** The block over n rows (positions), the attention half's projected output z from attend(its input, z). */

@@ -6,7 +6,9 @@
 // With `cache: false` every token re-runs the whole window so far instead (the same layers from position 0): the
 // reference the cache must match bit for bit, and the baseline of its speed.
 // Past the position table (sequenceLength positions) the window is cropped to the last sequenceLength tokens, as
-// nanoGPT does; learned absolute positions then shift, so each such token re-runs the cropped window.
+// nanoGPT does; learned absolute positions then shift, so each such token re-runs the cropped window. With
+// `slide: 'half'` the window instead restarts from its last half when it is full: those tokens run once from
+// position 0 (refilling the caches) and the tokens after them step through the caches again.
 import type { Sequential } from './model';
 import type { Stepper, StepperOptions } from './stepper';
 import type { Buffers, Env, Layer } from '../layers/layer';
@@ -37,6 +39,7 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
   const { k, heap } = env;
   const T = first.inputShape![0], d = first.embeddingDim;
   const cache = options?.cache ?? true;
+  const half = options?.slide === 'half';
 
   // the plan for one sample of up to T positions, made twice: sizes first, then with the addresses of one allocation
   const plan = (reserve: (floats: number) => number) => {
@@ -118,6 +121,12 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
       if (position !== count) throw new ValueError(`generate: token ${position} fed after ${count} tokens`);
       count++;
       history.push(id);
+      if (half) {
+        // history is the window: the tokens since it last restarted, at positions from 0
+        if (history.length > T) history.splice(0, history.length - Math.max(1, T >> 1));
+        else if (cache) return run([id], history.length - 1);
+        return run(history, 0);
+      }
       if (history.length > T) history.shift();
       // one position against the cache while the window has room; else the whole (cropped) window from position 0
       if (cache && position > 0 && count <= T) return run([id], position);

@@ -23,6 +23,14 @@ export interface GenerateOptions {
   seed?: number;
   /** A transformer's KV cache (default true); false re-runs the window at every token (a reference, a baseline). */
   cache?: boolean;
+  /**
+   * How a transformer's window moves once the tokens fill it (learned positions: a window always starts at position
+   * 0). 'token' (default, nanoGPT's generate): the window slides one token a step, the last sequenceLength tokens
+   * re-run at every token. 'half': when the window is full, a new one starts from its last half (those tokens run
+   * once and refill the KV cache) and the next tokens step through the cache until it is full again; each token
+   * then sees between half a window and a whole window of context, at a KV-cache step's cost.
+   */
+  slide?: 'token' | 'half';
   /** Called with each new token id as soon as it is drawn (t: its index in the output), so a caller can stream the
    *  text; returning false ends the generation there and generate returns the ids so far. */
   onToken?: (id: number, t: number) => boolean | void;
@@ -40,7 +48,7 @@ export interface Steppable {
  */
 export function generateWith<M extends Steppable>(model: M, options: GenerateOptions,
   makers: readonly ((model: M, options?: StepperOptions) => Stepper | null)[], kinds: string): Int32Array {
-  const { prompt, length, temperature = 1, topK, topP, seed = Math.floor(Math.random() * 2 ** 32), cache = true, onToken } = options ?? ({} as GenerateOptions);
+  const { prompt, length, temperature = 1, topK, topP, seed = Math.floor(Math.random() * 2 ** 32), cache = true, slide = 'token', onToken } = options ?? ({} as GenerateOptions);
   if (!prompt || typeof prompt.length !== 'number' || prompt.length < 1) throw new ValueError('generate: prompt must hold at least one token id');
   for (let i = 0; i < prompt.length; i++) {
     if (!Number.isInteger(prompt[i])) throw new ValueError(`generate: prompt[${i}] = ${prompt[i]} is not a whole token id`);
@@ -51,10 +59,11 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
   if (topP !== undefined && !(typeof topP === 'number' && topP > 0 && topP <= 1)) throw new ValueError(`generate: topP must be in (0, 1], got ${topP}`);
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new ValueError(`generate: seed must be a whole number in [0, 2^32), got ${seed}`);
   if (typeof cache !== 'boolean') throw new ValueError(`generate: cache must be true or false, got ${String(cache)}`);
+  if (slide !== 'token' && slide !== 'half') throw new ValueError(`generate: slide must be 'token' or 'half', got ${String(slide)}`);
   if (onToken !== undefined && typeof onToken !== 'function') throw new ValueError(`generate: onToken must be a function, got ${typeof onToken}`);
   const net = model.network;
   let stepper: Stepper | null = null;
-  for (const make of makers) if (!stepper) stepper = make(model, { cache });
+  for (const make of makers) if (!stepper) stepper = make(model, { cache, slide });
   if (!stepper) throw new ValueError(`generate: model '${model.name}' cannot be stepped: it needs ${kinds}`);
   for (let i = 0; i < prompt.length; i++) {
     if (prompt[i] < 0 || prompt[i] >= stepper.inputDim) {

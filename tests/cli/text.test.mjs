@@ -74,6 +74,12 @@ test('train --dataset moby-dick --model gpt: the character GPT trains on tiny se
   assert.equal(a.status, 0, a.stderr);
   assert.equal([...a.stdout.trimEnd()].length, 'Call me'.length + 30);
   assert.equal(run('--seed', '3').stdout, a.stdout, 'same seed, same text');
+  // --slide half: the same text while the 16-character window holds it, then its own, the same for the same seed
+  const h = run('--seed', '3', '--slide', 'half');
+  assert.equal(h.status, 0, h.stderr);
+  assert.equal([...h.stdout.trimEnd()].length, 'Call me'.length + 30);
+  assert.equal(h.stdout.slice(0, 16), a.stdout.slice(0, 16), 'within the window both slides step the same');
+  assert.equal(run('--seed', '3', '--slide', 'half').stdout, h.stdout, 'same seed, same text');
   // a prompt longer than the window is refused, naming the position embedding's sequenceLength
   const long = cli('generate', gpt, '--prompt', 'Call me Ishmael. Some years ago', '--length', '5');
   assert.notEqual(long.status, 0);
@@ -148,6 +154,7 @@ test('mistakes in the text commands are one line each, naming the problem', () =
     [['generate', noVocab, '--top-k', '1.5'], 2, '--top-k needs a whole number'],
     [['generate', noVocab, '--top-p', '2'], 2, '--top-p must be in (0, 1]'],
     [['generate', noVocab, '--prompt', ''], 2, '--prompt is empty'],
+    [['generate', noVocab, '--slide', 'third'], 2, '--slide takes token or half'],
     [['generate', noVocab, '--bogus'], 2, "Unknown option '--bogus'"],
   ];
   for (const [args, code, words] of cases) {
@@ -182,6 +189,6 @@ test('help lists the text options and the generate command', () => {
   }
   const g = cli('generate', '--help');
   assert.equal(g.status, 0);
-  for (const flag of ['--prompt', '--length', '--temperature', '--top-k', '--top-p', '--seed']) assert.ok(g.stdout.includes(flag), flag);
+  for (const flag of ['--prompt', '--length', '--temperature', '--top-k', '--top-p', '--seed', '--slide']) assert.ok(g.stdout.includes(flag), flag);
   assert.ok(cli('help').stdout.includes('generate MODEL'));
 });

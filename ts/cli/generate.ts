@@ -16,6 +16,7 @@ export interface GenerateOptions {
   topK?: number;
   topP?: number;
   seed: number;
+  slide: 'token' | 'half';
 }
 
 /** generate's errors are one line each: the message names the option and the value. */
@@ -25,7 +26,7 @@ export const GENERATE_HELP = `Usage: wasmnn generate MODEL [options]
 
 Continues a prompt with a character model trained by 'wasmnn train --dataset moby-dick' (MODEL is its
 --out file; its vocabulary MODEL.vocab.json must lie beside it). Each new character is one recurrent
-step; the same seed gives the same text.
+step (LSTM, GRU) or one position through the KV cache (GPT); the same seed gives the same text.
 
   --prompt TEXT         the text to continue                                     ["Call me "]
   --length N            characters to generate                                         [400]
@@ -33,6 +34,9 @@ step; the same seed gives the same text.
   --top-k K             sample among the K most likely characters only                 [all]
   --top-p P             sample among the most likely characters whose probabilities sum to P (0, 1]  [1]
   --seed N              seed of the sampling                                             [1]
+  --slide token|half    a GPT past its window: 'token' re-runs the last window for every character
+                        (nanoGPT's); 'half' restarts the window from its last half once and steps on
+                        with the cache (much faster, each character sees 1/2 to 1 window)          [token]
   -h, --help            this text
 `;
 
@@ -51,6 +55,7 @@ export function parseGenerateOptions(args: string[]): GenerateOptions | undefine
         'top-k': { type: 'string' },
         'top-p': { type: 'string' },
         seed: { type: 'string', default: '1' },
+        slide: { type: 'string', default: 'token' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -79,8 +84,11 @@ export function parseGenerateOptions(args: string[]): GenerateOptions | undefine
     if (p > 1) throw new UsageError(`--top-p must be in (0, 1]; got ${values['top-p']}`);
     return p;
   });
+  const slide = values.slide;
+  if (slide !== 'token' && slide !== 'half') throw new UsageError(`--slide takes token or half; got ${slide}`, hint);
   return {
     model,
+    slide,
     prompt: values.prompt!,
     length: usage(() => positiveInt('--length', values.length!)),
     temperature,
@@ -102,7 +110,7 @@ export async function generate(opts: GenerateOptions): Promise<void> {
     const prompt = vocabulary.encode(opts.prompt);
     const t0 = performance.now();
     const ids = nn.generate(model, {
-      prompt, length: opts.length, temperature: opts.temperature, seed: opts.seed,
+      prompt, length: opts.length, temperature: opts.temperature, seed: opts.seed, slide: opts.slide,
       ...(opts.topK !== undefined ? { topK: opts.topK } : {}), ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
     });
     const seconds = (performance.now() - t0) / 1000;

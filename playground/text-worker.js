@@ -3,8 +3,8 @@
 // drawn by nn.report.heatmapSvg). The page runs two: one generates, one draws the heatmap, so neither waits for the
 // other. generate runs to its end in one call, so the page stops a run by ending this worker and starting a new one.
 //   {type:'load', slot, info}                                  -> {type:'loaded', slot} | {type:'error', ...}
-//   {type:'generate', slot, prompt, length, temperature, topK, seed}
-//        -> {type:'start', cropped, unknown}, {type:'tokens', text, count} as characters are drawn, {type:'done', count, seconds}
+//   {type:'generate', slot, prompt, length, temperature, topK, seed, slide}
+//        -> {type:'start', cropped, unknown, slide}, {type:'tokens', text, count} as characters are drawn, {type:'done', count, seconds}
 //   {type:'attention', id, slot, text, layer, head, cell}      -> {type:'attention', id, svg, n, cropped, layer, head, heads}
 import * as nn from '../dist/index.js';
 
@@ -58,11 +58,13 @@ function encode(vocabulary, text, keep) {
   return { chars: kept, ids, cropped, unknown };
 }
 
-function generate({ slot, prompt, length, temperature, topK, seed }) {
+function generate({ slot, prompt, length, temperature, topK, seed, slide }) {
   const { model, vocabulary, info } = using(slot);
-  // a GPT sees at most its steps (the position table); the LSTM carries its state over any length
-  const { ids, cropped, unknown } = encode(vocabulary, prompt, info.attention.length ? info.steps : undefined);
-  self.postMessage({ type: 'start', cropped, unknown });
+  // a GPT sees at most its steps (the position table), and past them slides its window as asked ('token' or
+  // 'half', nn.generate's slide); the LSTM carries its state over any length
+  const gpt = info.attention.length > 0;
+  const { ids, cropped, unknown } = encode(vocabulary, prompt, gpt ? info.steps : undefined);
+  self.postMessage({ type: 'start', cropped, unknown, slide: gpt ? slide : undefined });
   const started = performance.now();
   // each character leaves as soon as it is drawn, but at most one message every 15 ms: a fast model drawing thousands
   // a second would otherwise keep the page busy with messages (the text is the same however it is cut)
@@ -74,7 +76,7 @@ function generate({ slot, prompt, length, temperature, topK, seed }) {
     sent = count;
   };
   const out = nn.generate(model, {
-    prompt: ids, length, temperature, seed, ...(topK ? { topK } : {}),
+    prompt: ids, length, temperature, seed, ...(topK ? { topK } : {}), ...(gpt ? { slide } : {}),
     onToken: (id, t) => {
       pending += vocabulary.charOf(id);
       if (performance.now() - posted >= 15) post(t + 1);

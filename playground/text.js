@@ -69,7 +69,22 @@ function chooseModel() {
     `${m.vocabularySize} character ids, trained on windows of ${m.steps} characters` +
     (m.attention.length ? `; it sees the last ${m.steps} characters` : '') + ` (${m.source}).`;
   generator().postMessage({ type: 'load', slot: slot(), info: m });
+  showSlide();
   showLayers();
+}
+
+/** The GPT's choice past its window (nn.generate's slide), said in a line under the form; the LSTM has no window
+ *  (it carries its state over any length), so the choice is off for it. */
+function showSlide() {
+  const m = info();
+  const gpt = m.attention.length > 0;
+  $('slide').disabled = !gpt || Boolean(state.run);
+  const w = m.steps;
+  $('slide-note').textContent = !gpt ? '' : $('slide').value === 'half'
+    ? `Past its ${w}-character window the GPT restarts from the last ${w >> 1} characters once and steps on with its ` +
+      `cache: many times faster, each new character seeing ${w >> 1} to ${w} before it.`
+    : `Past its ${w}-character window the GPT re-runs the last ${w} characters for every new one, as nanoGPT does: ` +
+      'each character sees a whole window, but it is slow.';
 }
 
 // ---- generation
@@ -86,6 +101,8 @@ function generator() {
       if (msg.cropped) notes.push(`the ${NAMES[run.slot]} sees the last ${Array.from(run.prompt).length - msg.cropped} characters of your text`);
       if (msg.unknown.length) notes.push(`it never saw ${msg.unknown.map((c) => JSON.stringify(c)).join(' ')}`);
       run.note = notes.length ? ` (${notes.join('; ')})` : '';
+      if (msg.slide === 'half') run.note += ' Window: restart at half.';
+      fresh.dataset.slide = msg.slide ?? ''; // what the worker handed to nn.generate (nothing for the LSTM)
       status(`Generating with the ${NAMES[run.slot]}…${run.note}`);
     } else if (msg.type === 'tokens' && run) {
       run.node.appendData(msg.text);
@@ -139,7 +156,8 @@ $('generate-form').addEventListener('submit', (e) => {
   const run = {
     slot: slot(), prompt, length: number('length', { min: 1, max: 5000, whole: true }),
     temperature: number('temperature', { min: 0.05, max: 5 }), topK: number('top-k', { min: 0, max: 1000, whole: true }),
-    seed: number('seed', { min: 0, max: 2 ** 32 - 1, whole: true }), count: 0, updates: 0, note: '', frame: 0,
+    seed: number('seed', { min: 0, max: 2 ** 32 - 1, whole: true }), slide: $('slide').value,
+    count: 0, updates: 0, note: '', frame: 0,
   };
   state.run = run;
   given.textContent = prompt;
@@ -150,10 +168,11 @@ $('generate-form').addEventListener('submit', (e) => {
   $('generate').disabled = true;
   $('generate-stop').disabled = false;
   $('text-model').disabled = true;
+  $('slide').disabled = true;
   status(`Starting the ${NAMES[run.slot]}…`);
   const worker = generator();
   worker.postMessage({ type: 'load', slot: run.slot, info: info() }); // a new worker (after Stop) loads it again
-  worker.postMessage({ type: 'generate', slot: run.slot, prompt, length: run.length, temperature: run.temperature, topK: run.topK, seed: run.seed });
+  worker.postMessage({ type: 'generate', slot: run.slot, prompt, length: run.length, temperature: run.temperature, topK: run.topK, seed: run.seed, slide: run.slide });
 });
 
 $('generate-stop').onclick = () => {
@@ -172,9 +191,11 @@ function ended(how) {
   $('generate').disabled = false;
   $('generate-stop').disabled = true;
   $('text-model').disabled = false;
+  showSlide();
 }
 
 $('text-model').onchange = chooseModel;
+$('slide').onchange = showSlide;
 
 // ---- the attention heatmap (the GPT only)
 function drawer() {

@@ -38,17 +38,19 @@ export async function useTinyTextModels(page) {
 }
 
 /** What `wasmnn generate` writes for the same model and settings: the prompt and its continuation. */
-function cliText(kind, { seed, length, temperature, topK }) {
+function cliText(kind, { seed, length, temperature, topK, slide }) {
   const r = cli('generate', join(DIR, `${kind}.wnn`), '--prompt', PROMPT, '--length', String(length), '--seed', String(seed),
-    '--temperature', String(temperature), ...(topK ? ['--top-k', String(topK)] : []));
+    '--temperature', String(temperature), ...(topK ? ['--top-k', String(topK)] : []), ...(slide ? ['--slide', slide] : []));
   if (r.status !== 0) throw new Error(`wasmnn generate failed: ${r.stderr}`);
   return r.stdout.replace(/\n$/, '');
 }
 
-/** Sets the controls, clicks Generate and waits for the run to end; returns its text and the lengths seen on the way. */
-async function generate(page, { model, seed, length, temperature = 0.8, topK = 0 }) {
+/** Sets the controls, clicks Generate and waits for the run to end; returns its text and the lengths seen on the way.
+ *  `slide` (the GPT's window past its end) is left as it is unless given. */
+async function generate(page, { model, seed, length, temperature = 0.8, topK = 0, slide }) {
   await page.selectOption('#text-model', model);
   await page.waitForSelector('body[data-text="ready"]');
+  if (slide) await page.selectOption('#slide', slide);
   for (const [id, v] of [['seed', seed], ['length', length], ['temperature', temperature], ['top-k', topK]]) await page.fill(`#${id}`, String(v));
   await page.evaluate(() => {
     // every rendering of the continuation: how many times, and how long it was
@@ -61,7 +63,8 @@ async function generate(page, { model, seed, length, temperature = 0.8, topK = 0
   await page.waitForSelector('body[data-generation="done"], body[data-generation="failed"]', { timeout: 60_000 });
   const text = await page.textContent('#continuation .new');
   const lengths = await page.evaluate(() => [...new Set(window.seenLengths)]);
-  return { text, lengths, status: await page.textContent('#generate-status') };
+  const sent = await page.getAttribute('#continuation .new', 'data-slide'); // the slide the worker gave nn.generate
+  return { text, lengths, sent, status: await page.textContent('#generate-status') };
 }
 
 /** Waits for the heatmap of the current layer and head; returns its character count, cells and SVG. */
@@ -90,9 +93,10 @@ export async function checkTextTab(browser, url, check, { log = () => {}, shots 
   await page.fill('#prompt', '');
   await page.locator('#prompt').pressSequentially(PROMPT);
   // lengths that take the tiny models a tenth of a second or more: the worker posts what it drew every 15 ms
+  const texts = {};
   for (const [model, length] of [['gpt', 120], ['lstm', 5000]]) {
     const settings = { model, seed: 7, length };
-    const a = await generate(page, settings);
+    const a = (texts[model] = await generate(page, settings));
     const updates = Number(await page.getAttribute('#continuation .new', 'data-updates'));
     const count = Number(await page.getAttribute('#continuation .new', 'data-count'));
     const partial = a.lengths.filter((n) => n > 0 && n < a.text.length);
@@ -107,6 +111,27 @@ export async function checkTextTab(browser, url, check, { log = () => {}, shots 
       `${JSON.stringify((PROMPT + a.text).slice(0, 60))} / ${JSON.stringify(expected.slice(0, 60))}`);
     log(`${model}: ${a.status}`);
   }
+  check('the LSTM is given no window choice', texts.lstm.sent === '' && await page.isDisabled('#slide') &&
+    (await page.textContent('#slide-note')) === '', `sent ${JSON.stringify(texts.lstm.sent)}`);
+
+  // the GPT past its window (a 31-character prompt in a 32-character window): 'token' (the default, as the CLI's)
+  // re-runs the window for each character, 'half' restarts from its last half; the choice reaches nn.generate.
+  // The first two characters are drawn while the window holds them, the same both ways
+  await page.selectOption('#text-model', 'gpt');
+  const tokenNote = await page.textContent('#slide-note');
+  const half = await generate(page, { model: 'gpt', seed: 7, length: 120, slide: 'half' });
+  const halfNote = await page.textContent('#slide-note');
+  check('the GPT offers the window choice, said in a line under the form', await page.isEnabled('#slide') && texts.gpt.sent === 'token' &&
+    /re-runs the last 32 characters/.test(tokenNote) && /restarts from the last 16 characters/.test(halfNote), `${tokenNote} / ${halfNote}`);
+  check('slide half reaches the worker and is said in the status', half.sent === 'half' && /restart at half/.test(half.status), `${half.sent}; ${half.status}`);
+  const halfCli = cliText('gpt', { seed: 7, length: 120, temperature: 0.8, slide: 'half' });
+  check('slide half: the page writes what `wasmnn generate --slide half` writes with that seed', PROMPT + half.text === halfCli &&
+    half.text.length === 120, `${JSON.stringify((PROMPT + half.text).slice(0, 60))} / ${JSON.stringify(halfCli.slice(0, 60))}`);
+  const halfAgain = await generate(page, { model: 'gpt', seed: 7, length: 120 });
+  check('slide half: the same seed gives the same text, another than slide token past the window', halfAgain.text === half.text &&
+    half.text !== texts.gpt.text && half.text.slice(0, 2) === texts.gpt.text.slice(0, 2), `${JSON.stringify(half.text.slice(0, 40))} / ${JSON.stringify(texts.gpt.text.slice(0, 40))}`);
+  log(`gpt, slide half: ${half.status}`);
+  await page.selectOption('#slide', 'token');
 
   // Stop: a long run ends at once, the page stayed responsive meanwhile, and the next run works
   await page.selectOption('#text-model', 'gpt');

@@ -5,7 +5,7 @@
 //   {type:'load', slot, info}                                  -> {type:'loaded', slot} | {type:'error', ...}
 //   {type:'generate', slot, prompt, length, temperature, topK, seed, slide}
 //        -> {type:'start', cropped, unknown, slide}, {type:'tokens', text, count} as characters are drawn, {type:'done', count, seconds}
-//   {type:'attention', id, slot, text, layer, head, cell}      -> {type:'attention', id, svg, n, cropped, layer, head, heads}
+//   {type:'attention', id, slot, text, layer, head, cell}      -> {type:'attention', id, svg, n, cropped, layer, head, heads, cell}
 import * as nn from '../dist/index.js';
 
 const TEXT_DIR = new URL('../build/playground/text/', import.meta.url);
@@ -91,7 +91,7 @@ function attention({ id, slot, text, layer, head, cell }) {
   const steps = info.steps;
   const { chars, ids, cropped } = encode(vocabulary, text, steps);
   const n = ids.length;
-  if (n === 0) return self.postMessage({ type: 'attention', id, svg: '', n: 0, cropped, layer, head, heads: 0 });
+  if (n === 0) return self.postMessage({ type: 'attention', id, svg: '', n: 0, cropped, layer, head, heads: 0, cell });
   const input = new Float32Array(steps); // padded with 0 past the text: the causal mask keeps the text's rows as they are
   input.set(ids);
   const scores = model.attentionScores(nn.tensor(input, [1, steps]), { layer });
@@ -102,5 +102,5 @@ function attention({ id, slot, text, layer, head, cell }) {
   for (let q = 0; q < n; q++) map.set(scores.data.subarray(base + q * steps, base + q * steps + n), q * n);
   const name = model.layers[layer].name;
   const svg = nn.report.heatmapSvg(map, chars, chars, { title: `${name}, head ${head} of ${heads}`, cell });
-  self.postMessage({ type: 'attention', id, svg, n, cropped, layer, head, heads });
+  self.postMessage({ type: 'attention', id, svg, n, cropped, layer, head, heads, cell });
 }

@@ -247,7 +247,8 @@ function requestHeatmap() {
   if (!info()?.attention.length) return;
   const text = $('prompt').value;
   $('attention-note').textContent = text ? 'Reading your text…' : 'Type some text to see where the GPT looks.';
-  // cells of 18 px, smaller on a narrow screen so that the map fits it (the SVG's margins take about 150 px)
+  // cells of 18 px, down to 12 on a narrow screen so that the map fits it (the SVG's margins take about 150 px);
+  // still too wide (a phone, a long text), it is shrunk to the card (showHeatmap)
   const n = Math.min(Array.from(text).length, info().steps);
   const cell = Math.max(12, Math.min(18, Math.floor(($('heatmap').clientWidth - 150) / Math.max(n, 1))));
   drawer().postMessage({
@@ -260,7 +261,9 @@ function showHeatmap(msg) {
   const box = $('heatmap');
   box.innerHTML = msg.svg; // built by nn.report.heatmapSvg in our worker; every label is escaped there
   box.dataset.n = String(msg.n);
-  // shrunk to the card's width, but not below 75% of its size (the labels stay readable): a phone scrolls sideways
+  box.dataset.cell = String(msg.cell);
+  // shrunk to the card's width when it is wider (a phone, a long text): the whole map and its colour scale stay in
+  // sight, and a phone's pinch zoom reads the small labels; never drawn larger than its size
   box.querySelector('svg')?.style.setProperty('--natural', `${box.querySelector('svg').getAttribute('width')}px`);
   if (msg.n === 0) return ($('attention-note').textContent = 'Type some text to see where the GPT looks.');
   $('attention-note').textContent = 'Each row is a character of your text, each cell how much it attends to the ' +

@@ -183,13 +183,23 @@ export async function checkTextTab(browser, url, check, { log = () => {}, shots 
   await generate(page, { model: 'gpt', seed: 3, length: 200 });
   await heatmap(page, n);
   await page.screenshot({ path: `${shots}/text-laptop.png`, fullPage: true });
+  const laptopCell = await page.getAttribute('#heatmap', 'data-cell');
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(300);
+  // the page draws the map again for the narrower card, with smaller cells
+  await page.waitForFunction((cell) => document.getElementById('heatmap').dataset.cell !== cell, laptopCell, { timeout: 10_000 }).catch(() => {});
+  await heatmap(page, n);
   await page.evaluate(() => scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/text-phone.png` });
   await page.screenshot({ path: `${shots}/text-phone-full.png`, fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
-  check('nothing is wider than the phone\'s screen', overflow <= 0, `${overflow} px too wide`);
+  const phone = await page.evaluate(() => {
+    const box = document.getElementById('heatmap'), scale = box.querySelector('.scale').getBoundingClientRect();
+    return { scrollWidth: document.documentElement.scrollWidth, width: innerWidth, cell: box.dataset.cell,
+      boxScroll: box.scrollWidth - box.clientWidth, scaleRight: scale.right, boxRight: box.getBoundingClientRect().right };
+  });
+  check('nothing is wider than the phone\'s screen on the Text tab with the heatmap', phone.scrollWidth <= phone.width &&
+    phone.cell !== laptopCell, `page ${phone.scrollWidth} px wide on a ${phone.width} px screen; cells of ${phone.cell} px (${laptopCell} on the laptop)`);
+  check('the heatmap and its colour scale fit the phone\'s card, nothing scrolls sideways', phone.boxScroll <= 0 && phone.scaleRight <= phone.boxRight,
+    `the map box scrolls ${phone.boxScroll} px; the scale ends at ${phone.scaleRight.toFixed(0)} px, the card's inside at ${phone.boxRight.toFixed(0)} px`);
   check('no uncaught errors in the Text tab', pageErrors.length === 0, pageErrors.join('; '));
   await page.close();
 

@@ -43,6 +43,7 @@ function missing() {
     '(some minutes each), add them to the playground, then reload this page:</p>';
   box.append(Object.assign(document.createElement('pre'), { textContent: HOW.join('\n') }));
   $('text-model').disabled = true;
+  $('slide').disabled = true;
   $('attention-pickers').hidden = true;
   $('attention-note').textContent = 'The heatmap needs the GPT: see above.';
   document.body.dataset.text = 'missing';
@@ -81,10 +82,10 @@ function showSlide() {
   $('slide').disabled = !gpt || Boolean(state.run);
   const w = m.steps;
   $('slide-note').textContent = !gpt ? '' : $('slide').value === 'half'
-    ? `Past its ${w}-character window the GPT restarts from the last ${w >> 1} characters once and steps on with its ` +
-      `cache: many times faster, each new character seeing ${w >> 1} to ${w} before it.`
-    : `Past its ${w}-character window the GPT re-runs the last ${w} characters for every new one, as nanoGPT does: ` +
-      'each character sees a whole window, but it is slow.';
+    ? `Slide by half: once the text fills its ${w}-character window, the GPT restarts from the last ${w >> 1} ` +
+      `characters and steps on with its cache: many times faster, each new character seeing ${w >> 1} to ${w} before it.`
+    : `Slide by 1: once the text fills its ${w}-character window, the GPT re-runs the last ${w} characters for every ` +
+      'new one, as nanoGPT does: each character sees a whole window, but it is slow.';
 }
 
 // ---- generation
@@ -100,8 +101,8 @@ function generator() {
       const notes = [];
       if (msg.cropped) notes.push(`the ${NAMES[run.slot]} sees the last ${Array.from(run.prompt).length - msg.cropped} characters of your text`);
       if (msg.unknown.length) notes.push(`it never saw ${msg.unknown.map((c) => JSON.stringify(c)).join(' ')}`);
+      if (msg.slide === 'half') notes.push('its window slides by half');
       run.note = notes.length ? ` (${notes.join('; ')})` : '';
-      if (msg.slide === 'half') run.note += ' Window: restart at half.';
       fresh.dataset.slide = msg.slide ?? ''; // what the worker handed to nn.generate (nothing for the LSTM)
       status(`Generating with the ${NAMES[run.slot]}…${run.note}`);
     } else if (msg.type === 'tokens' && run) {
@@ -113,7 +114,7 @@ function generator() {
     } else if (msg.type === 'done' && run) {
       const rate = msg.count / Math.max(msg.seconds, 1e-6);
       status(`Done: ${msg.count} characters in ${msg.seconds.toFixed(2)} s (${Math.round(rate).toLocaleString('en')} characters/s in the worker), ` +
-        `seed ${run.seed}.${run.note}`);
+        `seed ${run.seed}${run.note}.`);
       ended('done');
     } else if (msg.type === 'error') {
       if (msg.during === 'load') $('generate').disabled = true;

@@ -123,7 +123,7 @@ export async function checkTextTab(browser, url, check, { log = () => {}, shots 
   const halfNote = await page.textContent('#slide-note');
   check('the GPT offers the window choice, said in a line under the form', await page.isEnabled('#slide') && texts.gpt.sent === 'token' &&
     /re-runs the last 32 characters/.test(tokenNote) && /restarts from the last 16 characters/.test(halfNote), `${tokenNote} / ${halfNote}`);
-  check('slide half reaches the worker and is said in the status', half.sent === 'half' && /restart at half/.test(half.status), `${half.sent}; ${half.status}`);
+  check('slide half reaches the worker and is said in the status', half.sent === 'half' && /its window slides by half/.test(half.status), `${half.sent}; ${half.status}`);
   const halfCli = cliText('gpt', { seed: 7, length: 120, temperature: 0.8, slide: 'half' });
   check('slide half: the page writes what `wasmnn generate --slide half` writes with that seed', PROMPT + half.text === halfCli &&
     half.text.length === 120, `${JSON.stringify((PROMPT + half.text).slice(0, 60))} / ${JSON.stringify(halfCli.slice(0, 60))}`);

@@ -105,6 +105,8 @@ export async function run({ log = () => {} } = {}) {
     await page.evaluate(() => scrollTo(0, 0));
     await page.screenshot({ path: `${ASSETS}/playground-phone.png` }); // the first screen: pad and prediction
     await page.screenshot({ path: `${ASSETS}/playground-phone-full.png`, fullPage: true });
+    const wide = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+    check('nothing is wider than the phone\'s screen on the Digits tab', wide[0] <= wide[1], `page ${wide[0]} px wide on a ${wide[1]} px screen`);
     check('no uncaught errors in the page', pageErrors.length === 0, pageErrors.join('; '));
 
     // a missing shipped model and missing data are said in the page

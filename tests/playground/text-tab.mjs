@@ -2,8 +2,9 @@
 // and a GPT, a few steps each: the test checks the plumbing, not the prose), prepared by `wasmnn prepare-playground
 // --text-only` into build/playground-test/ and served in place of build/playground/text/ (a prepared real model
 // there is left alone). Types a prompt, checks that the text streams in, that a seed gives the text of `wasmnn
-// generate` with it, that Stop ends a long run at once, that the heatmap has a cell per pair of the prompt's
-// characters, and leaves screenshots at a laptop and a phone size in build/playground/ (text-*.png).
+// generate` with it (and the GPT's Slide by half that of `--slide half`), that Stop ends a long run at once, that
+// the heatmap has a cell per pair of the prompt's characters and fits a phone with its colour scale, and leaves
+// screenshots at a laptop and a phone size in build/playground/ (text-*.png).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -203,13 +204,17 @@ export async function checkTextTab(browser, url, check, { log = () => {}, shots 
   check('no uncaught errors in the Text tab', pageErrors.length === 0, pageErrors.join('; '));
   await page.close();
 
-  // no prepared model: the tab says how to get one
+  // no prepared model: the tab says how to get one, on a phone too (the commands wrap)
   const bare = await browser.context.newPage();
+  await bare.setViewportSize({ width: 390, height: 844 });
   await bare.route(/\/build\/playground\/text\/models\.json$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
   await bare.goto(`${url}/playground/#text`);
   await bare.waitForSelector('body[data-text="missing"]', { timeout: 10_000 });
   const notice = await bare.textContent('#text-missing');
   check('with no character model the tab says how to prepare one', /No character model.*train --dataset moby-dick --model gpt.*prepare-playground --text-only/s.test(notice) &&
-    await bare.isDisabled('#generate'), notice.replace(/\s+/g, ' ').slice(0, 200));
+    await bare.isDisabled('#generate') && await bare.isDisabled('#slide'), notice.replace(/\s+/g, ' ').slice(0, 200));
+  await bare.screenshot({ path: `${shots}/text-missing-phone.png`, fullPage: true });
+  const wide = await bare.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  check('the notice is no wider than the phone\'s screen', wide[0] <= wide[1], `page ${wide[0]} px wide on a ${wide[1]} px screen`);
   await bare.close();
 }

@@ -41,7 +41,14 @@ function missing() {
   box.hidden = false;
   box.innerHTML = '<p><strong>No character model is prepared.</strong> Train the LSTM and the GPT on Moby Dick ' +
     '(some minutes each), add them to the playground, then reload this page:</p>';
-  box.append(Object.assign(document.createElement('pre'), { textContent: HOW.join('\n') }));
+  // a narrow screen wraps the commands between their words only, never at an option's hyphen ("--max-" / "steps")
+  const pre = document.createElement('pre');
+  HOW.forEach((line, i) => line.split(' ').forEach((word, j) => {
+    if (j > 0) pre.append(' ');
+    else if (i > 0) pre.append('\n');
+    pre.append(Object.assign(document.createElement('span'), { textContent: word }));
+  }));
+  box.append(pre);
   $('text-model').disabled = true;
   $('slide').disabled = true;
   $('attention-pickers').hidden = true;

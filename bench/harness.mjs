@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { flag, int, systemOptions } from "./args.mjs";
 import { MNIST_FILES } from "./mnist.mjs";
 
 export const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3"; // Debian's, where python3-torch installs
@@ -18,35 +19,14 @@ export const WARMUP_BATCHES = 20;
 // ---------------------------------------------------------------------------------------------------------------
 // The parent.
 
-/** The command line: --full, --markdown, --epochs, --rounds, --child, --only, plus each benchmark's `flags` (booleans)
- * and `numbers` (positive integers), both maps from option to field of `defaults`. */
-export function parseArgs(argv, { systems, defaults, flags = {}, numbers = {} }) {
-  const o = { full: false, epochs: 5, rounds: 1, markdown: false, child: null, ...defaults };
-  const bools = { "--full": "full", "--markdown": "markdown", ...flags };
-  const ints = { "--epochs": "epochs", "--rounds": "rounds", ...numbers };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a in bools) o[bools[a]] = true;
-    else if (a in ints) o[ints[a]] = positive(a, next());
-    else if (a === "--child") o.child = next();
-    else if (a === "--only") {
-      o.only = next().split(",");
-      const bad = o.only.filter((s) => !systems.includes(s));
-      if (bad.length) throw new Error(`--only: unknown system ${bad.join(", ")} (known: ${systems.join(", ")})`);
-    } else throw new Error(`unknown option ${a}`);
-  }
-  return o;
-}
-
-/** A command-line value that must be a positive integer. */
-export function positive(flag, v) {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
-  return n;
+/** The options the MNIST benchmarks share: --full, --epochs, --rounds and those of `systemOptions`. */
+export function mnistOptions(systems, only = systems) {
+  return {
+    "--full": flag("full", "train --epochs epochs in every system that trained a full one, with test accuracy after each"),
+    "--epochs": int("epochs", 5, "epochs with --full"),
+    "--rounds": int("rounds", 1, "runs of every system, alternating; the median of each figure is reported"),
+    ...systemOptions(systems, { only }),
+  };
 }
 
 /** The start of the first line: Node's version and the machine. */

@@ -4,7 +4,7 @@
 // on one thread, cpu backend), in one run. Each system and cell runs in its own child process (its own peak RSS).
 //
 //   node bench/rnn.mjs [--train-steps N] [--sweep-train-steps N] [--tfjs-steps N] [--gen-chars N] [--only a,b]
-//                      [--cells lstm,gru] [--no-sweep] [--tfjs-sweep] [--markdown]
+//                      [--cells lstm,gru] [--sweep 32,64,128,256] [--no-sweep] [--tfjs-sweep] [--markdown] [--help]
 //
 // Figures per cell: training characters/s (batch x steps per Adam step; wall clock and CPU time) over --train-steps
 // steps after a warm-up on a throw-away model; the validation loss (mean cross-entropy over the last 10% of the text,
@@ -23,51 +23,34 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import { commandLine, flag, int, ints, oneOf, preset, someOf, systemOptions } from "./args.mjs";
 
 const SYSTEMS = ["wasmnn", "tfjs-wasm", "tfjs-cpu", "torch"];
 const PEERS = ["tfjs-wasm", "tfjs-cpu", "torch"];
 const BATCH = 32, STEPS = 64, EMBED = 64, UNITS = 256, LR = 2e-3, CLIPNORM = 5, VAL_FRACTION = 0.1;
 const WARMUP_STEPS = 5, TEMPERATURE = 0.8, PROMPT = "Call me ", SEED = 1;
 
-const args = parse(process.argv.slice(2));
+const CELLS = ["lstm", "gru"];
+const args = commandLine("bench/rnn.mjs", {
+  usage: "node bench/rnn.mjs [options]: the character LSTM / GRU of issue 13 in wasmnn, PyTorch and TF.js (see the file's head)",
+  options: {
+    "--train-steps": int("trainSteps", 200, "timed training steps per cell"),
+    "--sweep-train-steps": int("sweepTrainSteps", 20, "timed steps per window length of the sweep"),
+    "--tfjs-steps": int("tfjsSteps", 3, "TF.js's timed training steps"),
+    "--gen-chars": int("genChars", 400, "characters generated"),
+    ...systemOptions(SYSTEMS, { children: SYSTEMS.filter((s) => s !== "torch") }),
+    "--cells": someOf("cells", CELLS, CELLS, "the cells to run"),
+    "--sweep": ints("sweep", [32, 64, 128, 256], "window lengths of the sweep"),
+    "--no-sweep": preset({ sweep: [] }, "skip the sweep"),
+    "--tfjs-sweep": flag("tfjsSweep", "TF.js joins the sweep, one step per length (its cpu backend: minutes)"),
+    "--cell": oneOf("cell", "lstm", CELLS, "(a child's) the cell"),
+  },
+});
 if (args.child) {
   const result = await runChild(args.child, args);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
 } else {
   main();
-}
-
-function parse(argv) {
-  const o = { trainSteps: 200, sweepTrainSteps: 20, tfjsSteps: 3, genChars: 400, only: SYSTEMS, cells: ["lstm", "gru"], sweep: [32, 64, 128, 256], markdown: false, tfjsSweep: false, child: null, cell: "lstm" };
-  const ints = { "--train-steps": "trainSteps", "--sweep-train-steps": "sweepTrainSteps", "--tfjs-steps": "tfjsSteps", "--gen-chars": "genChars" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a in ints) {
-      const n = Number(next());
-      if (!Number.isInteger(n) || n < 1) fail(`${a} needs a positive integer`);
-      o[ints[a]] = n;
-    } else if (a === "--only") o.only = next().split(",");
-    else if (a === "--cells") o.cells = next().split(",");
-    else if (a === "--cell") o.cell = next();
-    else if (a === "--child") o.child = next();
-    else if (a === "--no-sweep") o.sweep = [];
-    else if (a === "--sweep") o.sweep = next().split(",").map(Number);
-    else if (a === "--markdown") o.markdown = true;
-    else if (a === "--tfjs-sweep") o.tfjsSweep = true;
-    else fail(`unknown option ${a}`);
-  }
-  const bad = [...o.only.filter((s) => !SYSTEMS.includes(s)), ...o.cells.filter((c) => c !== "lstm" && c !== "gru")];
-  if (bad.length) fail(`unknown system or cell: ${bad.join(", ")}`);
-  return o;
-}
-
-function fail(message) {
-  console.error(`bench/rnn.mjs: ${message}`);
-  process.exit(2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -19,10 +19,11 @@
 // orthogonal initializer, a QR in plain JS, takes over a minute for the 256 x 1024 matrix; the start does not change
 // the speed). TF.js wasm cannot train an embedding (the gradient of gather,
 // UnsortedSegmentSum, has no wasm kernel: tfjs#8082); the child reports the error it gets.
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { spawnSync } from "node:child_process";
-import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import {
+  charData, cpuSeconds, fmt, loadTfjs, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, runPython, spawnNode,
+  wasmnnAbout,
+} from "./harness.mjs";
 import { commandLine, flag, int, ints, oneOf, preset, someOf, systemOptions } from "./args.mjs";
 
 const SYSTEMS = ["wasmnn", "tfjs-wasm", "tfjs-cpu", "torch"];
@@ -100,15 +101,10 @@ function main() {
 }
 
 function runTorch() {
-  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) return { error: `${PYTHON} cannot import torch; Debian's package is python3-torch` };
-  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
   const cell = args.cells.length === 2 ? "both" : args.cells[0];
-  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./rnn_torch.py", import.meta.url)), mobyDickFile(), "--cell", cell,
+  const r = runPython("./rnn_torch.py", "torch", [mobyDickFile(), "--cell", cell,
     "--train-steps", String(args.trainSteps), "--warmup-steps", String(WARMUP_STEPS), "--sweep", args.sweep.join(","),
-    "--sweep-train-steps", String(args.sweepTrainSteps), "--gen-chars", String(args.genChars), "--seed", String(SEED)],
-  { encoding: "utf8", env, maxBuffer: 1 << 24 });
-  const r = lastJson(run, "torch");
+    "--sweep-train-steps", String(args.sweepTrainSteps), "--gen-chars", String(args.genChars), "--seed", String(SEED)]);
   return cell === "both" || r.error ? r : { [cell]: r };
 }
 
@@ -158,19 +154,6 @@ function summary(cell, rows, results) {
 // ---------------------------------------------------------------------------------------------------------------
 // A child: one system and one cell; prints one JSON line.
 
-/** The data as rnn_torch.py prepares it: vocabulary of the whole text, the last 10% validation, windows of `steps`. */
-function charData(nn, steps) {
-  const text = readFileSync(mobyDickFile(), "utf8");
-  const vocabulary = nn.data.charVocabulary(text);
-  const ids = vocabulary.encode(text);
-  const nVal = Math.round(ids.length * VAL_FRACTION);
-  return {
-    vocabulary,
-    train: nn.data.lmWindows(ids.subarray(0, ids.length - nVal), { steps }),
-    validation: nn.data.lmWindows(ids.subarray(ids.length - nVal), { steps }),
-  };
-}
-
 /** Windows `pick` of an [n, steps] int array, as floats (token ids). */
 function rowsOf(windows, pick, steps) {
   const out = new Float32Array(pick.length * steps);
@@ -193,8 +176,7 @@ async function runChild(system, opts) {
   if (system === "wasmnn") {
     const nn = await import("wasmnn");
     await nn.ready();
-    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-    const data = charData(nn, STEPS);
+    const data = charData(nn, STEPS, VAL_FRACTION);
     const V = data.vocabulary.size;
     const build = (seed, steps = STEPS) => {
       const model = nn.sequential({
@@ -236,7 +218,7 @@ async function runChild(system, opts) {
     const rssPeakMiB = maxRssMiB();
     const sweep = {};
     for (const steps of opts.sweep) {
-      const d = steps === STEPS ? data : charData(nn, steps);
+      const d = steps === STEPS ? data : charData(nn, steps, VAL_FRACTION);
       const m = build(SEED + 2, steps);
       await trainOn(m, d.train, steps, 2, SEED + 2);
       const s = await trainOn(m, d.train, steps, opts.sweepTrainSteps, SEED + 3);
@@ -245,7 +227,7 @@ async function runChild(system, opts) {
       m.dispose();
     }
     return {
-      system, cell, version, backend: "wasm simd128", threads: 1, vocab: V, trainSteps: opts.trainSteps,
+      system, cell, ...wasmnnAbout(), vocab: V, trainSteps: opts.trainSteps,
       trainSeconds: t.wall, trainCharsPerSec: chars / t.wall, trainCharsPerCpuSec: chars / t.cpu, valLoss,
       valBitsPerChar: valLoss / Math.LN2, genChars: opts.genChars, genCharsPerSec: opts.genChars / genWall,
       genCharsPerCpuSec: opts.genChars / genCpu, sample: PROMPT + data.vocabulary.decode(ids), rssLoadedMiB, rssPeakMiB, sweep,
@@ -256,24 +238,14 @@ async function runChild(system, opts) {
 
 /** TF.js on its wasm (one thread) or cpu backend: training speed only (see the file's head). */
 async function tfjsChild(system, opts, cell) {
-  const warn = console.warn;
-  console.warn = () => {};
-  const tf = await import("@tensorflow/tfjs");
-  const wasm = await import("@tensorflow/tfjs-backend-wasm");
-  console.warn = warn;
   const backend = system === "tfjs-wasm" ? "wasm" : "cpu";
-  if (backend === "wasm") {
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-    wasm.setThreadsCount(1);
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`TF.js ${backend} backend failed to initialise`);
-  await tf.ready();
+  const { tf, about: lib } = await loadTfjs(backend);
   const nn = await import("wasmnn"); // only for the data preparation, the same ids as the other systems
   await nn.ready();
   const cpu = () => cpuSeconds(process.cpuUsage());
-  const about = { system, cell, version: tf.version.tfjs, backend: tf.getBackend(), threads: backend === "wasm" ? wasm.getThreadsCount() : 1 };
+  const about = { system, cell, ...lib };
   const build = (steps) => {
-    const data = charData(nn, steps);
+    const data = charData(nn, steps, VAL_FRACTION);
     const V = data.vocabulary.size;
     const rnn = cell === "lstm"
       ? tf.layers.lstm({ units: UNITS, returnSequences: true, recurrentActivation: "sigmoid", unitForgetBias: true, recurrentInitializer: "glorotUniform" })

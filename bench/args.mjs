@@ -27,6 +27,11 @@ export const oneOf = (key, initial, choices, help, arg = choices.join("|")) =>
 export const someOf = (key, initial, choices, help) =>
   ({ key, initial, help, arg: "a,b,...", take: (v, name) => known(name, v.split(","), choices) });
 
+/** Words without a flag (`node bench/gemm.mjs node chromium`), each one of `choices`; the key under "" in the
+ * options. */
+export const words = (key, choices, help) =>
+  ({ key, initial: [], help, arg: `[${choices.join("|")}]...`, positional: true, take: (v, name) => known(name, [v], choices)[0] });
+
 /** Any text (a file name). */
 export const text = (key, initial, help, arg = "TEXT") => ({ key, initial, help, arg, take: (v) => v });
 
@@ -42,6 +47,11 @@ export function parseArgs(argv, options) {
     const name = argv[i];
     if (name === "--help" || name === "-h") {
       o.help = true;
+      continue;
+    }
+    if (!name.startsWith("-")) {
+      if (!options[""]) throw new Error(`unexpected argument ${name}`);
+      o[options[""].key].push(options[""].take(name, options[""].key));
       continue;
     }
     const kind = Object.hasOwn(options, name) ? options[name] : null;
@@ -60,7 +70,7 @@ export function parseArgs(argv, options) {
 
 /** The --help text: `usage`, then one line per option with its argument, help and default. */
 export function helpText(usage, options) {
-  const heads = Object.entries(options).map(([name, kind]) => (kind.arg ? `${name} ${kind.arg}` : name));
+  const heads = Object.entries(options).map(([name, kind]) => (kind.positional ? kind.arg : kind.arg ? `${name} ${kind.arg}` : name));
   const width = Math.max(...heads.map((h) => h.length)) + 2;
   const lines = Object.values(options).map((kind, i) => {
     const d = kind.initial;

@@ -2,7 +2,7 @@
 // that name the flag. Run: node --test tests/scripts/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flag, helpText, int, ints, oneOf, parseArgs, preset, someOf, systemOptions, text, unflag } from '../../bench/args.mjs';
+import { flag, helpText, int, ints, oneOf, parseArgs, preset, someOf, systemOptions, text, unflag, words } from '../../bench/args.mjs';
 
 const SYSTEMS = ['wasmnn', 'torch'];
 const options = {
@@ -42,6 +42,16 @@ test('a preset applies where it stands: later flags override it, earlier ones ar
 test('defaults are copies: changing one run\'s list leaves the next run\'s default alone', () => {
   parseArgs([], options).only.push('tfjs');
   assert.deepEqual(parseArgs([], options).only, SYSTEMS);
+});
+
+test('words without a flag, where the options take them', () => {
+  const gemm = { '': words('runtimes', ['node', 'deno'], 'runtimes'), '--markdown': flag('markdown', 'tables') };
+  assert.deepEqual(parseArgs([], gemm), { help: false, runtimes: [], markdown: false });
+  assert.deepEqual(parseArgs(['deno', '--markdown', 'node'], gemm), { help: false, runtimes: ['deno', 'node'], markdown: true });
+  assert.throws(() => parseArgs(['nodes'], gemm), { message: 'runtimes: unknown "nodes" (known: node, deno)' });
+  assert.throws(() => parseArgs(['3'], options), { message: 'unexpected argument 3' });
+  assert.throws(() => parseArgs(['--'], options), { message: 'unknown option --' });
+  assert.match(helpText('x', gemm), /^ {2}\[node\|deno\]\.\.\. +runtimes$/m);
 });
 
 test('--help and -h set help', () => {

@@ -5,16 +5,20 @@
 //
 //   node bench/attention.mjs [--causal 0|1] [--steps 64,128,256,512] [--batch 12]
 import { readFileSync } from "node:fs";
+import { commandLine, int, ints, oneOf } from "./args.mjs";
 import { fillRandom, makeTimer, median } from "./gemm-core.js";
 
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const CAUSAL = Number(opt("causal", "1"));
-const STEPS = opt("steps", "64,128,256,512").split(",").map(Number);
-const B = Number(opt("batch", "12"));
+const args = commandLine("bench/attention.mjs", {
+  usage: "node bench/attention.mjs [options]: CPU-ms per call of the attention kernels (see the file's head)",
+  options: {
+    "--causal": oneOf("causal", "1", ["0", "1"], "1: the causal mask, 0: none"),
+    "--steps": ints("steps", [64, 128, 256, 512], "the sequence lengths"),
+    "--batch": int("batch", 12, "the batch"),
+  },
+});
+const CAUSAL = Number(args.causal);
+const STEPS = args.steps;
+const B = args.batch;
 const [H, DK, DV] = [4, 32, 32];
 const RUNS = 5;
 

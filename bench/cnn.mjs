@@ -24,10 +24,11 @@
 // machine the wall clock also counts the time other processes hold the cores; the CPU-time figures do not.
 import { fileURLToPath } from "node:url";
 import {
-  BATCH, PREDICT_BATCH, WARMUP_BATCHES, combine, fmt, machine, maxRssMiB, measureChild, measurements, parseArgs,
+  BATCH, PREDICT_BATCH, WARMUP_BATCHES, combine, fmt, machine, maxRssMiB, measureChild, measurements, mnistOptions,
   printDataFloor, printMarkdownTable, ratioCells, ratioOf, rssNowMiB, runRounds, runTorch, spawnNode, tfjsAdapter,
   wasmnnAdapter,
 } from "./harness.mjs";
+import { commandLine, flag, int } from "./args.mjs";
 import { loadMnist } from "./mnist.mjs";
 
 const SYSTEMS = ["data", "wasmnn", "wasmnn-u8", "tfjs-wasm", "tfjs-cpu", "torch", "torch-nchw", "accuracy"];
@@ -59,21 +60,17 @@ const ACCURATE = {
 };
 const ACCURACY_TARGET = 99.2;
 
-let args;
-try {
-  args = parseArgs(process.argv.slice(2), {
-    systems: SYSTEMS,
-    defaults: {
-      only: SYSTEMS.filter((s) => s !== "accuracy"), accuracy: false, accuracyEpochs: 10, tfjsCpuSamples: 320, tfjsCpuPredict: 500,
-    },
-    flags: { "--accuracy": "accuracy" },
-    numbers: { "--accuracy-epochs": "accuracyEpochs", "--tfjs-cpu-samples": "tfjsCpuSamples", "--tfjs-cpu-predict": "tfjsCpuPredict" },
-  });
-  if (args.accuracy && !args.only.includes("accuracy")) args.only.push("accuracy");
-} catch (err) {
-  console.error(`bench/cnn.mjs: ${err.message}`);
-  process.exit(2);
-}
+const args = commandLine("bench/cnn.mjs", {
+  usage: "node bench/cnn.mjs [options]: the reference CNN of issue 4 in wasmnn, TF.js and PyTorch (see the file's head)",
+  options: {
+    ...mnistOptions(SYSTEMS, SYSTEMS.filter((s) => s !== "accuracy")),
+    "--accuracy": flag("accuracy", "also run `accuracy` after the rounds: the larger CNN against the 99.2% target (minutes)"),
+    "--accuracy-epochs": int("accuracyEpochs", 10, "epochs of the accuracy run"),
+    "--tfjs-cpu-samples": int("tfjsCpuSamples", 320, "training samples of TF.js cpu's timed epoch"),
+    "--tfjs-cpu-predict": int("tfjsCpuPredict", 500, "test samples TF.js cpu predicts"),
+  },
+});
+if (args.accuracy && !args.only.includes("accuracy")) args.only.push("accuracy");
 if (args.child) {
   const result = args.child === "accuracy" ? await runAccuracy(args.accuracyEpochs) : await runChild(args.child, args);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);

@@ -13,19 +13,25 @@ import { join } from "node:path";
 import { findChromium } from "../scripts/chromium.mjs";
 import { GEMM_SHAPES, RUNS, fillRandom, loadGemm, makeTimer, median, storedShapes } from "./gemm-core.js";
 import { serve } from "../scripts/serve.mjs";
+import { commandLine, flag, words } from "./args.mjs";
 
 const WASM_PATH = "dist/wasmnn.wasm";
-const args = process.argv.slice(2);
-const markdown = args.includes("--markdown");
-const cpuClock = args.includes("--cpu-clock");
+const RUNTIMES = ["node", "deno", "bun", "chromium"];
+const { runtimes, markdown, cpuClock } = commandLine("bench/gemm.mjs", {
+  usage: "node bench/gemm.mjs [runtime]... [options]: GFLOPS of wasmnn's gemm kernels (and TF.js wasm's in Node)",
+  options: {
+    "": words("runtimes", RUNTIMES, "the runtimes to run (all four when none is named)"),
+    "--markdown": flag("markdown", "also print the tables for bench/README.md"),
+    "--cpu-clock": flag("cpuClock", "time by the process's CPU time instead of the wall clock (Node, Deno, Bun)"),
+  },
+});
 /** Milliseconds of this process's CPU time (user + system). */
 const cpuNow = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
 const timing = cpuClock ? { now: cpuNow } : {};
-const named = args.filter((a) => !a.startsWith("--"));
-const want = (name) => named.length === 0 || named.includes(name);
+const want = (name) => runtimes.length === 0 || runtimes.includes(name);
 
 async function main() {
   const wasmBytes = readFileSync(WASM_PATH);

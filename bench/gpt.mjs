@@ -25,6 +25,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import { commandLine, flag, int, ints, oneOf, preset, systemOptions, unflag } from "./args.mjs";
 
 const SYSTEMS = ["wasmnn", "torch"];
 const PEERS = ["torch"];
@@ -32,48 +33,30 @@ const BLOCKS = 4, HEADS = 4, FEATURES = 128, CONTEXT = 64, BATCH = 12;
 const LR = 1e-3, MIN_LR = 1e-4, WARMUP = 100, WEIGHT_DECAY = 0.1, BETA2 = 0.99, EPSILON = 1e-8, CLIPNORM = 1;
 const VAL_FRACTION = 0.1, TEMPERATURE = 0.8, PROMPT = "Call me ", SEED = 1, GEN_REPEATS = 20, GEN_WARMUPS = 5, TORCH_GEN_REPEATS = 5;
 
-const args = parse(process.argv.slice(2));
+const args = commandLine("bench/gpt.mjs", {
+  usage: "node bench/gpt.mjs [options]: the character GPT of issue 14 in wasmnn and PyTorch (see the file's head)",
+  options: {
+    "--iters": int("iters", 2000, "training steps of the main run"),
+    "--warmup-iters": int("warmupIters", 20, "steps before the timed ones"),
+    "--gen-chars": int("genChars", 300, "tokens generated past the window"),
+    "--contexts": ints("contexts", [64, 128, 256, 512], "contexts of the scaling runs", 2),
+    "--scaling-iters": int("scalingIters", 10, "timed steps per context of the scaling runs"),
+    "--no-scaling": unflag("scaling", "skip the scaling runs"),
+    "--quick": preset({ iters: 200, genChars: 60, scalingIters: 3 }, "200 iterations, 60 generated tokens, 3 scaling steps per context"),
+    ...systemOptions(SYSTEMS, { children: ["wasmnn"] }),
+    "--mode": oneOf("mode", "main", ["main", "scaling"], "(a child's) the main run, or one context of the scaling"),
+    "--context": int("context", CONTEXT, "(a child's, --mode scaling) the context", 2),
+    "--profile": flag("profile", "with --child wasmnn: where a training step's time goes, by kernel, on stderr"),
+  },
+  check(o) {
+    if (o.warmupIters >= o.iters) throw new Error("--warmup-iters must be below --iters");
+  },
+});
 if (args.child) {
   const result = await runChild(args);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
 } else {
   main();
-}
-
-function parse(argv) {
-  const o = { iters: 2000, warmupIters: 20, genChars: 300, contexts: [64, 128, 256, 512], scalingIters: 10, scaling: true,
-    only: SYSTEMS, markdown: false, child: null, context: CONTEXT, mode: "main", profile: false };
-  const ints = { "--iters": "iters", "--warmup-iters": "warmupIters", "--gen-chars": "genChars", "--scaling-iters": "scalingIters", "--context": "context" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a in ints) {
-      const n = Number(next());
-      if (!Number.isInteger(n) || n < 1) fail(`${a} needs a positive integer`);
-      o[ints[a]] = n;
-    } else if (a === "--quick") Object.assign(o, { iters: 200, genChars: 60, scalingIters: 3 });
-    else if (a === "--only") o.only = next().split(",");
-    else if (a === "--contexts") o.contexts = next().split(",").map(Number);
-    else if (a === "--no-scaling") o.scaling = false;
-    else if (a === "--markdown") o.markdown = true;
-    else if (a === "--child") o.child = next();
-    else if (a === "--mode") o.mode = next();
-    else if (a === "--profile") o.profile = true;
-    else fail(`unknown option ${a}`);
-  }
-  const bad = o.only.filter((s) => !SYSTEMS.includes(s));
-  if (bad.length) fail(`unknown system: ${bad.join(", ")}`);
-  if (o.contexts.some((c) => !Number.isInteger(c) || c < 2)) fail("--contexts takes whole numbers >= 2");
-  if (o.warmupIters >= o.iters) fail("--warmup-iters must be below --iters");
-  return o;
-}
-
-function fail(message) {
-  console.error(`bench/gpt.mjs: ${message}`);
-  process.exit(2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

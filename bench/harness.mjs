@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { flag, int, systemOptions } from "./args.mjs";
 import { MNIST_FILES } from "./mnist.mjs";
 
 export const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3"; // Debian's, where python3-torch installs
@@ -18,35 +19,14 @@ export const WARMUP_BATCHES = 20;
 // ---------------------------------------------------------------------------------------------------------------
 // The parent.
 
-/** The command line: --full, --markdown, --epochs, --rounds, --child, --only, plus each benchmark's `flags` (booleans)
- * and `numbers` (positive integers), both maps from option to field of `defaults`. */
-export function parseArgs(argv, { systems, defaults, flags = {}, numbers = {} }) {
-  const o = { full: false, epochs: 5, rounds: 1, markdown: false, child: null, ...defaults };
-  const bools = { "--full": "full", "--markdown": "markdown", ...flags };
-  const ints = { "--epochs": "epochs", "--rounds": "rounds", ...numbers };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a in bools) o[bools[a]] = true;
-    else if (a in ints) o[ints[a]] = positive(a, next());
-    else if (a === "--child") o.child = next();
-    else if (a === "--only") {
-      o.only = next().split(",");
-      const bad = o.only.filter((s) => !systems.includes(s));
-      if (bad.length) throw new Error(`--only: unknown system ${bad.join(", ")} (known: ${systems.join(", ")})`);
-    } else throw new Error(`unknown option ${a}`);
-  }
-  return o;
-}
-
-/** A command-line value that must be a positive integer. */
-export function positive(flag, v) {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
-  return n;
+/** The options the MNIST benchmarks share: --full, --epochs, --rounds and those of `systemOptions`. */
+export function mnistOptions(systems, only = systems) {
+  return {
+    "--full": flag("full", "train --epochs epochs in every system that trained a full one, with test accuracy after each"),
+    "--epochs": int("epochs", 5, "epochs with --full"),
+    "--rounds": int("rounds", 1, "runs of every system, alternating; the median of each figure is reported"),
+    ...systemOptions(systems, { only }),
+  };
 }
 
 /** The start of the first line: Node's version and the machine. */
@@ -99,19 +79,23 @@ export function spawnNode(script, system, childArgs, live = false) {
   return lastJson(run, system);
 }
 
-/** Runs bench/`script` under PYTHON on one thread with the MNIST files and `extra` options, if PYTHON has torch. */
+/** Runs bench/`script` under PYTHON with the MNIST files and `extra` options (see runPython). */
 export function runTorch(script, system, extra) {
+  const f = MNIST_FILES;
+  return runPython(script, system, [f.trainImages, f.trainLabels, f.testImages, f.testLabels, ...extra,
+    "--warmup-batches", String(WARMUP_BATCHES), "--predict-batch", String(PREDICT_BATCH)]);
+}
+
+/** Runs bench/`script` under PYTHON with `args` on one thread, if PYTHON has torch: the child's JSON, or why none. */
+export function runPython(script, system, args) {
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
     const why = probe.error?.message ?? probe.stderr.trim().split("\n").pop();
     return { error: `${PYTHON} cannot import torch${why ? ` (${why})` : ""}; Debian's package is python3-torch` };
   }
-  const f = MNIST_FILES;
   // One thread for every pool torch or its BLAS could start.
   const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const run = spawnSync(PYTHON, [fileURLToPath(new URL(script, import.meta.url)), f.trainImages, f.trainLabels, f.testImages,
-    f.testLabels, ...extra, "--warmup-batches", String(WARMUP_BATCHES), "--predict-batch", String(PREDICT_BATCH)],
-  { encoding: "utf8", env, maxBuffer: 1 << 24 });
+  const run = spawnSync(PYTHON, [fileURLToPath(new URL(script, import.meta.url)), ...args], { encoding: "utf8", env, maxBuffer: 1 << 24 });
   return lastJson(run, system);
 }
 
@@ -281,9 +265,8 @@ export async function wasmnnAdapter(bytes, { tensor, layers }) {
   const nn = await import("wasmnn");
   await nn.ready();
   const input = (x, n) => tensor(nn, x, n);
-  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
   return {
-    about: () => ({ version, backend: "wasm simd128", threads: 1 }),
+    about: wasmnnAbout,
     build(seed) {
       const model = nn.sequential({ layers: layers(nn), seed });
       model.compile({ optimizer: nn.train.adam(1e-3), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
@@ -299,9 +282,14 @@ export async function wasmnnAdapter(bytes, { tensor, layers }) {
   };
 }
 
-/** TF.js on its `backend` ("wasm" pinned to one thread, or "cpu"). `tensor(tf, x, n)` makes the input of n samples;
- * `layers(tf, init)` the model's layers, init(i) the glorotUniform initializer of the i-th weighted layer. */
-export async function tfjsAdapter(backend, { tensor, layers }) {
+/** What a wasmnn child says about itself: the package's version, the backend, one thread. */
+export function wasmnnAbout() {
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  return { version, backend: "wasm simd128", threads: 1 };
+}
+
+/** TF.js on its `backend`, "wasm" pinned to one thread or "cpu": the library, and what a child says about it. */
+export async function loadTfjs(backend) {
   // tfjs-core greets Node users with a hint about tfjs-node on import; keep the output to figures.
   const warn = console.warn;
   console.warn = () => {};
@@ -315,9 +303,16 @@ export async function tfjsAdapter(backend, { tensor, layers }) {
   }
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js ${backend} backend failed to initialise`);
   await tf.ready();
+  return { tf, about: { version: tf.version.tfjs, backend: tf.getBackend(), threads: backend === "wasm" ? wasm.getThreadsCount() : 1 } };
+}
+
+/** TF.js on its `backend` (see loadTfjs). `tensor(tf, x, n)` makes the input of n samples; `layers(tf, init)` the
+ * model's layers, init(i) the glorotUniform initializer of the i-th weighted layer. */
+export async function tfjsAdapter(backend, { tensor, layers }) {
+  const { tf, about } = await loadTfjs(backend);
   const input = (x, n) => tensor(tf, x, n);
   return {
-    about: () => ({ version: tf.version.tfjs, backend: tf.getBackend(), threads: backend === "wasm" ? wasm.getThreadsCount() : 1 }),
+    about: () => about,
     build(seed) {
       const init = (s) => tf.initializers.glorotUniform({ seed: seed * 10 + s });
       const model = tf.sequential({ layers: layers(tf, init) });
@@ -400,4 +395,18 @@ export function mobyDickFile() {
   const file = join(folder, "data", "data.txt");
   if (!existsSync(file)) throw new Error(`no ${file}: npm install`);
   return file;
+}
+
+/** Moby Dick as the character benchmarks' PyTorch sides prepare it: the vocabulary of the whole text, the last
+ *  `valFraction` for validation, non-overlapping windows of `steps` with next-character targets. */
+export function charData(nn, steps, valFraction = 0.1) {
+  const text = readFileSync(mobyDickFile(), "utf8");
+  const vocabulary = nn.data.charVocabulary(text);
+  const ids = vocabulary.encode(text);
+  const nVal = Math.round(ids.length * valFraction);
+  return {
+    vocabulary,
+    train: nn.data.lmWindows(ids.subarray(0, ids.length - nVal), { steps }),
+    validation: nn.data.lmWindows(ids.subarray(ids.length - nVal), { steps }),
+  };
 }

@@ -10,11 +10,15 @@
 //
 // Not a timed test: the figures are for reading (and for bench/README.md).
 import * as nn from "../dist/index.js";
+import { commandLine, int } from "./args.mjs";
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
-const CYCLES = option("--cycles", 1000);
-const SAMPLES = option("--samples", 256);
+const { cycles: CYCLES, samples: SAMPLES } = commandLine("bench/memory.mjs", {
+  usage: "node --expose-gc bench/memory.mjs [options]: memory over cycles of a small MLP's whole life (see the file's head)",
+  options: {
+    "--cycles": int("cycles", 1000, "build-to-dispose cycles"),
+    "--samples": int("samples", 256, "training samples per cycle"),
+  },
+});
 const EVERY = 250;
 const [IN, HIDDEN, OUT] = [32, 64, 4];
 

@@ -19,26 +19,24 @@
 // machine the wall clock also counts the time other processes hold the cores; the CPU-time figures do not.
 import { fileURLToPath } from "node:url";
 import {
-  BATCH, PREDICT_BATCH, WARMUP_BATCHES, combine, fmt, machine, maxRssMiB, measureChild, measurements, parseArgs,
+  BATCH, PREDICT_BATCH, WARMUP_BATCHES, combine, fmt, machine, maxRssMiB, measureChild, measurements, mnistOptions,
   printDataFloor, printMarkdownTable, ratioCells, ratioOf, rssNowMiB, runRounds, runTorch, spawnNode, tfjsAdapter,
   wasmnnAdapter,
 } from "./harness.mjs";
+import { commandLine, int } from "./args.mjs";
 import { loadMnist } from "./mnist.mjs";
 
 const SYSTEMS = ["data", "wasmnn", "wasmnn-u8", "tfjs-wasm", "tfjs-cpu", "torch"];
 const PEERS = ["tfjs-wasm", "tfjs-cpu", "torch"];
 
-let args;
-try {
-  args = parseArgs(process.argv.slice(2), {
-    systems: SYSTEMS,
-    defaults: { only: SYSTEMS, tfjsWasmSamples: 60000, tfjsCpuSamples: 640 },
-    numbers: { "--tfjs-wasm-samples": "tfjsWasmSamples", "--tfjs-cpu-samples": "tfjsCpuSamples" },
-  });
-} catch (err) {
-  console.error(`bench/mlp.mjs: ${err.message}`);
-  process.exit(2);
-}
+const args = commandLine("bench/mlp.mjs", {
+  usage: "node bench/mlp.mjs [options]: the MNIST MLP of issue 3 in wasmnn, TF.js and PyTorch (see the file's head)",
+  options: {
+    ...mnistOptions(SYSTEMS),
+    "--tfjs-wasm-samples": int("tfjsWasmSamples", 60000, "training samples of TF.js wasm's timed epoch"),
+    "--tfjs-cpu-samples": int("tfjsCpuSamples", 640, "training samples of TF.js cpu's timed epoch"),
+  },
+});
 if (args.child) {
   const result = await runChild(args.child, args);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);

@@ -6,10 +6,14 @@
 //   node bench/rnn-kernels.mjs [--rounds N]     (after `npm run build:wasm`)
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { commandLine, int } from "./args.mjs";
 import { PYTHON, cpuSeconds, median } from "./harness.mjs";
 
 const B = 32, T = 64, IN = 64, U = 256, REPS = 10;
-const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1] || 3);
+const { rounds } = commandLine("bench/rnn-kernels.mjs", {
+  usage: "node bench/rnn-kernels.mjs [options]: CPU-ms per batch of the recurrent kernels against PyTorch (see the file's head)",
+  options: { "--rounds": int("rounds", 3, "rounds, alternating the two systems; medians printed") },
+});
 
 // The parameter block (assembly/recurrent.ts's RNN_* fields) and the cell codes.
 const CELLS = { lstm: { code: 1, gates: 4, flags: 0 }, gru: { code: 2, gates: 3, flags: 4 } };

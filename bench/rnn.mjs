@@ -4,7 +4,7 @@
 // on one thread, cpu backend), in one run. Each system and cell runs in its own child process (its own peak RSS).
 //
 //   node bench/rnn.mjs [--train-steps N] [--sweep-train-steps N] [--tfjs-steps N] [--gen-chars N] [--only a,b]
-//                      [--cells lstm,gru] [--no-sweep] [--tfjs-sweep] [--markdown]
+//                      [--cells lstm,gru] [--sweep 32,64,128,256] [--no-sweep] [--tfjs-sweep] [--markdown] [--help]
 //
 // Figures per cell: training characters/s (batch x steps per Adam step; wall clock and CPU time) over --train-steps
 // steps after a warm-up on a throw-away model; the validation loss (mean cross-entropy over the last 10% of the text,
@@ -19,55 +19,39 @@
 // orthogonal initializer, a QR in plain JS, takes over a minute for the 256 x 1024 matrix; the start does not change
 // the speed). TF.js wasm cannot train an embedding (the gradient of gather,
 // UnsortedSegmentSum, has no wasm kernel: tfjs#8082); the child reports the error it gets.
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { spawnSync } from "node:child_process";
-import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import {
+  charData, cpuSeconds, fmt, loadTfjs, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, runPython, spawnNode,
+  wasmnnAbout,
+} from "./harness.mjs";
+import { commandLine, flag, int, ints, oneOf, preset, someOf, systemOptions } from "./args.mjs";
 
 const SYSTEMS = ["wasmnn", "tfjs-wasm", "tfjs-cpu", "torch"];
 const PEERS = ["tfjs-wasm", "tfjs-cpu", "torch"];
 const BATCH = 32, STEPS = 64, EMBED = 64, UNITS = 256, LR = 2e-3, CLIPNORM = 5, VAL_FRACTION = 0.1;
 const WARMUP_STEPS = 5, TEMPERATURE = 0.8, PROMPT = "Call me ", SEED = 1;
 
-const args = parse(process.argv.slice(2));
+const CELLS = ["lstm", "gru"];
+const args = commandLine("bench/rnn.mjs", {
+  usage: "node bench/rnn.mjs [options]: the character LSTM / GRU of issue 13 in wasmnn, PyTorch and TF.js (see the file's head)",
+  options: {
+    "--train-steps": int("trainSteps", 200, "timed training steps per cell"),
+    "--sweep-train-steps": int("sweepTrainSteps", 20, "timed steps per window length of the sweep"),
+    "--tfjs-steps": int("tfjsSteps", 3, "TF.js's timed training steps"),
+    "--gen-chars": int("genChars", 400, "characters generated"),
+    ...systemOptions(SYSTEMS, { children: SYSTEMS.filter((s) => s !== "torch") }),
+    "--cells": someOf("cells", CELLS, CELLS, "the cells to run"),
+    "--sweep": ints("sweep", [32, 64, 128, 256], "window lengths of the sweep"),
+    "--no-sweep": preset({ sweep: [] }, "skip the sweep"),
+    "--tfjs-sweep": flag("tfjsSweep", "TF.js joins the sweep, one step per length (its cpu backend: minutes)"),
+    "--cell": oneOf("cell", "lstm", CELLS, "(a child's) the cell"),
+  },
+});
 if (args.child) {
   const result = await runChild(args.child, args);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
 } else {
   main();
-}
-
-function parse(argv) {
-  const o = { trainSteps: 200, sweepTrainSteps: 20, tfjsSteps: 3, genChars: 400, only: SYSTEMS, cells: ["lstm", "gru"], sweep: [32, 64, 128, 256], markdown: false, tfjsSweep: false, child: null, cell: "lstm" };
-  const ints = { "--train-steps": "trainSteps", "--sweep-train-steps": "sweepTrainSteps", "--tfjs-steps": "tfjsSteps", "--gen-chars": "genChars" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) fail(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a in ints) {
-      const n = Number(next());
-      if (!Number.isInteger(n) || n < 1) fail(`${a} needs a positive integer`);
-      o[ints[a]] = n;
-    } else if (a === "--only") o.only = next().split(",");
-    else if (a === "--cells") o.cells = next().split(",");
-    else if (a === "--cell") o.cell = next();
-    else if (a === "--child") o.child = next();
-    else if (a === "--no-sweep") o.sweep = [];
-    else if (a === "--sweep") o.sweep = next().split(",").map(Number);
-    else if (a === "--markdown") o.markdown = true;
-    else if (a === "--tfjs-sweep") o.tfjsSweep = true;
-    else fail(`unknown option ${a}`);
-  }
-  const bad = [...o.only.filter((s) => !SYSTEMS.includes(s)), ...o.cells.filter((c) => c !== "lstm" && c !== "gru")];
-  if (bad.length) fail(`unknown system or cell: ${bad.join(", ")}`);
-  return o;
-}
-
-function fail(message) {
-  console.error(`bench/rnn.mjs: ${message}`);
-  process.exit(2);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -117,15 +101,10 @@ function main() {
 }
 
 function runTorch() {
-  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) return { error: `${PYTHON} cannot import torch; Debian's package is python3-torch` };
-  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
   const cell = args.cells.length === 2 ? "both" : args.cells[0];
-  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./rnn_torch.py", import.meta.url)), mobyDickFile(), "--cell", cell,
+  const r = runPython("./rnn_torch.py", "torch", [mobyDickFile(), "--cell", cell,
     "--train-steps", String(args.trainSteps), "--warmup-steps", String(WARMUP_STEPS), "--sweep", args.sweep.join(","),
-    "--sweep-train-steps", String(args.sweepTrainSteps), "--gen-chars", String(args.genChars), "--seed", String(SEED)],
-  { encoding: "utf8", env, maxBuffer: 1 << 24 });
-  const r = lastJson(run, "torch");
+    "--sweep-train-steps", String(args.sweepTrainSteps), "--gen-chars", String(args.genChars), "--seed", String(SEED)]);
   return cell === "both" || r.error ? r : { [cell]: r };
 }
 
@@ -175,19 +154,6 @@ function summary(cell, rows, results) {
 // ---------------------------------------------------------------------------------------------------------------
 // A child: one system and one cell; prints one JSON line.
 
-/** The data as rnn_torch.py prepares it: vocabulary of the whole text, the last 10% validation, windows of `steps`. */
-function charData(nn, steps) {
-  const text = readFileSync(mobyDickFile(), "utf8");
-  const vocabulary = nn.data.charVocabulary(text);
-  const ids = vocabulary.encode(text);
-  const nVal = Math.round(ids.length * VAL_FRACTION);
-  return {
-    vocabulary,
-    train: nn.data.lmWindows(ids.subarray(0, ids.length - nVal), { steps }),
-    validation: nn.data.lmWindows(ids.subarray(ids.length - nVal), { steps }),
-  };
-}
-
 /** Windows `pick` of an [n, steps] int array, as floats (token ids). */
 function rowsOf(windows, pick, steps) {
   const out = new Float32Array(pick.length * steps);
@@ -210,8 +176,7 @@ async function runChild(system, opts) {
   if (system === "wasmnn") {
     const nn = await import("wasmnn");
     await nn.ready();
-    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-    const data = charData(nn, STEPS);
+    const data = charData(nn, STEPS, VAL_FRACTION);
     const V = data.vocabulary.size;
     const build = (seed, steps = STEPS) => {
       const model = nn.sequential({
@@ -253,7 +218,7 @@ async function runChild(system, opts) {
     const rssPeakMiB = maxRssMiB();
     const sweep = {};
     for (const steps of opts.sweep) {
-      const d = steps === STEPS ? data : charData(nn, steps);
+      const d = steps === STEPS ? data : charData(nn, steps, VAL_FRACTION);
       const m = build(SEED + 2, steps);
       await trainOn(m, d.train, steps, 2, SEED + 2);
       const s = await trainOn(m, d.train, steps, opts.sweepTrainSteps, SEED + 3);
@@ -262,7 +227,7 @@ async function runChild(system, opts) {
       m.dispose();
     }
     return {
-      system, cell, version, backend: "wasm simd128", threads: 1, vocab: V, trainSteps: opts.trainSteps,
+      system, cell, ...wasmnnAbout(), vocab: V, trainSteps: opts.trainSteps,
       trainSeconds: t.wall, trainCharsPerSec: chars / t.wall, trainCharsPerCpuSec: chars / t.cpu, valLoss,
       valBitsPerChar: valLoss / Math.LN2, genChars: opts.genChars, genCharsPerSec: opts.genChars / genWall,
       genCharsPerCpuSec: opts.genChars / genCpu, sample: PROMPT + data.vocabulary.decode(ids), rssLoadedMiB, rssPeakMiB, sweep,
@@ -273,24 +238,14 @@ async function runChild(system, opts) {
 
 /** TF.js on its wasm (one thread) or cpu backend: training speed only (see the file's head). */
 async function tfjsChild(system, opts, cell) {
-  const warn = console.warn;
-  console.warn = () => {};
-  const tf = await import("@tensorflow/tfjs");
-  const wasm = await import("@tensorflow/tfjs-backend-wasm");
-  console.warn = warn;
   const backend = system === "tfjs-wasm" ? "wasm" : "cpu";
-  if (backend === "wasm") {
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-    wasm.setThreadsCount(1);
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`TF.js ${backend} backend failed to initialise`);
-  await tf.ready();
+  const { tf, about: lib } = await loadTfjs(backend);
   const nn = await import("wasmnn"); // only for the data preparation, the same ids as the other systems
   await nn.ready();
   const cpu = () => cpuSeconds(process.cpuUsage());
-  const about = { system, cell, version: tf.version.tfjs, backend: tf.getBackend(), threads: backend === "wasm" ? wasm.getThreadsCount() : 1 };
+  const about = { system, cell, ...lib };
   const build = (steps) => {
-    const data = charData(nn, steps);
+    const data = charData(nn, steps, VAL_FRACTION);
     const V = data.vocabulary.size;
     const rnn = cell === "lstm"
       ? tf.layers.lstm({ units: UNITS, returnSequences: true, recurrentActivation: "sigmoid", unitForgetBias: true, recurrentInitializer: "glorotUniform" })

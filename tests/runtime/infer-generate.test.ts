@@ -6,6 +6,12 @@ import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
 import { generate } from 'wasmnn/infer/generate';
+// the bundler's way in: the inference core and only the GPT's layer kinds
+import * as core from 'wasmnn/infer/core';
+import 'wasmnn/infer/layers/token-and-position-embedding';
+import 'wasmnn/infer/layers/transformer-decoder';
+import 'wasmnn/infer/layers/layer-normalization';
+import 'wasmnn/infer/layers/dense';
 import { throwsError, tokenIds } from './helpers';
 
 const test = suite('infer: generate');
@@ -158,6 +164,15 @@ for (const [name, layers] of GPTS) {
     m.dispose();
   });
 }
+
+test('a GPT loaded by wasmnn/infer/core with only its layer kinds imported: the same ids', async () => {
+  await core.ready();
+  const m = await trained(25, GPTS[0][1]);
+  const edge = core.loadModel(m.save());
+  for (const options of GPT_OPTIONS.slice(0, 3)) assert.equal(Array.from(generate(edge, options)), Array.from(nn.generate(m, options)), `${JSON.stringify(options)}`);
+  edge.dispose();
+  m.dispose();
+});
 
 test("a GPT's bad calls: wasmnn/infer's typed errors with nn.generate's messages; the model stays usable", async () => {
   const m = await trained(24, GPTS[0][1]);

@@ -107,6 +107,10 @@ function classesByName(file) {
   const source = readFileSync(file, 'utf8');
   const names = [...source.matchAll(/^export class (\w+) extends/gm)].map(([, name]) => name)
     .filter((name) => source.includes(`readonly className = '${name}';`));
+  // a subclass would answer instanceof of its base class in the library but not here
+  const layers = readdirSync('ts/layers').map((f) => readFileSync(join('ts/layers', f), 'utf8')).join('\n');
+  const based = names.filter((name) => new RegExp(`\\bextends ${name}\\b`).test(layers));
+  if (based.length) throw new Error(`ts/layers: ${based.join(', ')} subclassed; wasmnn/infer/generate's className stand-ins cannot tell the subclasses`);
   return `import { named } from 'class-name';\n${names.map((name) => `export const ${name} = /* @__PURE__ */ named('${name}');\n`).join('')}`;
 }
 

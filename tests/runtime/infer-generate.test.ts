@@ -6,6 +6,12 @@ import * as assert from 'uvu/assert';
 import * as nn from 'wasmnn';
 import * as infer from 'wasmnn/infer';
 import { generate } from 'wasmnn/infer/generate';
+// the bundler's way in: the inference core and only the GPT's layer kinds
+import * as core from 'wasmnn/infer/core';
+import 'wasmnn/infer/layers/token-and-position-embedding';
+import 'wasmnn/infer/layers/transformer-decoder';
+import 'wasmnn/infer/layers/layer-normalization';
+import 'wasmnn/infer/layers/dense';
 import { throwsError, tokenIds } from './helpers';
 
 const test = suite('infer: generate');
@@ -96,6 +102,119 @@ test("bad calls are wasmnn/infer's typed errors naming the problem; the model st
   edge.dispose();
   throwsError(() => generate(edge, OPTIONS[0]), infer.StateError, /disposed/);
   m.dispose();
+});
+
+// A GPT (the CLI's --model gpt in small: pre-LN GELU decoder blocks, a final layer norm, a dense softmax) and other
+// arrangements the KV-cache stepper takes: wasmnn/infer/generate must give nn.generate's ids with every option,
+// past the window too (slide 'token' re-runs the cropped window, 'half' restarts it from its last half).
+const T = 8;
+const GPTS: [string, () => nn.layers.Layer[]][] = [
+  ['tokenAndPositionEmbedding -> 2 pre-LN gelu transformerDecoders -> layerNormalization -> dense softmax (the CLI\'s GPT)', () => [
+    L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim: 8 }),
+    L.transformerDecoder({ intermediateDim: 16, numHeads: 2, activation: 'gelu', normalizeFirst: true }),
+    L.transformerDecoder({ intermediateDim: 16, numHeads: 2, activation: 'gelu', normalizeFirst: true }),
+    L.layerNormalization({ epsilon: 1e-5 }), L.dense({ units: V, activation: 'softmax' })]],
+  // a post-LN relu block, a causal multiHeadAttention of its own, an RMS norm, dropout, a hidden dense layer and
+  // timeDistributed(dense softmax)
+  ['tokenAndPositionEmbedding -> post-LN transformerDecoder -> causal multiHeadAttention -> rmsNormalization -> dropout -> dense relu -> timeDistributed(dense softmax)', () => [
+    L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim: 6 }),
+    L.transformerDecoder({ intermediateDim: 12, numHeads: 3 }),
+    L.multiHeadAttention({ numHeads: 2, keyDim: 4, valueDim: 3, useCausalMask: true }), L.rmsNormalization(),
+    L.dropout({ rate: 0.1 }), L.dense({ units: 10, activation: 'relu' }),
+    L.timeDistributed({ layer: L.dense({ units: V, activation: 'softmax' }) })]],
+];
+
+const GPT_OPTIONS: nn.GenerateOptions[] = [
+  { prompt: [3, 1, 4], length: 40, seed: 9 }, // slide 'token' past the window of 8
+  { prompt: [2], length: 30, seed: 10, temperature: 0.7, topK: 3, slide: 'half' },
+  { prompt: [7, 7, 2, 11, 5, 9, 12, 1], length: 25, seed: 2 ** 32 - 1, temperature: 1.6, topP: 0.8, slide: 'half' }, // a full window
+  { prompt: [5, 0, 6], length: 20, seed: 4, topK: 5, topP: 0.9, cache: false },
+  { prompt: [1, 2], length: 12, topK: 1 }, // greedy: the seed does not matter
+  { prompt: [8, 3], length: 0, seed: 1 },
+];
+
+for (const [name, layers] of GPTS) {
+  test(`${name}: the ids of nn.generate for the same seed and options, no module memory kept`, async () => {
+    const m = await trained(23, layers);
+    const edge = infer.loadModel(m.save());
+    const before = edgeHeap.bytesInUse;
+    for (const options of GPT_OPTIONS) {
+      const want = nn.generate(m, options);
+      const got = generate(edge, options);
+      assert.instance(got, Int32Array);
+      assert.equal(Array.from(got), Array.from(want), `${JSON.stringify(options)}`);
+      if (options.length > 20 && !options.topK) assert.ok(new Set(want).size > 3, 'the generation is not a few repeated ids');
+    }
+    assert.is(edgeHeap.bytesInUse, before, 'generate keeps no module memory after it returns');
+    // the cache and the window re-run agree at the edge too, past the window with either slide
+    for (const slide of ['token', 'half'] as const) {
+      const options = { prompt: [4, 4, 1], length: 30, seed: 6, slide };
+      assert.equal(Array.from(generate(edge, { ...options, cache: false })), Array.from(generate(edge, options)), `cache: false, slide ${slide}`);
+    }
+    // onToken streams the ids as they come and ends the generation where it returns false
+    const streamed: number[] = [];
+    const cut = generate(edge, { ...GPT_OPTIONS[0], onToken: (id, t) => (streamed.push(id), t < 11) });
+    assert.equal(Array.from(cut), Array.from(nn.generate(m, GPT_OPTIONS[0])).slice(0, 12));
+    assert.equal(streamed, Array.from(cut));
+    // another seed, other ids (the seed is used)
+    const a = generate(edge, GPT_OPTIONS[0]), b = generate(edge, { ...GPT_OPTIONS[0], seed: 10 });
+    assert.ok(Array.from(a).some((v, i) => v !== b[i]), 'seeds 9 and 10 gave the same ids');
+    assert.is(edgeHeap.bytesInUse, before, 'no module memory kept');
+    edge.dispose();
+    m.dispose();
+  });
+}
+
+test('a GPT loaded by wasmnn/infer/core with only its layer kinds imported: the same ids', async () => {
+  await core.ready();
+  const m = await trained(25, GPTS[0][1]);
+  const edge = core.loadModel(m.save());
+  for (const options of GPT_OPTIONS.slice(0, 3)) assert.equal(Array.from(generate(edge, options)), Array.from(nn.generate(m, options)), `${JSON.stringify(options)}`);
+  edge.dispose();
+  m.dispose();
+});
+
+test("a GPT's bad calls: wasmnn/infer's typed errors with nn.generate's messages; the model stays usable", async () => {
+  const m = await trained(24, GPTS[0][1]);
+  const edge = infer.loadModel(m.save());
+  const before = edgeHeap.bytesInUse;
+  /** The library's error for these options, then the same class (wasmnn/infer's) and message at the edge. */
+  const same = (options: nn.GenerateOptions, kind: 'ShapeError' | 'ValueError', re: RegExp, model = m, edgeModel = edge) => {
+    let want: Error | null = null;
+    try {
+      nn.generate(model, options);
+    } catch (e) {
+      want = e as Error;
+    }
+    assert.ok(want, `nn.generate refused ${JSON.stringify(options)}`);
+    assert.instance(want, nn[kind], `the library's ${want!.name}: ${want!.message}`);
+    assert.ok(re.test(want!.message), `the library's message: ${want!.message}`);
+    throwsError(() => generate(edgeModel, options), infer[kind], new RegExp(`^${want!.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  };
+  same({ prompt: [1, 2, 3, 4, 5, 6, 7, 8, 9], length: 2 }, 'ShapeError', /prompt has 9 tokens, longer than the 8 positions/);
+  same({ prompt: [1, V], length: 2 }, 'ValueError', new RegExp(`prompt\\[1\\] = ${V} is not a token id in \\[0, ${V}\\)`));
+  same({ prompt: [1], length: 2, topP: 0 }, 'ValueError', /topP must be in \(0, 1\]/);
+  same({ prompt: [1], length: 2, slide: 'all' as never }, 'ValueError', /slide must be 'token' or 'half'/);
+  same({ prompt: [1], length: 2, cache: 1 as never }, 'ValueError', /cache must be true or false/);
+  same({ prompt: [1], length: 2, onToken: 3 as never }, 'ValueError', /onToken must be a function/);
+  assert.is(edgeHeap.bytesInUse, before, 'a refused generate keeps no module memory');
+  assert.equal(Array.from(generate(edge, GPT_OPTIONS[1])), Array.from(nn.generate(m, GPT_OPTIONS[1])), 'after the refused calls');
+  // a token embedding with maskZero (the cache cannot hide id 0), and a softmax over more ids than the embedding
+  // takes (a drawn id past its table is refused when it is fed back, mid-generation)
+  const masked = nn.sequential({ seed: 2, layers: [
+    L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: V, sequenceLength: T, embeddingDim: 4, maskZero: true }),
+    L.transformerDecoder({ intermediateDim: 8, numHeads: 1 }), L.dense({ units: V, activation: 'softmax' })] });
+  const wide = nn.sequential({ seed: 3, layers: [
+    L.tokenAndPositionEmbedding({ inputShape: [T], vocabularySize: 3, sequenceLength: T, embeddingDim: 4 }),
+    L.transformerDecoder({ intermediateDim: 8, numHeads: 1 }), L.dense({ units: 60, activation: 'softmax' })] });
+  const maskedEdge = infer.loadModel(masked.save()), wideEdge = infer.loadModel(wide.save());
+  const loaded = edgeHeap.bytesInUse;
+  same({ prompt: [1], length: 2 }, 'ValueError', /has maskZero/, masked, maskedEdge);
+  same({ prompt: [1, 2], length: 30, seed: 5 }, 'ValueError', /generate: token \d+ = \d+ is not an id in \[0, 3\)/, wide, wideEdge);
+  assert.is(edgeHeap.bytesInUse, loaded, 'a generate refused at the start or midway keeps no module memory');
+  for (const x of [masked, wide, m]) x.dispose();
+  for (const x of [maskedEdge, wideEdge, edge]) x.dispose();
+  throwsError(() => generate(edge, GPT_OPTIONS[0]), infer.StateError, /disposed/);
 });
 
 test.run();

@@ -153,6 +153,14 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
     assert.equal(Array.from(generate(edge, { prompt: [1, 2], length: 5, seed: 3 })), Array.from(nn.generate(text, { prompt: [1, 2], length: 5, seed: 3 })));
     edge.dispose();
     text.dispose();
+    // and a GPT's KV-cache kernels: a decoder block's step, a causal attention layer's, the cache filled by the prompt
+    const gpt = nn.sequential({ seed: 15, layers: [L.tokenAndPositionEmbedding({ inputShape: [4], vocabularySize: 9, sequenceLength: 4, embeddingDim: 4 }),
+      L.transformerDecoder({ intermediateDim: 6, numHeads: 2 }), L.multiHeadAttention({ numHeads: 1, keyDim: 3, useCausalMask: true }),
+      L.dense({ units: 9, activation: 'softmax' })] });
+    const gptEdge = infer.loadModel(gpt.save());
+    assert.equal(Array.from(generate(gptEdge, { prompt: [1, 2], length: 5, seed: 3 })), Array.from(nn.generate(gpt, { prompt: [1, 2], length: 5, seed: 3 })));
+    gptEdge.dispose();
+    gpt.dispose();
   } finally {
     backend.kernels = kernels;
   }

@@ -62,9 +62,10 @@ export async function bundle(opts: BundleOptions): Promise<BundleResult> {
   const module = readFileSync(join(DIST, 'wasmnn-infer.wasm'));
   const exported = WebAssembly.Module.exports(new WebAssembly.Module(module)).filter((e) => e.kind === 'function').map((e) => e.name);
   // code the model never reaches: the open-steps path of a model whose steps are fixed, and the layers' getConfig
-  // (statements labelled savingOnly:) unless a layer of the bundle calls it (a wrapper copies its layer's config)
+  // (statements labelled savingOnly:) unless a layer of the bundle calls it (a wrapper copies its layer's config), and
+  // the attention layers' KV-cache steps (labelled generationOnly: a bundle predicts, it does not generate)
   const openSteps = (topology.layers[0].config.inputShape as unknown[] | undefined)?.[0] === null;
-  let dropLabels = [...(openSteps ? [] : ['openSteps']), 'savingOnly'];
+  let dropLabels = [...(openSteps ? [] : ['openSteps']), 'savingOnly', 'generationOnly'];
   let mangleCache: Record<string, string | false> = {};
   const bundleJs = async (wasmInline: boolean) => {
     const result = await build({

@@ -178,8 +178,8 @@ export class MultiHeadAttention extends Layer {
    * cache (attention_step), the work of one position instead of the window's. b: this layer's buffers for one sample.
    */
   forwardCached(env: Env, b: Buffers, cache: Buffers, x: number, z: number, n: number, pos: number): void {
-    // labelled as training code so that wasmnn/infer, which does not generate, leaves the cache kernels out
-    trainingOnly: {
+    // kept by wasmnn/infer (wasmnn/infer/generate steps its models); `wasmnn bundle`, which only predicts, drops it
+    generationOnly: {
       const { k } = env;
       const t = this.steps, h = this.numHeads, dk = this.keyDim, dv = this.valueDim;
       if (!this.useCausalMask) throw new ShapeError(`${this.name}: a KV cache needs causal attention (useCausalMask), else an early position would see later ones`);

@@ -166,7 +166,7 @@ abstract class TransformerBlock extends Layer {
   forwardCached(env: Env, b: Buffers, cache: Buffers, x: number, y: number, n: number, pos: number): void {
     const plan = this.planOf(b);
     if (n === 1 && pos > 0 && this.causal && cache.step) {
-      trainingOnly: {
+      generationOnly: {
         if (pos >= this.inputShape![0]) throw new ShapeError(`${this.name}: the KV cache holds ${this.inputShape![0]} positions; got position ${pos}`);
         if (!this.stepWritten.has(cache)) this.writeStep(env, b, cache);
         env.k.decoder_step(x, y, cache.step, pos);

@@ -36,6 +36,10 @@ export interface GenerateOptions {
   onToken?: (id: number, t: number) => boolean | void;
 }
 
+/** The models the recurrent and GPT steppers know, for the error when neither does (both builds step the same). */
+export const STEPPABLE = 'token ids in (an embedding first), recurrent layers or causal attention ' +
+  '(tokenAndPositionEmbedding, transformerDecoder blocks, layer norms), and dense layers on top ending in a softmax over the vocabulary';
+
 /** What the loop needs of a model: its name (for errors) and its network. */
 export interface Steppable {
   readonly name: string;

@@ -6,7 +6,7 @@
 // f64 sums in JS (exact, so the same everywhere), the draw from a module generator seeded with `seed`: the same seed
 // gives the same ids in every runtime.
 import type { Sequential } from './model';
-import { generateWith, type GenerateOptions } from './generate-loop';
+import { generateWith, STEPPABLE, type GenerateOptions } from './generate-loop';
 import { recurrentStepper } from './generate-rnn';
 import { gptStepper } from './generate-gpt';
 import type { StepperMaker } from './stepper';
@@ -18,8 +18,7 @@ export const STEPPERS: StepperMaker[] = [];
 
 /** The `length` token ids that follow `prompt` (prompt excluded). */
 export function generate(model: Sequential, options: GenerateOptions): Int32Array {
-  return generateWith(model, options, STEPPERS, 'token ids in (an embedding first), recurrent layers or causal attention ' +
-    '(tokenAndPositionEmbedding, transformerDecoder blocks, layer norms), and dense layers on top ending in a softmax over the vocabulary');
+  return generateWith(model, options, STEPPERS, STEPPABLE);
 }
 
 STEPPERS.push(recurrentStepper, gptStepper);

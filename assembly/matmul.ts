@@ -301,6 +301,14 @@ function copyTile(src: usize, srcStride: usize, dst: usize, dstStride: usize, ro
  * and issues more arithmetic per load than 4x8. The loop is deliberately not unrolled: V8 unrolls small wasm
  * loops itself, and a bigger body schedules worse. The accumulators start from C when adding: adding C after
  * the loop instead halves V8's speed (the extra merge of the accumulators spills inside the loop).
+ * Where the ceiling is (Node 20 on a Zen 5 core, panels in L1, ns per k step): 2x8 1.24, 3x8 1.25, 4x8 1.54,
+ * 5x8 1.65, so 5x8 does the most arithmetic per pass, about 50 GFLOPS. V8 turns a step into some 38 instructions:
+ * besides the 7 loads and 20 multiplies and adds, an address add for each broadcast with an offset, zero-extending
+ * moves of the two pointers and the loop's stack check; scalar loads splatted by a shuffle (41 GFLOPS), A
+ * broadcast by shuffles from one vector load (43) and two k steps a pass (40, it spills) were all slower. What a
+ * product loses beyond the kernel is packing and edges: about a tenth of the kernel's time in the character GPT's
+ * training step. (Reading op(B), or gemm_tn's op(A), in place instead of packing it was slower there: a panel's
+ * rows, a power-of-two stride apart, share a few cache sets.)
  * So every element of C is the plain sequential f32 sum C + a0·b0 + a1·b1 + ... in k order (each product
  * rounded, then added), whatever the tile, block or runtime. Runtimes that bounds-check every memory access in
  * software (Deno, Bun) pay for the 7 loads per step; bench/README.md has the figures.

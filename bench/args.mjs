@@ -32,6 +32,9 @@ export const someOf = (key, initial, choices, help) =>
 export const words = (key, choices, help) =>
   ({ key, initial: [], help, arg: `[${choices.join("|")}]...`, positional: true, take: (v, name) => known(name, [v], choices)[0] });
 
+/** Any text (a file name). */
+export const text = (key, initial, help, arg = "TEXT") => ({ key, initial, help, arg, take: (v) => v });
+
 /**
  * `argv` read against `options` (flag -> kind): an object of every kind's field, its default unless the command line
  * sets it, and `help: true` when --help or -h is given. Throws an Error naming the flag at the first unknown flag,

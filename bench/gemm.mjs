@@ -6,23 +6,30 @@
 // With no runtime named, all four run. --markdown also prints the tables for bench/README.md. --cpu-clock times
 // with the process's CPU time instead of the wall clock in Node, Deno and Bun (steadier on a shared machine;
 // Chromium always uses the wall clock).
+//
+//   node bench/gemm.mjs --gpt [--baseline OTHER.wasm] [--cpu-clock]
+// The character GPT's products instead (GPT_SHAPES in bench/gemm-core.js), wasmnn alone in Node, with the milliseconds
+// they add up to in one training step; --baseline times another build of the module (say, a copy of an earlier
+// dist/wasmnn.wasm) in alternation with this one, so both see the same load, and says whether their bits agree.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findChromium } from "../scripts/chromium.mjs";
-import { GEMM_SHAPES, RUNS, fillRandom, loadGemm, makeTimer, median, storedShapes } from "./gemm-core.js";
+import { GEMM_SHAPES, GPT_SHAPES, RUNS, fillRandom, loadGemm, makeTimer, median, storedShapes } from "./gemm-core.js";
 import { serve } from "../scripts/serve.mjs";
-import { commandLine, flag, words } from "./args.mjs";
+import { commandLine, flag, text, words } from "./args.mjs";
 
 const WASM_PATH = "dist/wasmnn.wasm";
 const RUNTIMES = ["node", "deno", "bun", "chromium"];
-const { runtimes, markdown, cpuClock } = commandLine("bench/gemm.mjs", {
+const { runtimes, markdown, cpuClock, gpt, baselinePath } = commandLine("bench/gemm.mjs", {
   usage: "node bench/gemm.mjs [runtime]... [options]: GFLOPS of wasmnn's gemm kernels (and TF.js wasm's in Node)",
   options: {
     "": words("runtimes", RUNTIMES, "the runtimes to run (all four when none is named)"),
     "--markdown": flag("markdown", "also print the tables for bench/README.md"),
     "--cpu-clock": flag("cpuClock", "time by the process's CPU time instead of the wall clock (Node, Deno, Bun)"),
+    "--gpt": flag("gpt", "the character GPT's products instead of the squares, with the milliseconds they add up to per training step"),
+    "--baseline": text("baselinePath", null, "another build's wasmnn.wasm, timed in alternation (and whether its bits match)", "FILE"),
   },
 });
 /** Milliseconds of this process's CPU time (user + system). */
@@ -35,6 +42,7 @@ const want = (name) => runtimes.length === 0 || runtimes.includes(name);
 
 async function main() {
   const wasmBytes = readFileSync(WASM_PATH);
+  if (gpt) return benchGpt(wasmBytes, baselinePath && readFileSync(baselinePath));
   const figures = {}; // runtime -> [gflops per shape]
   let nodeRows = null;
   if (want("node")) {
@@ -93,6 +101,32 @@ async function benchNode(wasmBytes) {
     console.log(`${shape.name.padEnd(24)} wasmnn ${fmt(row.wasmnn)} GFLOPS  tfjs-wasm ${fmt(row.tfjs)} GFLOPS  ratio=${ratio}`);
   }
   return rows;
+}
+
+/** The GPT's products in Node, this build (and the baseline build in alternation with it). */
+async function benchGpt(wasmBytes, baselineBytes) {
+  const builds = [["wasmnn", wasmBytes], ...(baselineBytes ? [["baseline", baselineBytes]] : [])];
+  const loaded = await Promise.all(builds.map(([, bytes]) => loadGemm(bytes)));
+  console.log(`Node ${process.versions.node}, the character GPT's products, median of ${RUNS} runs, ` +
+    `${cpuClock ? "CPU time" : "wall clock"}${baselineBytes ? `, baseline ${baselinePath}` : ""}`);
+  const stepMs = builds.map(() => 0);
+  for (const shape of GPT_SHAPES) {
+    const products = loaded.map(({ prepare }) => prepare(shape));
+    const errors = products.map((p) => p.check());
+    if (errors.some((e) => !(e <= 1e-5))) throw new Error(`${shape.name}: wrong results (${errors.join(", ")})`);
+    const same = products.length > 1 && products[0].result().every((x, i) => Object.is(x, products[1].result()[i]));
+    const timers = products.map((p) => makeTimer(p.run, timing));
+    const ms = products.map(() => []);
+    for (let r = 0; r < RUNS; r++) timers.forEach((time, b) => ms[b].push(time()));
+    const cells = products.map((p, b) => {
+      const t = median(ms[b]);
+      stepMs[b] += shape.count * t;
+      return `${builds[b][0]} ${fmt(p.flops / (t * 1e6))} GFLOPS ${t.toFixed(3)} ms`;
+    });
+    const tail = products.length > 1 ? `  ratio=${(median(ms[1]) / median(ms[0])).toFixed(2)}${same ? "  same bits" : "  other bits"}` : "";
+    console.log(`${shape.kernel} ${shape.name.padEnd(26)} x${String(shape.count).padEnd(3)} ${cells.join("  ")}${tail}`);
+  }
+  console.log(`one training step's products: ${builds.map(([name], b) => `${name} ${stepMs[b].toFixed(1)} ms`).join(", ")}`);
 }
 
 async function loadTfjs() {

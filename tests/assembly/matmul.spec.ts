@@ -175,6 +175,17 @@ describe("gemm_nn, gemm_tn, gemm_nt equal the triple loop", () => {
     }
   });
 
+  it("on the character GPT's shapes (768 rows, 128 features, a 512 feed-forward, 85 ids)", () => {
+    // 768 rows are 153 five-row tiles and 3 rows over; the weight gradients sum 768 rows in two k blocks; 85 columns
+    // end in a 5-column panel. Generation's KV cache relies on these being the sequential sums (NOT_SEQUENTIAL_SUM).
+    expect<i32>(check(NN, 768, 128, 128, 0, 0)).toBe(OK, label(NN, 768, 128, 128, 0));
+    expect<i32>(check(NN, 768, 128, 85, 0, 0)).toBe(OK, label(NN, 768, 128, 85, 0));
+    expect<i32>(check(TN, 128, 768, 85, 0, 0)).toBe(OK, label(TN, 128, 768, 85, 0));
+    expect<i32>(check(TN, 512, 768, 128, 0, 0)).toBe(OK, label(TN, 512, 768, 128, 0));
+    expect<i32>(check(NT, 768, 128, 128, 1, 0)).toBe(OK, label(NT, 768, 128, 128, 1));
+    expect<i32>(check(NT, 768, 85, 128, 0, 0)).toBe(OK, label(NT, 768, 85, 128, 0));
+  });
+
   it("on the MLP's shapes", () => {
     // forward 64x784·784x256, weight gradient (64x784)ᵀ·(64x256), input gradient (64x256)·(784x256)ᵀ
     expect<i32>(check(NN, 64, 784, 256, 0, 0)).toBe(OK, label(NN, 64, 784, 256, 0));

@@ -2,7 +2,7 @@
 // that name the flag. Run: node --test tests/scripts/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flag, helpText, int, ints, oneOf, parseArgs, preset, someOf, systemOptions, unflag, words } from '../../bench/args.mjs';
+import { flag, helpText, int, ints, oneOf, parseArgs, preset, someOf, systemOptions, text, unflag, words } from '../../bench/args.mjs';
 
 const SYSTEMS = ['wasmnn', 'torch'];
 const options = {
@@ -13,22 +13,23 @@ const options = {
   '--profile': flag('profile', 'profile'),
   '--mode': oneOf('mode', 'main', ['main', 'scaling'], 'mode'),
   '--cells': someOf('cells', ['lstm', 'gru'], ['lstm', 'gru'], 'cells'),
+  '--model': text('model', null, 'a file', 'FILE'),
   ...systemOptions(SYSTEMS, { children: ['wasmnn'] }),
 };
 
 test('defaults when the command line is empty', () => {
   assert.deepEqual(parseArgs([], options), {
     help: false, iters: 2000, contexts: [64, 128], scaling: true, profile: false, mode: 'main', cells: ['lstm', 'gru'],
-    only: SYSTEMS, markdown: false, child: null,
+    model: null, only: SYSTEMS, markdown: false, child: null,
   });
 });
 
 test('every kind of option reads its value', () => {
   const o = parseArgs(['--iters', '3', '--contexts', '64,256', '--no-scaling', '--profile', '--mode', 'scaling',
-    '--cells', 'gru', '--only', 'torch', '--markdown', '--child', 'wasmnn'], options);
+    '--cells', 'gru', '--model', 'm.wnn', '--only', 'torch', '--markdown', '--child', 'wasmnn'], options);
   assert.deepEqual(o, {
     help: false, iters: 3, contexts: [64, 256], scaling: false, profile: true, mode: 'scaling', cells: ['gru'],
-    only: ['torch'], markdown: true, child: 'wasmnn',
+    model: 'm.wnn', only: ['torch'], markdown: true, child: 'wasmnn',
   });
 });
 

@@ -237,16 +237,22 @@ export namespace activation {
   }
 }
 
+/** The vector at p, or zeros when the derivative does not read it (p may then be 0). */
+@inline function loadIf(used: bool, p: usize): v128 {
+  return used ? v128.load(p) : k(0);
+}
+
 @inline function backwardLoop(z: usize, y: usize, dy: usize, dz: usize, n: i32, act: i32, alpha: f32): void {
   const zero = k(0);
   let i = 0;
   // four vectors a pass, as forwardLoop (all loaded before any store: dz may alias dy)
   for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    const a = backward4(derivUsesZ(act) ? v128.load(z + o) : zero, derivUsesY(act) ? v128.load(y + o) : zero, v128.load(dy + o), act, alpha);
-    const b = backward4(derivUsesZ(act) ? v128.load(z + o, 16) : zero, derivUsesY(act) ? v128.load(y + o, 16) : zero, v128.load(dy + o, 16), act, alpha);
-    const c = backward4(derivUsesZ(act) ? v128.load(z + o, 32) : zero, derivUsesY(act) ? v128.load(y + o, 32) : zero, v128.load(dy + o, 32), act, alpha);
-    const d = backward4(derivUsesZ(act) ? v128.load(z + o, 48) : zero, derivUsesY(act) ? v128.load(y + o, 48) : zero, v128.load(dy + o, 48), act, alpha);
+    const a = backward4(loadIf(derivUsesZ(act), z + o), loadIf(derivUsesY(act), y + o), v128.load(dy + o), act, alpha);
+    const p = o + 16, q = o + 32, r = o + 48;
+    const b = backward4(loadIf(derivUsesZ(act), z + p), loadIf(derivUsesY(act), y + p), v128.load(dy + p), act, alpha);
+    const c = backward4(loadIf(derivUsesZ(act), z + q), loadIf(derivUsesY(act), y + q), v128.load(dy + q), act, alpha);
+    const d = backward4(loadIf(derivUsesZ(act), z + r), loadIf(derivUsesY(act), y + r), v128.load(dy + r), act, alpha);
     v128.store(dz + o, a);
     v128.store(dz + o, b, 16);
     v128.store(dz + o, c, 32);
@@ -254,8 +260,7 @@ export namespace activation {
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const zv = derivUsesZ(act) ? v128.load(z + o) : zero;
-    const yv = derivUsesY(act) ? v128.load(y + o) : zero;
+    const zv = loadIf(derivUsesZ(act), z + o), yv = loadIf(derivUsesY(act), y + o);
     v128.store(dz + o, backward4(zv, yv, v128.load(dy + o), act, alpha));
   }
   if (i < n) {

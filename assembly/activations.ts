@@ -3,7 +3,7 @@
 // Tails go through the same vector code as the body (one partial vector), so an element's result never depends
 // on where it falls in the array. All math is vmath's, inside the module.
 
-import { vmath } from "./vmath";
+import { vmath, NCDF_MAX } from "./vmath";
 
 export const ACT_LINEAR: i32 = 0;
 export const ACT_STEP: i32 = 1; // Heaviside: 1 for x > 0, else 0; derivative 0
@@ -31,6 +31,24 @@ const INV_SQRT_2PI: f32 = 0.398942280;
   const xc = vmath.clamp(x, -GELU_CLAMP, GELU_CLAMP);
   const x2 = f32x4.mul(xc, xc);
   return f32x4.mul(f32x4.mul(xc, vmath.madd(x2, k(GELU_K), k(1))), k(2 * GELU_C));
+}
+
+// The exact GELU y = z Phi(z) and its slope Phi(z) + z phi(z) share one exponential, e = e^(-a^2/2) with
+// a = vmath.ncdfAbs(z): the backward pass and the training forward that keeps the slope (bias_gelu_slope_forward)
+// compute it the same way, and y the same way as the forward pass (vmath.ncdf), so their bits agree.
+
+/** Phi(z) + z phi(z) from a = vmath.ncdfAbs(z), e = vmath.expHalfSquare(a) and cdf = Phi(z); phi is 0 from
+ *  NCDF_MAX on (e stops falling there, and z e would grow with z). */
+@inline function geluSlope(z: v128, a: v128, e: v128, cdf: v128): v128 {
+  const phi = v128.and(f32x4.mul(e, k(INV_SQRT_2PI)), f32x4.lt(a, k(NCDF_MAX)));
+  return vmath.madd(z, phi, cdf);
+}
+
+/** GELU's slope alone. */
+@inline function geluSlopeOf(z: v128): v128 {
+  const a = vmath.ncdfAbs(z);
+  const e = vmath.expHalfSquare(a);
+  return geluSlope(z, a, e, vmath.ncdfFromLeft(z, vmath.ncdfLeft(a, e)));
 }
 
 /** y = f(x) on 4 lanes. act is a constant after inlining, so each kernel keeps only its own case. */
@@ -89,11 +107,8 @@ const INV_SQRT_2PI: f32 = 0.398942280;
       return f32x4.mul(dy, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)));
     case ACT_SOFTPLUS:
       return f32x4.mul(dy, vmath.sigmoid(z));
-    case ACT_GELU: {
-      // Phi(z) + z phi(z); phi's exponent underflows to 0 well before z^2 overflows matters
-      const phi = f32x4.mul(vmath.exp(f32x4.mul(f32x4.mul(z, z), k(-0.5))), k(INV_SQRT_2PI));
-      return f32x4.mul(dy, vmath.madd(z, phi, vmath.ncdf(z)));
-    }
+    case ACT_GELU:
+      return f32x4.mul(dy, geluSlopeOf(z));
     case ACT_GELU_TANH: {
       // d/dz [z s(v)] = s + z s (1 - s) v', with s (1 - s) = e / (1 + e)^2, e = e^-|v| (no cancellation)
       const v = geluTanhArg(z);
@@ -222,13 +237,30 @@ export namespace activation {
   }
 }
 
+/** The vector at p, or zeros when the derivative does not read it (p may then be 0). */
+@inline function loadIf(used: bool, p: usize): v128 {
+  return used ? v128.load(p) : k(0);
+}
+
 @inline function backwardLoop(z: usize, y: usize, dy: usize, dz: usize, n: i32, act: i32, alpha: f32): void {
   const zero = k(0);
   let i = 0;
+  // four vectors a pass, as forwardLoop (all loaded before any store: dz may alias dy)
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = backward4(loadIf(derivUsesZ(act), z + o), loadIf(derivUsesY(act), y + o), v128.load(dy + o), act, alpha);
+    const p = o + 16, q = o + 32, r = o + 48;
+    const b = backward4(loadIf(derivUsesZ(act), z + p), loadIf(derivUsesY(act), y + p), v128.load(dy + p), act, alpha);
+    const c = backward4(loadIf(derivUsesZ(act), z + q), loadIf(derivUsesY(act), y + q), v128.load(dy + q), act, alpha);
+    const d = backward4(loadIf(derivUsesZ(act), z + r), loadIf(derivUsesY(act), y + r), v128.load(dy + r), act, alpha);
+    v128.store(dz + o, a);
+    v128.store(dz + o, b, 16);
+    v128.store(dz + o, c, 32);
+    v128.store(dz + o, d, 48);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const zv = derivUsesZ(act) ? v128.load(z + o) : zero;
-    const yv = derivUsesY(act) ? v128.load(y + o) : zero;
+    const zv = loadIf(derivUsesZ(act), z + o), yv = loadIf(derivUsesY(act), y + o);
     v128.store(dz + o, backward4(zv, yv, v128.load(dy + o), act, alpha));
   }
   if (i < n) {
@@ -305,20 +337,81 @@ export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, col
   const group = max(1, 256 / cols);
   for (let r0 = 0; r0 < rows; r0 += group) {
     const r1 = min(r0 + group, rows);
-    for (let r = r0; r < r1; r++) {
-      const zr = z + <usize>r * rowBytes;
-      let j = 0;
-      for (; j + 4 <= cols; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(zr + o, f32x4.add(v128.load(zr + o), v128.load(bias + o)));
-      }
-      if (j < cols) {
-        const o = <usize>j << 2;
-        const m = cols - j;
-        vmath.storePartial(zr + o, f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m)), m);
-      }
-    }
+    addBias(z, bias, r0, r1, cols);
     act_forward(z + <usize>r0 * rowBytes, y + <usize>r0 * rowBytes, (r1 - r0) * cols, act, alpha);
+  }
+}
+
+/** z[r] += bias for the rows r0..r1 of z (rows, cols). */
+@inline function addBias(z: usize, bias: usize, r0: i32, r1: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  for (let r = r0; r < r1; r++) {
+    const zr = z + <usize>r * rowBytes;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(zr + o, f32x4.add(v128.load(zr + o), v128.load(bias + o)));
+    }
+    if (j < cols) {
+      const o = <usize>j << 2;
+      const m = cols - j;
+      vmath.storePartial(zr + o, f32x4.add(vmath.loadPartial(zr + o, m), vmath.loadPartial(bias + o, m)), m);
+    }
+  }
+}
+
+/**
+ * The dense layer's epilogue in training when its activation is the exact GELU: as bias_act_forward (z += bias, then
+ * y = gelu(z), the same bits), and z then holds the slope gelu'(z) = Phi(z) + z phi(z) in place of the
+ * pre-activation, which is all the backward pass needs (slope_bias_grad multiplies by it): the slope shares the
+ * forward's exponential and Phi, so keeping it costs a few multiplies here and saves the backward pass its own.
+ * z and y are (rows, cols), y != z; bias is (cols) or 0.
+ */
+export function bias_gelu_slope_forward(z: usize, bias: usize, y: usize, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  const group = bias ? max(1, 256 / cols) : rows;
+  for (let r0 = 0; r0 < rows; r0 += group) {
+    const r1 = min(r0 + group, rows);
+    if (bias) addBias(z, bias, r0, r1, cols);
+    geluSlopeLoop(z + <usize>r0 * rowBytes, y + <usize>r0 * rowBytes, (r1 - r0) * cols);
+  }
+}
+
+/** y = gelu(z) and z = gelu'(z) over n values: four vectors a pass (as forwardLoop), then one, then the tail. */
+@inline function geluSlopeLoop(z: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const z0 = v128.load(z + o), z1 = v128.load(z + o, 16), z2 = v128.load(z + o, 32), z3 = v128.load(z + o, 48);
+    const a0 = vmath.ncdfAbs(z0), a1 = vmath.ncdfAbs(z1), a2 = vmath.ncdfAbs(z2), a3 = vmath.ncdfAbs(z3);
+    const e0 = vmath.expHalfSquare(a0), e1 = vmath.expHalfSquare(a1);
+    const e2 = vmath.expHalfSquare(a2), e3 = vmath.expHalfSquare(a3);
+    const c0 = vmath.ncdfFromLeft(z0, vmath.ncdfLeft(a0, e0)), c1 = vmath.ncdfFromLeft(z1, vmath.ncdfLeft(a1, e1));
+    const c2 = vmath.ncdfFromLeft(z2, vmath.ncdfLeft(a2, e2)), c3 = vmath.ncdfFromLeft(z3, vmath.ncdfLeft(a3, e3));
+    v128.store(y + o, f32x4.mul(z0, c0));
+    v128.store(y + o, f32x4.mul(z1, c1), 16);
+    v128.store(y + o, f32x4.mul(z2, c2), 32);
+    v128.store(y + o, f32x4.mul(z3, c3), 48);
+    v128.store(z + o, geluSlope(z0, a0, e0, c0));
+    v128.store(z + o, geluSlope(z1, a1, e1, c1), 16);
+    v128.store(z + o, geluSlope(z2, a2, e2, c2), 32);
+    v128.store(z + o, geluSlope(z3, a3, e3, c3), 48);
+  }
+  for (; i < n; i += 4) {
+    const o = <usize>i << 2;
+    const m = n - i;
+    const zv = m >= 4 ? v128.load(z + o) : vmath.loadPartial(z + o, m);
+    const a = vmath.ncdfAbs(zv);
+    const e = vmath.expHalfSquare(a);
+    const c = vmath.ncdfFromLeft(zv, vmath.ncdfLeft(a, e));
+    const yv = f32x4.mul(zv, c), sv = geluSlope(zv, a, e, c);
+    if (m >= 4) {
+      v128.store(y + o, yv);
+      v128.store(z + o, sv);
+    } else {
+      vmath.storePartial(y + o, yv, m);
+      vmath.storePartial(z + o, sv, m);
+    }
   }
 }
 
@@ -328,7 +421,7 @@ export function bias_act_forward(z: usize, bias: usize, y: usize, rows: i32, col
  * 16 columns at a time stay in registers across the rows.
  */
 export function bias_grad(dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32): void {
-  columnSums(0, dz, db, rows, cols, accumulate, false);
+  columnSums(0, dz, db, rows, cols, accumulate, GATE_NONE);
 }
 
 /**
@@ -337,11 +430,30 @@ export function bias_grad(dz: usize, db: usize, rows: i32, cols: i32, accumulate
  * computes them (the same order, so the same bits as act_backward then bias_grad). z and dz are (rows, cols).
  */
 export function relu_bias_grad(z: usize, dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32): void {
-  columnSums(z, dz, db, rows, cols, accumulate, true);
+  columnSums(z, dz, db, rows, cols, accumulate, GATE_RELU);
 }
 
-/** bias_grad, with relu's mask applied to dz first when `relu` (a constant at each call, so the branch folds away). */
-@inline function columnSums(z: usize, dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32, relu: bool): void {
+/**
+ * The backward pass of an activation whose slope the forward pass kept (bias_gelu_slope_forward) and the bias
+ * gradient in one pass over dz: dz = dz * s in place, then db = the column sums of dz as bias_grad computes them.
+ * s and dz are (rows, cols).
+ */
+export function slope_bias_grad(s: usize, dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32): void {
+  columnSums(s, dz, db, rows, cols, accumulate, GATE_SLOPE);
+}
+
+// what columnSums does to dz first: nothing, relu's mask where z > 0, or a product with the kept slope
+const GATE_NONE: i32 = 0;
+const GATE_RELU: i32 = 1;
+const GATE_SLOPE: i32 = 2;
+
+/** dz gated by m (relu: z; slope: s) on 4 lanes. */
+@inline function gate4(d: v128, m: v128, gate: i32): v128 {
+  return gate == GATE_RELU ? v128.and(d, f32x4.gt(m, k(0))) : f32x4.mul(d, m);
+}
+
+/** bias_grad, with dz gated first (`gate` is a constant at each call, so the branches fold away). */
+@inline function columnSums(z: usize, dz: usize, db: usize, rows: i32, cols: i32, accumulate: i32, gate: i32): void {
   const rowBytes = <usize>cols << 2;
   const zero = k(0);
   let j = 0;
@@ -353,12 +465,12 @@ export function relu_bias_grad(z: usize, dz: usize, db: usize, rows: i32, cols: 
     }
     let p = dz + o;
     for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
-      if (relu) {
+      if (gate != GATE_NONE) {
         const m = z + o + r * rowBytes;
-        v128.store(p, v128.and(v128.load(p), f32x4.gt(v128.load(m), zero)));
-        v128.store(p, v128.and(v128.load(p, 16), f32x4.gt(v128.load(m, 16), zero)), 16);
-        v128.store(p, v128.and(v128.load(p, 32), f32x4.gt(v128.load(m, 32), zero)), 32);
-        v128.store(p, v128.and(v128.load(p, 48), f32x4.gt(v128.load(m, 48), zero)), 48);
+        v128.store(p, gate4(v128.load(p), v128.load(m), gate));
+        v128.store(p, gate4(v128.load(p, 16), v128.load(m, 16), gate), 16);
+        v128.store(p, gate4(v128.load(p, 32), v128.load(m, 32), gate), 32);
+        v128.store(p, gate4(v128.load(p, 48), v128.load(m, 48), gate), 48);
       }
       a0 = f32x4.add(a0, v128.load(p));
       a1 = f32x4.add(a1, v128.load(p, 16));
@@ -374,10 +486,10 @@ export function relu_bias_grad(z: usize, dz: usize, db: usize, rows: i32, cols: 
     let a0 = accumulate ? v128.load(db + o) : zero, a1 = accumulate ? v128.load(db + o, 16) : zero;
     let p = dz + o;
     for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
-      if (relu) {
+      if (gate != GATE_NONE) {
         const m = z + o + r * rowBytes;
-        v128.store(p, v128.and(v128.load(p), f32x4.gt(v128.load(m), zero)));
-        v128.store(p, v128.and(v128.load(p, 16), f32x4.gt(v128.load(m, 16), zero)), 16);
+        v128.store(p, gate4(v128.load(p), v128.load(m), gate));
+        v128.store(p, gate4(v128.load(p, 16), v128.load(m, 16), gate), 16);
       }
       a0 = f32x4.add(a0, v128.load(p));
       a1 = f32x4.add(a1, v128.load(p, 16));
@@ -389,7 +501,7 @@ export function relu_bias_grad(z: usize, dz: usize, db: usize, rows: i32, cols: 
     let a = accumulate ? v128.load(db + o) : zero;
     let p = dz + o;
     for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
-      if (relu) v128.store(p, v128.and(v128.load(p), f32x4.gt(v128.load(z + o + r * rowBytes), zero)));
+      if (gate != GATE_NONE) v128.store(p, gate4(v128.load(p), v128.load(z + o + r * rowBytes), gate));
       a = f32x4.add(a, v128.load(p));
     }
     v128.store(db + o, a);
@@ -399,7 +511,8 @@ export function relu_bias_grad(z: usize, dz: usize, db: usize, rows: i32, cols: 
     let a: f32 = accumulate ? load<f32>(db + o) : 0;
     let p = dz + o;
     for (let r: usize = 0; r < <usize>rows; r++, p += rowBytes) {
-      if (relu && !(load<f32>(z + o + r * rowBytes) > 0)) store<f32>(p, 0);
+      if (gate == GATE_RELU && !(load<f32>(z + o + r * rowBytes) > 0)) store<f32>(p, 0);
+      if (gate == GATE_SLOPE) store<f32>(p, load<f32>(p) * load<f32>(z + o + r * rowBytes));
       a += load<f32>(p);
     }
     store<f32>(db + o, a);

@@ -11,8 +11,8 @@ export function heap_base(): usize {
 
 export { gemm_nn, gemm_tn, gemm_nt } from "./matmul";
 export {
-  act_forward, act_backward, bias_act_forward, bias_grad, relu_bias_grad, softmax_forward, softmax_backward,
-  log_softmax_forward, log_softmax_backward,
+  act_forward, act_backward, bias_act_forward, bias_gelu_slope_forward, bias_grad, relu_bias_grad, slope_bias_grad,
+  softmax_forward, softmax_backward, log_softmax_forward, log_softmax_backward,
 } from "./activations";
 export { math_log, math_cos, math_pow } from "./vmath";
 export {

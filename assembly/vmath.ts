@@ -56,8 +56,9 @@ const T3: f32 = 0.020639088;
 const T4: f32 = -0.00570498733;
 
 // erf: |x| < 0.75: x + x P(x^2), the small correction carrying the rounding. Above, erfc(a) = exp(-a^2) t R(t) with
-// t = 1 / (1 + a/2) (R ~ erfcx(a) / t, smooth on the range) and erf = 1 - erfc; -a^2 is formed exactly from a split
-// of a, because exp amplifies its argument's absolute error (a^2 ~ 100).
+// t = 1 / (1 + a/2) (R ~ erfcx(a) / t, smooth in t; fitted on the whole range a in [0, ERFC_MAX], t in [0.165, 1],
+// within 4.3e-8 relative, so that the normal CDF below needs no second branch) and erf = 1 - erfc; -a^2 is formed
+// exactly from a split of a, because exp amplifies its argument's absolute error (a^2 ~ 100).
 const ERF_SMALL: f32 = 0.75;
 const ERFC_MAX: f32 = 10.1; // erfc(10.1) rounds to 0; clamping here keeps exp's argument above EXP_MIN
 const P0: f32 = 0.128379166;
@@ -66,16 +67,17 @@ const P2: f32 = 0.112833768;
 const P3: f32 = -0.0268346258;
 const P4: f32 = 0.00511434861;
 const P5: f32 = -0.000674953277;
-const R0: f32 = 0.282080442;
-const R1: f32 = 0.282478631;
-const R2: f32 = 0.242439717;
-const R3: f32 = 0.204477981;
-const R4: f32 = -0.0271069668;
-const R5: f32 = 0.269507885;
-const R6: f32 = -0.466813684;
-const R7: f32 = 0.265192211;
-const R8: f32 = -0.0521883667;
+const R0: f32 = 0.28208518;
+const R1: f32 = 0.282396495;
+const R2: f32 = 0.242958307;
+const R3: f32 = 0.203209877;
+const R4: f32 = -0.0277014133;
+const R5: f32 = 0.279355258;
+const R6: f32 = -0.488061458;
+const R7: f32 = 0.284855515;
+const R8: f32 = -0.0590978004;
 const SQRT1_2: f32 = 0.707106781;
+export const NCDF_MAX: f32 = 14.2835915; // ERFC_MAX sqrt 2: Phi(-x) rounds to 0 from here on
 const HI_12_BITS: i32 = 0xfffff000; // keeps 12 significant bits: the square of such a float is exact in f32
 
 export namespace vmath {
@@ -239,9 +241,8 @@ export namespace vmath {
     return madd(a, p, a);
   }
 
-  /** erfc(b) for b in [ERF_SMALL, ERFC_MAX], given -b^2 = hi + lo exactly. */
-  @inline function erfcTail(b: v128, hi: v128, lo: v128): v128 {
-    const t = f32x4.div(k(1), madd(b, k(0.5), k(1)));
+  /** t R(t) ~ erfcx(b) for t = 1 / (1 + b / 2), b in [0, ERFC_MAX]. */
+  @inline function erfcxOfT(t: v128): v128 {
     let r = madd(k(R8), t, k(R7));
     r = madd(r, t, k(R6));
     r = madd(r, t, k(R5));
@@ -250,7 +251,12 @@ export namespace vmath {
     r = madd(r, t, k(R2));
     r = madd(r, t, k(R1));
     r = madd(r, t, k(R0));
-    return f32x4.mul(f32x4.mul(t, r), expHiLo(hi, lo));
+    return f32x4.mul(t, r);
+  }
+
+  /** erfc(b) for b in [0, ERFC_MAX], given -b^2 = hi + lo exactly. */
+  @inline function erfcTail(b: v128, hi: v128, lo: v128): v128 {
+    return f32x4.mul(erfcxOfT(f32x4.div(k(1), madd(b, k(0.5), k(1)))), expHiLo(hi, lo));
   }
 
   /** erfc(b) for b = |x| >= 0 (clamped into the tail's range here); -b^2 split exactly through s = b's top bits. */
@@ -281,22 +287,40 @@ export namespace vmath {
   }
 
   /**
-   * Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, relatively accurate in the left tail (GELU's x Phi(x)):
-   * the exponent -x^2/2 is split from x itself, not from the rounded x / sqrt 2.
+   * e^(-a^2 / 2) for a in [0, NCDF_MAX] (clamp first), the exponent split exactly from a itself: the standard
+   * normal density's factor, and the tail's in ncdfLeft.
    */
-  @inline export function ncdf(x: v128): v128 {
-    const a = f32x4.abs(x);
-    const b = f32x4.mul(a, k(SQRT1_2));
-    const ac = clamp(a, ERF_SMALL * 1.41421356, ERFC_MAX * 1.41421356);
-    const s = v128.and(ac, i32x4.splat(HI_12_BITS));
+  @inline export function expHalfSquare(a: v128): v128 {
+    const s = v128.and(a, i32x4.splat(HI_12_BITS));
     const hi = f32x4.mul(f32x4.mul(s, s), k(-0.5));
-    const lo = f32x4.mul(f32x4.mul(f32x4.sub(ac, s), f32x4.add(ac, s)), k(-0.5));
-    const tail = f32x4.mul(erfcTail(f32x4.mul(ac, k(SQRT1_2)), hi, lo), k(0.5)); // Phi(-a)
-    const small = f32x4.mul(erfSmall(b), k(0.5)); // erf(b) / 2
-    const isSmall = f32x4.lt(b, k(ERF_SMALL));
-    const left = v128.bitselect(f32x4.sub(k(0.5), small), tail, isSmall); // Phi(-a)
-    const right = v128.bitselect(f32x4.add(k(0.5), small), f32x4.sub(k(1), tail), isSmall); // Phi(a)
-    return v128.bitselect(left, right, f32x4.lt(x, k(0)));
+    const lo = f32x4.mul(f32x4.mul(f32x4.sub(a, s), f32x4.add(a, s)), k(-0.5));
+    return expHiLo(hi, lo);
+  }
+
+  /**
+   * Phi(-a) = erfc(a / sqrt 2) / 2 for a in [0, NCDF_MAX], given e = expHalfSquare(a): one formula on the whole
+   * range, relatively accurate in the tail (no branch for small a: Phi is near 1/2 there, where the tail form's
+   * absolute error is a few ulps of 1/2).
+   */
+  @inline export function ncdfLeft(a: v128, e: v128): v128 {
+    const t = f32x4.div(k(1), madd(a, k(0.5 * SQRT1_2), k(1)));
+    return f32x4.mul(f32x4.mul(erfcxOfT(t), e), k(0.5));
+  }
+
+  /** min(|x|, NCDF_MAX), NaN kept: the argument of expHalfSquare and ncdfLeft. */
+  @inline export function ncdfAbs(x: v128): v128 {
+    return f32x4.pmin(f32x4.abs(x), k(NCDF_MAX));
+  }
+
+  /** Phi(x) from q = Phi(-|x|). */
+  @inline export function ncdfFromLeft(x: v128, q: v128): v128 {
+    return v128.bitselect(q, f32x4.sub(k(1), q), f32x4.lt(x, k(0)));
+  }
+
+  /** Standard normal CDF Phi(x), relatively accurate in the left tail (GELU's x Phi(x)); NaN in, NaN out. */
+  @inline export function ncdf(x: v128): v128 {
+    const a = ncdfAbs(x);
+    return ncdfFromLeft(x, ncdfLeft(a, expHalfSquare(a)));
   }
 
   /** The first n (1..3) floats at p in the low lanes, zeros above: the tail of an array as one vector. */

@@ -3,7 +3,7 @@
 // bias epilogue, the bias gradient, and softmax / log-softmax (forward against f64, backward against a finite
 // difference of a scalar function of the output). Tolerances are explicit; the worst errors are logged.
 import {
-  act_forward, act_backward, bias_act_forward, bias_grad, relu_bias_grad,
+  act_forward, act_backward, bias_act_forward, bias_gelu_slope_forward, bias_grad, relu_bias_grad, slope_bias_grad,
   softmax_forward, softmax_backward, log_softmax_forward, log_softmax_backward,
   ACT_LINEAR, ACT_STEP, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_SIGMOID, ACT_TANH, ACT_SOFTPLUS, ACT_GELU, ACT_GELU_TANH,
   ACT_HARD_SIGMOID,
@@ -374,6 +374,70 @@ describe("relu_bias_grad", () => {
       expect<bool>(checkReluBiasGrad(9, widths[w], 0)).toBe(true, "cols " + widths[w].toString());
       expect<bool>(checkReluBiasGrad(4, widths[w], 1)).toBe(true, "accumulate, cols " + widths[w].toString());
     }
+  });
+});
+
+/**
+ * The training path of a dense GELU layer against the plain one, bit for bit: bias_gelu_slope_forward's y against
+ * bias_act_forward's, the slope it leaves in z against act_backward(gelu) with dy = 1, and slope_bias_grad against
+ * act_backward(gelu) then bias_grad. z spans both tails (to +-16, past NCDF_MAX) with 0, -0, NaN and +-1e30 mixed in.
+ */
+function checkGeluSlope(rows: i32, cols: i32, withBias: bool, accumulate: i32): bool {
+  const n = rows * cols;
+  const z = alloc16((n + 1) * 4), zPlain = alloc16(n * 4), y = alloc16((n + 1) * 4), yPlain = alloc16(n * 4);
+  const ones = alloc16(n * 4), slope = alloc16(n * 4), dy = alloc16(n * 4), dz = alloc16(n * 4), want = alloc16(n * 4);
+  const b = alloc16(cols * 4), db = alloc16((cols + 1) * 4), dbWant = alloc16(cols * 4);
+  for (let i = 0; i < n; i++) {
+    const pick = i % 13;
+    const v: f32 = pick == 0 ? 0 : pick == 1 ? NaN : pick == 2 ? -0.0 : pick == 3 ? 1e30 : pick == 4 ? -1e30 : <f32>rand(-16, 16);
+    fset(z, i, v);
+    fset(zPlain, i, v);
+    fset(ones, i, 1);
+    fset(dy, i, <f32>rand(-1, 1));
+  }
+  for (let j = 0; j < cols; j++) {
+    fset(b, j, <f32>rand(-1, 1));
+    const v = <f32>rand(-5, 5);
+    fset(db, j, v);
+    fset(dbWant, j, v);
+  }
+  fset(z, n, GUARD);
+  fset(y, n, GUARD);
+  fset(db, cols, GUARD);
+  bias_gelu_slope_forward(z, withBias ? b : 0, y, rows, cols);
+  bias_act_forward(zPlain, withBias ? b : 0, yPlain, rows, cols, ACT_GELU, 0);
+  act_backward(zPlain, 0, ones, slope, n, ACT_GELU, 0);
+  act_backward(zPlain, 0, dy, want, n, ACT_GELU, 0);
+  bias_grad(want, dbWant, rows, cols, accumulate);
+  memory.copy(dz, dy, <usize>n * 4);
+  slope_bias_grad(z, dz, db, rows, cols, accumulate);
+  let ok = fget(z, n) == GUARD && fget(y, n) == GUARD && fget(db, cols) == GUARD;
+  for (let i = 0; i < n; i++) {
+    ok = ok && reinterpret<u32>(fget(y, i)) == reinterpret<u32>(fget(yPlain, i));
+    ok = ok && reinterpret<u32>(fget(z, i)) == reinterpret<u32>(fget(slope, i));
+    ok = ok && reinterpret<u32>(fget(dz, i)) == reinterpret<u32>(fget(want, i));
+  }
+  for (let j = 0; j < cols; j++) ok = ok && reinterpret<u32>(fget(db, j)) == reinterpret<u32>(fget(dbWant, j));
+  return ok;
+}
+
+describe("bias_gelu_slope_forward and slope_bias_grad (a dense GELU layer in training)", () => {
+  it("equal bias_act_forward, act_backward(gelu) and bias_grad, bit for bit", () => {
+    const widths: i32[] = [1, 3, 4, 5, 8, 12, 15, 16, 17, 24, 33, 300];
+    for (let w = 0; w < widths.length; w++) {
+      const c = "cols " + widths[w].toString();
+      expect<bool>(checkGeluSlope(9, widths[w], true, 0)).toBe(true, c);
+      expect<bool>(checkGeluSlope(4, widths[w], true, 1)).toBe(true, "accumulate, " + c);
+      expect<bool>(checkGeluSlope(5, widths[w], false, 0)).toBe(true, "no bias, " + c);
+    }
+  });
+  it("the slope is finite and right at the extremes: 1 far right, 0 far left", () => {
+    const z = alloc16(32), y = alloc16(32);
+    const xs: f32[] = [3.4e38, 1e30, 40, 14.3, -14.3, -40, -1e30, -3.4e38];
+    for (let i = 0; i < xs.length; i++) fset(z, i, xs[i]);
+    bias_gelu_slope_forward(z, 0, y, 1, xs.length);
+    for (let i = 0; i < 4; i++) expect<f32>(fget(z, i)).toBe(1, "slope at " + xs[i].toString());
+    for (let i = 4; i < 8; i++) expect<f64>(Math.abs(<f64>fget(z, i))).toBe(0, "slope at " + xs[i].toString());
   });
 });
 

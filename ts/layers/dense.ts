@@ -61,8 +61,27 @@ export class Dense extends Layer {
     return b.z ?? y;
   }
 
-  forward(env: Env, b: Buffers, x: number, y: number, samples: number, _training: boolean, logitsOnly: boolean): void {
-    this.forwardRows(env, b, x, y, samples * this.steps, logitsOnly);
+  /**
+   * The buffers whose last forward pass was a training pass with the exact GELU: their z holds the slope gelu'(z)
+   * (bias_gelu_slope_forward), which the backward pass multiplies by, instead of the pre-activation. The slope
+   * shares the forward's exponential, so keeping it costs a few multiplies; it lives in z, so no plan pays memory.
+   */
+  private readonly slopeKept = new WeakSet<Buffers>();
+
+  forward(env: Env, b: Buffers, x: number, y: number, samples: number, training: boolean, logitsOnly: boolean): void {
+    const rows = samples * this.steps;
+    if (training && b.z && this.act.name === 'gelu' && !logitsOnly) {
+      trainingOnly: {
+        const { k } = env;
+        const [kernel, bias] = this.params;
+        k.gemm_nn(x, kernel.ptr, b.z, rows, this.inputShape![this.inputShape!.length - 1], this.units, 0);
+        k.bias_gelu_slope_forward(b.z, bias ? bias.ptr : 0, y, rows, this.units);
+        this.slopeKept.add(b);
+        return;
+      }
+    }
+    this.slopeKept.delete(b);
+    this.forwardRows(env, b, x, y, rows, logitsOnly);
   }
 
   /** The forward pass over `rows` rows of features (a sample's steps, or one step when generating). */
@@ -90,7 +109,7 @@ export class Dense extends Layer {
       const [kernel, bias] = this.params;
       const inputs = this.inputShape![this.inputShape!.length - 1];
       const rows = samples * this.steps;
-      biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units);
+      biasActivationBackward(k, this.act, this.fusedActivation, b.z ?? y, y, dy, bias ? bias.grad : 0, rows, this.units, this.slopeKept.has(b));
       // dW(in, units) = xᵀ(in, rows) · dz(rows, units)
       if (kernel.grad) k.gemm_tn(x, dy, kernel.grad, inputs, rows, this.units, 0);
       // dx(rows, in) = dz(rows, units) · Wᵀ

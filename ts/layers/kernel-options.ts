@@ -72,10 +72,16 @@ export function kernelOptionsConfig(f: KernelForward, t: KernelTraining): Record
 /**
  * The backward pass of a dense or conv layer's bias and activation, over its (rows, cols) output: dz = dy ⊙ f'(z)
  * in place in dy (skipped when the loss already gave dLoss/dz), then the bias gradient. relu takes one pass for
- * both (relu_bias_grad; z may be relu's output y, which is positive exactly where z is).
+ * both (relu_bias_grad; z may be relu's output y, which is positive exactly where z is); so does an activation whose
+ * slope the forward pass kept in z's buffer (`slopeInZ`: slope_bias_grad, or a product without a bias).
  */
 export function biasActivationBackward(k: Kernels, act: Activation, fused: boolean, z: number, y: number, dy: number,
-  biasGrad: number, rows: number, cols: number): void {
+  biasGrad: number, rows: number, cols: number, slopeInZ = false): void {
+  if (!fused && slopeInZ) {
+    if (biasGrad) k.slope_bias_grad(z, dy, biasGrad, rows, cols, 0);
+    else k.vec_mul(dy, z, dy, rows * cols);
+    return;
+  }
   if (!fused && act.name === 'relu' && biasGrad) {
     k.relu_bias_grad(z, dy, biasGrad, rows, cols, 0);
     return;

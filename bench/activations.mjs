@@ -12,17 +12,23 @@
 //   node bench/activations.mjs [--wasm dist/wasmnn.wasm,...] [--rows 768] [--cols 512] [--rounds 5] [--sigma 1]
 import { readFileSync } from "node:fs";
 import { makeTimer, median } from "./gemm-core.js";
+import { commandLine, int, text } from "./args.mjs";
 
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const WASMS = opt("wasm", "dist/wasmnn.wasm").split(",");
-const ROWS = Number(opt("rows", "768"));
-const COLS = Number(opt("cols", "512"));
-const ROUNDS = Number(opt("rounds", "5"));
-const SIGMA = Number(opt("sigma", "1"));
+const args = commandLine("bench/activations.mjs", {
+  usage: "node bench/activations.mjs [options]: CPU-ms per call of the exact GELU, forward and backward (see the file's head)",
+  options: {
+    "--wasm": text("wasm", "dist/wasmnn.wasm", "the modules to time, comma-separated (their rounds interleave)", "FILE,..."),
+    "--rows": int("rows", 768, "rows (batch x positions)"),
+    "--cols": int("cols", 512, "units"),
+    "--rounds": int("rounds", 5, "runs of each kernel; the median is printed"),
+    "--sigma": text("sigma", "1", "the standard deviation of the pre-activations", "X"),
+  },
+  check: (o) => {
+    if (!(Number(o.sigma) > 0)) throw new Error(`--sigma takes a positive number, got "${o.sigma}"`);
+  },
+});
+const WASMS = args.wasm.split(",");
+const [ROWS, COLS, ROUNDS, SIGMA] = [args.rows, args.cols, args.rounds, Number(args.sigma)];
 const N = ROWS * COLS;
 const ACT_GELU = 8; // assembly/activations.ts
 

@@ -98,6 +98,8 @@ export const KERNELS = {
   residual_add: 'z bias mask x y rows cols',
   // decoder.ts: a transformer decoder block on one new position against its KV cache (block: DEC below)
   decoder_step: 'x y block pos',
+  // rowpack.ts: a weight matrix W (k, n) copied into 32-column strips for generation's one-row products
+  row_pack: 'w dst k n',
   // embedding.ts: ids are i32; the checks return the first bad position or -1
   embedding_ids: 'x ids n inputDim -> number',
   embedding_check: 'ids n inputDim -> number',
@@ -172,8 +174,13 @@ export const ATT = {
 export const DEC = {
   F: 0, HK: 1, HV: 2, FF: 3, PRE: 4, ACT: 5, ALPHA: 6, LN1: 7, LN2: 8, ATT: 9, WQ: 10, BQ: 11, WK: 12, BK: 13, WV: 14,
   BV: 15, WO: 16, BO: 17, W1: 18, B1: 19, W2: 20, B2: 21, KCACHE: 22, VCACHE: 23, Q: 24, K: 25, V: 26, O: 27, N1: 28,
-  Z1: 29, R1: 30, H: 31, N2: 32, Z: 33, F1: 34, Z2: 35, R2: 36, LEN: 37,
+  Z1: 29, R1: 30, H: 31, N2: 32, Z: 33, F1: 34, Z2: 35, R2: 36, PQ: 37, PK: 38, PV: 39, PO: 40, P1: 41, P2: 42, LEN: 43,
 } as const;
+
+/** Floats of a (k, n) weight matrix packed by row_pack: ceil(n / 32) strips of (k, 32) (assembly/rowpack.ts). */
+export function rowPackedFloats(k: number, n: number): number {
+  return Math.ceil(n / 32) * 32 * k;
+}
 
 /**
  * Fields of the recurrent kernels' parameter block (i32; ALPHA an f32) and its FLAGS bits: assembly/recurrent.ts's

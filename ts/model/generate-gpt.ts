@@ -72,7 +72,7 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
       } else {
         const block = layer as TransformerDecoder | MultiHeadAttention;
         const b = block.reserve(reserve, 1, false);
-        const kv = block.reserveCache(reserve);
+        const kv = block instanceof TransformerDecoder ? block.reserveCache(reserve, cache) : block.reserveCache(reserve);
         stages.push((x, n, pos) => {
           block.forwardCached(env, b, kv, x, y, n, pos);
           if (block instanceof MultiHeadAttention && block.outputBias) k.bias_act_forward(y, block.outputBias.ptr, y, n, block.features, 0, 0);

@@ -180,8 +180,7 @@ abstract class TransformerBlock extends Layer {
     if (n === 1 && pos > 0 && this.causal && cache.step) {
       trainingOnly: {
         if (pos >= this.inputShape![0]) throw new ShapeError(`${this.name}: the KV cache holds ${this.inputShape![0]} positions; got position ${pos}`);
-        if (!this.stepWritten.has(cache)) this.writeStep(env, b, cache);
-        env.k.decoder_step(x, y, cache.step, pos);
+        env.k.decoder_step(x, y, this.stepBlock(env, b, cache), pos);
         return;
       }
     }
@@ -189,6 +188,12 @@ abstract class TransformerBlock extends Layer {
   }
 
   private readonly stepWritten = new WeakSet<Buffers>();
+
+  /** decoder_step's block for these buffers and caches (reserveCache's), written at the first call. */
+  stepBlock(env: Env, b: Buffers, cache: Buffers): number {
+    if (!this.stepWritten.has(cache)) this.writeStep(env, b, cache);
+    return cache.step;
+  }
 
   /** decoder_step's block for these buffers and caches (pointers only: written once per plan). */
   private writeStep(env: Env, b: Buffers, cache: Buffers): void {

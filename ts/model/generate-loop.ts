@@ -93,8 +93,8 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
       k.vec_affine(logits, scaled, V, 1 / temperature, 0);
       k.softmax_forward(scaled, probs, 1, V);
       k.rng_uniform(rng, draw, 1, 0, 1);
-      const p = heap.f32.subarray(probs >> 2, (probs >> 2) + V);
-      const id = sample(p, heap.f32[draw >> 2], order, topK, topP);
+      const f32 = heap.f32; // no view per token: a generation step allocates nothing
+      const id = sample(f32, probs >> 2, V, f32[draw >> 2], order, topK, topP);
       out[t] = id;
       if (onToken?.(id, t) === false) return out.slice(0, t + 1);
       if (t + 1 < length) logits = stepper.feed(id, prompt.length + t);
@@ -108,27 +108,27 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
 
 /**
  * The token at uniform u in [0, 1) of p's cumulative sum over the kept tokens: all, or the topK likeliest, or the
- * likeliest whose sum reaches topP (ties broken by the lower id). Sums are f64 in a fixed order.
+ * likeliest whose sum reaches topP (ties broken by the lower id). Sums are f64 in a fixed order. p: the V
+ * probabilities at f32[at ..].
  */
-function sample(p: Float32Array, u: number, order: Int32Array, topK?: number, topP?: number): number {
-  const V = p.length;
+function sample(f32: Float32Array, at: number, V: number, u: number, order: Int32Array, topK?: number, topP?: number): number {
   let kept = V;
   for (let i = 0; i < V; i++) order[i] = i;
   if (topK !== undefined || topP !== undefined) {
-    order.sort((a, b) => p[b] - p[a] || a - b);
+    order.sort((a, b) => f32[at + b] - f32[at + a] || a - b);
     if (topK !== undefined) kept = Math.min(kept, topK);
     if (topP !== undefined) {
       let sum = 0, n = 0;
-      while (n < kept && sum < topP) sum += p[order[n++]];
+      while (n < kept && sum < topP) sum += f32[at + order[n++]];
       kept = Math.max(1, n);
     }
   }
   let total = 0;
-  for (let i = 0; i < kept; i++) total += p[order[i]];
+  for (let i = 0; i < kept; i++) total += f32[at + order[i]];
   const target = u * total;
   let sum = 0;
   for (let i = 0; i < kept; i++) {
-    sum += p[order[i]];
+    sum += f32[at + order[i]];
     if (target < sum) return order[i];
   }
   return order[kept - 1];

@@ -92,7 +92,8 @@ export const DEC_LEN = 43;
   if (bias) bias_act_forward(out, bias, out, 1, n, 0, 0);
 }
 
-/** The block at p on one position pos (0 < pos < the cache's capacity): x [F] in, y [F] out. */
+/** The block at p on one position pos (0 <= pos < the cache's capacity; position 0 attends to itself alone, as in
+ *  the window's forward): x [F] in, y [F] out. */
 export function decoder_step(x: usize, y: usize, p: usize, pos: i32): void {
   const f = field(p, DEC_F), hk = field(p, DEC_HK), hv = field(p, DEC_HV), ff = field(p, DEC_FF);
   const pre = field(p, DEC_PRE) != 0;

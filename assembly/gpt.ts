@@ -61,7 +61,8 @@ export const GPT_OP_DENSE = 4;
   return <usize>load<u32>(p + (<usize>i << 2));
 }
 
-/** Token `id` (checked by the caller) at position pos (0 < pos < every cache's capacity) through the program at p. */
+/** Token `id` (checked by the caller) at position pos (0 <= pos < every cache's capacity, the caches holding the
+ *  positions before it) through the program at p. */
 export function gpt_step(p: usize, id: i32, pos: i32): void {
   const d = field(p, GPT_D), ids = ptr(p, GPT_IDS), x = ptr(p, GPT_X);
   store<i32>(ids, id);

@@ -147,7 +147,7 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
     return x;
   };
 
-  /** The logits after token id at position pos (> 0), one position through the KV caches. */
+  /** The logits after token id at position pos, one position through the KV caches (holding positions 0..pos-1). */
   const step = (id: number, pos: number): number => {
     if (!program) {
       one[0] = id;
@@ -168,15 +168,15 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
   let disposed = false;
   /**
    * The logits after the window's tokens from position 0, filling the caches: a short window steps through them
-   * after its first token, as the tokens after it will, which is cheaper than the window's forward, whose GEMMs
+   * token by token, as the tokens after it will, which is cheaper than the window's forward, whose GEMMs
    * pack every weight matrix once more for a few rows (the same bits either way; the character GPT, windows of
    * 8 / 16 / 32 / 64 tokens: 1.6 / 2.2 / 2.9 / 5.1 ms stepped, packing for the steps included, against
    * 1.6 / 1.7 / 2.6 / 3.9 ms through the window and that packing's 0.5 ms on top).
    */
   const restart = (): number => {
     if (!program || held > PRIME_STEPS) return run(history, held, 0);
-    let z = run(history, 1, 0);
-    for (let i = 1; i < held; i++) z = step(history[i], i);
+    let z = 0;
+    for (let i = 0; i < held; i++) z = step(history[i], i);
     return z;
   };
   const tooLong = (promptLength: number) => {

@@ -52,9 +52,10 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
   const plan = (reserve: (floats: number) => number) => {
     const ids = reserve(T), embedded = reserve(T * d);
     const stages: Stage[] = [];
-    // gpt_step's program: one op per layer (each the fields after OP_KIND, IN and OUT), written at the first
-    // single-row step; null when a layer has no op (an attention layer of its own, a softmax inside the network)
-    let ops: (() => number[])[] | null = cache ? [] : null;
+    // gpt_step's program: one op per layer (its fields from OP_KIND on), written at the first single-row step; none
+    // when a layer has no op (an attention layer of its own, a softmax inside the network)
+    const programmable = cache && rest.every((l) => l instanceof TransformerDecoder || !(l instanceof MultiHeadAttention || (l instanceof Dense && l !== last && l.act.code < 0)));
+    const ops: (() => number[])[] | null = programmable ? [] : null;
     let input = embedded; // the row the next layer reads when one position steps
     for (const layer of rest) {
       const y = reserve(layer.outputSize);
@@ -73,7 +74,6 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
         });
         // the head's logits only (Dense.forwardRows with logitsOnly); another dense layer as forwardRows runs it
         const head = layer === last, z = b.z ?? y, out = head ? z : y;
-        if (!head && layer.act.code < 0) ops = null;
         const packed = ops ? reserve(rowPackedFloats(inF, layer.units)) : 0;
         const from = input;
         ops?.push(() => {
@@ -103,7 +103,6 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
         });
         const from = input;
         if (block instanceof TransformerDecoder) ops?.push(() => [GPT.OP_DECODER, from, y, block.stepBlock(env, b, kv)]);
-        else ops = null;
         input = y;
       }
     }

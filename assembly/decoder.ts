@@ -17,7 +17,10 @@
 //   22 KCACHE, 23 VCACHE      the attention's caches (attention_step's layouts)
 //   24..36                    Q K V O N1 Z1 R1 H N2 Z F1 Z2 R2: the block's buffers for the row (Z: W1's
 //                             pre-activation; N1, N2 pre-LN only; H, R2 post-LN only)
+//   37..42                    PQ PK PV PO P1 P2: WQ WK WV WO W1 W2 packed by row_pack (rowpack.ts), which the
+//                             products then stream (the same bits, faster); 0: that product reads its kernel as it is
 import { gemm_nn } from "./matmul";
+import { rowProduct } from "./rowpack";
 import { bias_act_forward } from "./activations";
 import { layernorm_forward, NORM_ROWS } from "./norm";
 import { attention_step, residual_add, ATT_T, ATT_POS } from "./attention";
@@ -59,8 +62,14 @@ export const DEC_Z = 33;
 export const DEC_F1 = 34;
 export const DEC_Z2 = 35;
 export const DEC_R2 = 36;
+export const DEC_PQ = 37;
+export const DEC_PK = 38;
+export const DEC_PV = 39;
+export const DEC_PO = 40;
+export const DEC_P1 = 41;
+export const DEC_P2 = 42;
 /** Number of i32 in the decoder block. */
-export const DEC_LEN = 37;
+export const DEC_LEN = 43;
 
 @inline function field(p: usize, i: i32): i32 {
   return load<i32>(p + (<usize>i << 2));
@@ -70,13 +79,21 @@ export const DEC_LEN = 37;
   return <usize>load<u32>(p + (<usize>i << 2));
 }
 
+/** out (n) = u (k) · W (k, n), W being field `wi` of block p and its packed copy field `pi` (0: none). */
+@inline function rowMul(u: usize, p: usize, wi: i32, pi: i32, out: usize, k: i32, n: i32): void {
+  const packed = ptr(p, pi);
+  if (packed) rowProduct(u, packed, out, k, n);
+  else gemm_nn(u, ptr(p, wi), out, 1, k, n, 0);
+}
+
 /** out (n) = u (k) · W (k, n) + bias (the dense and projection forward for one row; bias 0: none). */
-@inline function rowDense(u: usize, w: usize, bias: usize, out: usize, k: i32, n: i32): void {
-  gemm_nn(u, w, out, 1, k, n, 0);
+@inline function rowDense(u: usize, p: usize, wi: i32, pi: i32, bias: usize, out: usize, k: i32, n: i32): void {
+  rowMul(u, p, wi, pi, out, k, n);
   if (bias) bias_act_forward(out, bias, out, 1, n, 0, 0);
 }
 
-/** The block at p on one position pos (0 < pos < the cache's capacity): x [F] in, y [F] out. */
+/** The block at p on one position pos (0 <= pos < the cache's capacity; position 0 attends to itself alone, as in
+ *  the window's forward): x [F] in, y [F] out. */
 export function decoder_step(x: usize, y: usize, p: usize, pos: i32): void {
   const f = field(p, DEC_F), hk = field(p, DEC_HK), hv = field(p, DEC_HV), ff = field(p, DEC_FF);
   const pre = field(p, DEC_PRE) != 0;
@@ -93,11 +110,11 @@ export function decoder_step(x: usize, y: usize, p: usize, pos: i32): void {
     a = ptr(p, DEC_N1);
     layernorm_forward(x, a, ln1);
   }
-  rowDense(a, ptr(p, DEC_WQ), ptr(p, DEC_BQ), q, f, hk);
-  rowDense(a, ptr(p, DEC_WK), ptr(p, DEC_BK), k, f, hk);
-  rowDense(a, ptr(p, DEC_WV), ptr(p, DEC_BV), v, f, hv);
+  rowDense(a, p, DEC_WQ, DEC_PQ, ptr(p, DEC_BQ), q, f, hk);
+  rowDense(a, p, DEC_WK, DEC_PK, ptr(p, DEC_BK), k, f, hk);
+  rowDense(a, p, DEC_WV, DEC_PV, ptr(p, DEC_BV), v, f, hv);
   attention_step(q, k, v, ptr(p, DEC_KCACHE), ptr(p, DEC_VCACHE), o, att);
-  gemm_nn(o, ptr(p, DEC_WO), z1, 1, hv, f, 0);
+  rowMul(o, p, DEC_WO, DEC_PO, z1, hv, f);
   residual_add(z1, ptr(p, DEC_BO), 0, x, r1, 1, f);
   let h = r1;
   if (!pre) {
@@ -111,9 +128,9 @@ export function decoder_step(x: usize, y: usize, p: usize, pos: i32): void {
     layernorm_forward(h, u, ln2);
   }
   const z = ptr(p, DEC_Z), f1 = ptr(p, DEC_F1);
-  gemm_nn(u, ptr(p, DEC_W1), z, 1, f, ff, 0);
+  rowMul(u, p, DEC_W1, DEC_P1, z, f, ff);
   bias_act_forward(z, ptr(p, DEC_B1), f1, 1, ff, field(p, DEC_ACT), load<f32>(p + (<usize>DEC_ALPHA << 2)));
-  rowDense(f1, ptr(p, DEC_W2), ptr(p, DEC_B2), z2, ff, f);
+  rowDense(f1, p, DEC_W2, DEC_P2, ptr(p, DEC_B2), z2, ff, f);
   if (pre) {
     residual_add(z2, 0, 0, h, y, 1, f);
   } else {

@@ -43,6 +43,8 @@ export {
   position_encoding_add, position_table_add, residual_add,
 } from "./attention";
 export { decoder_step } from "./decoder";
+export { row_pack } from "./rowpack";
+export { gpt_step } from "./gpt";
 export { embedding_ids, embedding_check, embedding_mask, embedding_forward, embedding_backward } from "./embedding";
 export { rnn_work_floats, rnn_step_work_floats } from "./recurrent";
 export { simple_rnn_forward, simple_rnn_backward, simple_rnn_step } from "./simple-rnn";

@@ -61,6 +61,11 @@ export namespace matmul {
     prepackB(b, brs, bcs, k, n, dst);
   }
 
+  /** gemmFewRows's 32-column strip (panel32 below) for a kernel that keeps B in a layout of its own (rowpack.ts). */
+  export function strip32(ap: usize, astep: usize, bp: usize, ldb: usize, cp: usize, k: i32, accumulate: i32): void {
+    panel32(ap, astep, bp, ldb, cp, k, accumulate);
+  }
+
   /** gemmStrided with op(B) from pack: the same bits, without packing B again. */
   export function gemmPacked(a: usize, ars: i32, acs: i32, pb: usize, c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
     gemmPrepacked(a, ars, acs, pb, c, ldc, m, k, n, accumulate);

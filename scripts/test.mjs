@@ -192,7 +192,7 @@ function line(result) {
 
 const RUNTIMES = ['node', 'deno', 'bun', 'chromium'];
 // reports that must be identical in every runtime: a seeded training run, and a saved checkpoint's bytes
-const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn', 'determinism_pairs', 'determinism_rnn', 'determinism_rnn_pair', 'determinism_transformer', 'onnx_fuzz'];
+const SAME_EVERYWHERE = ['determinism', 'checkpoint', 'determinism_cnn', 'determinism_pairs', 'determinism_rnn', 'determinism_rnn_pair', 'determinism_transformer', 'onnx_fuzz', 'generate_gpt'];
 
 // the agreement test's worst differences from TF.js, per runtime (figures to read, not to compare)
 function printAgreement() {

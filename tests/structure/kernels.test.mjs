@@ -1,7 +1,7 @@
 // The module's export contract (ts/backend/kernels.ts's KERNELS) against what was built and what the runtime calls:
 // dist/wasmnn.wasm exports exactly the table's kernels, dist/wasmnn-infer.wasm a subset, each with the table's
 // parameter count and result; every kernel in the table is called somewhere in ts/; the activation codes of
-// ts/backend/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE, ATT, RNN) assembly's.
+// ts/backend/kernels.ts are assembly/activations.ts's, and its parameter blocks' fields (NORM, SPARSE, ATT, DEC, GPT, RNN) assembly's.
 // Node only (reads files); run after `npm run build`.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -68,7 +68,7 @@ function promised(signature) {
   return { params: params ? params.split(/\s+/).length : 0, results: result ? 1 : 0 };
 }
 
-const { KERNELS, ACTIVATION_CODES, NORM, SPARSE, ATT, DEC, RNN } = await contract();
+const { KERNELS, ACTIVATION_CODES, NORM, SPARSE, ATT, DEC, GPT, RNN } = await contract();
 
 for (const [file, exactly] of [['dist/wasmnn.wasm', true], ['dist/wasmnn-infer.wasm', false]]) {
   test(`${file} exports ${exactly ? 'exactly the kernels of' : 'kernels of'} ts/backend/kernels.ts's KERNELS, with their parameters`, () => {
@@ -134,7 +134,7 @@ test("the activation codes of ts/backend/kernels.ts are assembly/activations.ts'
   assert.deepEqual({ ...ACTIVATION_CODES }, assembly);
 });
 
-for (const [block, fields, file] of [['NORM', NORM, 'assembly/norm.ts'], ['SPARSE', SPARSE, 'assembly/conv-sparse.ts'], ['ATT', ATT, 'assembly/attention.ts'], ['DEC', DEC, 'assembly/decoder.ts'], ['RNN', RNN, 'assembly/recurrent.ts']]) {
+for (const [block, fields, file] of [['NORM', NORM, 'assembly/norm.ts'], ['SPARSE', SPARSE, 'assembly/conv-sparse.ts'], ['ATT', ATT, 'assembly/attention.ts'], ['DEC', DEC, 'assembly/decoder.ts'], ['GPT', GPT, 'assembly/gpt.ts'], ['RNN', RNN, 'assembly/recurrent.ts']]) {
   test(`the fields of ts/backend/kernels.ts's ${block} block are ${file}'s ${block}_* constants`, () => {
     const source = readFileSync(file, 'utf8');
     const assembly = Object.fromEntries([...source.matchAll(new RegExp(`^export const ${block}_(\\w+)(?:: i32)? = (\\d+);`, 'gm'))].map(([, name, i]) => [name, Number(i)]));

@@ -100,6 +100,10 @@ export const KERNELS = {
   residual_add: 'z bias mask x y rows cols',
   // decoder.ts: a transformer decoder block on one new position against its KV cache (block: DEC below)
   decoder_step: 'x y block pos',
+  // rowpack.ts: a weight matrix W (k, n) copied into 32-column strips for generation's one-row products
+  row_pack: 'w dst k n',
+  // gpt.ts: a GPT's generation step for one token (program: GPT below)
+  gpt_step: 'program id pos',
   // embedding.ts: ids are i32; the checks return the first bad position or -1
   embedding_ids: 'x ids n inputDim -> number',
   embedding_check: 'ids n inputDim -> number',
@@ -174,8 +178,21 @@ export const ATT = {
 export const DEC = {
   F: 0, HK: 1, HV: 2, FF: 3, PRE: 4, ACT: 5, ALPHA: 6, LN1: 7, LN2: 8, ATT: 9, WQ: 10, BQ: 11, WK: 12, BK: 13, WV: 14,
   BV: 15, WO: 16, BO: 17, W1: 18, B1: 19, W2: 20, B2: 21, KCACHE: 22, VCACHE: 23, Q: 24, K: 25, V: 26, O: 27, N1: 28,
-  Z1: 29, R1: 30, H: 31, N2: 32, Z: 33, F1: 34, Z2: 35, R2: 36, LEN: 37,
+  Z1: 29, R1: 30, H: 31, N2: 32, Z: 33, F1: 34, Z2: 35, R2: 36, PQ: 37, PK: 38, PV: 39, PO: 40, P1: 41, P2: 42, LEN: 43,
 } as const;
+
+/** Fields of gpt_step's program (i32; OP_ALPHA an f32) and its ops' kinds: assembly/gpt.ts's GPT_* (the structure
+ *  test checks). The ops follow the LEN header fields, OP_LEN each. */
+export const GPT = {
+  D: 0, IDS: 1, TOKENS: 2, POSITIONS: 3, X: 4, OPS: 5, LEN: 6,
+  OP_KIND: 0, OP_IN: 1, OP_OUT: 2, OP_BLOCK: 3, OP_W: 3, OP_PACKED: 4, OP_BIAS: 5, OP_K: 6, OP_N: 7, OP_ACT: 8,
+  OP_ALPHA: 9, OP_Z: 10, OP_LEN: 11, OP_DECODER: 1, OP_LAYERNORM: 2, OP_RMSNORM: 3, OP_DENSE: 4,
+} as const;
+
+/** Floats of a (k, n) weight matrix packed by row_pack: ceil(n / 32) strips of (k, 32) (assembly/rowpack.ts). */
+export function rowPackedFloats(k: number, n: number): number {
+  return Math.ceil(n / 32) * 32 * k;
+}
 
 /**
  * Fields of the recurrent kernels' parameter block (i32; ALPHA an f32) and its FLAGS bits: assembly/recurrent.ts's

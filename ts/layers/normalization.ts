@@ -252,8 +252,12 @@ export class RMSNormalization extends Norm {
 
   /** The forward pass over `rows` positions, each on its own (as LayerNormalization.forwardRows). */
   forwardRows(env: Env, b: Buffers, x: number, y: number, rows: number): void {
-    const ptrs = { gamma: this.params[0].ptr, invstd: b.invrms };
-    env.k.rmsnorm_forward(x, y, normBlock(env, b.block, rows, this.features, this.epsilon, ptrs));
+    env.k.rmsnorm_forward(x, y, this.block(env, b, rows));
+  }
+
+  /** Writes the kernel's parameter block for `rows` rows into b's and returns its address (as LayerNormalization's). */
+  block(env: Env, b: Buffers, rows: number): number {
+    return normBlock(env, b.block, rows, this.features, this.epsilon, { gamma: this.params[0].ptr, invstd: b.invrms });
   }
 
   protected override paramInit(): ParamInit {

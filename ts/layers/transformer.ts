@@ -13,7 +13,7 @@ import { MultiHeadAttention, dropoutRate } from './attention';
 import { Dense } from './dense';
 import { LayerNormalization } from './normalization';
 import { resolveActivation } from '../tensor/activations';
-import { DEC } from '../backend/kernels';
+import { DEC, rowPackedFloats } from '../backend/kernels';
 import { ShapeError, ValueError } from '../backend/errors';
 
 export interface TransformerArgs extends LayerArgs {
@@ -153,9 +153,21 @@ abstract class TransformerBlock extends Layer {
     this.run(env, b, x, y, rows * this.inputShape![0], training, (a, z) => this.attention!.forwardProjected(env, plan.attn, a, z, rows, training));
   }
 
-  /** Generation's KV cache of the block's attention (see MultiHeadAttention.reserveCache) and decoder_step's block. */
-  reserveCache(reserve: Reserve): Buffers {
-    return { ...this.attention!.reserveCache(reserve), step: reserve(DEC.LEN) };
+  /**
+   * Generation's KV cache of the block's attention (see MultiHeadAttention.reserveCache) and decoder_step's block;
+   * with `packed`, room for its six weight matrices packed for the one-row products (row_pack: as many floats as the
+   * weights, their widths rounded up to 32), which decoder_step then streams faster.
+   */
+  reserveCache(reserve: Reserve, packed = false): Buffers {
+    const cache: Buffers = { ...this.attention!.reserveCache(reserve), step: reserve(DEC.LEN) };
+    if (packed) cache.packed = reserve(this.packedShapes().reduce((sum, [k, n]) => sum + rowPackedFloats(k, n), 0));
+    return cache;
+  }
+
+  /** (rows, columns) of the weights decoder_step multiplies a row by, in DEC's PQ..P2 order: WQ WK WV WO W1 W2. */
+  private packedShapes(): [number, number][] {
+    const a = this.attention!, f = this.inputShape![1], hk = a.numHeads * a.keyDim, hv = a.numHeads * a.valueDim;
+    return [[f, hk], [f, hk], [f, hv], [hv, f], [f, this.intermediateDim], [this.intermediateDim, f]];
   }
 
   /**
@@ -168,8 +180,7 @@ abstract class TransformerBlock extends Layer {
     if (n === 1 && pos > 0 && this.causal && cache.step) {
       generationOnly: {
         if (pos >= this.inputShape![0]) throw new ShapeError(`${this.name}: the KV cache holds ${this.inputShape![0]} positions; got position ${pos}`);
-        if (!this.stepWritten.has(cache)) this.writeStep(env, b, cache);
-        env.k.decoder_step(x, y, cache.step, pos);
+        env.k.decoder_step(x, y, this.stepBlock(env, b, cache), pos);
         return;
       }
     }
@@ -177,6 +188,12 @@ abstract class TransformerBlock extends Layer {
   }
 
   private readonly stepWritten = new WeakSet<Buffers>();
+
+  /** decoder_step's block for these buffers and caches (reserveCache's), written at the first call. */
+  stepBlock(env: Env, b: Buffers, cache: Buffers): number {
+    if (!this.stepWritten.has(cache)) this.writeStep(env, b, cache);
+    return cache.step;
+  }
 
   /** decoder_step's block for these buffers and caches (pointers only: written once per plan). */
   private writeStep(env: Env, b: Buffers, cache: Buffers): void {
@@ -186,13 +203,25 @@ abstract class TransformerBlock extends Layer {
     const ptr = (p: { ptr: number } | null | undefined) => (p ? p.ptr : 0);
     const at = (name: 'query' | 'key' | 'value' | 'attention_output') => [ptr(attention.param(name, 'kernel')), ptr(attention.param(name, 'bias'))];
     const [w1, b1] = dense1.params, [w2, b2] = dense2.params;
+    const weights = [at('query')[0], at('key')[0], at('value')[0], at('attention_output')[0], w1.ptr, w2.ptr];
+    // the packed copies (a generation's weights do not change while it runs): written here, at the first step
+    // (training code as decoder_step is, for wasmnn/infer's module)
+    const packed = weights.map(() => 0);
+    trainingOnly: if (cache.packed) {
+      let to = cache.packed;
+      this.packedShapes().forEach(([rows, cols], i) => {
+        env.k.row_pack(weights[i], to, rows, cols);
+        packed[i] = to;
+        to += rowPackedFloats(rows, cols) * 4;
+      });
+    }
     const fields = [
       f, attention.numHeads * attention.keyDim, attention.numHeads * attention.valueDim, this.intermediateDim,
       +this.normalizeFirst, dense1.act.code, 0,
       ln1.block(env, plan.ln1, 1), ln2.block(env, plan.ln2, 1), attention.cacheBlock(env, plan.attn, 1, 1),
       ...at('query'), ...at('key'), ...at('value'), ...at('attention_output'), w1.ptr, ptr(b1), w2.ptr, ptr(b2),
       cache.kCache, cache.vCache, plan.attn.q, plan.attn.k, plan.attn.v, plan.attn.o,
-      b.n1, b.z1, b.r1, b.h, b.n2, plan.dense1.z ?? b.f1, b.f1, b.z2, b.r2,
+      b.n1, b.z1, b.r1, b.h, b.n2, plan.dense1.z ?? b.f1, b.f1, b.z2, b.r2, ...packed,
     ];
     if (fields.length !== DEC.LEN || dense2.act.code !== 0 || !attention.outputBias) throw new ShapeError(`${this.name}: decoder_step's block does not fit this block`);
     env.heap.i32.set(fields, cache.step >> 2);

@@ -92,13 +92,16 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
     if (stepper.prime) logits = stepper.prime(prompt);
     else for (let i = 0; i < prompt.length; i++) logits = stepper.feed(prompt[i], i);
     const order = new Int32Array(V);
+    // topK / topP's order: likelier first, ties by the lower id (one comparator for the whole generation)
+    let view = heap.f32;
+    const likelier = (a: number, b: number) => view[(probs >> 2) + b] - view[(probs >> 2) + a] || a - b;
     for (let t = 0; t < length; t++) {
       // p = softmax(z / temperature), in the module
       k.vec_affine(logits, scaled, V, 1 / temperature, 0);
       k.softmax_forward(scaled, probs, 1, V);
       k.rng_uniform(rng, draw, 1, 0, 1);
-      const p = heap.f32.subarray(probs >> 2, (probs >> 2) + V);
-      const id = sample(p, heap.f32[draw >> 2], order, topK, topP);
+      view = heap.f32; // no view, array or closure per token: a generation step allocates nothing
+      const id = sample(view, probs >> 2, V, view[draw >> 2], order, likelier, topK, topP);
       out[t] = id;
       if (onToken?.(id, t) === false) return out.slice(0, t + 1);
       if (t + 1 < length) logits = stepper.feed(id, prompt.length + t);
@@ -112,27 +115,28 @@ export function generateWith<M extends Steppable>(model: M, options: GenerateOpt
 
 /**
  * The token at uniform u in [0, 1) of p's cumulative sum over the kept tokens: all, or the topK likeliest, or the
- * likeliest whose sum reaches topP (ties broken by the lower id). Sums are f64 in a fixed order.
+ * likeliest whose sum reaches topP (ties broken by the lower id: `likelier` orders ids so). Sums are f64 in a fixed
+ * order. p: the V probabilities at f32[at ..].
  */
-function sample(p: Float32Array, u: number, order: Int32Array, topK?: number, topP?: number): number {
-  const V = p.length;
+function sample(f32: Float32Array, at: number, V: number, u: number, order: Int32Array, likelier: (a: number, b: number) => number,
+  topK?: number, topP?: number): number {
   let kept = V;
   for (let i = 0; i < V; i++) order[i] = i;
   if (topK !== undefined || topP !== undefined) {
-    order.sort((a, b) => p[b] - p[a] || a - b);
+    order.sort(likelier);
     if (topK !== undefined) kept = Math.min(kept, topK);
     if (topP !== undefined) {
       let sum = 0, n = 0;
-      while (n < kept && sum < topP) sum += p[order[n++]];
+      while (n < kept && sum < topP) sum += f32[at + order[n++]];
       kept = Math.max(1, n);
     }
   }
   let total = 0;
-  for (let i = 0; i < kept; i++) total += p[order[i]];
+  for (let i = 0; i < kept; i++) total += f32[at + order[i]];
   const target = u * total;
   let sum = 0;
   for (let i = 0; i < kept; i++) {
-    sum += p[order[i]];
+    sum += f32[at + order[i]];
     if (target < sum) return order[i];
   }
   return order[kept - 1];

@@ -18,9 +18,12 @@ export { batchnorm_forward_infer, layernorm_forward, rmsnorm_forward } from "./n
 export { attention_forward, position_encoding_add, position_table_add, residual_add } from "./attention";
 export { embedding_ids, embedding_mask, embedding_forward } from "./embedding";
 // the one-step kernels (and rng_uniform above) serve wasmnn/infer/generate, a separate entry point: a GPT's KV cache
-// (filled by the prompt, then one position per token: a decoder block's in one call) and its token ids' check
+// (filled by the prompt, then one position per token: a decoder block's in one call, a whole token's in one call with
+// the weights packed for the one-row products) and its token ids' check
 export { attention_cache_fill, attention_step } from "./attention";
 export { decoder_step } from "./decoder";
+export { row_pack } from "./rowpack";
+export { gpt_step } from "./gpt";
 export { embedding_check } from "./embedding";
 export { rnn_work_floats, rnn_step_work_floats } from "./recurrent";
 export { simple_rnn_forward, simple_rnn_step } from "./simple-rnn";

@@ -161,6 +161,13 @@ test('every layer of the catalog predicts the same bits in wasmnn/infer, which e
     assert.equal(Array.from(generate(gptEdge, { prompt: [1, 2], length: 5, seed: 3 })), Array.from(nn.generate(gpt, { prompt: [1, 2], length: 5, seed: 3 })));
     gptEdge.dispose();
     gpt.dispose();
+    // and a GPT of decoder blocks and norms alone, whose tokens take one call each (gpt_step, the weights packed)
+    const blocks = nn.sequential({ seed: 16, layers: [L.tokenAndPositionEmbedding({ inputShape: [4], vocabularySize: 9, sequenceLength: 4, embeddingDim: 4 }),
+      L.transformerDecoder({ intermediateDim: 6, numHeads: 2, normalizeFirst: true }), L.layerNormalization(), L.dense({ units: 9, activation: 'softmax' })] });
+    const blocksEdge = infer.loadModel(blocks.save());
+    assert.equal(Array.from(generate(blocksEdge, { prompt: [1, 2], length: 2, seed: 3 })), Array.from(nn.generate(blocks, { prompt: [1, 2], length: 2, seed: 3 })));
+    blocksEdge.dispose();
+    blocks.dispose();
   } finally {
     backend.kernels = kernels;
   }

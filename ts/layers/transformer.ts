@@ -205,9 +205,9 @@ abstract class TransformerBlock extends Layer {
     const [w1, b1] = dense1.params, [w2, b2] = dense2.params;
     const weights = [at('query')[0], at('key')[0], at('value')[0], at('attention_output')[0], w1.ptr, w2.ptr];
     // the packed copies (a generation's weights do not change while it runs): written here, at the first step
-    // (training code as decoder_step is, for wasmnn/infer's module)
+    // (generation's code, as decoder_step's call is: kept by wasmnn/infer, dropped by a bundle that only predicts)
     const packed = weights.map(() => 0);
-    trainingOnly: if (cache.packed) {
+    generationOnly: if (cache.packed) {
       let to = cache.packed;
       this.packedShapes().forEach(([rows, cols], i) => {
         env.k.row_pack(weights[i], to, rows, cols);

@@ -16,19 +16,9 @@ await build(library('index'));
 // layers' blocks labelled `trainingOnly:` (their backward passes) are dropped
 await build({ ...library('infer'), minify: true, dropLabels: ['trainingOnly'] });
 // wasmnn/infer/generate: generation for wasmnn/infer's models, a file of its own so wasmnn/infer does not grow; it
-// throws wasmnn/infer's error classes, imported from dist/infer.js, not bundled again. The models it steps are made of
-// wasmnn/infer's (or wasmnn/infer/core's) own copies of the layer classes, so the steppers' `layer instanceof Dense`
-// and the like (the GPT stepper's) must not meet the library's classes: each layer class a stepper imports is
-// replaced by a stand-in whose instanceof asks the layer's className (every concrete layer class's className is its
-// name, and none is subclassed), and no layer code is bundled here.
+// throws wasmnn/infer's error classes, imported from dist/infer.js, not bundled again
 await build({ ...library('infer-generate'), minify: true, plugins: [{ name: 'infer-errors', setup(b) {
   b.onResolve({ filter: /\/backend\/errors$/ }, () => ({ path: './infer.js', external: true }));
-} }, { name: 'layer-classes-by-name', setup(b) {
-  b.onResolve({ filter: /\/layers\/[\w-]+$/ }, (a) => ({ path: join(a.resolveDir, `${a.path}.ts`), namespace: 'by-class-name' }));
-  b.onResolve({ filter: /^class-name$/ }, () => ({ path: 'class-name', namespace: 'by-class-name' }));
-  b.onLoad({ filter: /.*/, namespace: 'by-class-name' }, (a) => ({ loader: 'js', contents: a.path === 'class-name'
-    ? 'export const named = (name) => ({ [Symbol.hasInstance]: (layer) => layer?.className === name });\n'
-    : classesByName(a.path) }));
 } }] });
 await build({ ...library('embedded'), loader: { '.wasm': 'binary' } });
 await buildInferEntries();
@@ -99,19 +89,6 @@ function catalogFiles() {
     for (const name of names.split(',').map((n) => n.trim()).filter(Boolean)) files[name] = file;
   }
   return files;
-}
-
-/** A stand-in module for a file of ts/layers/: each class with `readonly className = '<its name>'`, as an object whose
- *  instanceof is true of a layer with that className (any build's copy of the class). */
-function classesByName(file) {
-  const source = readFileSync(file, 'utf8');
-  const names = [...source.matchAll(/^export class (\w+) extends/gm)].map(([, name]) => name)
-    .filter((name) => source.includes(`readonly className = '${name}';`));
-  // a subclass would answer instanceof of its base class in the library but not here
-  const layers = readdirSync('ts/layers').map((f) => readFileSync(join('ts/layers', f), 'utf8')).join('\n');
-  const based = names.filter((name) => new RegExp(`\\bextends ${name}\\b`).test(layers));
-  if (based.length) throw new Error(`ts/layers: ${based.join(', ')} subclassed; wasmnn/infer/generate's className stand-ins cannot tell the subclasses`);
-  return `import { named } from 'class-name';\n${names.map((name) => `export const ${name} = /* @__PURE__ */ named('${name}');\n`).join('')}`;
 }
 
 /** Conv2D -> conv2d, MaxPooling2D -> max-pooling2d: ts/infer-core.ts's layerEntryPoint() spells them the same way. */

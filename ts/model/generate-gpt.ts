@@ -10,18 +10,27 @@
 // nanoGPT does; learned absolute positions then shift, so each such token re-runs the cropped window. With
 // `slide: 'half'` the window instead restarts from its last half when it is full: those tokens run once from
 // position 0 (refilling the caches) and the tokens after them step through the caches again.
-import type { Sequential } from './model';
+import type { Network } from '../engine/network';
 import type { Stepper, StepperOptions } from './stepper';
 import type { Buffers, Env, Layer } from '../layers/layer';
-import { TokenAndPositionEmbedding } from '../layers/position';
-import { MultiHeadAttention } from '../layers/attention';
-import { TransformerDecoder } from '../layers/transformer';
-import { Dense } from '../layers/dense';
-import { LayerNormalization, RMSNormalization } from '../layers/normalization';
-import { Dropout } from '../layers/basic';
-import { TimeDistributed } from '../layers/wrappers';
+import type { TokenAndPositionEmbedding } from '../layers/position';
+import type { MultiHeadAttention } from '../layers/attention';
+import type { TransformerDecoder } from '../layers/transformer';
+import type { Dense } from '../layers/dense';
+import type { LayerNormalization, RMSNormalization } from '../layers/normalization';
+import type { TimeDistributed } from '../layers/wrappers';
 import { ShapeError, ValueError } from '../backend/errors';
 import { GPT, rowPackedFloats } from '../backend/kernels';
+
+// Layers are told apart by their className, not by instanceof: wasmnn/infer's models are made of that entry's own
+// copies of the layer classes, and wasmnn/infer/generate steps them with this same code (as generate-rnn.ts does).
+const kind = <T extends Layer>(className: string) => (l: Layer): l is T => l.className === className;
+const isEmbedding = kind<TokenAndPositionEmbedding>('TokenAndPositionEmbedding');
+const isAttention = kind<MultiHeadAttention>('MultiHeadAttention');
+const isDecoder = kind<TransformerDecoder>('TransformerDecoder');
+const isDense = kind<Dense>('Dense');
+const isLayerNorm = kind<LayerNormalization>('LayerNormalization');
+const isRMSNorm = kind<RMSNormalization>('RMSNormalization');
 
 /** Windows (a prompt, a restart of slide 'half') up to this long are stepped one position at a time (see restart). */
 const PRIME_STEPS = 32;
@@ -29,17 +38,18 @@ const PRIME_STEPS = 32;
 /** One layer's run over n positions from pos: x (n, in) -> its output (n, out). */
 type Stage = (x: number, n: number, pos: number, last: boolean) => number;
 
-export function gptStepper(model: Sequential, options?: StepperOptions): Stepper | null {
+export function gptStepper(model: { readonly network: Network }, options?: StepperOptions): Stepper | null {
   const net = model.network;
-  const layers: Layer[] = net.layers.filter((l) => !(l instanceof Dropout)).map((l) => (l instanceof TimeDistributed && l.layer instanceof Dense ? l.layer : l));
+  const layers: Layer[] = net.layers.filter((l) => l.className !== 'Dropout')
+    .map((l) => (l.className === 'TimeDistributed' && isDense((l as TimeDistributed).layer) ? (l as TimeDistributed).layer : l));
   const [first, ...rest] = layers;
   const last = layers[layers.length - 1];
-  if (!(first instanceof TokenAndPositionEmbedding)) return null;
-  const attends = (l: Layer) => l instanceof TransformerDecoder || (l instanceof MultiHeadAttention && l.useCausalMask);
+  if (!isEmbedding(first)) return null;
+  const attends = (l: Layer) => isDecoder(l) || (isAttention(l) && l.useCausalMask);
   // a norm and a dense layer act on each position alone: they run on the new rows only
-  const perRow = (l: Layer) => l instanceof Dense || l instanceof LayerNormalization || l instanceof RMSNormalization;
+  const perRow = (l: Layer) => isDense(l) || isLayerNorm(l) || isRMSNorm(l);
   if (!rest.some(attends) || !rest.every((l) => attends(l) || perRow(l))) return null;
-  if (!(last instanceof Dense) || last.act.name !== 'softmax') return null;
+  if (!isDense(last) || last.act.name !== 'softmax') return null;
   // the cache steps every position as a real token; a padding mask (id 0 hidden from every query) it does not keep
   if (first.maskZero) throw new ValueError(`generate: ${first.name} has maskZero (id 0 is padding, hidden from attention), which stepping with the KV cache does not apply; build the language model without maskZero`);
   const env: Env = net.env;
@@ -54,12 +64,12 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
     const stages: Stage[] = [];
     // gpt_step's program: one op per layer (its fields from OP_KIND on), written at the first single-row step; none
     // when a layer has no op (an attention layer of its own, a softmax inside the network)
-    const programmable = cache && rest.every((l) => l instanceof TransformerDecoder || !(l instanceof MultiHeadAttention || (l instanceof Dense && l !== last && l.act.code < 0)));
+    const programmable = cache && rest.every((l) => isDecoder(l) || !(isAttention(l) || (isDense(l) && l !== last && l.act.code < 0)));
     const ops: (() => number[])[] | null = programmable ? [] : null;
     let input = embedded; // the row the next layer reads when one position steps
     for (const layer of rest) {
       const y = reserve(layer.outputSize);
-      if (layer instanceof Dense) {
+      if (isDense(layer)) {
         const b = layer.reserve(reserve, 1);
         const inF = layer.inputShape![layer.inputShape!.length - 1];
         stages.push((x, n, _pos, lastStage) => {
@@ -82,7 +92,7 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
           return [GPT.OP_DENSE, from, out, kernel.ptr, packed, bias ? bias.ptr : 0, inF, layer.units, head ? 0 : layer.act.code, head ? 0 : layer.act.alpha, z];
         });
         input = out;
-      } else if (layer instanceof LayerNormalization || layer instanceof RMSNormalization) {
+      } else if (isLayerNorm(layer) || isRMSNorm(layer)) {
         // its mean / inverse-std rows reserved for one sample of T positions: room for any n <= T
         const b = layer.reserve(reserve, 1, false);
         stages.push((x, n) => {
@@ -90,19 +100,19 @@ export function gptStepper(model: Sequential, options?: StepperOptions): Stepper
           return y;
         });
         const from = input;
-        ops?.push(() => [layer instanceof LayerNormalization ? GPT.OP_LAYERNORM : GPT.OP_RMSNORM, from, y, layer.block(env, b, 1)]);
+        ops?.push(() => [isLayerNorm(layer) ? GPT.OP_LAYERNORM : GPT.OP_RMSNORM, from, y, layer.block(env, b, 1)]);
         input = y;
       } else {
         const block = layer as TransformerDecoder | MultiHeadAttention;
         const b = block.reserve(reserve, 1, false);
-        const kv = block instanceof TransformerDecoder ? block.reserveCache(reserve, cache) : block.reserveCache(reserve);
+        const kv = isDecoder(block) ? block.reserveCache(reserve, cache) : block.reserveCache(reserve);
         stages.push((x, n, pos) => {
           block.forwardCached(env, b, kv, x, y, n, pos);
-          if (block instanceof MultiHeadAttention && block.outputBias) k.bias_act_forward(y, block.outputBias.ptr, y, n, block.features, 0, 0);
+          if (isAttention(block) && block.outputBias) k.bias_act_forward(y, block.outputBias.ptr, y, n, block.features, 0, 0);
           return y;
         });
         const from = input;
-        if (block instanceof TransformerDecoder) ops?.push(() => [GPT.OP_DECODER, from, y, block.stepBlock(env, b, kv)]);
+        if (isDecoder(block)) ops?.push(() => [GPT.OP_DECODER, from, y, block.stepBlock(env, b, kv)]);
         input = y;
       }
     }

@@ -23,8 +23,7 @@
 // backward and the optimiser step over a few batches.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { spawnSync } from "node:child_process";
-import { PYTHON, cpuSeconds, fmt, lastJson, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, spawnNode } from "./harness.mjs";
+import { charData, cpuSeconds, fmt, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, runPython, spawnNode } from "./harness.mjs";
 import { commandLine, flag, int, ints, oneOf, preset, systemOptions, unflag } from "./args.mjs";
 
 const SYSTEMS = ["wasmnn", "torch"];
@@ -109,15 +108,10 @@ function main() {
 }
 
 function runTorch() {
-  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) return { error: `${PYTHON} cannot import torch; Debian's package is python3-torch` };
-  const env = { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const run = spawnSync(PYTHON, [fileURLToPath(new URL("./gpt_torch.py", import.meta.url)), mobyDickFile(),
+  return runPython("./gpt_torch.py", "torch", [mobyDickFile(),
     "--iters", String(args.iters), "--warmup-iters", String(args.warmupIters), "--gen-chars", String(args.genChars),
     "--gen-repeats", String(TORCH_GEN_REPEATS), "--prompt", PROMPT, "--temperature", String(TEMPERATURE), "--seed", String(SEED),
-    ...(args.scaling ? ["--scaling", "--contexts", args.contexts.join(","), "--scaling-iters", String(args.scalingIters)] : [])],
-  { encoding: "utf8", env, maxBuffer: 1 << 24 });
-  return lastJson(run, "torch");
+    ...(args.scaling ? ["--scaling", "--contexts", args.contexts.join(","), "--scaling-iters", String(args.scalingIters)] : [])]);
 }
 
 /** The rows: a name, each system's figure, and whether higher is better. */
@@ -165,20 +159,6 @@ function summary(rows, results) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // A child: wasmnn's run, or one context of its scaling (--mode scaling); prints one JSON line.
-
-/** The data as gpt_torch.py prepares it: the vocabulary of the whole text, the last tenth for validation,
- *  non-overlapping windows of `steps` with next-character targets. */
-function charData(nn, steps) {
-  const text = readFileSync(mobyDickFile(), "utf8");
-  const vocabulary = nn.data.charVocabulary(text);
-  const ids = vocabulary.encode(text);
-  const nVal = Math.round(ids.length * VAL_FRACTION);
-  return {
-    vocabulary,
-    train: nn.data.lmWindows(ids.subarray(0, ids.length - nVal), { steps }),
-    validation: nn.data.lmWindows(ids.subarray(ids.length - nVal), { steps }),
-  };
-}
 
 /** Rows `pick` of an [n, steps] int array, as a float tensor of ids. */
 function tensorOf(nn, array, pick, steps) {
@@ -243,7 +223,7 @@ async function runChild(opts) {
   if (opts.profile) return profile(nn, opts);
   if (opts.mode === "scaling") {
     const c = opts.context;
-    const data = charData(nn, c);
+    const data = charData(nn, c, VAL_FRACTION);
     const model = buildGpt(nn, data.vocabulary.size, c, 3 + opts.scalingIters, SEED + 2);
     const t = await trainSteps(nn, model, data.train, c, 3 + opts.scalingIters, SEED + 2, 3);
     const n = opts.scalingIters * BATCH * c;
@@ -251,7 +231,7 @@ async function runChild(opts) {
     model.dispose();
     return result;
   }
-  const data = charData(nn, CONTEXT);
+  const data = charData(nn, CONTEXT, VAL_FRACTION);
   const V = data.vocabulary.size;
   const rssLoadedMiB = maxRssMiB();
   const model = buildGpt(nn, V, CONTEXT, opts.iters, SEED);
@@ -306,7 +286,7 @@ async function runChild(opts) {
  *  a warm-up, summed by kernel and, for the GEMMs, by shape (m x k x n); printed as a table on stderr. */
 async function profile(nn) {
   const STEPS = 30, WARM = 5;
-  const data = charData(nn, CONTEXT);
+  const data = charData(nn, CONTEXT, VAL_FRACTION);
   const model = buildGpt(nn, data.vocabulary.size, CONTEXT, 2000, SEED);
   await trainSteps(nn, model, data.train, CONTEXT, WARM, SEED, 0);
   // the module's exports are frozen: the network's environment gets a clocked copy of them

@@ -6,9 +6,13 @@
 // scaling runs in its own child process (its own peak RSS).
 //
 //   node bench/gpt.mjs [--iters N] [--warmup-iters N] [--gen-chars N] [--contexts 64,128,256,512]
-//                      [--scaling-iters N] [--no-scaling] [--only wasmnn,torch] [--quick] [--markdown]
+//                      [--scaling-iters N] [--no-scaling] [--pairs N] [--pair-iters N] [--only wasmnn,torch]
+//                      [--quick] [--markdown]
 //
 // --quick: 200 iterations, 60 generated characters, 3 scaling steps per context (minutes, not a quarter hour).
+// --pairs N (default 6): after the main run, N short rounds of both systems (--pair-iters steps, who goes first
+// alternating), each round's ratios and their median: the main run's two sides run minutes apart, and on a shared
+// machine the figures move by up to a third between minutes, the ratio of a round's two sides far less.
 // Figures: training tokens/s (batch x context per step; wall clock and CPU time) over steps --warmup-iters ..
 // --iters of the run; the validation loss (mean cross-entropy over every target of the windows of the last tenth of
 // the text, nats) after --iters steps, which should be within 3% of PyTorch's (each side its own seeded start and
@@ -23,7 +27,7 @@
 // backward and the optimiser step over a few batches.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { charData, cpuSeconds, fmt, machine, maxRssMiB, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, runPython, spawnNode } from "./harness.mjs";
+import { charData, cpuSeconds, fmt, machine, maxRssMiB, median, mobyDickFile, printMarkdownTable, ratioCells, ratioOf, runPython, spawnNode } from "./harness.mjs";
 import { commandLine, flag, int, ints, oneOf, preset, systemOptions, unflag } from "./args.mjs";
 
 const SYSTEMS = ["wasmnn", "torch"];
@@ -44,7 +48,9 @@ const args = commandLine("bench/gpt.mjs", {
     "--contexts": ints("contexts", [64, 128, 256, 512], "contexts of the scaling runs", 2),
     "--scaling-iters": int("scalingIters", 10, "timed steps per context of the scaling runs"),
     "--no-scaling": unflag("scaling", "skip the scaling runs"),
-    "--quick": preset({ iters: 200, genChars: 60, scalingIters: 3 }, "200 iterations, 60 generated tokens, 3 scaling steps per context"),
+    "--pairs": int("pairs", 6, "short paired rounds after the main run (both systems, alternating who goes first): the median of their ratios", 0),
+    "--pair-iters": int("pairIters", 80, "training steps of a paired round (the first 20 untimed)", 21),
+    "--quick": preset({ iters: 200, genChars: 60, scalingIters: 3, pairs: 2 }, "200 iterations, 60 generated tokens, 3 scaling steps per context, 2 paired rounds"),
     ...systemOptions(SYSTEMS, { children: ["wasmnn"] }),
     "--mode": oneOf("mode", "main", ["main", "scaling"], "(a child's) the main run, or one context of the scaling"),
     "--context": int("context", CONTEXT, "(a child's, --mode scaling) the context", 2),
@@ -70,18 +76,10 @@ function main() {
     `${args.iters} iterations (the first ${args.warmupIters} untimed), ${args.genChars} generated characters` +
     (args.scaling ? `; contexts ${args.contexts.join(", ")} (${args.scalingIters} steps each)` : ""));
   const results = {};
-  const self = fileURLToPath(import.meta.url);
+  const main = { iters: args.iters, warmupIters: args.warmupIters, scaling: args.scaling };
   for (const system of SYSTEMS.filter((s) => args.only.includes(s))) {
     const t0 = performance.now();
-    if (system === "torch") results.torch = runTorch();
-    else {
-      const common = ["--iters", String(args.iters), "--warmup-iters", String(args.warmupIters), "--gen-chars", String(args.genChars), "--scaling-iters", String(args.scalingIters)];
-      results.wasmnn = spawnNode(self, "wasmnn", common);
-      if (args.scaling && !results.wasmnn.error) {
-        results.wasmnn.scaling = {};
-        for (const c of args.contexts) results.wasmnn.scaling[c] = spawnNode(self, "wasmnn", [...common, "--mode", "scaling", "--context", String(c)]);
-      }
-    }
+    results[system] = runSystem(system, main);
     const r = results[system];
     console.log(`${system.padEnd(7)} ${r.error ? `skipped: ${r.error}` : "done"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -100,18 +98,56 @@ function main() {
       `not nanoGPT's contexts): ${fmt(w.genSlideHalfTokensPerSec)} tokens/s, ${fmt(w.genSlideHalfTokensPerCpuSec)} per CPU-s for ${args.genChars} tokens` +
       (t ? ` (${(w.genSlideHalfTokensPerCpuSec / t).toFixed(2)}x PyTorch's cropped re-run by CPU time)` : ""));
   }
-  summary(rows, results);
+  const pairs = args.pairs && SYSTEMS.every((s) => args.only.includes(s) && !results[s].error) ? pairedRounds() : null;
+  summary(rows, results, pairs);
   if (args.markdown) {
     const cols = SYSTEMS.filter((s) => rows.some((r) => r.values[s] != null));
     printMarkdownTable(rows, cols, cols.includes("torch") ? [["wasmnn", "torch"]] : [], (row, s) => fmt(row.values[s], row.digits));
   }
 }
 
-function runTorch() {
-  return runPython("./gpt_torch.py", "torch", [mobyDickFile(),
-    "--iters", String(args.iters), "--warmup-iters", String(args.warmupIters), "--gen-chars", String(args.genChars),
-    "--gen-repeats", String(TORCH_GEN_REPEATS), "--prompt", PROMPT, "--temperature", String(TEMPERATURE), "--seed", String(SEED),
-    ...(args.scaling ? ["--scaling", "--contexts", args.contexts.join(","), "--scaling-iters", String(args.scalingIters)] : [])]);
+/** One system's run with `run`'s iterations (its scaling children too when run.scaling). */
+function runSystem(system, run) {
+  const common = ["--iters", String(run.iters), "--warmup-iters", String(run.warmupIters), "--gen-chars", String(args.genChars)];
+  if (system === "torch") {
+    return runPython("./gpt_torch.py", "torch", [mobyDickFile(), ...common, "--gen-repeats", String(TORCH_GEN_REPEATS),
+      "--prompt", PROMPT, "--temperature", String(TEMPERATURE), "--seed", String(SEED),
+      ...(run.scaling ? ["--scaling", "--contexts", args.contexts.join(","), "--scaling-iters", String(args.scalingIters)] : [])]);
+  }
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnNode(self, "wasmnn", common);
+  if (run.scaling && !r.error) {
+    r.scaling = {};
+    for (const c of args.contexts) r.scaling[c] = spawnNode(self, "wasmnn", [...common, "--scaling-iters", String(args.scalingIters), "--mode", "scaling", "--context", String(c)]);
+  }
+  return r;
+}
+
+/** Short rounds of both systems, who goes first alternating: the two sides of a round run seconds apart, where the
+ *  main run's are minutes apart, and a shared machine's load (other VMs on the host included, which no load average
+ *  shows) moves each side's figures by up to a third between minutes. Each round's ratio, and their median. */
+function pairedRounds() {
+  const figures = { train: (r) => r.trainTokensPerCpuSec, genWindow: (r) => r.genWindowTokensPerCpuSec, gen: (r) => r.genTokensPerCpuSec };
+  const run = { iters: args.pairIters, warmupIters: 20, scaling: false };
+  const ratios = Object.fromEntries(Object.keys(figures).map((k) => [k, []]));
+  console.log(`\nPaired rounds (${args.pairs}, ${args.pairIters} iterations each; by CPU time, wasmnn / PyTorch):`);
+  for (let round = 0; round < args.pairs; round++) {
+    const order = round % 2 ? ["torch", "wasmnn"] : ["wasmnn", "torch"];
+    const r = Object.fromEntries(order.map((s) => [s, runSystem(s, run)]));
+    const bad = order.find((s) => r[s].error);
+    if (bad) {
+      console.log(`  round ${round + 1}: ${bad} failed: ${r[bad].error}`);
+      continue;
+    }
+    const cells = Object.entries(figures).map(([k, f]) => {
+      ratios[k].push(f(r.wasmnn) / f(r.torch));
+      return `${k} ${fmt(f(r.wasmnn))} / ${fmt(f(r.torch))} = ${(f(r.wasmnn) / f(r.torch)).toFixed(2)}x`;
+    });
+    console.log(`  round ${round + 1} (${order[0]} first): ${cells.join(", ")}`);
+  }
+  const out = Object.fromEntries(Object.entries(ratios).filter(([, v]) => v.length).map(([k, v]) => [k, { median: median(v), min: Math.min(...v), max: Math.max(...v) }]));
+  for (const [k, v] of Object.entries(out)) console.log(`  ${k}: median ${v.median.toFixed(2)}x (${v.min.toFixed(2)}-${v.max.toFixed(2)}x)`);
+  return out;
 }
 
 /** The rows: a name, each system's figure, and whether higher is better. */
@@ -138,7 +174,7 @@ function rowsOf(results) {
   return rows;
 }
 
-function summary(rows, results) {
+function summary(rows, results, pairs) {
   const by = Object.fromEntries(rows.map((r) => [r.key, r]));
   const verdict = (ok) => (ok ? "MET" : "NOT MET");
   // both clocks, as bench/rnn.mjs judges: on a shared machine the wall clock also counts other processes' time
@@ -146,10 +182,12 @@ function summary(rows, results) {
   const lines = [];
   const tt = ratioOf(by.train, "torch"), ttc = ratioOf(by.trainCpu, "torch");
   if (tt != null) lines.push(`training >= 0.6x PyTorch: ${tt.toFixed(2)}x (${ttc?.toFixed(2)}x by CPU time) ${both(tt, ttc, (r) => r >= 0.6)}`);
+  if (pairs?.train) lines.push(`  the paired rounds' median by CPU time: ${pairs.train.median.toFixed(2)}x ${verdict(pairs.train.median >= 0.6)}`);
   const vw = by.val.values.wasmnn, vt = by.val.values.torch;
   if (vw != null && vt != null) lines.push(`validation loss within 3% of PyTorch's: ${vw.toFixed(4)} vs ${vt.toFixed(4)} (${(100 * (vw / vt - 1)).toFixed(2)}%) ${verdict(Math.abs(vw / vt - 1) <= 0.03)}`);
   const gt = ratioOf(by.genWindow, "torch"), gtc = ratioOf(by.genWindowCpu, "torch");
   if (gt != null) lines.push(`generation in the window (KV cache against re-running it) >= 10x PyTorch: ${gt.toFixed(2)}x (${gtc?.toFixed(2)}x by CPU time) ${both(gt, gtc, (r) => r >= 10)}`);
+  if (pairs?.genWindow) lines.push(`  the paired rounds' median by CPU time: ${pairs.genWindow.median.toFixed(2)}x ${verdict(pairs.genWindow.median >= 10)}`);
   const gp = ratioOf(by.gen, "torch"), gpc = ratioOf(by.genCpu, "torch");
   if (gp != null) lines.push(`generation of ${args.genChars} tokens, both re-running the cropped window past it: ${gp.toFixed(2)}x (${gpc?.toFixed(2)}x by CPU time)`);
   console.log("\nTargets of issue 14:");
